@@ -1,0 +1,52 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "lookout",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "lookout", targets: ["Exporter"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+    ],
+    targets: [
+        // The only C interop: module maps resolved through pkg-config, installed by scripts/bootstrap.
+        .systemLibrary(
+            name: "CSystemd", pkgConfig: "libsystemd",
+            providers: [.apt(["libsystemd-dev"])]),
+        .systemLibrary(
+            name: "CCurl", pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]),
+
+        .target(
+            name: "Pipeline",
+            dependencies: [.product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Collectors",
+            dependencies: ["Pipeline", .product(name: "Logging", package: "swift-log")]),
+        .target(
+            name: "Shippers",
+            dependencies: ["Pipeline"]),
+        .executableTarget(
+            name: "Exporter",
+            dependencies: [
+                "Pipeline", "Collectors", "Shippers",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline"]),
+        .testTarget(name: "ShippersTests", dependencies: ["Shippers"]),
+        .testTarget(
+            name: "ExporterTests",
+            dependencies: ["Exporter", "Pipeline"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline"]),
+    ]
+)

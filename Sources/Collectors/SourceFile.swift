@@ -1,0 +1,64 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Pipeline
+
+/// Reads the small text files of /proc and /sys with plain `open`/`read`, which is several times
+/// cheaper than Foundation for files that are rewritten by the kernel on every read.
+public enum SourceFile {
+    /// The whole file as UTF-8 text (invalid bytes repaired). Throws `CollectorError.unreadable`
+    /// naming the path and the system's reason.
+    public static func read(_ path: String) throws(CollectorError) -> String {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { throw .unreadable(path: path, reason: errnoText(errno)) }
+        defer { close(descriptor) }
+        var bytes: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 {
+                if errno == EINTR { continue }
+                throw .unreadable(path: path, reason: errnoText(errno))
+            }
+            if count == 0 { break }
+            bytes.append(contentsOf: chunk[0..<count])
+        }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The file's text, or nil when it does not exist (ENOENT); other failures still throw.
+    public static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
+        do {
+            return try read(path)
+        } catch {
+            if case .unreadable(_, let reason) = error, reason == errnoText(ENOENT) { return nil }
+            throw error
+        }
+    }
+
+    /// Whether a file or directory exists at `path`.
+    public static func exists(_ path: String) -> Bool {
+        access(path, F_OK) == 0
+    }
+
+    /// The entry names of a directory (without `.` and `..`), sorted. Throws when it is unreadable.
+    public static func list(_ path: String) throws(CollectorError) -> [String] {
+        guard let directory = opendir(path) else { throw .unreadable(path: path, reason: errnoText(errno)) }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != ".", name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// The system's text for an errno value, e.g. `No such file or directory`.
+    public static func errnoText(_ code: Int32) -> String {
+        String(cString: strerror(code))
+    }
+}

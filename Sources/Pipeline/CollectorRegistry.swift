@@ -1,0 +1,192 @@
+import Dispatch
+import Logging
+import Synchronization
+
+/// Runs the enabled collectors concurrently for one scrape and merges what they return.
+///
+/// Each collector runs on a dispatch thread with a deadline. One that throws or misses the
+/// deadline gets `lookout_scrape_collector_success{collector}` 0 and the scrape goes on with
+/// everything else (node_exporter's `ContinueOnError`). Families are merged by name and sorted.
+public final class CollectorRegistry: Sendable {
+    /// The collectors run on each scrape, in registration order.
+    public let collectors: [any MetricCollector]
+    /// Runtime error counts; collector failures are recorded here under component `collector.NAME`.
+    public let errors: ComponentErrors
+    private let logger: Logger
+    private let failing = Mutex<Set<String>>([])
+
+    /// Creates a registry over `collectors`.
+    public init(collectors: [any MetricCollector], errors: ComponentErrors = ComponentErrors(), logger: Logger) {
+        precondition(Set(collectors.map(\.name)).count == collectors.count, "collector names must be unique")
+        self.collectors = collectors
+        self.errors = errors
+        self.logger = logger
+    }
+
+    /// Runs every collector once, waiting at most `timeout`, and returns the merged, sorted families
+    /// plus the per-collector duration and success gauges.
+    public func scrape(timeout: Duration) async -> [MetricFamily] {
+        let outcomes = await ScrapeRound.run(collectors, timeout: timeout)
+        var merged = FamilyMerger()
+        var durations = MetricFamily(
+            name: "lookout_scrape_collector_duration_seconds",
+            help: "lookout: Duration of a collector scrape.", type: .gauge)
+        var successes = MetricFamily(
+            name: "lookout_scrape_collector_success",
+            help: "lookout: Whether a collector succeeded.", type: .gauge)
+
+        for (collector, outcome) in zip(collectors, outcomes) {
+            let label = [Label("collector", collector.name)]
+            var succeeded = false
+            switch outcome {
+            case .finished(.success(let families), let elapsed):
+                merged.add(families, from: collector.name, logger: logger, errors: errors)
+                durations.samples.append(Sample(labels: label, value: elapsed.seconds))
+                succeeded = true
+            case .finished(.failure(let error), let elapsed):
+                durations.samples.append(Sample(labels: label, value: elapsed.seconds))
+                report(collector.name, error: error)
+            case .timedOut:
+                durations.samples.append(Sample(labels: label, value: timeout.seconds))
+                report(collector.name, error: nil)
+            }
+            successes.samples.append(Sample(labels: label, value: succeeded ? 1 : 0))
+            if succeeded { markRecovered(collector.name) }
+        }
+        merged.add([durations, successes, errors.family()], from: "registry", logger: logger, errors: errors)
+        return merged.sortedFamilies()
+    }
+
+    /// Logs a failure at error level when a collector starts failing and at debug level while it
+    /// keeps failing; "no data" (a missing kernel feature) is always debug, as in node_exporter.
+    private func report(_ name: String, error: (any Error)?) {
+        let errorType: String
+        let message: String
+        switch error {
+        case nil:
+            errorType = "timeout"
+            message = "collector did not finish before the scrape deadline"
+        case let error as CollectorError:
+            errorType = error.errorType
+            message = error.description
+        case let error?:
+            errorType = "other"
+            message = "\(error)"
+        }
+        if errorType == "no_data" {
+            logger.debug("collector has no data", metadata: ["collector": "\(name)", "reason": "\(message)"])
+            return
+        }
+        errors.record(component: "collector.\(name)", errorType: errorType)
+        let isNew = failing.withLock { $0.insert(name).inserted }
+        logger.log(
+            level: isNew ? .error : .debug, "collector failed",
+            metadata: ["collector": "\(name)", "error_type": "\(errorType)", "error": "\(message)"])
+    }
+
+    private func markRecovered(_ name: String) {
+        if failing.withLock({ $0.remove(name) != nil }) {
+            logger.info("collector recovered", metadata: ["collector": "\(name)"])
+        }
+    }
+}
+
+/// Merges families from several collectors: samples of families with the same name and type are
+/// concatenated; a second family of the same name with another type is dropped and counted.
+struct FamilyMerger {
+    private var byName: [String: MetricFamily] = [:]
+
+    mutating func add(_ families: [MetricFamily], from source: String, logger: Logger, errors: ComponentErrors) {
+        for family in families {
+            guard let existing = byName[family.name] else {
+                byName[family.name] = family
+                continue
+            }
+            if existing.type == family.type {
+                byName[family.name]!.samples.append(contentsOf: family.samples)
+            } else {
+                errors.record(component: "collector.\(source)", errorType: "type_conflict")
+                logger.warning(
+                    "dropping family with conflicting type",
+                    metadata: ["family": "\(family.name)", "collector": "\(source)",
+                               "type": "\(family.type.rawValue)", "kept_type": "\(existing.type.rawValue)"])
+            }
+        }
+    }
+
+    func sortedFamilies() -> [MetricFamily] {
+        byName.values.filter { !$0.samples.isEmpty }.sorted { $0.name < $1.name }
+    }
+}
+
+/// What became of one collector in one scrape.
+enum CollectorOutcome: Sendable {
+    case finished(Result<[MetricFamily], any Error>, elapsed: Duration)
+    case timedOut
+}
+
+/// One scrape's worth of collector runs: every collector on its own dispatch thread, one timer for
+/// the deadline, and a single continuation resumed by whichever comes first — the last collector
+/// or the timer. Results that arrive after the deadline are discarded.
+private final class ScrapeRound: Sendable {
+    private struct State {
+        var outcomes: [CollectorOutcome?]
+        var remaining: Int
+        var continuation: CheckedContinuation<[CollectorOutcome], Never>?
+    }
+
+    private let state: Mutex<State>
+
+    private init(count: Int) {
+        state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+    }
+
+    static func run(_ collectors: [any MetricCollector], timeout: Duration) async -> [CollectorOutcome] {
+        guard !collectors.isEmpty else { return [] }
+        let round = ScrapeRound(count: collectors.count)
+        return await withCheckedContinuation { continuation in
+            round.state.withLock { $0.continuation = continuation }
+            for (index, collector) in collectors.enumerated() {
+                DispatchQueue.global().async {
+                    let clock = ContinuousClock()
+                    let start = clock.now
+                    let result = Result { try collector.collect() }
+                    round.finish(index, .finished(result, elapsed: clock.now - start))
+                }
+            }
+            let nanoseconds = Int(min(timeout.seconds, 86_400) * 1e9)
+            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
+                round.expire()
+            }
+        }
+    }
+
+    private func finish(_ index: Int, _ outcome: CollectorOutcome) {
+        let completed: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome])? = state.withLock { state in
+            guard state.continuation != nil else { return nil }
+            state.outcomes[index] = outcome
+            state.remaining -= 1
+            guard state.remaining == 0, let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.outcomes.map { $0! })
+        }
+        if let (continuation, outcomes) = completed { continuation.resume(returning: outcomes) }
+    }
+
+    private func expire() {
+        let expired: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome])? = state.withLock { state in
+            guard let continuation = state.continuation else { return nil }
+            state.continuation = nil
+            return (continuation, state.outcomes.map { $0 ?? .timedOut })
+        }
+        if let (continuation, outcomes) = expired { continuation.resume(returning: outcomes) }
+    }
+}
+
+extension Duration {
+    /// The duration as fractional seconds.
+    public var seconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

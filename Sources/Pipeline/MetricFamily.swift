@@ -1,0 +1,101 @@
+/// The kind of a metric family, as the Prometheus text format names it.
+public enum MetricType: String, Sendable, Equatable {
+    /// A value that only goes up (or resets to zero on restart).
+    case counter
+    /// A value that can go up and down.
+    case gauge
+    /// Cumulative buckets plus `_sum` and `_count`.
+    case histogram
+    /// Quantiles plus `_sum` and `_count`.
+    case summary
+    /// A value whose type the producer did not state.
+    case untyped
+}
+
+/// One label pair of a sample, e.g. `cpu="0"`.
+public struct Label: Sendable, Equatable, Hashable {
+    /// The label name; must match `[a-zA-Z_][a-zA-Z0-9_]*`.
+    public var name: String
+    /// The label value; any UTF-8 text, escaped by the encoder.
+    public var value: String
+
+    /// Creates a label pair.
+    public init(_ name: String, _ value: String) {
+        self.name = name
+        self.value = value
+    }
+}
+
+/// One line of exposition: an optional name suffix (`_bucket`, `_sum`, `_count` for histograms and
+/// summaries), a label set and a value.
+public struct Sample: Sendable, Equatable {
+    /// Appended to the family name for this line, e.g. `_bucket`; empty for plain samples.
+    public var suffix: String
+    /// The sample's labels, in the order they are written.
+    public var labels: [Label]
+    /// The sample's value.
+    public var value: Double
+
+    /// Creates a sample.
+    public init(suffix: String = "", labels: [Label] = [], value: Double) {
+        self.suffix = suffix
+        self.labels = labels
+        self.value = value
+    }
+}
+
+/// A named group of samples sharing one HELP text and one TYPE, the unit of exposition.
+public struct MetricFamily: Sendable, Equatable {
+    /// The metric name as written on TYPE and sample lines, e.g. `node_cpu_seconds_total`.
+    public var name: String
+    /// One-line description; escaped by the encoder.
+    public var help: String
+    /// The metric type.
+    public var type: MetricType
+    /// Every sample of the family.
+    public var samples: [Sample]
+
+    /// Creates a family from its parts.
+    public init(name: String, help: String, type: MetricType, samples: [Sample] = []) {
+        self.name = name
+        self.help = help
+        self.type = type
+        self.samples = samples
+    }
+
+    /// A family with one unlabelled sample, the shape of `node_load1` or `node_boot_time_seconds`.
+    public static func single(
+        _ name: String, help: String, type: MetricType = .gauge, value: Double
+    ) -> MetricFamily {
+        MetricFamily(name: name, help: help, type: type, samples: [Sample(value: value)])
+    }
+
+    /// A histogram family. `buckets` are `(upper bound, cumulative count)` pairs in increasing
+    /// order; a `+Inf` bucket equal to `count` is added when missing, as the format requires.
+    public static func histogram(
+        _ name: String, help: String, labels: [Label] = [],
+        buckets: [(upperBound: Double, count: UInt64)], sum: Double, count: UInt64
+    ) -> MetricFamily {
+        var family = MetricFamily(name: name, help: help, type: .histogram)
+        family.appendHistogram(labels: labels, buckets: buckets, sum: sum, count: count)
+        return family
+    }
+
+    /// Appends one labelled histogram series (buckets, `_sum`, `_count`) to this family.
+    public mutating func appendHistogram(
+        labels: [Label], buckets: [(upperBound: Double, count: UInt64)], sum: Double, count: UInt64
+    ) {
+        precondition(type == .histogram, "appendHistogram on a \(type) family")
+        var sawInfinity = false
+        for bucket in buckets {
+            if bucket.upperBound == .infinity { sawInfinity = true }
+            let le = Label("le", PrometheusFloat.format(bucket.upperBound))
+            samples.append(Sample(suffix: "_bucket", labels: labels + [le], value: Double(bucket.count)))
+        }
+        if !sawInfinity {
+            samples.append(Sample(suffix: "_bucket", labels: labels + [Label("le", "+Inf")], value: Double(count)))
+        }
+        samples.append(Sample(suffix: "_sum", labels: labels, value: sum))
+        samples.append(Sample(suffix: "_count", labels: labels, value: Double(count)))
+    }
+}
