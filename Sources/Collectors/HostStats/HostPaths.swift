@@ -2,33 +2,36 @@
 /// `--path.rootfs`. Tests point them at `Tests/Fixtures`; a container points them at the host.
 public struct HostPaths: Sendable, Equatable {
     /// Where procfs is mounted, `/proc` by default.
-    public var procfs: String
+    public var procfs: String { didSet { procfs = HostPaths.normalized(procfs) } }
     /// Where sysfs is mounted, `/sys` by default.
-    public var sysfs: String
+    public var sysfs: String { didSet { sysfs = HostPaths.normalized(sysfs) } }
     /// Where the host's root filesystem is, `/` by default.
-    public var rootfs: String
+    public var rootfs: String { didSet { rootfs = HostPaths.normalized(rootfs) } }
 
     /// Creates a set of roots; trailing slashes are removed so paths join cleanly.
     public init(procfs: String = "/proc", sysfs: String = "/sys", rootfs: String = "/") {
-        self.procfs = HostPaths.trimmed(procfs)
-        self.sysfs = HostPaths.trimmed(sysfs)
-        self.rootfs = HostPaths.trimmed(rootfs)
+        self.procfs = HostPaths.normalized(procfs)
+        self.sysfs = HostPaths.normalized(sysfs)
+        self.rootfs = HostPaths.normalized(rootfs)
     }
 
     /// `relative` under procfs, e.g. `proc("meminfo")` → `/proc/meminfo`.
-    public func proc(_ relative: String) -> String { procfs + "/" + relative }
+    public func proc(_ relative: String) -> String { HostPaths.join(procfs, relative) }
 
     /// `relative` under sysfs, e.g. `sys("block")` → `/sys/block`.
-    public func sys(_ relative: String) -> String { sysfs + "/" + relative }
+    public func sys(_ relative: String) -> String { HostPaths.join(sysfs, relative) }
 
-    /// `relative` under the root filesystem, e.g. `rootfs("etc/os-release")`.
-    public func rootfs(_ relative: String) -> String {
-        rootfs.isEmpty ? "/" + relative : rootfs + "/" + relative
+    /// `relative` under the root filesystem, e.g. `rootfs("etc/os-release")` → `/etc/os-release`.
+    public func rootfs(_ relative: String) -> String { HostPaths.join(rootfs, relative) }
+
+    private static func join(_ root: String, _ relative: String) -> String {
+        let relative = relative.hasPrefix("/") ? String(relative.dropFirst()) : relative
+        return root == "/" ? "/" + relative : root + "/" + relative
     }
 
-    private static func trimmed(_ path: String) -> String {
+    private static func normalized(_ path: String) -> String {
         var path = path
         while path.count > 1, path.hasSuffix("/") { path.removeLast() }
-        return path == "/" ? "" : path
+        return path.isEmpty ? "/" : path
     }
 }
