@@ -40,13 +40,24 @@ func timeFamilies(now: Double, zoneName: String, zoneOffset: Int, clocksources: 
     var current = MetricFamily(
         name: "node_time_clocksource_current_info",
         help: "Current clocksource read from '/sys/devices/system/clocksource'.", type: .gauge)
-    for device in textOrder(clocksources.indices) {
-        let deviceLabel = Label("device", String(device))
-        for name in Set(clocksources[device].available).sorted(by: { $0.utf8.lexicographicallyPrecedes($1.utf8) }) {
-            available.samples.append(Sample(labels: [Label("clocksource", name), deviceLabel], value: 1))
-        }
-        current.samples.append(
-            Sample(labels: [Label("clocksource", clocksources[device].current), deviceLabel], value: 1))
+    // Go's client orders samples by label values in label-name order: clocksource, then device.
+    func byLabels(_ a: (name: String, device: String), _ b: (name: String, device: String)) -> Bool {
+        a.name == b.name
+            ? a.device.utf8.lexicographicallyPrecedes(b.device.utf8)
+            : a.name.utf8.lexicographicallyPrecedes(b.name.utf8)
+    }
+    var availablePairs: [(name: String, device: String)] = []
+    var currentPairs: [(name: String, device: String)] = []
+    for (index, source) in clocksources.enumerated() {
+        let device = String(index)
+        for name in Set(source.available) { availablePairs.append((name, device)) }
+        currentPairs.append((source.current, device))
+    }
+    for pair in availablePairs.sorted(by: byLabels) {
+        available.samples.append(Sample(labels: [Label("clocksource", pair.name), Label("device", pair.device)], value: 1))
+    }
+    for pair in currentPairs.sorted(by: byLabels) {
+        current.samples.append(Sample(labels: [Label("clocksource", pair.name), Label("device", pair.device)], value: 1))
     }
     var families: [MetricFamily] = [
         .single("node_time_seconds", help: "System time in seconds since epoch (1970).", value: now),

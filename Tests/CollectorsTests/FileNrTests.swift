@@ -1,0 +1,26 @@
+import Testing
+import Pipeline
+@testable import Collectors
+
+@Suite struct FileNrTests {
+    @Test func readsAllocatedAndMaximum() throws {
+        let counts = try parseFileNr("982\t0\t2466174\n")
+        #expect(counts.allocated == 982 && counts.maximum == 2_466_174)
+    }
+
+    @Test func fieldsAreTabSeparatedOnly() {
+        // node_exporter splits on tabs; spaces leave one field.
+        #expect(throws: CollectorError.malformed(
+            path: "/p/file-nr", reason: "expected three tab-separated numbers, found 1")) {
+            try parseFileNr("982 0 2466174\n", path: "/p/file-nr")
+        }
+        #expect(throws: CollectorError.malformed(path: "/p/file-nr", reason: "\"a\" or \"3\" is not a number")) {
+            try parseFileNr("a\t0\t3", path: "/p/file-nr")
+        }
+    }
+
+    @Test func fixtureMatchesNodeExporter() throws {
+        let actual = FixtureTree.exposition(try FilefdCollector(paths: FixtureTree.paths).collect())
+        #expect(actual == (try FixtureTree.golden("filefd", actual: actual)))
+    }
+}

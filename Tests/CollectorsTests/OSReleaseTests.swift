@@ -1,0 +1,82 @@
+import Testing
+import Pipeline
+@testable import Collectors
+
+@Suite struct OSReleaseTests {
+    @Test func quotingRulesOfGoEnvparse() throws {
+        // Each expectation below was checked against node_exporter 1.5.0 on the same input.
+        let values = try parseOSRelease("""
+            # comment line without an equals sign
+               # indented comment
+            NAME="Debian GNU/Linux"
+            ID=debian
+            ID_LIKE='ubuntu  "mint"'
+            VARIANT="Test \\"quoted\\" \\\\ edition"
+            VARIANT_ID=test   # trailing comment
+            export HOME_URL="https://www.debian.org/"
+            BUILD_ID='it''s' x\\y"q"
+            IMAGE_ID="a\\tb\\nc"
+
+            VERSION=
+            VERSION=12
+            """)
+        #expect(values == [
+            "NAME": "Debian GNU/Linux", "ID": "debian", "ID_LIKE": "ubuntu  \"mint\"",
+            "VARIANT": "Test \"quoted\" \\ edition", "VARIANT_ID": "test", "HOME_URL": "https://www.debian.org/",
+            "BUILD_ID": "its x\\yq", "IMAGE_ID": "a\tb\nc", "VERSION": "12",
+        ])
+    }
+
+    @Test func errorsNameFileAndLine() {
+        let cases: [(String, String)] = [
+            ("NAME=a\nnonsense\n", "line 2: missing \"=\""),
+            ("ID=\"x\\$y\"\n", "line 1: invalid escape sequence \\$"),
+            ("ID=\"open\n", "line 1: unmatched \""),
+            ("ID='open\n", "line 1: unmatched '"),
+            ("ID=\"a\\", "line 1: incomplete escape sequence"),
+            ("  export   ID=x\n", "line 1: key must start with [A-Za-z_]"),
+            ("=x\n", "line 1: empty key"),
+            ("ID=a\tb\n", "line 1: control character in value"),
+        ]
+        for (text, reason) in cases {
+            #expect(throws: CollectorError.malformed(path: "/r/etc/os-release", reason: reason)) {
+                try parseOSRelease(text, path: "/r/etc/os-release")
+            }
+        }
+    }
+
+    @Test func versionIsLeadingMajorMinor() {
+        #expect(osVersionNumber("12") == 12)
+        #expect(osVersionNumber("22.04.3") == 22.04)
+        #expect(osVersionNumber("7.") == 7)
+        #expect(osVersionNumber("rolling") == 0)
+        #expect(osVersionNumber("") == 0)
+    }
+
+    @Test func noVersionFamilyWithoutNumericVersion() {
+        let families = osFamilies(["ID": "arch", "VERSION_ID": "rolling"])
+        #expect(families.map(\.name) == ["node_os_info"])
+        #expect(families[0].samples[0].labels.count == 12)
+    }
+
+    @Test func fallsBackToUsrLib() throws {
+        let directory = FixtureTree.scratch(["usr/lib/os-release": "ID=fallback\nVERSION_ID=3.1\n"])
+        let families = try OSCollector(paths: HostPaths(rootfs: directory)).collect()
+        #expect(families[1].samples == [
+            Sample(labels: [Label("id", "fallback"), Label("id_like", ""), Label("name", "")], value: 3.1),
+        ])
+    }
+
+    @Test func neitherFileIsNoData() {
+        let directory = FixtureTree.scratch(["etc/hostname": "x\n"])
+        #expect(throws: CollectorError.noData(
+            "neither \(directory)/etc/os-release nor \(directory)/usr/lib/os-release exists")) {
+            try OSCollector(paths: HostPaths(rootfs: directory)).collect()
+        }
+    }
+
+    @Test func fixtureMatchesNodeExporter() throws {
+        let actual = FixtureTree.exposition(try OSCollector(paths: FixtureTree.paths).collect())
+        #expect(actual == (try FixtureTree.golden("os", actual: actual)))
+    }
+}
