@@ -32,10 +32,13 @@ private let userHZ = 100.0
 /// all-zero entry, and a line with fewer than ten values leaves the rest at zero.
 func parseCPUStat(_ text: String, path: String = "/proc/stat") throws(CollectorError) -> [CPUTimes] {
     var cpus: [CPUTimes] = []
-    for line in ProcText.lines(text) where line.utf8.starts(with: "cpu".utf8) {
+    // The kernel writes the cpu lines first (fs/proc/stat.c); stop at the first other line rather
+    // than walk the long `intr` line.
+    try ProcText.forEachLine(text) { line throws(CollectorError) in
+        guard line.utf8.starts(with: "cpu".utf8) else { return cpus.isEmpty }
         let fields = ProcText.fields(line, limit: 11)
-        guard let name = fields.first else { continue }
-        if name == "cpu" { continue }
+        let name = fields[0]
+        if name == "cpu" { return true }
         // Bound the number so a corrupt line cannot make a huge list; Linux allows 8192 CPUs.
         guard let id = Int(name.dropFirst(3)), id >= 0, id < 65_536 else {
             throw .malformed(path: path, reason: "unexpected CPU name \"\(name)\"")
@@ -51,6 +54,7 @@ func parseCPUStat(_ text: String, path: String = "/proc/stat") throws(CollectorE
         cpus[id] = CPUTimes(
             user: values[0], nice: values[1], system: values[2], idle: values[3], iowait: values[4],
             irq: values[5], softirq: values[6], steal: values[7], guest: values[8], guestNice: values[9])
+        return true
     }
     return cpus
 }

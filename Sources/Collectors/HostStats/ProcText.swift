@@ -1,9 +1,23 @@
+import Pipeline
+
 /// Splitting of the line-oriented text files in /proc and /sys, on UTF-8 bytes rather than
 /// Characters: these files are ASCII, and grapheme breaking would cost more than the parse.
 enum ProcText {
     /// The non-empty lines of `text`, without their `\n`.
     static func lines(_ text: String) -> [Substring] {
         text.utf8.split(separator: UInt8(ascii: "\n")).map { Substring($0) }
+    }
+
+    /// Calls `body` with each non-empty line of `text` in order until it returns false, so a parser
+    /// that needs only the head of a file does not split the rest.
+    static func forEachLine(_ text: String, _ body: (Substring) throws(CollectorError) -> Bool) throws(CollectorError) {
+        let bytes = text.utf8
+        var start = bytes.startIndex
+        while start != bytes.endIndex {
+            let end = bytes[start...].firstIndex(of: UInt8(ascii: "\n")) ?? bytes.endIndex
+            if start != end, try !body(Substring(bytes[start..<end])) { return }
+            start = end == bytes.endIndex ? end : bytes.index(after: end)
+        }
     }
 
     /// The whitespace-separated fields of `line`, as Go's `strings.Fields` splits ASCII text.
