@@ -13,12 +13,12 @@ import Pipeline
             Custom_total:          9
             """)
         #expect(fields == [
-            MeminfoField(key: "Active_anon_bytes", value: 1560 * 1024),
-            MeminfoField(key: "Custom_total", value: 9),
-            MeminfoField(key: "HugePages_Total", value: 0),
             MeminfoField(key: "MemTotal_bytes", value: 24_683_656 * 1024),
+            MeminfoField(key: "Active_anon_bytes", value: 1560 * 1024),
+            MeminfoField(key: "HugePages_Total", value: 0),
             // A unit makes it `_bytes`, so it is a gauge despite the `_total` inside.
             MeminfoField(key: "Odd_xtail_total_bytes", value: 3072),
+            MeminfoField(key: "Custom_total", value: 9),
         ])
     }
 
@@ -40,7 +40,8 @@ import Pipeline
     }
 
     @Test func laterDuplicateWins() throws {
-        #expect(try parseMeminfo("Foo: 1 kB\nFoo: 2 kB\n") == [MeminfoField(key: "Foo_bytes", value: 2048)])
+        #expect(try parseMeminfo("Foo: 1 kB\nBar: 3\nFoo: 2 kB\n")
+            == [MeminfoField(key: "Foo_bytes", value: 2048), MeminfoField(key: "Bar", value: 3)])
     }
 
     @Test func largeValuesStayExactEnough() throws {

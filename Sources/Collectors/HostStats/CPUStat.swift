@@ -45,7 +45,7 @@ func parseCPUStat(_ text: String, path: String = "/proc/stat") throws(CollectorE
         }
         var values = [Double](repeating: 0, count: 10)
         for (index, field) in fields.dropFirst().enumerated() {
-            guard let value = Double(field) else {
+            guard let value = ProcText.number(field) else {
                 throw .malformed(path: path, reason: "value \"\(field)\" of \(name) is not a number")
             }
             values[index] = value / userHZ

@@ -18,40 +18,81 @@ struct MeminfoField: Equatable, Sendable {
 
 /// Parses /proc/meminfo as node_exporter 1.5.0 does: `Key: value [unit]`, the key's last
 /// character (the colon) dropped, `(x)` (outermost parentheses) turned into `_x`, a unit taken as
-/// kB. Blank lines are skipped; a later duplicate key replaces the earlier one. Fields come back
-/// sorted by key.
+/// kB. Blank lines are skipped; a later duplicate key replaces the earlier one's value. Fields come
+/// back in file order (the registry sorts families by name).
 func parseMeminfo(_ text: String, path: String = "/proc/meminfo") throws(CollectorError) -> [MeminfoField] {
-    var fields: [String: Double] = [:]
-    for line in ProcText.lines(text) {
-        let parts = ProcText.fields(line)
-        if parts.isEmpty { continue }
-        guard parts.count == 2 || parts.count == 3 else {
-            throw .malformed(path: path, reason: "line \"\(line.prefix(200))\" is not \"Key: value [kB]\"")
+    var fields: [MeminfoField] = []
+    var positions: [String: Int] = [:]
+    fields.reserveCapacity(64)
+    positions.reserveCapacity(64)
+    var failure: CollectorError?
+    var text = text
+    // Byte offsets over the contiguous UTF-8, with no array per line: this file is read on every
+    // scrape and has some sixty lines.
+    text.withUTF8 { bytes in
+        var lineStart = 0
+        while lineStart < bytes.count, failure == nil {
+            var lineEnd = lineStart
+            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            defer { lineStart = lineEnd + 1 }
+            var parts = (0..<0, 0..<0, 0..<0)
+            var count = 0
+            var index = lineStart
+            while index < lineEnd {
+                while index < lineEnd, ProcText.isSpace(bytes[index]) { index += 1 }
+                if index == lineEnd { break }
+                var end = index
+                while end < lineEnd, !ProcText.isSpace(bytes[end]) { end += 1 }
+                switch count {
+                case 0: parts.0 = index..<end
+                case 1: parts.1 = index..<end
+                case 2: parts.2 = index..<end
+                default: break
+                }
+                count += 1
+                index = end
+            }
+            if count == 0 { continue }
+            func text(_ range: Range<Int>) -> String {
+                String(decoding: UnsafeBufferPointer(rebasing: bytes[range.prefix(200)]), as: UTF8.self)
+            }
+            guard count == 2 || count == 3 else {
+                failure = .malformed(path: path, reason: "line \"\(text(lineStart..<lineEnd))\" is not \"Key: value [kB]\"")
+                return
+            }
+            guard var value = ProcText.number(bytes, parts.1) else {
+                failure = .malformed(path: path, reason: "value \"\(text(parts.1))\" of \(text(parts.0)) is not a number")
+                return
+            }
+            var key = meminfoKey(String(decoding: UnsafeBufferPointer(rebasing: bytes[parts.0.dropLast()]), as: UTF8.self))
+            if count == 3 {
+                value *= 1024
+                key += "_bytes"
+            }
+            guard isMetricNameTail(key) else {
+                failure = .malformed(path: path, reason: "field \"\(text(parts.0))\" does not make a metric name")
+                return
+            }
+            if let position = positions[key] {
+                fields[position].value = value
+            } else {
+                positions[key] = fields.count
+                fields.append(MeminfoField(key: key, value: value))
+            }
         }
-        guard var value = Double(parts[1]) else {
-            throw .malformed(path: path, reason: "value \"\(parts[1].prefix(200))\" of \(parts[0]) is not a number")
-        }
-        var key = meminfoKey(parts[0].dropLast())
-        if parts.count == 3 {
-            value *= 1024
-            key += "_bytes"
-        }
-        guard isMetricNameTail(key) else {
-            throw .malformed(path: path, reason: "field \"\(parts[0].prefix(200))\" does not make a metric name")
-        }
-        fields[key] = value
     }
-    return fields.map { MeminfoField(key: $0.key, value: $0.value) }.sorted { $0.key < $1.key }
+    if let failure { throw failure }
+    return fields
 }
 
 /// `Active(anon)` → `Active_anon`: the regular expression `\((.*)\)` replaced by `_$1`, greedy,
 /// so only the first `(` and the last `)` go.
-private func meminfoKey(_ raw: Substring) -> String {
-    guard let open = raw.firstIndex(of: "("), let close = raw.lastIndex(of: ")"), open < close else {
-        return String(raw)
-    }
-    return String(raw[..<open]) + "_" + String(raw[raw.index(after: open)..<close])
-        + String(raw[raw.index(after: close)...])
+private func meminfoKey(_ raw: String) -> String {
+    let bytes = raw.utf8
+    guard let open = bytes.firstIndex(of: UInt8(ascii: "(")), let close = bytes.lastIndex(of: UInt8(ascii: ")")),
+          open < close else { return String(raw) }
+    return String(Substring(bytes[..<open])) + "_" + String(Substring(bytes[bytes.index(after: open)..<close]))
+        + String(Substring(bytes[bytes.index(after: close)...]))
 }
 
 /// Whether `node_memory_` + `tail` is a valid metric name (node_exporter would panic otherwise).

@@ -43,6 +43,38 @@ enum ProcText {
         return result
     }
 
+    /// `text` as a number, as Go's `strconv.ParseFloat` reads it. Plain decimal integers — almost
+    /// every value in /proc — take a fast path; the conversion of an integer to the nearest double
+    /// is the same either way.
+    static func number(_ text: Substring) -> Double? {
+        let bytes = text.utf8
+        if bytes.count <= 19, !bytes.isEmpty {
+            var value: UInt64 = 0
+            var plain = true
+            for byte in bytes {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { plain = false; break }
+                value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+            }
+            if plain { return Double(value) }
+        }
+        return Double(text)
+    }
+
+    /// The bytes `range` of `bytes` as a number, like ``number(_:)-(Substring)``.
+    static func number(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Double? {
+        if range.count <= 19, !range.isEmpty {
+            var value: UInt64 = 0
+            var plain = true
+            for index in range {
+                let byte = bytes[index]
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { plain = false; break }
+                value = value &* 10 &+ UInt64(byte &- UInt8(ascii: "0"))
+            }
+            if plain { return Double(value) }
+        }
+        return Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+    }
+
     /// Whether `byte` is ASCII white space as Go's `unicode.IsSpace` sees it.
     static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
