@@ -120,4 +120,21 @@ import Testing
     @Test func noDirectoriesGivesOnlyTheErrorGauge() throws {
         #expect(try TextfileCollector(directories: []).collect().map(\.name) == ["node_textfile_scrape_error"])
     }
+
+    @Test func countsConvertLikeGoUint64() {
+        #expect(TextfileRead.truncatedCount(2.9) == 2)
+        #expect(TextfileRead.truncatedCount(-3) == 18446744073709551613)
+        #expect(TextfileRead.truncatedCount(.nan) == 0x1p63)
+        #expect(TextfileRead.truncatedCount(.infinity) == 0x1p63)
+        #expect(TextfileRead.truncatedCount(1e19) == 1e19)
+    }
+
+    @Test func reservedLabelNameSkipsTheFile() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { Fixtures.removeTree(directory) }
+        Fixtures.write("m{__x=\"1\"} 1\nok 1\n", to: directory + "/a.prom")
+        let collector = TextfileCollector(directories: [directory])
+        #expect(try collector.collect().map(\.name) == ["node_textfile_scrape_error"])
+        #expect(collector.lastErrors == ["\(directory)/a.prom: metric m: label name \"__x\" is reserved"])
+    }
 }

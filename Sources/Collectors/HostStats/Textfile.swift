@@ -111,6 +111,14 @@ struct TextfileRead {
             fail("\(path): line \(line): unsupported client-side timestamp, skipping entire file")
             return
         }
+        // client_golang refuses label names starting with "__" and node_exporter 1.5.0 panics on
+        // them; here the file is skipped like any other bad file.
+        for family in document.families {
+            if let label = family.samples.lazy.flatMap(\.labels).first(where: { $0.name.hasPrefix("__") }) {
+                fail("\(path): metric \(family.name): label name \"\(label.name)\" is reserved")
+                return
+            }
+        }
         for (family, hasHelp) in zip(document.families, document.hasHelp) {
             filesByName[family.name, default: []].append(path)
             parsed.append((family, hasHelp))
@@ -260,11 +268,17 @@ struct TextfileRead {
         }
     }
 
-    /// Go's `uint64(value)` for the values node_exporter keeps as counts, clamped where Go's
-    /// conversion is undefined.
-    private static func truncatedCount(_ value: Double) -> Double {
-        guard value.isFinite, value > 0 else { return value == .infinity ? Double(UInt64.max) : 0 }
-        return value >= 0x1p64 ? Double(UInt64.max) : Double(UInt64(value))
+    /// Go's `uint64(value)` on amd64, which the Go parser applies to bucket and sample counts:
+    /// truncation toward zero, negative values wrapping around, and 2^63 for NaN, infinities and
+    /// anything out of range (the CVTTSD2SQ "integer indefinite" result).
+    static func truncatedCount(_ value: Double) -> Double {
+        let indefinite: UInt64 = 1 << 63
+        if value.isNaN { return Double(indefinite) }
+        if value < 0x1p63 {
+            return value >= -0x1p63 ? Double(UInt64(bitPattern: Int64(value))) : Double(indefinite)
+        }
+        let high = value - 0x1p63
+        return high < 0x1p63 ? Double(UInt64(Int64(high)) | indefinite) : Double(indefinite)
     }
 }
 
