@@ -118,4 +118,19 @@ import Testing
         #expect(try deviceErrors() == ["/": 0, "/mnt/nfs": 0, "/data": 0])
         #expect(calls.withLock { $0["/r/mnt/nfs"] } == 2)
     }
+
+    /// More hanging mounts than workers: each timed-out worker is replaced, so the queue still
+    /// drains and the healthy mount after them is statfs'd.
+    @Test func moreHangsThanWorkersStillDrainTheQueue() {
+        let release = DispatchSemaphore(value: 0)
+        let statter = MountStatter(timeout: .milliseconds(100), workers: 1) { path in
+            if path.hasPrefix("/hang") { release.wait() }
+            return .failure(ENOENT)
+        }
+        let outcomes = statter.stat([("/hang1", "/hang1"), ("/hang2", "/hang2"), ("/ok", "/ok")])
+        #expect(outcomes == [.stuck, .stuck, .failure(ENOENT)])
+        #expect(statter.stuckMountPoints == ["/hang1", "/hang2"])
+        release.signal()
+        release.signal()
+    }
 }

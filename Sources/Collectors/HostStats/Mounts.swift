@@ -36,23 +36,27 @@ struct MountEntry: Equatable {
 func parseMounts(_ text: String, path: String = "mounts") throws(CollectorError) -> [MountEntry] {
     var entries: [MountEntry] = []
     var lineNumber = 0
-    for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+    for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
         lineNumber += 1
-        let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+        let fields = line.split(maxSplits: 4, whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
         if fields.isEmpty { continue }
         guard fields.count >= 4 else {
-            throw .malformed(path: path, reason: "line \(lineNumber): malformed mount point information \"\(line)\"")
+            throw .malformed(
+                path: path,
+                reason: "line \(lineNumber): malformed mount point information \"\(String(decoding: line, as: UTF8.self))\"")
         }
         entries.append(MountEntry(
-            device: String(fields[0]), mountPoint: decodeMountPoint(fields[1]),
-            fsType: String(fields[2]), options: String(fields[3])))
+            device: String(decoding: fields[0], as: UTF8.self),
+            mountPoint: decodeMountPoint(Substring(fields[1])),
+            fsType: String(decoding: fields[2], as: UTF8.self),
+            options: String(decoding: fields[3], as: UTF8.self)))
     }
     return entries
 }
 
 /// Decodes the fstab(5) octal escapes node_exporter decodes: `\040` (space) and `\011` (tab).
 func decodeMountPoint(_ field: Substring) -> String {
-    guard field.contains("\\") else { return String(field) }
+    guard field.utf8.contains(UInt8(ascii: "\\")) else { return String(field) }
     return String(field.replacing("\\040", with: " ").replacing("\\011", with: "\t"))
 }
 
@@ -186,15 +190,16 @@ enum FilesystemFamilies {
     }
 }
 
-/// Runs statfs(2) calls on dispatch threads, at most `workers` at once, and stops waiting for one
-/// after `timeout` (counted from when it started). A mount that timed out is remembered as stuck
-/// and skipped until its call finally returns — the thread stays blocked in the kernel meanwhile,
-/// so the number of such threads is bounded by the number of stuck mounts. node_exporter's
-/// `stuckMounts`/`mount-timeout`; unlike node_exporter, the scrape that meets the hang does not
-/// wait for it either.
+/// Runs statfs(2) calls on at most `workers` dispatch threads, which take mounts from a shared
+/// queue, and stops waiting for a call after `timeout` (counted from when it started). A mount
+/// that timed out is remembered as stuck and skipped until its call finally returns; its thread
+/// stays blocked in the kernel meanwhile and a fresh worker takes its place, so the number of
+/// threads is bounded by `workers` plus the number of stuck mounts. This is node_exporter's
+/// `stuckMounts` / `mount-timeout` / `stat-workers`; unlike node_exporter, the scrape that meets
+/// the hang does not wait for it either.
 final class MountStatter: Sendable {
     private let timeout: Duration
-    private let slots: DispatchSemaphore
+    private let workers: Int
     private let stuck = Mutex<Set<String>>([])
     private let statfsCall: @Sendable (String) -> StatfsOutcome
 
@@ -204,80 +209,117 @@ final class MountStatter: Sendable {
         statfs: @escaping @Sendable (String) -> StatfsOutcome = MountStatter.systemStatfs
     ) {
         self.timeout = timeout
-        slots = DispatchSemaphore(value: workers)
+        self.workers = workers
         statfsCall = statfs
     }
 
     var stuckMountPoints: Set<String> { stuck.withLock { $0 } }
 
-    /// One statfs in flight.
-    private final class Call: Sendable {
+    /// One scrape's calls: a queue the workers drain and the outcomes they fill in.
+    private final class Batch: Sendable {
         struct State {
-            var started: ContinuousClock.Instant?
-            var outcome: StatfsOutcome?
-            var abandoned = false
-            var slotReleased = false
+            var next = 0
+            var started: [ContinuousClock.Instant?]
+            var outcomes: [StatfsOutcome?]
+            var abandoned: [Bool]
+            var remaining: Int
         }
 
-        let mountPoint: String
-        let path: String
-        let state = Mutex(State())
-        let done = DispatchSemaphore(value: 0)
+        let requests: [(mountPoint: String, path: String)]
+        let state: Mutex<State>
+        let finished = DispatchSemaphore(value: 0)
 
-        init(mountPoint: String, path: String) {
-            self.mountPoint = mountPoint
-            self.path = path
+        init(_ requests: [(mountPoint: String, path: String)]) {
+            self.requests = requests
+            state = Mutex(State(
+                started: Array(repeating: nil, count: requests.count),
+                outcomes: Array(repeating: nil, count: requests.count),
+                abandoned: Array(repeating: false, count: requests.count),
+                remaining: requests.count))
         }
     }
 
     /// statfs for each request, in request order.
     func stat(_ requests: [(mountPoint: String, path: String)]) -> [StatfsOutcome] {
         let stuckNow = stuck.withLock { $0 }
-        var calls: [Call?] = []
-        for request in requests {
-            if stuckNow.contains(request.mountPoint) {
-                calls.append(nil)
-                continue
-            }
-            let call = Call(mountPoint: request.mountPoint, path: request.path)
-            calls.append(call)
-            DispatchQueue.global(qos: .utility).async { self.run(call) }
+        var positions: [Int] = []
+        var pending: [(mountPoint: String, path: String)] = []
+        for (index, request) in requests.enumerated() where !stuckNow.contains(request.mountPoint) {
+            positions.append(index)
+            pending.append(request)
         }
+        var results = Array(repeating: StatfsOutcome.stuck, count: requests.count)
+        guard !pending.isEmpty else { return results }
+
+        let batch = Batch(pending)
+        for _ in 0..<min(workers, pending.count) { startWorker(batch) }
         let clock = ContinuousClock()
-        return calls.map { call in
-            guard let call else { return .stuck }
-            while true {
-                let started = call.state.withLock { $0.started }
-                let wait: DispatchTime
-                if let started {
-                    let remaining: Duration = started + timeout - clock.now
-                    let nanoseconds = Int(max(0, remaining.seconds) * 1e9)
-                    wait = DispatchTime.now() + .nanoseconds(nanoseconds)
-                } else {
-                    wait = .now() + .milliseconds(50)
-                }
-                if call.done.wait(timeout: wait) == .success {
-                    return call.state.withLock { $0.outcome } ?? .stuck
-                }
-                if let started, clock.now - started >= timeout {
-                    return abandon(call)
-                }
+        while true {
+            // Sleep until the earliest running call would time out (or a short poll while none
+            // has started yet), unless everything finishes first.
+            let earliest = batch.state.withLock { state in
+                state.started.indices
+                    .filter { state.outcomes[$0] == nil && !state.abandoned[$0] }
+                    .compactMap { state.started[$0] }
+                    .min()
             }
+            let wait: Duration = earliest.map { $0 + timeout - clock.now } ?? .milliseconds(50)
+            let nanoseconds = Int(max(0, min(wait.seconds, 3600)) * 1e9)
+            if batch.finished.wait(timeout: .now() + .nanoseconds(nanoseconds)) == .success { break }
+
+            let now = clock.now
+            let (replacements, done) = batch.state.withLock { state -> (Int, Bool) in
+                var replacements = 0
+                for index in state.started.indices {
+                    guard let started = state.started[index], state.outcomes[index] == nil, !state.abandoned[index],
+                          now - started >= timeout else { continue }
+                    state.abandoned[index] = true
+                    state.remaining -= 1
+                    replacements += 1
+                    stuck.withLock { _ = $0.insert(batch.requests[index].mountPoint) }
+                }
+                return (replacements, state.remaining == 0)
+            }
+            if done { break }
+            for _ in 0..<replacements { startWorker(batch) }
         }
+        let outcomes = batch.state.withLock { state in
+            state.outcomes.indices.map { state.abandoned[$0] ? nil : state.outcomes[$0] }
+        }
+        for (position, outcome) in zip(positions, outcomes) { results[position] = outcome ?? .stuck }
+        return results
     }
 
-    private func run(_ call: Call) {
-        slots.wait()
-        call.state.withLock { $0.started = ContinuousClock().now }
-        let outcome = statfsCall(call.path)
-        let releaseSlot = call.state.withLock { state -> Bool in
-            state.outcome = outcome
-            if state.abandoned { stuck.withLock { _ = $0.remove(call.mountPoint) } }
-            defer { state.slotReleased = true }
-            return !state.slotReleased
+    /// A worker takes the next queued mount until the queue is empty, or until the waiter gave up
+    /// on its call and started a replacement.
+    private func startWorker(_ batch: Batch) {
+        // A queue of its own targets libdispatch's overcommitting pool: a worker stuck in the
+        // kernel must not take one of the few threads of the global concurrent pool, which the
+        // registry runs collectors on.
+        DispatchQueue(label: "lookout.filesystem.statfs").async {
+            let clock = ContinuousClock()
+            while true {
+                let index: Int? = batch.state.withLock { state in
+                    guard state.next < batch.requests.count else { return nil }
+                    defer { state.next += 1 }
+                    state.started[state.next] = clock.now
+                    return state.next
+                }
+                guard let index else { return }
+                let outcome = self.statfsCall(batch.requests[index].path)
+                let (replaced, allDone) = batch.state.withLock { state -> (Bool, Bool) in
+                    state.outcomes[index] = outcome
+                    if state.abandoned[index] {
+                        self.stuck.withLock { _ = $0.remove(batch.requests[index].mountPoint) }
+                        return (true, false)
+                    }
+                    state.remaining -= 1
+                    return (false, state.remaining == 0)
+                }
+                if allDone { batch.finished.signal() }
+                if replaced { return }
+            }
         }
-        if releaseSlot { slots.signal() }
-        call.done.signal()
     }
 
     /// statfs(2) through glibc's statvfs(3), whose f_bsize is statfs' f_bsize, the unit
@@ -288,18 +330,5 @@ final class MountStatter: Sendable {
         return .success(
             blocks: UInt64(buffer.f_blocks), blockSize: UInt64(buffer.f_bsize), free: UInt64(buffer.f_bfree),
             available: UInt64(buffer.f_bavail), files: UInt64(buffer.f_files), filesFree: UInt64(buffer.f_ffree))
-    }
-
-    /// Gives up on a call that outlived the timeout: marks its mount stuck and frees its slot.
-    private func abandon(_ call: Call) -> StatfsOutcome {
-        let (outcome, releaseSlot) = call.state.withLock { state -> (StatfsOutcome?, Bool) in
-            if let outcome = state.outcome { return (outcome, false) }
-            state.abandoned = true
-            stuck.withLock { _ = $0.insert(call.mountPoint) }
-            defer { state.slotReleased = true }
-            return (nil, !state.slotReleased)
-        }
-        if releaseSlot { slots.signal() }
-        return outcome ?? .stuck
     }
 }
