@@ -12,6 +12,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The only C interop: module maps resolved through pkg-config, installed by scripts/bootstrap.
@@ -39,6 +43,11 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
@@ -46,7 +55,10 @@ let package = Package(
         .testTarget(name: "ShippersTests", dependencies: ["Shippers"]),
         .testTarget(
             name: "ExporterTests",
-            dependencies: ["Exporter", "Pipeline"]),
+            dependencies: [
+                "Exporter", "Pipeline", "Collectors",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]),
         .testTarget(name: "IntegrationTests", dependencies: ["Pipeline"]),
     ]
 )

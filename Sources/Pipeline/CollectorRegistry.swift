@@ -23,9 +23,10 @@ public final class CollectorRegistry: Sendable {
         self.logger = logger
     }
 
-    /// Runs every collector once, waiting at most `timeout`, and returns the merged, sorted families
-    /// plus the per-collector duration and success gauges.
-    public func scrape(timeout: Duration) async -> [MetricFamily] {
+    /// Runs every collector once (or only those named in `selection`), waiting at most `timeout`,
+    /// and returns the merged, sorted families plus the per-collector duration and success gauges.
+    public func scrape(timeout: Duration, selection: Set<String>? = nil) async -> [MetricFamily] {
+        let collectors = selection.map { names in self.collectors.filter { names.contains($0.name) } } ?? self.collectors
         let outcomes = await ScrapeRound.run(collectors, timeout: timeout)
         var merged = FamilyMerger()
         var durations = MetricFamily(
@@ -35,7 +36,7 @@ public final class CollectorRegistry: Sendable {
             name: "lookout_scrape_collector_success",
             help: "lookout: Whether a collector succeeded.", type: .gauge)
 
-        for (collector, outcome) in zip(collectors, outcomes) {
+        for (collector, outcome) in zip(collectors, outcomes).sorted(by: { $0.0.name < $1.0.name }) {
             let label = [Label("collector", collector.name)]
             var succeeded = false
             switch outcome {

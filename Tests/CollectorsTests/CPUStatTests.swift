@@ -87,22 +87,22 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try CPUCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("cpu", actual: actual)))
+        let actual = Fixtures.render(try CPUCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "cpu.prom")
     }
 
     @Test func guestFamilyIsOptional() throws {
-        let families = try CPUCollector(paths: FixtureTree.paths, guest: false).collect()
+        let families = try CPUCollector(paths: Fixtures.paths, guest: false).collect()
         #expect(!families.contains { $0.name == "node_cpu_guest_seconds_total" })
         #expect(families.contains { $0.name == "node_cpu_seconds_total" })
     }
 
     @Test func copiesShareTheGuard() throws {
-        let directory = FixtureTree.scratch(["proc/stat": "cpu0 100 0 0 1000 50\n"])
+        let directory = Fixtures.scratch(["proc/stat": "cpu0 100 0 0 1000 50\n"])
         let collector = CPUCollector(paths: HostPaths(procfs: directory + "/proc", sysfs: directory + "/sys"))
         _ = try collector.collect()
         let copy = collector
-        FixtureTree.write("cpu0 100 0 0 1000 10\n", to: directory + "/proc/stat")
+        Fixtures.write("cpu0 100 0 0 1000 10\n", to: directory + "/proc/stat")
         let iowait = try copy.collect()[0].samples.first { $0.labels[1].value == "iowait" }?.value
         #expect(iowait == 0.5)
     }

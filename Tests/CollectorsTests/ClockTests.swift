@@ -36,7 +36,7 @@ import Pipeline
     /// now, the zone against the C library, everything else against the golden file.
     @Test func fixtureMatchesNodeExporter() throws {
         let before = Double(time(nil))
-        let families = try TimeCollector(paths: FixtureTree.paths).collect()
+        let families = try TimeCollector(paths: Fixtures.paths).collect()
         let after = Double(time(nil)) + 1
         let now = try #require(families.first { $0.name == "node_time_seconds" }?.samples.first?.value)
         #expect(now >= before && now <= after)
@@ -53,8 +53,12 @@ import Pipeline
         func stable(_ text: String) -> [Substring] {
             text.split(separator: "\n").filter { line in !varying.contains { line.hasPrefix($0) } }
         }
-        let actual = FixtureTree.exposition(families)
-        #expect(stable(actual) == stable(try FixtureTree.golden("time", actual: actual)))
+        let actual = Fixtures.render(families)
+        if getenv("LOOKOUT_UPDATE_GOLDEN") != nil {
+            try Fixtures.expectGolden(actual, "time.prom")
+        } else {
+            #expect(stable(actual) == stable(try Fixtures.read("golden/time.prom")))
+        }
     }
 
     @Test func missingClocksourceDirectoryIsFine() throws {

@@ -20,7 +20,7 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try FilefdCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("filefd", actual: actual)))
+        let actual = Fixtures.render(try FilefdCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "filefd.prom")
     }
 }

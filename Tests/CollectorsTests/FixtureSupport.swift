@@ -5,7 +5,9 @@ import Glibc
 import Pipeline
 import Testing
 
-/// The committed fixture tree, `Tests/Fixtures`, found from this file's path.
+/// The committed fixture tree, `Tests/Fixtures`, found from this file's path, laid out as
+/// node_exporter's flags expect: `--path.procfs=Tests/Fixtures/proc --path.sysfs=Tests/Fixtures/sys
+/// --path.rootfs=Tests/Fixtures/rootfs` (see Tests/Fixtures/README.md).
 enum Fixtures {
     static let root: String = {
         var parts = #filePath.split(separator: "/", omittingEmptySubsequences: false)
@@ -13,7 +15,7 @@ enum Fixtures {
         return parts.joined(separator: "/") + "/Fixtures"
     }()
 
-    /// procfs and rootfs inside the tree; sysfs is not read by these collectors.
+    /// The roots node_exporter was pointed at for the golden files.
     static let paths = HostPaths(procfs: root + "/proc", sysfs: root + "/sys", rootfs: root + "/rootfs")
 
     static func read(_ relative: String) throws -> String {
@@ -64,6 +66,21 @@ enum Fixtures {
         return path
     }
 
+    /// A scratch directory holding `files` (relative path → content); remove it with `removeTree`.
+    static func scratch(_ files: [String: String]) -> String {
+        let directory = temporaryDirectory()
+        for (relative, content) in files {
+            var prefix = directory
+            for component in relative.split(separator: "/").dropLast() {
+                prefix += "/" + component
+                mkdir(prefix, 0o755)
+            }
+            write(content, to: directory + "/" + relative)
+        }
+        return directory
+    }
+
+    /// Replaces the file at `path` with `text`.
     static func write(_ text: String, to path: String) {
         let descriptor = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         _ = text.utf8CString.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count - 1) }

@@ -18,7 +18,7 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try LoadavgCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("loadavg", actual: actual)))
+        let actual = Fixtures.render(try LoadavgCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "loadavg.prom")
     }
 }

@@ -70,7 +70,7 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try MeminfoCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("meminfo", actual: actual)))
+        let actual = Fixtures.render(try MeminfoCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "meminfo.prom")
     }
 }

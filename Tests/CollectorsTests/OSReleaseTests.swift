@@ -60,7 +60,7 @@ import Pipeline
     }
 
     @Test func fallsBackToUsrLib() throws {
-        let directory = FixtureTree.scratch(["usr/lib/os-release": "ID=fallback\nVERSION_ID=3.1\n"])
+        let directory = Fixtures.scratch(["usr/lib/os-release": "ID=fallback\nVERSION_ID=3.1\n"])
         let families = try OSCollector(paths: HostPaths(rootfs: directory)).collect()
         #expect(families[1].samples == [
             Sample(labels: [Label("id", "fallback"), Label("id_like", ""), Label("name", "")], value: 3.1),
@@ -68,7 +68,7 @@ import Pipeline
     }
 
     @Test func neitherFileIsNoData() {
-        let directory = FixtureTree.scratch(["etc/hostname": "x\n"])
+        let directory = Fixtures.scratch(["etc/hostname": "x\n"])
         #expect(throws: CollectorError.noData(
             "neither \(directory)/etc/os-release nor \(directory)/usr/lib/os-release exists")) {
             try OSCollector(paths: HostPaths(rootfs: directory)).collect()
@@ -76,7 +76,7 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try OSCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("os", actual: actual)))
+        let actual = Fixtures.render(try OSCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "os.prom")
     }
 }

@@ -37,7 +37,7 @@ import Pipeline
     }
 
     @Test func absentPressureIsNoData() {
-        let directory = FixtureTree.scratch(["proc/stat": ""])
+        let directory = Fixtures.scratch(["proc/stat": ""])
         #expect(throws: CollectorError.noData(
             "\(directory)/proc/pressure/cpu is absent: PSI needs Linux 4.20+ with CONFIG_PSI")) {
             try PressureCollector(paths: HostPaths(procfs: directory + "/proc")).collect()
@@ -45,7 +45,7 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try PressureCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("pressure", actual: actual)))
+        let actual = Fixtures.render(try PressureCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "pressure.prom")
     }
 }

@@ -32,7 +32,7 @@ import Pipeline
     }
 
     @Test func fixtureMatchesNodeExporter() throws {
-        let actual = FixtureTree.exposition(try StatCollector(paths: FixtureTree.paths).collect())
-        #expect(actual == (try FixtureTree.golden("stat", actual: actual)))
+        let actual = Fixtures.render(try StatCollector(paths: Fixtures.paths).collect())
+        try Fixtures.expectGolden(actual, "stat.prom")
     }
 }

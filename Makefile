@@ -1,0 +1,32 @@
+# Lookout — the two commands of the quick start are `make run` and `make test`.
+SWIFT ?= swift
+LISTEN ?= :10100
+ARGS ?=
+
+.PHONY: run build release test bench clean
+
+## run: install what is missing, build (release), start `lookout serve` on the embedded defaults
+run: release
+	.build/release/lookout serve --web.listen-address=$(LISTEN) $(ARGS)
+
+release:
+	scripts/bootstrap
+	$(SWIFT) build -c release --product lookout
+
+build:
+	scripts/bootstrap
+	$(SWIFT) build
+
+## test: install what the tests need, build once, run every test (unit and integration)
+test:
+	scripts/bootstrap --test
+	$(SWIFT) build --build-tests
+	LOOKOUT_BINARY="$$($(SWIFT) build --show-bin-path)/lookout" $(SWIFT) test --skip-build
+
+## bench: scrape throughput and RSS against node_exporter; appends to bench/RESULTS.md
+bench: release
+	scripts/bootstrap --bench
+	bench/scrape.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,20 @@
+/// A configuration problem, reported as one line naming the key and, for a file, its line:
+/// `lookout.yml:7: web.max-requests: expected a non-negative integer, got "many"`.
+struct ConfigurationError: Error, Equatable, CustomStringConvertible {
+    /// The dotted key the problem is about, e.g. `collector.textfile.directory`.
+    var key: String
+    /// The 1-based line in the YAML file, when the setting came from one.
+    var line: Int?
+    /// What is wrong.
+    var message: String
+    /// The file the setting came from, if any.
+    var file: String? = nil
+
+    var description: String {
+        var location = ""
+        if let file { location += file + ":" }
+        if let line { location += "\(line):" }
+        if !location.isEmpty { location += " " }
+        return key.isEmpty ? "\(location)\(message)" : "\(location)\(key): \(message)"
+    }
+}

@@ -1,0 +1,257 @@
+import Collectors
+import Logging
+import Yams
+
+/// Reads the YAML configuration file. Every flag has a key: the flag's name split at its dots
+/// (`--web.listen-address` is `web: {listen-address: …}`); a collector's switch may be written
+/// `collector: {cpu: false}` or, beside its options, `collector: {cpu: {enabled: false, guest: true}}`.
+/// Unknown keys and wrongly typed values are errors naming the key and its line.
+enum ConfigurationFile {
+    /// Applies the file at `path` on top of `configuration`.
+    static func load(path: String, onto configuration: ExporterConfiguration) throws(ConfigurationError)
+        -> ExporterConfiguration
+    {
+        let text: String
+        do {
+            text = try SourceFile.read(path)
+        } catch {
+            throw ConfigurationError(key: "", line: nil, message: "\(error)", file: nil)
+        }
+        do {
+            return try apply(yaml: text, onto: configuration)
+        } catch var error {
+            error.file = path
+            throw error
+        }
+    }
+
+    /// Applies YAML text on top of `configuration`.
+    static func apply(yaml text: String, onto configuration: ExporterConfiguration) throws(ConfigurationError)
+        -> ExporterConfiguration
+    {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw ConfigurationError(key: "", line: Self.line(of: error), message: "invalid YAML: \(Self.summary(of: error))")
+        } catch {
+            throw ConfigurationError(key: "", line: nil, message: "invalid YAML: \(error)")
+        }
+        var configuration = configuration
+        guard let root else { return configuration }  // an empty file changes nothing
+        var reader = ConfigurationReader(configuration: configuration)
+        try reader.readRoot(root)
+        configuration = reader.configuration
+        return configuration
+    }
+
+    private static func line(of error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        case .duplicatedKeysInMapping(_, let context):
+            return context.mark.line
+        default:
+            return nil
+        }
+    }
+
+    private static func summary(of error: YamlError) -> String {
+        switch error {
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
+        case .duplicatedKeysInMapping(let duplicates, _):
+            return "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
+        default:
+            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
+        }
+    }
+}
+
+/// Walks the YAML tree, checking every key against the known schema.
+private struct ConfigurationReader {
+    var configuration: ExporterConfiguration
+
+    mutating func readRoot(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "") {
+            switch key {
+            case "web": try readWeb(value)
+            case "path": try readPath(value)
+            case "scrape": try readScrape(value)
+            case "log": try readLog(value)
+            case "collector": try readCollectors(value)
+            default: throw unknown(key, at: value)
+            }
+        }
+    }
+
+    private mutating func readWeb(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "web") {
+            switch key {
+            case "listen-address":
+                configuration.listenAddress = try string(value, key: "web.listen-address")
+                do { _ = try ListenAddress(parsing: configuration.listenAddress) } catch {
+                    throw ConfigurationError(key: "web.listen-address", line: line(value), message: error.message)
+                }
+            case "telemetry-path":
+                let path = try string(value, key: "web.telemetry-path")
+                guard path.hasPrefix("/") else {
+                    throw ConfigurationError(key: "web.telemetry-path", line: line(value), message: "must start with /, got \"\(path)\"")
+                }
+                configuration.telemetryPath = path
+            case "max-requests":
+                configuration.maxRequests = try nonNegativeInteger(value, key: "web.max-requests")
+            default: throw unknown("web.\(key)", at: value)
+            }
+        }
+    }
+
+    private mutating func readPath(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "path") {
+            let path = try string(value, key: "path.\(key)")
+            switch key {
+            case "procfs": configuration.host.paths.procfs = path
+            case "sysfs": configuration.host.paths.sysfs = path
+            case "rootfs": configuration.host.paths.rootfs = path
+            default: throw unknown("path.\(key)", at: value)
+            }
+        }
+    }
+
+    private mutating func readScrape(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "scrape") {
+            switch key {
+            case "timeout":
+                let text = try string(value, key: "scrape.timeout")
+                guard let duration = DurationText.parse(text), duration > .zero else {
+                    throw ConfigurationError(key: "scrape.timeout", line: line(value), message: "expected a positive duration like 10s or 500ms, got \"\(text)\"")
+                }
+                configuration.scrapeTimeout = duration
+            default: throw unknown("scrape.\(key)", at: value)
+            }
+        }
+    }
+
+    private mutating func readLog(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "log") {
+            switch key {
+            case "level":
+                let text = try string(value, key: "log.level")
+                guard let level = LogLevelText.parse(text) else {
+                    throw ConfigurationError(key: "log.level", line: line(value), message: "expected one of \(LogLevelText.choices), got \"\(text)\"")
+                }
+                configuration.logLevel = level
+            default: throw unknown("log.\(key)", at: value)
+            }
+        }
+    }
+
+    private mutating func readCollectors(_ node: Node) throws(ConfigurationError) {
+        for (name, value) in try mapping(node, key: "collector") {
+            if name == "disable-defaults" {
+                configuration.disableDefaults = try bool(value, key: "collector.disable-defaults")
+                continue
+            }
+            guard HostCollectors.catalog.contains(where: { $0.name == name }) else {
+                throw ConfigurationError(
+                    key: "collector.\(name)", line: line(value),
+                    message: "unknown collector; known: \(HostCollectors.names.joined(separator: ", "))")
+            }
+            if case .scalar = value {
+                configuration.collectorChoices[name] = try bool(value, key: "collector.\(name)")
+                continue
+            }
+            for (option, optionValue) in try mapping(value, key: "collector.\(name)") {
+                let key = "collector.\(name).\(option)"
+                switch (name, option) {
+                case (_, "enabled"):
+                    configuration.collectorChoices[name] = try bool(optionValue, key: key)
+                case ("cpu", "guest"):
+                    configuration.host.cpuGuest = try bool(optionValue, key: key)
+                case ("textfile", "directory"):
+                    configuration.host.textfileDirectories = try strings(optionValue, key: key)
+                case ("filesystem", "mount-points-exclude"):
+                    configuration.host.filesystemMountPointsExclude = try pattern(optionValue, key: key)
+                case ("filesystem", "fs-types-exclude"):
+                    configuration.host.filesystemFSTypesExclude = try pattern(optionValue, key: key)
+                case ("diskstats", "device-exclude"):
+                    configuration.host.diskstatsDeviceExclude = try pattern(optionValue, key: key)
+                case ("netdev", "device-include"):
+                    configuration.host.netdevDeviceInclude = try pattern(optionValue, key: key)
+                case ("netdev", "device-exclude"):
+                    configuration.host.netdevDeviceExclude = try pattern(optionValue, key: key)
+                default:
+                    throw unknown(key, at: optionValue)
+                }
+            }
+        }
+    }
+
+    // MARK: Typed values
+
+    private func mapping(_ node: Node, key: String) throws(ConfigurationError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else {
+            throw ConfigurationError(key: key, line: line(node), message: "expected a mapping of keys to values")
+        }
+        // Yams itself rejects duplicate keys, with their line.
+        var pairs: [(String, Node)] = []
+        for (keyNode, value) in mapping {
+            guard case .scalar(let scalar) = keyNode else {
+                throw ConfigurationError(key: key, line: line(keyNode), message: "keys must be plain strings")
+            }
+            pairs.append((scalar.string, value))
+        }
+        return pairs
+    }
+
+    private func string(_ node: Node, key: String) throws(ConfigurationError) -> String {
+        guard case .scalar(let scalar) = node else {
+            throw ConfigurationError(key: key, line: line(node), message: "expected a single value")
+        }
+        return scalar.string
+    }
+
+    private func strings(_ node: Node, key: String) throws(ConfigurationError) -> [String] {
+        if case .sequence(let sequence) = node {
+            var values: [String] = []
+            for element in sequence { values.append(try string(element, key: key)) }
+            return values
+        }
+        return [try string(node, key: key)]
+    }
+
+    private func bool(_ node: Node, key: String) throws(ConfigurationError) -> Bool {
+        let text = try string(node, key: key)
+        switch text {
+        case "true", "True", "TRUE", "yes", "on": return true
+        case "false", "False", "FALSE", "no", "off": return false
+        default: throw ConfigurationError(key: key, line: line(node), message: "expected true or false, got \"\(text)\"")
+        }
+    }
+
+    private func nonNegativeInteger(_ node: Node, key: String) throws(ConfigurationError) -> Int {
+        let text = try string(node, key: key)
+        guard let value = Int(text), value >= 0 else {
+            throw ConfigurationError(key: key, line: line(node), message: "expected a non-negative integer, got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func pattern(_ node: Node, key: String) throws(ConfigurationError) -> String {
+        let text = try string(node, key: key)
+        do {
+            _ = try Regex(text)
+        } catch {
+            throw ConfigurationError(key: key, line: line(node), message: "invalid regular expression \"\(text)\"")
+        }
+        return text
+    }
+
+    private func unknown(_ key: String, at node: Node) -> ConfigurationError {
+        ConfigurationError(key: key, line: line(node), message: "unknown key")
+    }
+
+    private func line(_ node: Node) -> Int? {
+        node.mark?.line
+    }
+}

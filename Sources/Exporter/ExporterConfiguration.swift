@@ -1,0 +1,50 @@
+import Collectors
+import Logging
+import Pipeline
+
+/// Everything `lookout serve` runs with. Built from the embedded defaults, then the YAML file
+/// (`--config.file`), then the command-line flags, each overriding the one before.
+struct ExporterConfiguration: Sendable, Equatable {
+    /// The default listen address. Port 10100 lies just past 9100–9999, the block of Prometheus'
+    /// default port allocations that is fully taken, so it collides with no registered exporter.
+    static let defaultListenAddress = ":10100"
+
+    /// `--web.listen-address`: `host:port`, `:port` (all IPv4 interfaces) or `[v6]:port`.
+    var listenAddress = ExporterConfiguration.defaultListenAddress
+    /// `--web.telemetry-path`.
+    var telemetryPath = "/metrics"
+    /// `--web.max-requests`: scrapes served at once before answering 503; 0 disables the limit.
+    var maxRequests = 40
+    /// `--scrape.timeout`: how long a scrape waits for collectors. A shorter
+    /// `X-Prometheus-Scrape-Timeout-Seconds` from Prometheus lowers it for that scrape.
+    var scrapeTimeout: Duration = .seconds(10)
+    /// `--log.level`.
+    var logLevel: Logger.Level = .info
+    /// `--collector.disable-defaults`: run only collectors enabled explicitly.
+    var disableDefaults = false
+    /// Explicit `--collector.NAME` (true) and `--no-collector.NAME` (false) choices.
+    var collectorChoices: [String: Bool] = [:]
+    /// Roots and per-collector options.
+    var host = HostCollectorSettings()
+
+    /// The names of the host collectors that will run, in catalog order.
+    var enabledCollectors: [String] {
+        HostCollectors.catalog.filter { spec in
+            collectorChoices[spec.name] ?? (spec.enabledByDefault && !disableDefaults)
+        }.map(\.name)
+    }
+
+    /// Builds every enabled collector; an invalid option surfaces as a `ConfigurationError`
+    /// naming the setting.
+    func makeCollectors() throws(ConfigurationError) -> [any MetricCollector] {
+        var built: [any MetricCollector] = []
+        for spec in HostCollectors.catalog where enabledCollectors.contains(spec.name) {
+            do {
+                built.append(try spec.make(host))
+            } catch {
+                throw ConfigurationError(key: "collector.\(spec.name)", line: nil, message: "\(error)")
+            }
+        }
+        return built
+    }
+}

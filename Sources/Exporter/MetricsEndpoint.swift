@@ -1,0 +1,152 @@
+import CompressNIO
+import HTTPTypes
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import Pipeline
+import Synchronization
+
+/// The HTTP face of the exporter: `GET <telemetry path>` answers a scrape, `GET /` a landing page.
+///
+/// A scrape negotiates its format (`Accept`) and compression (`Accept-Encoding`), honours
+/// Prometheus' `X-Prometheus-Scrape-Timeout-Seconds`, and may pick collectors with node_exporter's
+/// `collect[]` / `exclude[]` query parameters. More than `maxRequests` scrapes at once get 503,
+/// as node_exporter's `--web.max-requests`.
+struct MetricsEndpoint: Sendable {
+    let registry: CollectorRegistry
+    let telemetryPath: String
+    let scrapeTimeout: Duration
+    let limiter: ConcurrencyLimiter
+    let logger: Logger
+
+    init(registry: CollectorRegistry, configuration: ExporterConfiguration, logger: Logger) {
+        self.registry = registry
+        self.telemetryPath = configuration.telemetryPath
+        self.scrapeTimeout = configuration.scrapeTimeout
+        self.limiter = ConcurrencyLimiter(limit: configuration.maxRequests)
+        self.logger = logger
+    }
+
+    /// The router serving the telemetry path and the landing page.
+    func router() -> Router<BasicRequestContext> {
+        let router = Router(context: BasicRequestContext.self)
+        router.get(RouterPath(telemetryPath)) { request, _ in
+            await self.scrape(request)
+        }
+        if telemetryPath != "/" {
+            router.get("/") { _, _ in self.landingPage() }
+        }
+        return router
+    }
+
+    /// Answers one scrape.
+    func scrape(_ request: Request) async -> Response {
+        guard limiter.enter() else {
+            registry.errors.record(component: "http", errorType: "too_many_requests")
+            return plainResponse(.serviceUnavailable, "Limit of concurrent requests reached (\(limiter.limit)), try again later.\n")
+        }
+        defer { limiter.leave() }
+
+        let selection: Set<String>?
+        switch CollectorSelection.parse(request.uri.queryParameters, known: Set(registry.collectors.map(\.name))) {
+        case .success(let names): selection = names
+        case .failure(let error):
+            registry.errors.record(component: "http", errorType: "bad_request")
+            return plainResponse(.badRequest, error.message + "\n")
+        }
+
+        var timeout = scrapeTimeout
+        if let header = request.headers[HTTPField.Name("X-Prometheus-Scrape-Timeout-Seconds")!],
+           let seconds = Double(header), seconds > 0 {
+            // Leave Prometheus half a second to receive the body before its own deadline.
+            timeout = min(timeout, .milliseconds(Int64(max(seconds - 0.5, 0.1) * 1000)))
+        }
+
+        let families = await registry.scrape(timeout: timeout, selection: selection)
+        let format = ExpositionFormat.negotiate(accept: request.headers[.accept])
+        let body = ExpositionEncoder(format: format).encode(families)
+        var buffer = ByteBuffer(bytes: body)
+        var headers: HTTPFields = [.contentType: format.contentType]
+        if ContentCoding.negotiate(acceptEncoding: request.headers[.acceptEncoding]) == .gzip {
+            do {
+                buffer = try buffer.compress(with: .gzip())
+                headers[.contentEncoding] = "gzip"
+            } catch {
+                // Uncompressed is always acceptable (RFC 9110 §12.5.3); log and send it as is.
+                registry.errors.record(component: "http", errorType: "compression")
+                logger.warning("gzip failed, answering uncompressed", metadata: ["error": "\(error)"])
+                buffer = ByteBuffer(bytes: body)
+            }
+        }
+        headers[.vary] = "Accept, Accept-Encoding"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+    }
+
+    private func landingPage() -> Response {
+        let html = """
+            <!DOCTYPE html>
+            <html><head><title>Lookout</title></head>
+            <body><h1>Lookout</h1><p>Host and microVM metrics exporter.</p>
+            <p><a href="\(telemetryPath)">Metrics</a></p></body></html>
+
+            """
+        return Response(
+            status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: html)))
+    }
+
+    private func plainResponse(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(
+            status: status, headers: [.contentType: "text/plain; charset=utf-8"],
+            body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Counts scrapes in flight and refuses those above the limit (0 = unlimited).
+final class ConcurrencyLimiter: Sendable {
+    /// The most scrapes served at once.
+    let limit: Int
+    private let inFlight = Atomic<Int>(0)
+
+    init(limit: Int) {
+        self.limit = limit
+    }
+
+    /// Takes a slot; false when all are taken.
+    func enter() -> Bool {
+        let now = inFlight.wrappingAdd(1, ordering: .acquiringAndReleasing).newValue
+        if limit > 0, now > limit {
+            inFlight.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+            return false
+        }
+        return true
+    }
+
+    /// Gives a slot back.
+    func leave() {
+        inFlight.wrappingSubtract(1, ordering: .acquiringAndReleasing)
+    }
+}
+
+/// node_exporter's scrape-time collector filter: `collect[]=cpu&collect[]=meminfo` keeps those,
+/// `exclude[]=textfile` drops that one; both at once, or an unknown name, is a 400.
+enum CollectorSelection {
+    struct Problem: Error {
+        var message: String
+    }
+
+    static func parse(_ query: FlatDictionary<Substring, Substring>, known: Set<String>) -> Result<Set<String>?, Problem> {
+        let collect = query[values: "collect[]"].map(String.init)
+        let exclude = query[values: "exclude[]"].map(String.init)
+        if !collect.isEmpty, !exclude.isEmpty {
+            return .failure(Problem(message: "Combined collect and exclude queries are not allowed."))
+        }
+        for name in collect + exclude where !known.contains(name) {
+            return .failure(Problem(message: "Unknown or disabled collector \"\(name)\"; enabled: \(known.sorted().joined(separator: ", "))."))
+        }
+        if !collect.isEmpty { return .success(Set(collect)) }
+        if !exclude.isEmpty { return .success(known.subtracting(exclude)) }
+        return .success(nil)
+    }
+}

@@ -1,0 +1,232 @@
+import ArgumentParser
+import Collectors
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `lookout serve`: runs the exporter until SIGTERM or SIGINT.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Serve host metrics on the Prometheus endpoint.",
+        discussion: """
+            Settings come from the embedded defaults, then --config.file, then these flags. \
+            Every flag has a YAML key: its name split at the dots (--web.max-requests is web: {max-requests: N}).
+            """)
+
+    @OptionGroup var flags: ServeFlags
+
+    func run() async throws {
+        let configuration: ExporterConfiguration
+        do {
+            configuration = try flags.resolve()
+            try Self.checkReadable(configuration)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+
+        let logger = {
+            var logger = Logger(label: "lookout")
+            logger.logLevel = configuration.logLevel
+            return logger
+        }()
+        let started = Atomic<Bool>(false)
+        do {
+            let application = try ExporterApplication.build(configuration, logger: logger) { channel in
+                started.store(true, ordering: .releasing)
+                logger.info(
+                    "listening",
+                    metadata: ["address": "\(channel.localAddress?.description ?? configuration.listenAddress)",
+                               "telemetry_path": "\(configuration.telemetryPath)",
+                               "collectors": "\(configuration.enabledCollectors.joined(separator: ","))"])
+            }
+            try await Self.run(application, logger: logger)
+        } catch let error as ConfigurationError {
+            printError(error.description)
+            throw ExitCode.failure
+        } catch {
+            if !started.load(ordering: .acquiring) {
+                printError("cannot listen on \(configuration.listenAddress): \(Self.describeListenError(error))")
+            } else {
+                printError("server stopped: \(error)")
+            }
+            throw ExitCode.failure
+        }
+    }
+
+    /// Runs the application in a service group that shuts down gracefully on SIGTERM and SIGINT.
+    private static func run(_ application: some ApplicationProtocol, logger: Logger) async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+    }
+
+    /// Fails early, with one line, when procfs cannot be read: every default collector needs it.
+    static func checkReadable(_ configuration: ExporterConfiguration) throws(ConfigurationError) {
+        let probe = configuration.host.paths.proc("stat")
+        guard configuration.enabledCollectors.contains(where: { ["cpu", "stat"].contains($0) }) else { return }
+        if access(probe, R_OK) != 0 {
+            throw ConfigurationError(
+                key: "path.procfs", line: nil,
+                message: "cannot read \(probe): \(SourceFile.errnoText(errno)); is --path.procfs right?")
+        }
+    }
+
+    /// NIO reports a taken port as an `IOError` whose text ends in the errno description.
+    private static func describeListenError(_ error: any Error) -> String {
+        let text = "\(error)"
+        if text.contains("Address already in use") { return "address already in use" }
+        if text.contains("Permission denied") { return "permission denied" }
+        if text.contains("Cannot assign requested address") { return "address not available on this host" }
+        return text
+    }
+}
+
+/// The flags of `lookout serve`, named as node_exporter names them. Every flag is optional so
+/// that only the ones given override the configuration file.
+struct ServeFlags: ParsableArguments {
+    @Option(name: .customLong("config.file"), help: "YAML configuration file (see `lookout check-config`).")
+    var configFile: String?
+
+    @Option(name: .customLong("web.listen-address"), help: "Address to listen on (default \(ExporterConfiguration.defaultListenAddress)).")
+    var listenAddress: String?
+
+    @Option(name: .customLong("web.telemetry-path"), help: "Path under which to expose metrics (default /metrics).")
+    var telemetryPath: String?
+
+    @Option(name: .customLong("web.max-requests"), help: "Maximum scrapes served at once; more get 503. 0 disables the limit (default 40).")
+    var maxRequests: Int?
+
+    @Option(name: .customLong("scrape.timeout"), help: "Longest a scrape waits for collectors, e.g. 10s or 500ms (default 10s).")
+    var scrapeTimeout: String?
+
+    @Option(name: .customLong("log.level"), help: "Log level: \(LogLevelText.choices) (default info).")
+    var logLevel: String?
+
+    @Option(name: .customLong("path.procfs"), help: "procfs mountpoint (default /proc).")
+    var procfs: String?
+
+    @Option(name: .customLong("path.sysfs"), help: "sysfs mountpoint (default /sys).")
+    var sysfs: String?
+
+    @Option(name: .customLong("path.rootfs"), help: "rootfs mountpoint (default /).")
+    var rootfs: String?
+
+    @Flag(name: .customLong("collector.disable-defaults"), help: "Run only the collectors enabled with --collector.NAME.")
+    var disableDefaults = false
+
+    @Flag(name: .customLong("collector.cpu"), inversion: .prefixedNo, help: "Enable the cpu collector (default: enabled).")
+    var cpu: Bool?
+    @Flag(name: .customLong("collector.diskstats"), inversion: .prefixedNo, help: "Enable the diskstats collector (default: enabled).")
+    var diskstats: Bool?
+    @Flag(name: .customLong("collector.filefd"), inversion: .prefixedNo, help: "Enable the filefd collector (default: enabled).")
+    var filefd: Bool?
+    @Flag(name: .customLong("collector.filesystem"), inversion: .prefixedNo, help: "Enable the filesystem collector (default: enabled).")
+    var filesystem: Bool?
+    @Flag(name: .customLong("collector.loadavg"), inversion: .prefixedNo, help: "Enable the loadavg collector (default: enabled).")
+    var loadavg: Bool?
+    @Flag(name: .customLong("collector.meminfo"), inversion: .prefixedNo, help: "Enable the meminfo collector (default: enabled).")
+    var meminfo: Bool?
+    @Flag(name: .customLong("collector.netdev"), inversion: .prefixedNo, help: "Enable the netdev collector (default: enabled).")
+    var netdev: Bool?
+    @Flag(name: .customLong("collector.os"), inversion: .prefixedNo, help: "Enable the os collector (default: enabled).")
+    var os: Bool?
+    @Flag(name: .customLong("collector.pressure"), inversion: .prefixedNo, help: "Enable the pressure collector (default: enabled).")
+    var pressure: Bool?
+    @Flag(name: .customLong("collector.stat"), inversion: .prefixedNo, help: "Enable the stat collector (default: enabled).")
+    var stat: Bool?
+    @Flag(name: .customLong("collector.textfile"), inversion: .prefixedNo, help: "Enable the textfile collector (default: enabled).")
+    var textfile: Bool?
+    @Flag(name: .customLong("collector.time"), inversion: .prefixedNo, help: "Enable the time collector (default: enabled).")
+    var time: Bool?
+    @Flag(name: .customLong("collector.uname"), inversion: .prefixedNo, help: "Enable the uname collector (default: enabled).")
+    var uname: Bool?
+
+    @Flag(name: .customLong("collector.cpu.guest"), inversion: .prefixedNo, help: "Report node_cpu_guest_seconds_total (default: enabled).")
+    var cpuGuest: Bool?
+
+    @Option(name: .customLong("collector.textfile.directory"), help: "Directory of *.prom files to merge in; repeatable.")
+    var textfileDirectories: [String] = []
+
+    @Option(name: .customLong("collector.filesystem.mount-points-exclude"), help: "Regexp of mount points to ignore.")
+    var mountPointsExclude: String?
+
+    @Option(name: .customLong("collector.filesystem.fs-types-exclude"), help: "Regexp of filesystem types to ignore.")
+    var fsTypesExclude: String?
+
+    @Option(name: .customLong("collector.diskstats.device-exclude"), help: "Regexp of block devices to ignore.")
+    var diskDeviceExclude: String?
+
+    @Option(name: .customLong("collector.netdev.device-include"), help: "Regexp of network devices to include (exclusive with device-exclude).")
+    var netDeviceInclude: String?
+
+    @Option(name: .customLong("collector.netdev.device-exclude"), help: "Regexp of network devices to exclude (exclusive with device-include).")
+    var netDeviceExclude: String?
+
+    /// The per-collector switches given on the command line, by collector name.
+    var collectorChoices: [String: Bool?] {
+        ["cpu": cpu, "diskstats": diskstats, "filefd": filefd, "filesystem": filesystem, "loadavg": loadavg,
+         "meminfo": meminfo, "netdev": netdev, "os": os, "pressure": pressure, "stat": stat,
+         "textfile": textfile, "time": time, "uname": uname]
+    }
+
+    /// Defaults, then the configuration file, then these flags.
+    func resolve() throws(ConfigurationError) -> ExporterConfiguration {
+        var configuration = ExporterConfiguration()
+        if let configFile {
+            configuration = try ConfigurationFile.load(path: configFile, onto: configuration)
+        }
+        if let listenAddress {
+            do { _ = try ListenAddress(parsing: listenAddress) } catch {
+                throw ConfigurationError(key: "--web.listen-address", line: nil, message: error.message)
+            }
+            configuration.listenAddress = listenAddress
+        }
+        if let telemetryPath {
+            guard telemetryPath.hasPrefix("/") else {
+                throw ConfigurationError(key: "--web.telemetry-path", line: nil, message: "must start with /, got \"\(telemetryPath)\"")
+            }
+            configuration.telemetryPath = telemetryPath
+        }
+        if let maxRequests {
+            guard maxRequests >= 0 else {
+                throw ConfigurationError(key: "--web.max-requests", line: nil, message: "must not be negative")
+            }
+            configuration.maxRequests = maxRequests
+        }
+        if let scrapeTimeout {
+            guard let duration = DurationText.parse(scrapeTimeout), duration > .zero else {
+                throw ConfigurationError(key: "--scrape.timeout", line: nil, message: "expected a positive duration like 10s or 500ms, got \"\(scrapeTimeout)\"")
+            }
+            configuration.scrapeTimeout = duration
+        }
+        if let logLevel {
+            guard let level = LogLevelText.parse(logLevel) else {
+                throw ConfigurationError(key: "--log.level", line: nil, message: "expected one of \(LogLevelText.choices), got \"\(logLevel)\"")
+            }
+            configuration.logLevel = level
+        }
+        if let procfs { configuration.host.paths.procfs = procfs }
+        if let sysfs { configuration.host.paths.sysfs = sysfs }
+        if let rootfs { configuration.host.paths.rootfs = rootfs }
+        if disableDefaults { configuration.disableDefaults = true }
+        for (name, choice) in collectorChoices {
+            if let choice { configuration.collectorChoices[name] = choice }
+        }
+        if let cpuGuest { configuration.host.cpuGuest = cpuGuest }
+        if !textfileDirectories.isEmpty { configuration.host.textfileDirectories = textfileDirectories }
+        if let mountPointsExclude { configuration.host.filesystemMountPointsExclude = mountPointsExclude }
+        if let fsTypesExclude { configuration.host.filesystemFSTypesExclude = fsTypesExclude }
+        if let diskDeviceExclude { configuration.host.diskstatsDeviceExclude = diskDeviceExclude }
+        if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
+        if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
+        if configuration.host.netdevDeviceInclude != nil, configuration.host.netdevDeviceExclude != nil {
+            throw ConfigurationError(key: "collector.netdev", line: nil, message: "device-include and device-exclude are mutually exclusive")
+        }
+        return configuration
+    }
+}

@@ -1,0 +1,148 @@
+import Collectors
+import Testing
+@testable import Exporter
+
+@Suite struct ConfigurationFileTests {
+    private func apply(_ yaml: String) throws(ConfigurationError) -> ExporterConfiguration {
+        try ConfigurationFile.apply(yaml: yaml, onto: ExporterConfiguration())
+    }
+
+    @Test func everyKeyIsRead() throws {
+        let configuration = try apply("""
+            web:
+              listen-address: "127.0.0.1:9999"
+              telemetry-path: /probe
+              max-requests: 3
+            scrape:
+              timeout: 1500ms
+            log:
+              level: debug
+            path:
+              procfs: /host/proc/
+              sysfs: /host/sys
+              rootfs: /host
+            collector:
+              disable-defaults: true
+              cpu:
+                enabled: true
+                guest: false
+              meminfo: true
+              textfile:
+                directory: [/var/lib/a, /var/lib/b]
+              filesystem:
+                mount-points-exclude: "^/boot"
+                fs-types-exclude: "^tmpfs$"
+              diskstats:
+                device-exclude: "^loop"
+              netdev:
+                device-include: "^eth"
+            """)
+        #expect(configuration.listenAddress == "127.0.0.1:9999")
+        #expect(configuration.telemetryPath == "/probe")
+        #expect(configuration.maxRequests == 3)
+        #expect(configuration.scrapeTimeout == .milliseconds(1500))
+        #expect(configuration.logLevel == .debug)
+        #expect(configuration.host.paths == HostPaths(procfs: "/host/proc", sysfs: "/host/sys", rootfs: "/host"))
+        #expect(configuration.enabledCollectors == ["cpu", "meminfo"])
+        #expect(configuration.host.cpuGuest == false)
+        #expect(configuration.host.textfileDirectories == ["/var/lib/a", "/var/lib/b"])
+        #expect(configuration.host.filesystemMountPointsExclude == "^/boot")
+        #expect(configuration.host.filesystemFSTypesExclude == "^tmpfs$")
+        #expect(configuration.host.diskstatsDeviceExclude == "^loop")
+        #expect(configuration.host.netdevDeviceInclude == "^eth")
+    }
+
+    @Test func emptyFileKeepsDefaults() throws {
+        #expect(try apply("") == ExporterConfiguration())
+        #expect(try apply("# only a comment\n") == ExporterConfiguration())
+    }
+
+    @Test(arguments: [
+        ("web:\n  listen_address: \":1\"\n", "2: web.listen_address: unknown key"),
+        ("web:\n  max-requests: many\n", "2: web.max-requests: expected a non-negative integer, got \"many\""),
+        ("web:\n  max-requests: -1\n", "2: web.max-requests: expected a non-negative integer, got \"-1\""),
+        ("web:\n  telemetry-path: metrics\n", "2: web.telemetry-path: must start with /, got \"metrics\""),
+        ("web:\n  listen-address: \"localhost\"\n", "2: web.listen-address: expected host:port or :port, got \"localhost\""),
+        ("web:\n  listen-address: \":70000\"\n", "2: web.listen-address: invalid port \"70000\" in \":70000\""),
+        ("collector:\n  cpus: true\n", "2: collector.cpus: unknown collector; known: cpu, diskstats, filefd, filesystem, loadavg, meminfo, netdev, os, pressure, stat, textfile, time, uname"),
+        ("collector:\n  cpu:\n    enabled: maybe\n", "3: collector.cpu.enabled: expected true or false, got \"maybe\""),
+        ("collector:\n  cpu:\n    colour: red\n", "3: collector.cpu.colour: unknown key"),
+        ("collector:\n  diskstats:\n    device-exclude: \"(unclosed\"\n", "3: collector.diskstats.device-exclude: invalid regular expression \"(unclosed\""),
+        ("scrape:\n  timeout: soon\n", "2: scrape.timeout: expected a positive duration like 10s or 500ms, got \"soon\""),
+        ("log:\n  level: loud\n", "2: log.level: expected one of debug, info, warn, error, got \"loud\""),
+        ("web: 3\n", "1: web: expected a mapping of keys to values"),
+        ("web:\n  max-requests: 1\n  max-requests: 2\n", "2: invalid YAML: duplicate key 'max-requests'"),
+        ("nonsense: true\n", "1: nonsense: unknown key"),
+    ])
+    func badInputNamesKeyAndLine(yaml: String, expected: String) {
+        #expect(throws: ConfigurationError.self) { try apply(yaml) }
+        do {
+            _ = try apply(yaml)
+        } catch {
+            #expect(error.description == expected)
+        }
+    }
+
+    @Test func invalidYAMLReportsItsLine() {
+        do {
+            _ = try apply("web:\n  listen-address: [unclosed\n")
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description.hasPrefix("3: invalid YAML"))
+        }
+    }
+
+    @Test func missingFileIsOneLine() {
+        do {
+            _ = try ConfigurationFile.load(path: "/nonexistent/lookout.yml", onto: ExporterConfiguration())
+            Issue.record("expected an error")
+        } catch {
+            #expect(error.description == "cannot read /nonexistent/lookout.yml: No such file or directory")
+        }
+    }
+}
+
+@Suite struct ServeFlagsTests {
+    @Test func flagsOverrideDefaults() throws {
+        let flags = try ServeFlags.parse([
+            "--web.listen-address", "127.0.0.1:0", "--collector.disable-defaults", "--collector.meminfo",
+            "--collector.textfile.directory", "/a", "--collector.textfile.directory", "/b",
+            "--path.procfs", "/fixtures/proc", "--no-collector.cpu.guest", "--scrape.timeout", "2s",
+        ])
+        let configuration = try flags.resolve()
+        #expect(configuration.listenAddress == "127.0.0.1:0")
+        #expect(configuration.enabledCollectors == ["meminfo"])
+        #expect(configuration.host.textfileDirectories == ["/a", "/b"])
+        #expect(configuration.host.paths.procfs == "/fixtures/proc")
+        #expect(configuration.host.cpuGuest == false)
+        #expect(configuration.scrapeTimeout == .seconds(2))
+    }
+
+    @Test func noCollectorFlagDisablesOne() throws {
+        let configuration = try ServeFlags.parse(["--no-collector.textfile"]).resolve()
+        #expect(!configuration.enabledCollectors.contains("textfile"))
+        #expect(configuration.enabledCollectors.contains("cpu"))
+    }
+
+    @Test func everyCatalogCollectorHasAFlag() throws {
+        let flags = try ServeFlags.parse([])
+        #expect(Set(flags.collectorChoices.keys) == Set(HostCollectors.names))
+    }
+
+    @Test func includeAndExcludeTogetherIsAnError() throws {
+        let flags = try ServeFlags.parse([
+            "--collector.netdev.device-include", "^eth", "--collector.netdev.device-exclude", "^lo$",
+        ])
+        #expect(throws: ConfigurationError.self) { try flags.resolve() }
+    }
+
+    @Test(arguments: [
+        (":10100", "0.0.0.0", 10100), ("127.0.0.1:9100", "127.0.0.1", 9100), ("[::1]:80", "::1", 80),
+        ("localhost:0", "localhost", 0),
+    ])
+    func listenAddresses(text: String, host: String, port: Int) throws {
+        let address = try ListenAddress(parsing: text)
+        #expect(address.host == host)
+        #expect(address.port == port)
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// The `lookout` command as a user meets it: help, version, config checks, and the one-line
+/// errors for bad input (never a Swift backtrace).
+@Suite(.serialized) struct CommandLineTests {
+    let binary = Harness.lookoutBinary
+
+    @Test func versionAndHelp() throws {
+        let version = try Harness.run(binary, ["--version"])
+        #expect(version.status == 0)
+        #expect(version.stdout == "0.1.0\n")
+
+        let help = try Harness.run(binary, ["--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("serve"))
+        #expect(help.stdout.contains("check-config"))
+
+        let serveHelp = try Harness.run(binary, ["serve", "--help"])
+        #expect(serveHelp.status == 0)
+        for flag in ["--web.listen-address", "--web.telemetry-path", "--web.max-requests", "--path.procfs",
+                     "--path.sysfs", "--path.rootfs", "--collector.disable-defaults", "--collector.cpu/--no-collector.cpu",
+                     "--collector.textfile.directory", "--config.file"] {
+            #expect(serveHelp.stdout.contains(flag), "serve --help lacks \(flag)")
+        }
+    }
+
+    @Test func checkConfigAcceptsAGoodFileAndNamesTheBadKey() throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let good = directory.appendingPathComponent("good.yml")
+        try "web:\n  listen-address: \":9999\"\ncollector:\n  textfile: false\n".write(to: good, atomically: true, encoding: .utf8)
+        let accepted = try Harness.run(binary, ["check-config", good.path])
+        #expect(accepted.status == 0)
+        #expect(accepted.stdout.hasPrefix("\(good.path): OK"))
+
+        let bad = directory.appendingPathComponent("bad.yml")
+        try "web:\n  listen-address: \":9999\"\n  max-requests: lots\n".write(to: bad, atomically: true, encoding: .utf8)
+        let rejected = try Harness.run(binary, ["check-config", bad.path])
+        #expect(rejected.status == 1)
+        #expect(rejected.stderr == "lookout: error: \(bad.path):3: web.max-requests: expected a non-negative integer, got \"lots\"\n")
+    }
+
+    @Test func serveRefusesBadInputWithOneLine() async throws {
+        let unreadable = try Harness.run(binary, ["serve", "--path.procfs", "/nonexistent-procfs", "--web.listen-address", "127.0.0.1:0"])
+        #expect(unreadable.status == 1)
+        #expect(unreadable.stderr == "lookout: error: path.procfs: cannot read /nonexistent-procfs/stat: No such file or directory; is --path.procfs right?\n")
+
+        let badRegex = try Harness.run(binary, ["serve", "--collector.diskstats.device-exclude", "(", "--web.listen-address", "127.0.0.1:0"])
+        #expect(badRegex.status == 1)
+        #expect(badRegex.stderr.hasPrefix("lookout: error: collector.diskstats:"))
+        #expect(badRegex.stderr.split(separator: "\n").count == 1)
+
+        let unknownFlag = try Harness.run(binary, ["serve", "--web.listen-adress", ":1"])
+        #expect(unknownFlag.status == 64)
+        #expect(unknownFlag.stderr.contains("Unknown option '--web.listen-adress'"))
+
+        for result in [unreadable, badRegex, unknownFlag] {
+            #expect(!result.stderr.contains("Fatal error"))
+            #expect(!result.stderr.contains("Stack dump"))
+        }
+    }
+
+    @Test func portInUseIsOneLine() async throws {
+        let port = try Harness.freePort()
+        let first = try ServerProcess(name: "lookout-first", executable: binary, arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)"])
+        defer { first.stop() }
+        try await first.waitUntilServing("http://127.0.0.1:\(port)/metrics")
+        let second = try Harness.run(binary, ["serve", "--web.listen-address", "127.0.0.1:\(port)"])
+        #expect(second.status == 1)
+        #expect(second.stderr.hasSuffix("lookout: error: cannot listen on 127.0.0.1:\(port): address already in use\n"))
+    }
+}

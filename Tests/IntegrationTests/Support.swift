@@ -1,0 +1,161 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Paths and processes shared by the integration tests, which drive the built `lookout` binary
+/// against real peers (node_exporter, promtool, prometheus) on loopback.
+enum Harness {
+    /// The repository checkout, found from this file's path.
+    static let repositoryRoot: URL = URL(fileURLWithPath: #filePath)
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// The committed fixture tree.
+    static let fixtures = repositoryRoot.appendingPathComponent("Tests/Fixtures")
+
+    /// The binary under test: `LOOKOUT_BINARY` (set by `make test`) or the debug build.
+    static var lookoutBinary: String {
+        ProcessInfo.processInfo.environment["LOOKOUT_BINARY"]
+            ?? repositoryRoot.appendingPathComponent(".build/debug/lookout").path
+    }
+
+    /// The absolute path of a peer program, searched on PATH; a missing peer fails the test with
+    /// a pointer to `scripts/bootstrap --test`, never a silent skip.
+    static func tool(_ name: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") + ["/usr/bin", "/usr/sbin"] {
+            let candidate = "\(directory)/\(name)"
+            if access(candidate, X_OK) == 0 { return candidate }
+        }
+        throw HarnessError("\(name) is not installed; run scripts/bootstrap --test")
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago.
+    static func freePort() throws -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound else { throw HarnessError("could not bind a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// A fresh temporary directory, removed by the caller.
+    static func temporaryDirectory() throws -> URL {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+        return url
+    }
+
+    /// GETs `url` and returns the status and body text.
+    static func get(_ url: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.timeoutInterval = 10
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        let http = response as! HTTPURLResponse
+        var fields: [String: String] = [:]
+        for (name, value) in http.allHeaderFields { fields["\(name)".lowercased()] = "\(value)" }
+        return (http.statusCode, String(decoding: data, as: UTF8.self), fields)
+    }
+
+    /// Polls `condition` every 100 ms until it holds or `seconds` pass.
+    static func waitUntil(seconds: Double, _ what: String, _ condition: () async -> Bool) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if await condition() { return }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw HarnessError("timed out after \(seconds)s waiting for \(what)")
+    }
+
+    /// Runs a program to completion with `input` on stdin; returns its exit status and output.
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
+        process.standardOutput = stdout
+        process.standardError = stderr
+        process.standardInput = stdin
+        try process.run()
+        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
+        try stdin.fileHandleForWriting.close()
+        let out = stdout.fileHandleForReading.readDataToEndOfFile()
+        let err = stderr.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+/// A failure of the test set-up itself, with the reason.
+struct HarnessError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A long-running peer or the exporter, started for one test and stopped (SIGTERM, then SIGKILL)
+/// when the test is done. Its output goes to a log file that failures print.
+final class ServerProcess: @unchecked Sendable {
+    let name: String
+    private let process = Process()
+    let logFile: URL
+
+    init(name: String, executable: String, arguments: [String]) throws {
+        self.name = name
+        logFile = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-\(name)-\(UUID().uuidString).log")
+        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: logFile)
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+    }
+
+    /// Whether the process is still running.
+    var isRunning: Bool { process.isRunning }
+
+    /// What the process has written so far.
+    var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
+
+    /// Waits until `url` answers 200, failing with the process log if it never does.
+    func waitUntilServing(_ url: String, seconds: Double = 20) async throws {
+        do {
+            try await Harness.waitUntil(seconds: seconds, "\(name) at \(url)") {
+                guard process.isRunning else { return false }
+                return (try? await Harness.get(url).status) == 200
+            }
+        } catch {
+            throw HarnessError("\(name) did not start: \(error)\n\(log)")
+        }
+    }
+
+    /// Stops the process and waits for it to exit.
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning, Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(at: logFile)
+    }
+}

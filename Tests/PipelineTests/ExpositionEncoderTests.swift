@@ -1,0 +1,112 @@
+import Testing
+@testable import Pipeline
+
+@Suite struct ExpositionEncoderTests {
+    let families = [
+        MetricFamily(
+            name: "node_cpu_seconds_total", help: "Seconds the CPUs spent in each mode.", type: .counter,
+            samples: [
+                Sample(labels: [Label("cpu", "0"), Label("mode", "idle")], value: 1_418_183_276),
+                Sample(labels: [Label("cpu", "0"), Label("mode", "user")], value: 0.21),
+            ]),
+        MetricFamily.single("node_load1", help: "1m load average.", value: 1),
+        MetricFamily(
+            name: "odd_labels", help: "Help with \\ backslash\nand \"quotes\".", type: .gauge,
+            samples: [Sample(labels: [Label("path", "C:\\dir \"x\"\nnext")], value: -.infinity)]),
+        MetricFamily.histogram(
+            "request_duration_seconds", help: "Request latency.",
+            buckets: [(0.5, 3), (1, 5)], sum: 2.75, count: 6),
+        MetricFamily(name: "empty_family", help: "Never written.", type: .gauge),
+        MetricFamily(name: "textfile_metric", help: "", type: .untyped, samples: [Sample(value: .nan)]),
+    ]
+
+    @Test func textFormat() {
+        let text = String(decoding: ExpositionEncoder(format: .text).encode(families), as: UTF8.self)
+        #expect(text == #"""
+            # HELP node_cpu_seconds_total Seconds the CPUs spent in each mode.
+            # TYPE node_cpu_seconds_total counter
+            node_cpu_seconds_total{cpu="0",mode="idle"} 1.418183276e+09
+            node_cpu_seconds_total{cpu="0",mode="user"} 0.21
+            # HELP node_load1 1m load average.
+            # TYPE node_load1 gauge
+            node_load1 1
+            # HELP odd_labels Help with \\ backslash\nand "quotes".
+            # TYPE odd_labels gauge
+            odd_labels{path="C:\\dir \"x\"\nnext"} -Inf
+            # HELP request_duration_seconds Request latency.
+            # TYPE request_duration_seconds histogram
+            request_duration_seconds_bucket{le="0.5"} 3
+            request_duration_seconds_bucket{le="1"} 5
+            request_duration_seconds_bucket{le="+Inf"} 6
+            request_duration_seconds_sum 2.75
+            request_duration_seconds_count 6
+            # TYPE textfile_metric untyped
+            textfile_metric NaN
+
+            """#)
+    }
+
+    @Test func openMetricsFormat() {
+        let text = String(decoding: ExpositionEncoder(format: .openMetrics).encode(families), as: UTF8.self)
+        #expect(text == #"""
+            # TYPE node_cpu_seconds counter
+            # HELP node_cpu_seconds Seconds the CPUs spent in each mode.
+            node_cpu_seconds_total{cpu="0",mode="idle"} 1.418183276e+09
+            node_cpu_seconds_total{cpu="0",mode="user"} 0.21
+            # TYPE node_load1 gauge
+            # HELP node_load1 1m load average.
+            node_load1 1.0
+            # TYPE odd_labels gauge
+            # HELP odd_labels Help with \\ backslash\nand \"quotes\".
+            odd_labels{path="C:\\dir \"x\"\nnext"} -Inf
+            # TYPE request_duration_seconds histogram
+            # HELP request_duration_seconds Request latency.
+            request_duration_seconds_bucket{le="0.5"} 3.0
+            request_duration_seconds_bucket{le="1.0"} 5.0
+            request_duration_seconds_bucket{le="+Inf"} 6.0
+            request_duration_seconds_sum 2.75
+            request_duration_seconds_count 6.0
+            # TYPE textfile_metric unknown
+            textfile_metric NaN
+            # EOF
+
+            """#)
+    }
+
+    @Test func counterWithoutTotalSuffixIsUnknownInOpenMetrics() {
+        let family = MetricFamily(name: "legacy_requests", help: "Requests.", type: .counter, samples: [Sample(value: 3)])
+        let text = String(decoding: ExpositionEncoder(format: .openMetrics).encode([family]), as: UTF8.self)
+        #expect(text == "# TYPE legacy_requests unknown\n# HELP legacy_requests Requests.\nlegacy_requests 3.0\n# EOF\n")
+    }
+}
+
+@Suite struct NegotiationTests {
+    @Test(arguments: [
+        (nil, ExpositionFormat.text),
+        ("", .text),
+        ("text/plain", .text),
+        ("text/plain;version=0.0.4", .text),
+        ("application/openmetrics-text", .openMetrics),
+        ("application/openmetrics-text;version=1.0.0", .openMetrics),
+        ("application/openmetrics-text; version=0.0.1; charset=utf-8", .openMetrics),
+        ("application/openmetrics-text;version=2.0.0", .text),
+        ("application/json", .text),
+        ("*/*", .text),
+        // Prometheus 2.42's scrape header: OpenMetrics wins on weight.
+        ("application/openmetrics-text;version=1.0.0,application/openmetrics-text;version=0.0.1;q=0.75,text/plain;version=0.0.4;q=0.5,*/*;q=0.1", .openMetrics),
+        // Weights beat order.
+        ("text/plain;version=0.0.4;q=0.3,application/openmetrics-text;version=1.0.0;q=0.6", .openMetrics),
+        ("application/openmetrics-text;q=0,text/plain", .text),
+    ] as [(String?, ExpositionFormat)])
+    func accept(header: String?, expected: ExpositionFormat) {
+        #expect(ExpositionFormat.negotiate(accept: header) == expected)
+    }
+
+    @Test(arguments: [
+        (nil, ContentCoding.identity), ("gzip", .gzip), ("deflate, gzip;q=0.5", .gzip),
+        ("gzip;q=0", .identity), ("identity", .identity), ("*", .gzip), ("br", .identity),
+    ] as [(String?, ContentCoding)])
+    func acceptEncoding(header: String?, expected: ContentCoding) {
+        #expect(ContentCoding.negotiate(acceptEncoding: header) == expected)
+    }
+}

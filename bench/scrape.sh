@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# Scrape throughput, latency and memory of `lookout serve` against Debian's node_exporter on this
+# host, with the same collector set, measured in one run so the two share the machine's noise.
+# wrk drives each exporter with 1 connection, then 8; RSS is read from /proc after the load.
+# Appends a dated table to bench/RESULTS.md and prints it.
+#
+#   bench/scrape.sh [DURATION]      (default 10s per wrk run; run `make bench` to build first)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+duration="${1:-10s}"
+lookout="${LOOKOUT_BINARY:-.build/release/lookout}"
+node_exporter="$(command -v prometheus-node-exporter || true)"
+for tool in wrk "$lookout" "$node_exporter"; do
+    if [ -z "$tool" ] || ! command -v "$tool" >/dev/null 2>&1; then
+        echo "scrape.sh: missing ${tool:-prometheus-node-exporter}; run 'make bench' (it builds and bootstraps)" >&2
+        exit 1
+    fi
+done
+
+collectors=(cpu diskstats filefd filesystem loadavg meminfo netdev os pressure stat textfile time uname)
+textfile_dir="$(mktemp -d)"
+printf '# HELP bench_value A value for the textfile collector.\n# TYPE bench_value gauge\nbench_value 1\n' > "$textfile_dir/bench.prom"
+flags=(--collector.disable-defaults --collector.textfile.directory="$textfile_dir")
+for collector in "${collectors[@]}"; do flags+=("--collector.$collector"); done
+
+node_port=19180
+lookout_port=19181
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    rm -rf "$textfile_dir"
+}
+trap cleanup EXIT
+
+# Debian's node_exporter reads network counters over netlink by default; both read the same
+# kernel counters either way, so it runs with its defaults.
+"$node_exporter" --web.listen-address="127.0.0.1:$node_port" "${flags[@]}" --log.level=warn >/dev/null 2>&1 &
+pids+=($!); node_pid=$!
+"$lookout" serve --web.listen-address="127.0.0.1:$lookout_port" "${flags[@]}" --log.level=warn >/dev/null 2>&1 &
+pids+=($!); lookout_pid=$!
+
+for port in $node_port $lookout_port; do
+    for _ in $(seq 1 100); do
+        curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
+        sleep 0.1
+    done
+    curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || { echo "scrape.sh: exporter on port $port did not start" >&2; exit 1; }
+done
+
+# One wrk run: prints "requests/s p50 p90 p99" (latencies in ms).
+measure() {
+    local port=$1 connections=$2 threads=$(( $2 < 2 ? 1 : 2 ))
+    wrk -t"$threads" -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port/metrics" | awk '
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        /Requests\/sec/ { rps = $2 }
+        /^ +50%/ { p50 = ms($2) } /^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) }
+        END { printf "%.0f %.2f %.2f %.2f\n", rps, p50, p90, p99 }'
+}
+rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+
+# Warm both up (page cache, allocator) before measuring.
+wrk -t1 -c1 -d2s "http://127.0.0.1:$node_port/metrics" >/dev/null
+wrk -t1 -c1 -d2s "http://127.0.0.1:$lookout_port/metrics" >/dev/null
+
+read -r n1_rps n1_p50 n1_p90 n1_p99 < <(measure $node_port 1)
+read -r l1_rps l1_p50 l1_p90 l1_p99 < <(measure $lookout_port 1)
+read -r n8_rps n8_p50 n8_p90 n8_p99 < <(measure $node_port 8)
+read -r l8_rps l8_p50 l8_p90 l8_p99 < <(measure $lookout_port 8)
+node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid)
+lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid)
+node_bytes=$(curl -s "http://127.0.0.1:$node_port/metrics" | wc -c)
+lookout_bytes=$(curl -s "http://127.0.0.1:$lookout_port/metrics" | wc -c)
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+report=$(cat <<TABLE
+
+## $(date -u +%Y-%m-%d) scrape benchmark ($(nproc) cores, wrk ${duration} per run)
+
+lookout $("$lookout" --version) vs $("$node_exporter" --version 2>&1 | head -1); collectors: ${collectors[*]}.
+Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
+
+| exporter | connections | scrapes/s | p50 ms | p90 ms | p99 ms |
+|---|---|---|---|---|---|
+| node_exporter | 1 | $n1_rps | $n1_p50 | $n1_p90 | $n1_p99 |
+| lookout | 1 | $l1_rps | $l1_p50 | $l1_p90 | $l1_p99 |
+| node_exporter | 8 | $n8_rps | $n8_p50 | $n8_p90 | $n8_p99 |
+| lookout | 8 | $l8_rps | $l8_p50 | $l8_p90 | $l8_p99 |
+
+| exporter | RSS after load MiB | peak RSS MiB |
+|---|---|---|
+| node_exporter | $node_rss | $node_hwm |
+| lookout | $lookout_rss | $lookout_hwm |
+
+Throughput ratio lookout / node_exporter: $(ratio "$l1_rps" "$n1_rps")× at 1 connection, $(ratio "$l8_rps" "$n8_rps")× at 8 (target ≥ 3×).
+RSS ratio lookout / node_exporter: $(ratio "$lookout_rss" "$node_rss")× (target ≤ 1×).
+TABLE
+)
+echo "$report"
+[ -f bench/RESULTS.md ] || printf '# Benchmark results\n\nAppended by the scripts in bench/; each section is one run on one machine.\n' > bench/RESULTS.md
+echo "$report" >> bench/RESULTS.md
