@@ -108,6 +108,13 @@ private struct ConfigurationReader {
 
     private mutating func readPath(_ node: Node) throws(ConfigurationError) {
         for (key, value) in try mapping(node, key: "path") {
+            if key == "udev" {
+                for (udevKey, udevValue) in try mapping(value, key: "path.udev") {
+                    guard udevKey == "data" else { throw unknown("path.udev.\(udevKey)", at: udevValue) }
+                    configuration.host.udevData = try string(udevValue, key: "path.udev.data")
+                }
+                continue
+            }
             let path = try string(value, key: "path.\(key)")
             switch key {
             case "procfs": configuration.host.paths.procfs = path

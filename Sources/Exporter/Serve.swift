@@ -116,6 +116,9 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("path.rootfs"), help: "rootfs mountpoint (default /).")
     var rootfs: String?
 
+    @Option(name: .customLong("path.udev.data"), help: "udev data path, for node_disk_info (default /run/udev/data).")
+    var udevData: String?
+
     @Flag(name: .customLong("collector.disable-defaults"), help: "Run only the collectors enabled with --collector.NAME.")
     var disableDefaults = false
 
@@ -213,6 +216,7 @@ struct ServeFlags: ParsableArguments {
         if let procfs { configuration.host.paths.procfs = procfs }
         if let sysfs { configuration.host.paths.sysfs = sysfs }
         if let rootfs { configuration.host.paths.rootfs = rootfs }
+        if let udevData { configuration.host.udevData = udevData }
         if disableDefaults { configuration.disableDefaults = true }
         for (name, choice) in collectorChoices {
             if let choice { configuration.collectorChoices[name] = choice }

@@ -128,7 +128,8 @@ enum CollectorOutcome: Sendable {
 
 /// One scrape's worth of collector runs: every collector on its own dispatch thread, one timer for
 /// the deadline, and a single continuation resumed by whichever comes first — the last collector
-/// or the timer. Results that arrive after the deadline are discarded.
+/// or the timer. Results that arrive after the deadline are discarded, and the timer is cancelled
+/// as soon as the round completes so that nothing of a finished scrape stays alive.
 private final class ScrapeRound: Sendable {
     private struct State {
         var outcomes: [CollectorOutcome?]
@@ -137,9 +138,12 @@ private final class ScrapeRound: Sendable {
     }
 
     private let state: Mutex<State>
+    // Dispatch sources may be scheduled and cancelled from any thread (dispatch_source_cancel(3)).
+    nonisolated(unsafe) private let timer: any DispatchSourceTimer
 
     private init(count: Int) {
         state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
+        timer = DispatchSource.makeTimerSource(queue: .global())
     }
 
     static func run(_ collectors: [any MetricCollector], timeout: Duration) async -> [CollectorOutcome] {
@@ -147,6 +151,10 @@ private final class ScrapeRound: Sendable {
         let round = ScrapeRound(count: collectors.count)
         return await withCheckedContinuation { continuation in
             round.state.withLock { $0.continuation = continuation }
+            let nanoseconds = Int(min(timeout.seconds, 86_400) * 1e9)
+            round.timer.schedule(deadline: .now() + .nanoseconds(nanoseconds))
+            round.timer.setEventHandler { [weak round] in round?.complete() }
+            round.timer.resume()
             for (index, collector) in collectors.enumerated() {
                 DispatchQueue.global().async {
                     let clock = ContinuousClock()
@@ -155,32 +163,31 @@ private final class ScrapeRound: Sendable {
                     round.finish(index, .finished(result, elapsed: clock.now - start))
                 }
             }
-            let nanoseconds = Int(min(timeout.seconds, 86_400) * 1e9)
-            DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(nanoseconds)) {
-                round.expire()
-            }
         }
     }
 
     private func finish(_ index: Int, _ outcome: CollectorOutcome) {
-        let completed: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome])? = state.withLock { state in
-            guard state.continuation != nil else { return nil }
+        let last = state.withLock { state -> Bool in
+            guard state.continuation != nil else { return false }
             state.outcomes[index] = outcome
             state.remaining -= 1
-            guard state.remaining == 0, let continuation = state.continuation else { return nil }
-            state.continuation = nil
-            return (continuation, state.outcomes.map { $0! })
+            return state.remaining == 0
         }
-        if let (continuation, outcomes) = completed { continuation.resume(returning: outcomes) }
+        if last { complete() }
     }
 
-    private func expire() {
-        let expired: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome])? = state.withLock { state in
+    /// Resumes the scrape once, with `.timedOut` for every collector still running.
+    private func complete() {
+        let resumption: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome])? = state.withLock { state in
             guard let continuation = state.continuation else { return nil }
             state.continuation = nil
-            return (continuation, state.outcomes.map { $0 ?? .timedOut })
+            let outcomes = state.outcomes.map { $0 ?? .timedOut }
+            state.outcomes = []
+            return (continuation, outcomes)
         }
-        if let (continuation, outcomes) = expired { continuation.resume(returning: outcomes) }
+        guard let (continuation, outcomes) = resumption else { return }
+        timer.cancel()
+        continuation.resume(returning: outcomes)
     }
 }
 

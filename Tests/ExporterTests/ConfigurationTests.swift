@@ -21,6 +21,8 @@ import Testing
               procfs: /host/proc/
               sysfs: /host/sys
               rootfs: /host
+              udev:
+                data: /host/run/udev/data
             collector:
               disable-defaults: true
               cpu:
@@ -43,6 +45,7 @@ import Testing
         #expect(configuration.scrapeTimeout == .milliseconds(1500))
         #expect(configuration.logLevel == .debug)
         #expect(configuration.host.paths == HostPaths(procfs: "/host/proc", sysfs: "/host/sys", rootfs: "/host"))
+        #expect(configuration.host.udevData == "/host/run/udev/data")
         #expect(configuration.enabledCollectors == ["cpu", "meminfo"])
         #expect(configuration.host.cpuGuest == false)
         #expect(configuration.host.textfileDirectories == ["/var/lib/a", "/var/lib/b"])

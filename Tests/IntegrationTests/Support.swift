@@ -117,7 +117,7 @@ final class ServerProcess: @unchecked Sendable {
     init(name: String, executable: String, arguments: [String]) throws {
         self.name = name
         logFile = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-\(name)-\(UUID().uuidString).log")
-        FileManager.default.createFile(atPath: logFile.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
         let handle = try FileHandle(forWritingTo: logFile)
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments

@@ -5,6 +5,8 @@ import Pipeline
 public struct HostCollectorSettings: Sendable, Equatable {
     /// procfs, sysfs and rootfs roots.
     public var paths = HostPaths()
+    /// `--path.udev.data`: udev's device database, read for `node_disk_info` and friends.
+    public var udevData = "/run/udev/data"
     /// `--collector.cpu.guest`: also report `node_cpu_guest_seconds_total`.
     public var cpuGuest = true
     /// `--collector.textfile.directory`: directories whose `*.prom` files are merged in.
@@ -47,7 +49,7 @@ public enum HostCollectors {
         },
         HostCollectorSpec(name: "diskstats", enabledByDefault: true, summary: "Block device I/O (/proc/diskstats)") {
             try DiskstatsCollector.validatePattern($0.diskstatsDeviceExclude)
-            return DiskstatsCollector(paths: $0.paths, deviceExclude: $0.diskstatsDeviceExclude)
+            return DiskstatsCollector(paths: $0.paths, deviceExclude: $0.diskstatsDeviceExclude, udevData: $0.udevData)
         },
         HostCollectorSpec(name: "filefd", enabledByDefault: true, summary: "File descriptor use (/proc/sys/fs/file-nr)") {
             FilefdCollector(paths: $0.paths)
