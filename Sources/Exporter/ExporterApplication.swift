@@ -1,4 +1,7 @@
 import Collectors
+#if canImport(Glibc)
+import Glibc
+#endif
 import Hummingbird
 import Logging
 import NIOCore
@@ -20,7 +23,8 @@ enum ExporterApplication {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let collectors = try configuration.makeCollectors() + [BuildInfoCollector()]
-        let registry = CollectorRegistry(collectors: collectors, logger: logger)
+        let registry = CollectorRegistry(
+            collectors: collectors, parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), logger: logger)
         return try build(configuration, registry: registry, logger: logger, onServerRunning: onServerRunning)
     }
 

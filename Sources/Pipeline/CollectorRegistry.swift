@@ -4,9 +4,11 @@ import Synchronization
 
 /// Runs the enabled collectors concurrently for one scrape and merges what they return.
 ///
-/// Each collector runs on a dispatch thread with a deadline. One that throws or misses the
+/// A few dispatch threads (`parallelism`, about one per core) take collectors from a shared list
+/// until it is empty, under one deadline for the scrape. A collector that throws or misses the
 /// deadline gets `lookout_scrape_collector_success{collector}` 0 and the scrape goes on with
-/// everything else (node_exporter's `ContinueOnError`). Families are merged by name and sorted.
+/// everything else (node_exporter's `ContinueOnError`); one that hangs holds only the thread it
+/// runs on, the others finish the list. Families are merged by name and sorted.
 public final class CollectorRegistry: Sendable {
     /// The collectors run on each scrape, in registration order.
     public let collectors: [any MetricCollector]
@@ -15,10 +17,18 @@ public final class CollectorRegistry: Sendable {
     private let logger: Logger
     private let failing = Mutex<Set<String>>([])
 
-    /// Creates a registry over `collectors`.
-    public init(collectors: [any MetricCollector], errors: ComponentErrors = ComponentErrors(), logger: Logger) {
+    /// How many threads run one scrape's collectors at once.
+    public let parallelism: Int
+
+    /// Creates a registry over `collectors`, run `parallelism` at a time (at least two, so that
+    /// one hung collector cannot hold up the rest).
+    public init(
+        collectors: [any MetricCollector], parallelism: Int = 2, errors: ComponentErrors = ComponentErrors(),
+        logger: Logger
+    ) {
         precondition(Set(collectors.map(\.name)).count == collectors.count, "collector names must be unique")
         self.collectors = collectors
+        self.parallelism = max(2, parallelism)
         self.errors = errors
         self.logger = logger
     }
@@ -27,7 +37,7 @@ public final class CollectorRegistry: Sendable {
     /// and returns the merged, sorted families plus the per-collector duration and success gauges.
     public func scrape(timeout: Duration, selection: Set<String>? = nil) async -> [MetricFamily] {
         let collectors = selection.map { names in self.collectors.filter { names.contains($0.name) } } ?? self.collectors
-        let outcomes = await ScrapeRound.run(collectors, timeout: timeout)
+        let outcomes = await ScrapeRound.run(collectors, parallelism: parallelism, timeout: timeout)
         var merged = FamilyMerger()
         var durations = MetricFamily(
             name: "lookout_scrape_collector_duration_seconds",
@@ -126,10 +136,11 @@ enum CollectorOutcome: Sendable {
     case timedOut
 }
 
-/// One scrape's worth of collector runs: every collector on its own dispatch thread, one timer for
-/// the deadline, and a single continuation resumed by whichever comes first — the last collector
-/// or the timer. Results that arrive after the deadline are discarded, and the timer is cancelled
-/// as soon as the round completes so that nothing of a finished scrape stays alive.
+/// One scrape's worth of collector runs: `parallelism` dispatch threads take collectors from the
+/// list in turn (one thread wake-up per worker, not per collector), one timer holds the deadline,
+/// and a single continuation is resumed by whichever comes first — the last collector or the
+/// timer. Results that arrive after the deadline are discarded, and the timer is cancelled as
+/// soon as the round completes so that nothing of a finished scrape stays alive.
 private final class ScrapeRound: Sendable {
     private struct State {
         var outcomes: [CollectorOutcome?]
@@ -138,6 +149,7 @@ private final class ScrapeRound: Sendable {
     }
 
     private let state: Mutex<State>
+    private let nextIndex = Atomic<Int>(0)
     // Dispatch sources may be scheduled and cancelled from any thread (dispatch_source_cancel(3)).
     nonisolated(unsafe) private let timer: any DispatchSourceTimer
 
@@ -146,7 +158,7 @@ private final class ScrapeRound: Sendable {
         timer = DispatchSource.makeTimerSource(queue: .global())
     }
 
-    static func run(_ collectors: [any MetricCollector], timeout: Duration) async -> [CollectorOutcome] {
+    static func run(_ collectors: [any MetricCollector], parallelism: Int, timeout: Duration) async -> [CollectorOutcome] {
         guard !collectors.isEmpty else { return [] }
         let round = ScrapeRound(count: collectors.count)
         return await withCheckedContinuation { continuation in
@@ -155,14 +167,21 @@ private final class ScrapeRound: Sendable {
             round.timer.schedule(deadline: .now() + .nanoseconds(nanoseconds))
             round.timer.setEventHandler { [weak round] in round?.complete() }
             round.timer.resume()
-            for (index, collector) in collectors.enumerated() {
-                DispatchQueue.global().async {
-                    let clock = ContinuousClock()
-                    let start = clock.now
-                    let result = Result { try collector.collect() }
-                    round.finish(index, .finished(result, elapsed: clock.now - start))
-                }
+            for _ in 0..<min(parallelism, collectors.count) {
+                DispatchQueue.global().async { round.work(through: collectors) }
             }
+        }
+    }
+
+    /// One worker: runs the next collector nobody has taken until none are left or the round is over.
+    private func work(through collectors: [any MetricCollector]) {
+        let clock = ContinuousClock()
+        while true {
+            let index = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
+            guard index < collectors.count, state.withLock({ $0.continuation != nil }) else { return }
+            let start = clock.now
+            let result = Result { try collectors[index].collect() }
+            finish(index, .finished(result, elapsed: clock.now - start))
         }
     }
 
