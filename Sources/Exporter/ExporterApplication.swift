@@ -22,9 +22,10 @@ enum ExporterApplication {
         _ configuration: ExporterConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
-        let collectors = try configuration.makeCollectors() + [BuildInfoCollector()]
+        let errors = ComponentErrors()
+        let collectors = try configuration.makeCollectors(errors: errors) + [BuildInfoCollector()]
         let registry = CollectorRegistry(
-            collectors: collectors, parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), logger: logger)
+            collectors: collectors, parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
         return try build(configuration, registry: registry, logger: logger, onServerRunning: onServerRunning)
     }
 

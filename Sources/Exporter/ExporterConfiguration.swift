@@ -34,13 +34,13 @@ struct ExporterConfiguration: Sendable, Equatable {
         }.map(\.name)
     }
 
-    /// Builds every enabled collector; an invalid option surfaces as a `ConfigurationError`
-    /// naming the setting.
-    func makeCollectors() throws(ConfigurationError) -> [any MetricCollector] {
+    /// Builds every enabled collector, counting their recoverable errors in `errors`; an invalid
+    /// option surfaces as a `ConfigurationError` naming the setting.
+    func makeCollectors(errors: ComponentErrors = ComponentErrors()) throws(ConfigurationError) -> [any MetricCollector] {
         var built: [any MetricCollector] = []
         for spec in HostCollectors.catalog where enabledCollectors.contains(spec.name) {
             do {
-                built.append(try spec.make(host))
+                built.append(try spec.make(host, errors))
             } catch {
                 throw ConfigurationError(key: "collector.\(spec.name)", line: nil, message: "\(error)")
             }

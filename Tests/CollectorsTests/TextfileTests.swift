@@ -26,6 +26,16 @@ import Testing
         ])
     }
 
+    @Test func everyProblemIsCounted() throws {
+        let errors = ComponentErrors()
+        let collector = TextfileCollector(directories: [Fixtures.root + "/textfile"], componentErrors: errors)
+        _ = try collector.collect()
+        #expect(collector.lastErrors.count == 4)
+        #expect(errors.count(component: "collector.textfile", errorType: "bad_file") == 4)
+        _ = try collector.collect()
+        #expect(errors.count(component: "collector.textfile", errorType: "bad_file") == 8)
+    }
+
     @Test func mtimeIsTheFilesModificationTime() throws {
         let collector = TextfileCollector(directories: [Fixtures.root + "/textfile"])
         let mtimes = try #require(try collector.collect().first { $0.name == "node_textfile_mtime_seconds" })

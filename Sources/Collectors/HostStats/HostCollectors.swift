@@ -35,8 +35,9 @@ public struct HostCollectorSpec: Sendable {
     public let enabledByDefault: Bool
     /// One line for `--help`.
     public let summary: String
-    /// Builds the collector; throws when a setting (e.g. a regular expression) is invalid.
-    public let make: @Sendable (HostCollectorSettings) throws -> any MetricCollector
+    /// Builds the collector from the settings and the counters its recoverable errors go to;
+    /// throws when a setting (e.g. a regular expression) is invalid.
+    public let make: @Sendable (HostCollectorSettings, ComponentErrors) throws -> any MetricCollector
 }
 
 /// Every host collector, in the order they are registered. Adding a collector means adding its
@@ -44,50 +45,50 @@ public struct HostCollectorSpec: Sendable {
 public enum HostCollectors {
     /// The catalog of host collectors.
     public static let catalog: [HostCollectorSpec] = [
-        HostCollectorSpec(name: "cpu", enabledByDefault: true, summary: "CPU time per mode (/proc/stat)") {
-            CPUCollector(paths: $0.paths, guest: $0.cpuGuest)
+        HostCollectorSpec(name: "cpu", enabledByDefault: true, summary: "CPU time per mode (/proc/stat)") { settings, _ in
+            CPUCollector(paths: settings.paths, guest: settings.cpuGuest)
         },
-        HostCollectorSpec(name: "diskstats", enabledByDefault: true, summary: "Block device I/O (/proc/diskstats)") {
-            try DiskstatsCollector.validatePattern($0.diskstatsDeviceExclude)
-            return DiskstatsCollector(paths: $0.paths, deviceExclude: $0.diskstatsDeviceExclude, udevData: $0.udevData)
+        HostCollectorSpec(name: "diskstats", enabledByDefault: true, summary: "Block device I/O (/proc/diskstats)") { settings, _ in
+            try DiskstatsCollector.validatePattern(settings.diskstatsDeviceExclude)
+            return DiskstatsCollector(paths: settings.paths, deviceExclude: settings.diskstatsDeviceExclude, udevData: settings.udevData)
         },
-        HostCollectorSpec(name: "filefd", enabledByDefault: true, summary: "File descriptor use (/proc/sys/fs/file-nr)") {
-            FilefdCollector(paths: $0.paths)
+        HostCollectorSpec(name: "filefd", enabledByDefault: true, summary: "File descriptor use (/proc/sys/fs/file-nr)") { settings, _ in
+            FilefdCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "filesystem", enabledByDefault: true, summary: "Filesystem space and inodes (statfs of mounts)") {
-            try FilesystemCollector.validatePattern($0.filesystemMountPointsExclude)
-            try FilesystemCollector.validatePattern($0.filesystemFSTypesExclude)
+        HostCollectorSpec(name: "filesystem", enabledByDefault: true, summary: "Filesystem space and inodes (statfs of mounts)") { settings, _ in
+            try FilesystemCollector.validatePattern(settings.filesystemMountPointsExclude)
+            try FilesystemCollector.validatePattern(settings.filesystemFSTypesExclude)
             return FilesystemCollector(
-                paths: $0.paths, mountPointsExclude: $0.filesystemMountPointsExclude,
-                fsTypesExclude: $0.filesystemFSTypesExclude)
+                paths: settings.paths, mountPointsExclude: settings.filesystemMountPointsExclude,
+                fsTypesExclude: settings.filesystemFSTypesExclude)
         },
-        HostCollectorSpec(name: "loadavg", enabledByDefault: true, summary: "Load average (/proc/loadavg)") {
-            LoadavgCollector(paths: $0.paths)
+        HostCollectorSpec(name: "loadavg", enabledByDefault: true, summary: "Load average (/proc/loadavg)") { settings, _ in
+            LoadavgCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "meminfo", enabledByDefault: true, summary: "Memory statistics (/proc/meminfo)") {
-            MeminfoCollector(paths: $0.paths)
+        HostCollectorSpec(name: "meminfo", enabledByDefault: true, summary: "Memory statistics (/proc/meminfo)") { settings, _ in
+            MeminfoCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "netdev", enabledByDefault: true, summary: "Network interface counters (/proc/net/dev)") {
-            try NetdevCollector.validate(deviceInclude: $0.netdevDeviceInclude, deviceExclude: $0.netdevDeviceExclude)
+        HostCollectorSpec(name: "netdev", enabledByDefault: true, summary: "Network interface counters (/proc/net/dev)") { settings, _ in
+            try NetdevCollector.validate(deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
             return NetdevCollector(
-                paths: $0.paths, deviceInclude: $0.netdevDeviceInclude, deviceExclude: $0.netdevDeviceExclude)
+                paths: settings.paths, deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
         },
-        HostCollectorSpec(name: "os", enabledByDefault: true, summary: "OS release (/etc/os-release)") {
-            OSCollector(paths: $0.paths)
+        HostCollectorSpec(name: "os", enabledByDefault: true, summary: "OS release (/etc/os-release)") { settings, _ in
+            OSCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "pressure", enabledByDefault: true, summary: "Pressure stall information (/proc/pressure)") {
-            PressureCollector(paths: $0.paths)
+        HostCollectorSpec(name: "pressure", enabledByDefault: true, summary: "Pressure stall information (/proc/pressure)") { settings, _ in
+            PressureCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "stat", enabledByDefault: true, summary: "Boot time, context switches, forks, processes (/proc/stat)") {
-            StatCollector(paths: $0.paths)
+        HostCollectorSpec(name: "stat", enabledByDefault: true, summary: "Boot time, context switches, forks, processes (/proc/stat)") { settings, _ in
+            StatCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "textfile", enabledByDefault: true, summary: "Metrics from *.prom files") {
-            TextfileCollector(directories: $0.textfileDirectories)
+        HostCollectorSpec(name: "textfile", enabledByDefault: true, summary: "Metrics from *.prom files") { settings, errors in
+            TextfileCollector(directories: settings.textfileDirectories, componentErrors: errors)
         },
-        HostCollectorSpec(name: "time", enabledByDefault: true, summary: "System time and clock source") {
-            TimeCollector(paths: $0.paths)
+        HostCollectorSpec(name: "time", enabledByDefault: true, summary: "System time and clock source") { settings, _ in
+            TimeCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "uname", enabledByDefault: true, summary: "Kernel identity (uname(2))") { _ in
+        HostCollectorSpec(name: "uname", enabledByDefault: true, summary: "Kernel identity (uname(2))") { _, _ in
             UnameCollector()
         },
     ]

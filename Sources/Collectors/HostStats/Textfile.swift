@@ -25,8 +25,9 @@ import Synchronization
 
 /// node_exporter's `textfile` collector.
 ///
-/// Errors of the last scrape are one line each ("<path>: line N: reason") in ``lastErrors`` and are
-/// logged at error level through the logger given to `init`.
+/// Errors of the last scrape are one line each ("<path>: line N: reason") in ``lastErrors``, are
+/// logged at error level through the logger given to `init`, and are counted as
+/// `lookout_component_errors_total{component="collector.textfile",error_type="bad_file"}`.
 public struct TextfileCollector: MetricCollector {
     /// The collector name, `textfile`.
     public let name = "textfile"
@@ -34,12 +35,17 @@ public struct TextfileCollector: MetricCollector {
     public let directories: [String]
     private let logger: Logger
     private let errors = ErrorList()
+    private let componentErrors: ComponentErrors?
 
     /// Creates the collector over `directories`; each is expanded as a glob first and used as given
-    /// when that matches nothing.
-    public init(directories: [String], logger: Logger = Logger(label: "lookout.collector.textfile")) {
+    /// when that matches nothing. File problems are counted in `componentErrors` when given.
+    public init(
+        directories: [String], logger: Logger = Logger(label: "lookout.collector.textfile"),
+        componentErrors: ComponentErrors? = nil
+    ) {
         self.directories = directories
         self.logger = logger
+        self.componentErrors = componentErrors
     }
 
     /// The one-line errors of the most recent `collect()`, e.g.
@@ -55,7 +61,10 @@ public struct TextfileCollector: MetricCollector {
             }
         }
         let families = read.families()
-        for message in read.errors { logger.error("textfile collector", metadata: ["error": "\(message)"]) }
+        for message in read.errors {
+            logger.error("textfile collector", metadata: ["error": "\(message)"])
+            componentErrors?.record(component: "collector.textfile", errorType: "bad_file")
+        }
         errors.lines.withLock { $0 = read.errors }
         return families
     }
