@@ -112,6 +112,13 @@ public struct ExpositionEncoder: Sendable {
     }
 
     private func appendEscaped(_ text: String, quotes: Bool, to bytes: inout [UInt8]) {
+        let needsEscaping = text.utf8.contains {
+            $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quotes && $0 == UInt8(ascii: "\""))
+        }
+        guard needsEscaping else {
+            bytes.append(contentsOf: text.utf8)  // the common case: one copy, no per-byte branching
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
