@@ -82,6 +82,14 @@ import Testing
         #expect(throws: CollectorError.self) { try collector.collect() }
     }
 
+    @Test(arguments: [
+        ("nfs4", true), ("nfs", true), ("cifs", true), ("fuse.sshfs", true), ("fuseblk", true), ("9p", true),
+        ("virtiofs", true), ("ext4", false), ("xfs", false), ("tmpfs", false), ("btrfs", false), ("vfat", false),
+    ])
+    func onlyFilesystemsThatCanHangGoThroughTheTimedPool(fsType: String, mayHang: Bool) {
+        #expect(FilesystemCollector.mayHang(fsType: fsType) == mayHang)
+    }
+
     /// A statfs that hangs (a dead NFS server) costs one timeout, marks the mount stuck, and is
     /// skipped while it stays stuck; once the call returns the mount is statfs'd again.
     @Test func hangingStatfsTimesOutAndIsSkippedWhileStuck() throws {

@@ -137,9 +137,39 @@ public struct FilesystemCollector: MetricCollector {
             if mountPointFilter.ignores(entry.mountPoint) || fsTypeFilter.ignores(entry.fsType) { continue }
             mounts.append(entry)
         }
-        let outcomes = statter.stat(mounts.map { (mountPoint: $0.mountPoint, path: paths.rootfs(String($0.mountPoint.dropFirst()))) })
+        // Local filesystems answer statfs from memory in microseconds, so they are asked on this
+        // thread; only those that can hang on a peer go through the timed worker pool, which
+        // costs a thread hand-off per scrape.
+        var outcomes = [StatfsOutcome](repeating: .stuck, count: mounts.count)
+        var remote: [Int] = []
+        for (index, mount) in mounts.enumerated() {
+            if Self.mayHang(fsType: mount.fsType) {
+                remote.append(index)
+            } else {
+                outcomes[index] = statter.statDirectly(statfsPath(mount))
+            }
+        }
+        if !remote.isEmpty {
+            let remoteOutcomes = statter.stat(remote.map { (mountPoint: mounts[$0].mountPoint, path: statfsPath(mounts[$0])) })
+            for (index, outcome) in zip(remote, remoteOutcomes) { outcomes[index] = outcome }
+        }
         return FilesystemFamilies.build(mounts: mounts, outcomes: outcomes)
     }
+
+    private func statfsPath(_ mount: MountEntry) -> String {
+        paths.rootfs(String(mount.mountPoint.dropFirst()))
+    }
+
+    /// Filesystem types whose statfs waits on a server or a userspace daemon and so can hang:
+    /// network filesystems, FUSE, and the 9p/virtiofs shares microVMs mount from their host.
+    static func mayHang(fsType: String) -> Bool {
+        fsType.hasPrefix("fuse") || networkFSTypes.contains(fsType)
+    }
+
+    private static let networkFSTypes: Set<String> = [
+        "nfs", "nfs4", "cifs", "smb3", "smbfs", "ceph", "glusterfs", "9p", "virtiofs", "afs", "lustre",
+        "gfs2", "ocfs2", "davfs", "sshfs", "beegfs", "gpfs", "cvmfs",
+    ]
 }
 
 /// The result of one statfs call.
@@ -214,6 +244,11 @@ final class MountStatter: Sendable {
     }
 
     var stuckMountPoints: Set<String> { stuck.withLock { $0 } }
+
+    /// statfs on the calling thread, without a timeout: for filesystems that cannot hang.
+    func statDirectly(_ path: String) -> StatfsOutcome {
+        statfsCall(path)
+    }
 
     /// One scrape's calls: a queue the workers drain and the outcomes they fill in.
     private final class Batch: Sendable {
