@@ -35,6 +35,10 @@ public enum PrometheusFloat {
         if value == .infinity { bytes.append(contentsOf: "+Inf".utf8); return }
         if value == -.infinity { bytes.append(contentsOf: "-Inf".utf8); return }
         if value == 0 { bytes.append(UInt8(ascii: "0")); return }
+        if value.magnitude < 1e15, value == value.rounded(.towardZero) {
+            appendIntegral(value, to: &bytes)
+            return
+        }
 
         let decimal = ShortestDecimal(value)
         if value < 0 { bytes.append(UInt8(ascii: "-")) }
@@ -49,6 +53,42 @@ public enum PrometheusFloat {
     }
 }
 
+extension PrometheusFloat {
+    /// The Go text of an integral value below 10^15 (most counters and gauges), written without
+    /// heap allocations: plain digits below 10^6, `d.ddde+XX` from there on.
+    fileprivate static func appendIntegral(_ value: Double, to bytes: inout [UInt8]) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var integer = UInt64(value.magnitude)
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 16) { scratch in
+            // Digits are produced least significant first, into the end of the scratch buffer.
+            var start = scratch.count
+            while integer > 0 {
+                start -= 1
+                scratch[start] = UInt8(ascii: "0") + UInt8(integer % 10)
+                integer /= 10
+            }
+            let digitCount = scratch.count - start
+            if digitCount <= 6 {
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[start...]))
+                return
+            }
+            var end = scratch.count
+            while scratch[end - 1] == UInt8(ascii: "0") { end -= 1 }
+            bytes.append(scratch[start])
+            if end - start > 1 {
+                bytes.append(UInt8(ascii: "."))
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: scratch[(start + 1)..<end]))
+            }
+            let exponent = digitCount - 1
+            bytes.append(UInt8(ascii: "e"))
+            bytes.append(UInt8(ascii: "+"))
+            if exponent < 10 { bytes.append(UInt8(ascii: "0")) }
+            if exponent >= 10 { bytes.append(UInt8(ascii: "0") + UInt8(exponent / 10)) }
+            bytes.append(UInt8(ascii: "0") + UInt8(exponent % 10))
+        }
+    }
+}
+
 /// The shortest decimal digits that round-trip a `Double`: value = 0.d₁d₂…dₙ × 10^pointPosition.
 private struct ShortestDecimal {
     /// ASCII digits without leading or trailing zeros.
@@ -57,22 +97,9 @@ private struct ShortestDecimal {
     var pointPosition: Int
 
     init(_ value: Double) {
-        let magnitude = value.magnitude
-        if magnitude < 1e15, magnitude == magnitude.rounded(.towardZero) {
-            // Integral values (most counters) skip the string round trip.
-            var integer = UInt64(magnitude)
-            var reversed: [UInt8] = []
-            while integer > 0 {
-                reversed.append(UInt8(ascii: "0") + UInt8(integer % 10))
-                integer /= 10
-            }
-            digits = reversed.reversed()
-            pointPosition = digits.count
-        } else {
-            // Swift's description already holds the shortest round-trip digits (SwiftDtoa); only
-            // their layout differs from Go's, so take the digits and exponent apart.
-            (digits, pointPosition) = ShortestDecimal.parse(magnitude.description)
-        }
+        // Swift's description already holds the shortest round-trip digits (SwiftDtoa); only
+        // their layout differs from Go's, so take the digits and exponent apart.
+        (digits, pointPosition) = ShortestDecimal.parse(value.magnitude.description)
         while digits.last == UInt8(ascii: "0") { digits.removeLast() }
     }
 

@@ -148,6 +148,28 @@ struct CPUThrottle: Equatable, Sendable {
     var packageCount: UInt64?
 }
 
+/// Where a CPU sits (package and core ids) and whether sysfs has throttle counters for it.
+struct CPUPlace: Equatable, Sendable {
+    var package: UInt64
+    var core: UInt64
+    var hasThrottleCounts: Bool
+}
+
+/// Topology never changes while a CPU directory exists (a hot-plugged CPU keeps its ids), so each
+/// `cpuN` directory's place is read once instead of on every scrape; only the counters are read
+/// each time. A directory whose topology was unreadable is asked again on the next scrape.
+final class CPUTopologyCache: Sendable {
+    private let places = Mutex<[String: CPUPlace]>([:])
+
+    /// The cached place of `directory`, reading it with `read` the first time.
+    func place(of directory: String, read: () -> CPUPlace?) -> CPUPlace? {
+        if let known = places.withLock({ $0[directory] }) { return known }
+        guard let place = read() else { return nil }
+        places.withLock { $0[directory] = place }
+        return place
+    }
+}
+
 /// Builds the throttle families as node_exporter does: the first CPU of a (package, core) with a
 /// readable count gives the core count, the first of a package gives the package count.
 func throttleFamilies(_ readings: [CPUThrottle]) -> [MetricFamily] {
@@ -199,6 +221,7 @@ public struct CPUCollector: MetricCollector {
     public let guest: Bool
     private let isolated: [Int]?
     private let cache = CPUTimesGuard()
+    private let topology = CPUTopologyCache()
 
     /// Creates the collector. The isolated-CPU list is read once here, as node_exporter does; a
     /// missing or unreadable list means no `node_cpu_isolated` samples.
@@ -243,12 +266,18 @@ public struct CPUCollector: MetricCollector {
             let digit = name.utf8[name.utf8.index(name.utf8.startIndex, offsetBy: 3)]
             guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { continue }
             let cpu = directory + "/" + name
-            guard let package = readUInt(cpu + "/topology/physical_package_id"),
-                  let core = readUInt(cpu + "/topology/core_id") else { continue }
+            let place = topology.place(of: cpu) {
+                guard let package = readUInt(cpu + "/topology/physical_package_id"),
+                      let core = readUInt(cpu + "/topology/core_id") else { return nil }
+                return CPUPlace(
+                    package: package, core: core,
+                    hasThrottleCounts: SourceFile.exists(cpu + "/thermal_throttle"))
+            }
+            guard let place else { continue }
             readings.append(CPUThrottle(
-                package: package, core: core,
-                coreCount: readUInt(cpu + "/thermal_throttle/core_throttle_count"),
-                packageCount: readUInt(cpu + "/thermal_throttle/package_throttle_count")))
+                package: place.package, core: place.core,
+                coreCount: place.hasThrottleCounts ? readUInt(cpu + "/thermal_throttle/core_throttle_count") : nil,
+                packageCount: place.hasThrottleCounts ? readUInt(cpu + "/thermal_throttle/package_throttle_count") : nil))
         }
         return readings
     }
