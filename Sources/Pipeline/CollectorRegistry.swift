@@ -46,7 +46,7 @@ public final class CollectorRegistry: Sendable {
             name: "lookout_scrape_collector_success",
             help: "lookout: Whether a collector succeeded.", type: .gauge)
 
-        for (collector, outcome) in zip(collectors, outcomes).sorted(by: { $0.0.name < $1.0.name }) {
+        for (collector, outcome) in zip(collectors, outcomes).sorted(by: { precedesInByteOrder($0.0.name, $1.0.name) }) {
             let label = [Label("collector", collector.name)]
             var succeeded = false
             switch outcome {
@@ -126,8 +126,26 @@ struct FamilyMerger {
     }
 
     func sortedFamilies() -> [MetricFamily] {
-        // Byte order, as Go's exposition sorts; also far cheaper than Unicode-aware String `<`.
-        byName.values.filter { !$0.samples.isEmpty }.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        // Sort the names, not the families (large values to move), in byte order as Go's
+        // exposition does.
+        byName.keys.sorted(by: precedesInByteOrder).compactMap { name in
+            let family = byName[name]!
+            return family.samples.isEmpty ? nil : family
+        }
+    }
+}
+
+/// Whether `left` sorts before `right` comparing their UTF-8 bytes, the order Go's `sort.Strings`
+/// gives; much cheaper than Swift's Unicode-aware `<`, and the same for metric names.
+func precedesInByteOrder(_ left: String, _ right: String) -> Bool {
+    var left = left, right = right
+    return left.withUTF8 { leftBytes in
+        right.withUTF8 { rightBytes in
+            for index in 0..<min(leftBytes.count, rightBytes.count) where leftBytes[index] != rightBytes[index] {
+                return leftBytes[index] < rightBytes[index]
+            }
+            return leftBytes.count < rightBytes.count
+        }
     }
 }
 

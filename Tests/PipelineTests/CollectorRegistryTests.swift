@@ -90,3 +90,14 @@ private struct ScriptedCollector: MetricCollector {
         #expect(successes(families) == ["b": 1])
     }
 }
+
+@Suite struct ByteOrderTests {
+    @Test(arguments: [
+        ("a", "b", true), ("b", "a", false), ("a", "a", false), ("a", "ab", true), ("ab", "a", false),
+        ("node_cpu", "node_cpu_seconds_total", true), ("Z", "a", true), ("node_memory_Z", "node_memory_a", true),
+        ("", "a", true), ("a", "", false), ("é", "z", false),
+    ])
+    func matchesGoStringOrder(left: String, right: String, expected: Bool) {
+        #expect(precedesInByteOrder(left, right) == expected)
+    }
+}
