@@ -16,6 +16,7 @@ public final class CollectorRegistry: Sendable {
     public let errors: ComponentErrors
     private let logger: Logger
     private let failing = Mutex<Set<String>>([])
+    private let lastDurations = Mutex<[String: Duration]>([:])
 
     /// How many threads run one scrape's collectors at once.
     public let parallelism: Int
@@ -36,8 +37,17 @@ public final class CollectorRegistry: Sendable {
     /// Runs every collector once (or only those named in `selection`), waiting at most `timeout`,
     /// and returns the merged, sorted families plus the per-collector duration and success gauges.
     public func scrape(timeout: Duration, selection: Set<String>? = nil) async -> [MetricFamily] {
-        let collectors = selection.map { names in self.collectors.filter { names.contains($0.name) } } ?? self.collectors
+        let selected = selection.map { names in self.collectors.filter { names.contains($0.name) } } ?? self.collectors
+        // Longest first (by the previous scrape's durations), so that the workers finish together
+        // instead of one of them starting a slow collector last.
+        let lastDurations = self.lastDurations.withLock { $0 }
+        let collectors = selected.sorted { (lastDurations[$0.name] ?? .zero) > (lastDurations[$1.name] ?? .zero) }
         let outcomes = await ScrapeRound.run(collectors, parallelism: parallelism, timeout: timeout)
+        self.lastDurations.withLock { durations in
+            for (collector, outcome) in zip(collectors, outcomes) {
+                if case .finished(_, let elapsed) = outcome { durations[collector.name] = elapsed }
+            }
+        }
         var merged = FamilyMerger()
         var durations = MetricFamily(
             name: "lookout_scrape_collector_duration_seconds",
