@@ -78,7 +78,7 @@ report=$(cat <<TABLE
 
 ## $(date -u +%Y-%m-%d) scrape benchmark ($(nproc) cores, wrk ${duration} per run)
 
-lookout $("$lookout" --version) vs $("$node_exporter" --version 2>&1 | head -1); collectors: ${collectors[*]}.
+lookout $("$lookout" --version) ($(git rev-parse --short HEAD 2>/dev/null || echo "no git")) vs $("$node_exporter" --version 2>&1 | head -1); collectors: ${collectors[*]}.
 Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
 
 | exporter | connections | scrapes/s | p50 ms | p90 ms | p99 ms |
