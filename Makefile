@@ -1,13 +1,14 @@
 # Lookout — the two commands of the quick start are `make run` and `make test`.
 SWIFT ?= swift
-LISTEN ?= :10100
+# LISTEN overrides the listen address (default :10100, or what --config.file in ARGS says).
+LISTEN ?=
 ARGS ?=
 
 .PHONY: run build release test bench clean
 
 ## run: install what is missing, build (release), start `lookout serve` on the embedded defaults
 run: release
-	.build/release/lookout serve --web.listen-address=$(LISTEN) $(ARGS)
+	.build/release/lookout serve $(if $(LISTEN),--web.listen-address=$(LISTEN)) $(ARGS)
 
 # The release binary carries the Swift runtime statically: one file to deploy, ~5 MiB less RSS.
 release:

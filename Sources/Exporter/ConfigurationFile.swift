@@ -15,7 +15,8 @@ enum ConfigurationFile {
         do {
             text = try SourceFile.read(path)
         } catch {
-            throw ConfigurationError(key: "", line: nil, message: "\(error)", file: nil)
+            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
+            throw ConfigurationError(key: "", line: nil, message: "cannot read: \(reason)", file: path)
         }
         do {
             return try apply(yaml: text, onto: configuration)
@@ -131,7 +132,7 @@ private struct ConfigurationReader {
             case "timeout":
                 let text = try string(value, key: "scrape.timeout")
                 guard let duration = DurationText.parse(text), duration > .zero else {
-                    throw ConfigurationError(key: "scrape.timeout", line: line(value), message: "expected a positive duration like 10s or 500ms, got \"\(text)\"")
+                    throw ConfigurationError(key: "scrape.timeout", line: line(value), message: "expected a positive duration up to 24h like 10s or 500ms, got \"\(text)\"")
                 }
                 configuration.scrapeTimeout = duration
             default: throw unknown("scrape.\(key)", at: value)

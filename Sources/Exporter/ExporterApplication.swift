@@ -23,9 +23,9 @@ enum ExporterApplication {
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let errors = ComponentErrors()
-        let collectors = try configuration.makeCollectors(errors: errors) + [BuildInfoCollector()]
         let registry = CollectorRegistry(
-            collectors: collectors, parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
+            collectors: try configuration.makeCollectors(errors: errors), constantFamilies: [buildInfo()],
+            parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
         return try build(configuration, registry: registry, logger: logger, onServerRunning: onServerRunning)
     }
 
@@ -49,24 +49,23 @@ enum ExporterApplication {
     }
 }
 
-/// Reports `lookout_build_info{version}`, the exporter's own identity, as node_exporter reports
-/// `node_exporter_build_info`.
-struct BuildInfoCollector: MetricCollector {
-    let name = "exporter"
-
-    func collect() -> [MetricFamily] {
-        var swiftVersion = "unknown"
+extension ExporterApplication {
+    /// `lookout_build_info{swiftversion,version}` = 1, the exporter's own identity, as
+    /// node_exporter reports `node_exporter_build_info`.
+    static func buildInfo() -> MetricFamily {
         #if compiler(>=6.3)
-        swiftVersion = "6.3"
-        #elseif compiler(>=6.0)
-        swiftVersion = "6"
+        let swiftVersion = "6.3"
+        #elseif compiler(>=6.2)
+        let swiftVersion = "6.2"
+        #elseif compiler(>=6.1)
+        let swiftVersion = "6.1"
+        #else
+        let swiftVersion = "6.0"
         #endif
-        return [
-            MetricFamily(
-                name: "lookout_build_info",
-                help: "A metric with a constant '1' value labeled by version and the Swift compiler that built lookout.",
-                type: .gauge,
-                samples: [Sample(labels: [Label("swiftversion", swiftVersion), Label("version", LookoutVersion.current)], value: 1)])
-        ]
+        return MetricFamily(
+            name: "lookout_build_info",
+            help: "A metric with a constant '1' value labeled by version and the Swift compiler that built lookout.",
+            type: .gauge,
+            samples: [Sample(labels: [Label("swiftversion", swiftVersion), Label("version", LookoutVersion.current)], value: 1)])
     }
 }

@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The `lookout` command: a metrics and log exporter for microVM hosts.
 @main
@@ -12,4 +15,23 @@ struct Lookout: AsyncParsableCommand {
             """,
         version: LookoutVersion.current,
         subcommands: [Serve.self, CheckConfig.self])
+
+    /// Runs the command line like ArgumentParser's own `main`, except that a usage error is one
+    /// line on standard error (`lookout: error: …`) instead of a message plus the usage text.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }  // --help, --version: their usual output
+            let message = Self.message(for: error).split(separator: "\n").first.map(String.init) ?? ""
+            if !message.isEmpty { printError("\(message) (see lookout --help)") }
+            Glibc.exit(code.rawValue)
+        }
+    }
 }

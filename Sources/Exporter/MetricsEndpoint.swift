@@ -34,11 +34,18 @@ struct MetricsEndpoint: Sendable {
         router.get(RouterPath(telemetryPath)) { request, _ in
             await self.scrape(request)
         }
+        router.head(RouterPath(telemetryPath)) { request, _ in
+            // A liveness probe: the headers a scrape would get, without running the collectors.
+            let format = ExpositionFormat.negotiate(accept: request.headers[.accept])
+            return Response(status: .ok, headers: [.contentType: format.contentType])
+        }
         if telemetryPath != "/" {
             router.get("/") { _, _ in self.landingPage() }
         }
         return router
     }
+
+    private static let scrapeTimeoutHeader = HTTPField.Name("X-Prometheus-Scrape-Timeout-Seconds")!
 
     /// Answers one scrape.
     func scrape(_ request: Request) async -> Response {
@@ -57,10 +64,14 @@ struct MetricsEndpoint: Sendable {
         }
 
         var timeout = scrapeTimeout
-        if let header = request.headers[HTTPField.Name("X-Prometheus-Scrape-Timeout-Seconds")!],
-           let seconds = Double(header), seconds > 0 {
+        if let header = request.headers[Self.scrapeTimeoutHeader] {
+            guard let seconds = Double(header), seconds.isFinite, seconds > 0 else {
+                registry.errors.record(component: "http", errorType: "bad_request")
+                return plainResponse(.badRequest, "Invalid X-Prometheus-Scrape-Timeout-Seconds \"\(header)\": expected a positive number of seconds.\n")
+            }
             // Leave Prometheus half a second to receive the body before its own deadline.
-            timeout = min(timeout, .milliseconds(Int64(max(seconds - 0.5, 0.1) * 1000)))
+            let allowed = max(seconds - 0.5, 0.1)
+            if allowed < timeout.seconds { timeout = .milliseconds(Int64(allowed * 1000)) }
         }
 
         let families = await registry.scrape(timeout: timeout, selection: selection)

@@ -65,14 +65,21 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// Fails early, with one line, when procfs cannot be read: every default collector needs it.
+    /// The collectors that read procfs; when any runs, an unreadable procfs fails the start.
+    static let procfsReaders: Set<String> = [
+        "cpu", "diskstats", "filefd", "filesystem", "loadavg", "meminfo", "netdev", "pressure", "stat",
+    ]
+
+    /// Fails early, with one line, when procfs cannot be read by the collectors that need it.
     static func checkReadable(_ configuration: ExporterConfiguration) throws(ConfigurationError) {
-        let probe = configuration.host.paths.proc("stat")
-        guard configuration.enabledCollectors.contains(where: { ["cpu", "stat"].contains($0) }) else { return }
-        if access(probe, R_OK) != 0 {
+        guard configuration.enabledCollectors.contains(where: procfsReaders.contains) else { return }
+        let procfs = configuration.host.paths.procfs
+        do {
+            _ = try SourceFile.list(procfs)
+        } catch {
+            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
             throw ConfigurationError(
-                key: "path.procfs", line: nil,
-                message: "cannot read \(probe): \(SourceFile.errnoText(errno)); is --path.procfs right?")
+                key: "path.procfs", line: nil, message: "cannot read \(procfs): \(reason); is --path.procfs right?")
         }
     }
 
@@ -203,7 +210,7 @@ struct ServeFlags: ParsableArguments {
         }
         if let scrapeTimeout {
             guard let duration = DurationText.parse(scrapeTimeout), duration > .zero else {
-                throw ConfigurationError(key: "--scrape.timeout", line: nil, message: "expected a positive duration like 10s or 500ms, got \"\(scrapeTimeout)\"")
+                throw ConfigurationError(key: "--scrape.timeout", line: nil, message: "expected a positive duration up to 24h like 10s or 500ms, got \"\(scrapeTimeout)\"")
             }
             configuration.scrapeTimeout = duration
         }

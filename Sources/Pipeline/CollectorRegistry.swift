@@ -15,20 +15,24 @@ public final class CollectorRegistry: Sendable {
     /// Runtime error counts; collector failures are recorded here under component `collector.NAME`.
     public let errors: ComponentErrors
     private let logger: Logger
+    private let constantFamilies: [MetricFamily]
     private let failing = Mutex<Set<String>>([])
     private let lastDurations = Mutex<[String: Duration]>([:])
+    private let running = RunningCollectors()
 
     /// How many threads run one scrape's collectors at once.
     public let parallelism: Int
 
     /// Creates a registry over `collectors`, run `parallelism` at a time (at least two, so that
-    /// one hung collector cannot hold up the rest).
+    /// one hung collector cannot hold up the rest). `constantFamilies` (build info) are added to
+    /// every scrape as they are.
     public init(
-        collectors: [any MetricCollector], parallelism: Int = 2, errors: ComponentErrors = ComponentErrors(),
-        logger: Logger
+        collectors: [any MetricCollector], constantFamilies: [MetricFamily] = [], parallelism: Int = 2,
+        errors: ComponentErrors = ComponentErrors(), logger: Logger
     ) {
         precondition(Set(collectors.map(\.name)).count == collectors.count, "collector names must be unique")
         self.collectors = collectors
+        self.constantFamilies = constantFamilies
         self.parallelism = max(2, parallelism)
         self.errors = errors
         self.logger = logger
@@ -41,11 +45,22 @@ public final class CollectorRegistry: Sendable {
         // Longest first (by the previous scrape's durations), so that the workers finish together
         // instead of one of them starting a slow collector last.
         let lastDurations = self.lastDurations.withLock { $0 }
-        let collectors = selected.sorted { (lastDurations[$0.name] ?? .zero) > (lastDurations[$1.name] ?? .zero) }
-        let outcomes = await ScrapeRound.run(collectors, parallelism: parallelism, timeout: timeout)
+        // A collector still running past a deadline from an earlier scrape (hung in a read) is not
+        // started again: it would only pin one more thread. It counts as timed out until it returns.
+        let hung = running.names(runningLongerThan: timeout)
+        let runnable = selected.filter { !hung.contains($0.name) }
+            .sorted { (lastDurations[$0.name] ?? .zero) > (lastDurations[$1.name] ?? .zero) }
+        let runOutcomes = await ScrapeRound.run(runnable, parallelism: parallelism, timeout: timeout, running: running)
+        var outcomeByName: [String: CollectorOutcome] = [:]
+        for (collector, outcome) in zip(runnable, runOutcomes) { outcomeByName[collector.name] = outcome }
+        let collectors = selected
+        let outcomes = selected.map { outcomeByName[$0.name] ?? .timedOut }
         self.lastDurations.withLock { durations in
-            for (collector, outcome) in zip(collectors, outcomes) {
-                if case .finished(_, let elapsed) = outcome { durations[collector.name] = elapsed }
+            for (collector, outcome) in zip(runnable, runOutcomes) {
+                switch outcome {
+                case .finished(_, let elapsed): durations[collector.name] = elapsed
+                case .timedOut: durations[collector.name] = timeout
+                }
             }
         }
         var merged = FamilyMerger()
@@ -74,7 +89,7 @@ public final class CollectorRegistry: Sendable {
             successes.samples.append(Sample(labels: label, value: succeeded ? 1 : 0))
             if succeeded { markRecovered(collector.name) }
         }
-        merged.add([durations, successes, errors.family()], from: "registry", logger: logger, errors: errors)
+        merged.add(constantFamilies + [durations, successes, errors.family()], from: "registry", logger: logger, errors: errors)
         return merged.sortedFamilies()
     }
 
@@ -159,6 +174,32 @@ func precedesInByteOrder(_ left: String, _ right: String) -> Bool {
     }
 }
 
+/// The `collect()` calls executing right now, across concurrent scrapes, by collector name and
+/// start time; a call older than a scrape deadline is a hung one.
+final class RunningCollectors: Sendable {
+    private let starts = Mutex<[String: [ContinuousClock.Instant]]>([:])
+
+    func started(_ name: String, at instant: ContinuousClock.Instant) {
+        starts.withLock { $0[name, default: []].append(instant) }
+    }
+
+    func finished(_ name: String, startedAt instant: ContinuousClock.Instant) {
+        starts.withLock { starts in
+            guard let position = starts[name]?.firstIndex(of: instant) else { return }
+            starts[name]!.remove(at: position)
+            if starts[name]!.isEmpty { starts[name] = nil }
+        }
+    }
+
+    /// Collectors with a call that started more than `duration` ago and has not returned.
+    func names(runningLongerThan duration: Duration) -> Set<String> {
+        let cutoff = ContinuousClock.now - duration
+        return starts.withLock { starts in
+            Set(starts.compactMap { name, instants in instants.contains { $0 < cutoff } ? name : nil })
+        }
+    }
+}
+
 /// What became of one collector in one scrape.
 enum CollectorOutcome: Sendable {
     case finished(Result<[MetricFamily], any Error>, elapsed: Duration)
@@ -187,7 +228,9 @@ private final class ScrapeRound: Sendable {
         timer = DispatchSource.makeTimerSource(queue: .global())
     }
 
-    static func run(_ collectors: [any MetricCollector], parallelism: Int, timeout: Duration) async -> [CollectorOutcome] {
+    static func run(
+        _ collectors: [any MetricCollector], parallelism: Int, timeout: Duration, running: RunningCollectors
+    ) async -> [CollectorOutcome] {
         guard !collectors.isEmpty else { return [] }
         let round = ScrapeRound(count: collectors.count)
         return await withCheckedContinuation { continuation in
@@ -197,20 +240,24 @@ private final class ScrapeRound: Sendable {
             round.timer.setEventHandler { [weak round] in round?.complete() }
             round.timer.resume()
             for _ in 0..<min(parallelism, collectors.count) {
-                DispatchQueue.global().async { round.work(through: collectors) }
+                DispatchQueue.global().async { round.work(through: collectors, running: running) }
             }
         }
     }
 
     /// One worker: runs the next collector nobody has taken until none are left or the round is over.
-    private func work(through collectors: [any MetricCollector]) {
+    private func work(through collectors: [any MetricCollector], running: RunningCollectors) {
         let clock = ContinuousClock()
         while true {
             let index = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
             guard index < collectors.count, state.withLock({ $0.continuation != nil }) else { return }
+            let name = collectors[index].name
             let start = clock.now
+            running.started(name, at: start)
             let result = Result { try collectors[index].collect() }
-            finish(index, .finished(result, elapsed: clock.now - start))
+            let elapsed = clock.now - start
+            running.finished(name, startedAt: start)
+            finish(index, .finished(result, elapsed: elapsed))
         }
     }
 

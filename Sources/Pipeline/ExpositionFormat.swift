@@ -19,9 +19,12 @@ public enum ExpositionFormat: Sendable, Equatable {
     /// See prometheus/docs `content_negotiation.md`.
     public static func negotiate(accept: String?) -> ExpositionFormat {
         guard let accept, !accept.isEmpty else { return .text }
-        let ranges = HeaderParameters.parseList(accept)
-            .filter { $0.quality > 0 }
-            .sorted { $0.quality > $1.quality }
+        // Sorted by weight, ties kept in header order (the index breaks them: `sorted` is not
+        // guaranteed stable).
+        let ranges = HeaderParameters.parseList(accept).enumerated()
+            .filter { $0.element.quality > 0 }
+            .sorted { ($0.element.quality, -$0.offset) > ($1.element.quality, -$1.offset) }
+            .map(\.element)
         for range in ranges {
             let version = range.parameters["version"]
             switch range.value.lowercased() {
@@ -46,13 +49,15 @@ public enum ContentCoding: Sendable, Equatable {
     /// The body is gzip-compressed and `Content-Encoding: gzip` is set.
     case gzip
 
-    /// `gzip` when the client lists `gzip` (or `*`) with a non-zero weight, else `identity`.
+    /// `gzip` when the client gives `gzip` a non-zero weight, or gives `*` one without naming
+    /// `gzip` at all (RFC 9110 §12.5.3); else `identity`.
     public static func negotiate(acceptEncoding: String?) -> ContentCoding {
         guard let acceptEncoding else { return .identity }
-        for coding in HeaderParameters.parseList(acceptEncoding) where coding.quality > 0 {
-            let name = coding.value.lowercased()
-            if name == "gzip" || name == "x-gzip" || name == "*" { return .gzip }
+        let codings = HeaderParameters.parseList(acceptEncoding)
+        if let gzip = codings.first(where: { ["gzip", "x-gzip"].contains($0.value.lowercased()) }) {
+            return gzip.quality > 0 ? .gzip : .identity
         }
+        if let any = codings.first(where: { $0.value == "*" }), any.quality > 0 { return .gzip }
         return .identity
     }
 }

@@ -71,7 +71,9 @@ import Testing
         ("collector:\n  cpu:\n    enabled: maybe\n", "3: collector.cpu.enabled: expected true or false, got \"maybe\""),
         ("collector:\n  cpu:\n    colour: red\n", "3: collector.cpu.colour: unknown key"),
         ("collector:\n  diskstats:\n    device-exclude: \"(unclosed\"\n", "3: collector.diskstats.device-exclude: invalid regular expression \"(unclosed\""),
-        ("scrape:\n  timeout: soon\n", "2: scrape.timeout: expected a positive duration like 10s or 500ms, got \"soon\""),
+        ("scrape:\n  timeout: soon\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"soon\""),
+        ("scrape:\n  timeout: 1e300s\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"1e300s\""),
+        ("scrape:\n  timeout: 25h\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"25h\""),
         ("log:\n  level: loud\n", "2: log.level: expected one of debug, info, warn, error, got \"loud\""),
         ("web: 3\n", "1: web: expected a mapping of keys to values"),
         ("web:\n  max-requests: 1\n  max-requests: 2\n", "2: invalid YAML: duplicate key 'max-requests'"),
@@ -100,7 +102,7 @@ import Testing
             _ = try ConfigurationFile.load(path: "/nonexistent/lookout.yml", onto: ExporterConfiguration())
             Issue.record("expected an error")
         } catch {
-            #expect(error.description == "cannot read /nonexistent/lookout.yml: No such file or directory")
+            #expect(error.description == "/nonexistent/lookout.yml: cannot read: No such file or directory")
         }
     }
 }

@@ -109,8 +109,48 @@ final class ScrapeGate: Sendable {
             #expect(refused.body.map { String(buffer: $0) } == "Limit of concurrent requests reached (1), try again later.\n")
             gate.open()
             #expect(try await first == .ok)
-            // The slot is free again once the first scrape is answered.
-            #expect(try await second.execute(TestClient.Request("/metrics", method: .get)).status == .ok)
+            // The slot is free again once the first scrape is answered, and the refusal was counted.
+            let next = try await second.execute(TestClient.Request("/metrics", method: .get))
+            #expect(next.status == .ok)
+            #expect(next.body.map { String(buffer: $0) }?.contains(
+                "lookout_component_errors_total{component=\"http\",error_type=\"too_many_requests\"} 1\n") == true)
+        }
+    }
+
+    @Test(arguments: ["inf", "-1", "0", "abc", "nan"])
+    func badScrapeTimeoutHeaderIs400(value: String) async throws {
+        try await application([load]).test(.live) { client in
+            let headers: HTTPFields = [HTTPField.Name("X-Prometheus-Scrape-Timeout-Seconds")!: value]
+            try await client.execute(uri: "/metrics", method: .get, headers: headers) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body) == "Invalid X-Prometheus-Scrape-Timeout-Seconds \"\(value)\": expected a positive number of seconds.\n")
+            }
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                #expect(String(buffer: response.body).contains(
+                    "lookout_component_errors_total{component=\"http\",error_type=\"bad_request\"} 1\n"))
+            }
+        }
+    }
+
+    /// A huge value is legal and simply leaves the configured timeout in force.
+    @Test(arguments: ["9.5", "1e300"])
+    func goodScrapeTimeoutHeaderIsHonoured(value: String) async throws {
+        try await application([load]).test(.live) { client in
+            let headers: HTTPFields = [HTTPField.Name("X-Prometheus-Scrape-Timeout-Seconds")!: value]
+            try await client.execute(uri: "/metrics", method: .get, headers: headers) { response in
+                #expect(response.status == .ok)
+                #expect(String(buffer: response.body).contains("node_load1 0.5\n"))
+            }
+        }
+    }
+
+    @Test func headAnswersWithoutABody() async throws {
+        try await application([load]).test(.live) { client in
+            try await client.execute(uri: "/metrics", method: .head) { response in
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType] == "text/plain; version=0.0.4; charset=utf-8")
+                #expect(response.body.readableBytes == 0)
+            }
         }
     }
 

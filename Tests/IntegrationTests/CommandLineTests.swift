@@ -44,7 +44,11 @@ import Testing
     @Test func serveRefusesBadInputWithOneLine() async throws {
         let unreadable = try Harness.run(binary, ["serve", "--path.procfs", "/nonexistent-procfs", "--web.listen-address", "127.0.0.1:0"])
         #expect(unreadable.status == 1)
-        #expect(unreadable.stderr == "lookout: error: path.procfs: cannot read /nonexistent-procfs/stat: No such file or directory; is --path.procfs right?\n")
+        #expect(unreadable.stderr == "lookout: error: path.procfs: cannot read /nonexistent-procfs: No such file or directory; is --path.procfs right?\n")
+
+        let onlyMeminfo = try Harness.run(binary, ["serve", "--collector.disable-defaults", "--collector.meminfo", "--path.procfs", "/nonexistent-procfs", "--web.listen-address", "127.0.0.1:0"])
+        #expect(onlyMeminfo.status == 1)
+        #expect(onlyMeminfo.stderr == unreadable.stderr)
 
         let badRegex = try Harness.run(binary, ["serve", "--collector.diskstats.device-exclude", "(", "--web.listen-address", "127.0.0.1:0"])
         #expect(badRegex.status == 1)
@@ -53,9 +57,18 @@ import Testing
 
         let unknownFlag = try Harness.run(binary, ["serve", "--web.listen-adress", ":1"])
         #expect(unknownFlag.status == 64)
-        #expect(unknownFlag.stderr.contains("Unknown option '--web.listen-adress'"))
+        #expect(unknownFlag.stderr == "lookout: error: Unknown option '--web.listen-adress'. Did you mean '--web.listen-address'? (see lookout --help)\n")
 
-        for result in [unreadable, badRegex, unknownFlag] {
+        let badValue = try Harness.run(binary, ["serve", "--web.max-requests", "many"])
+        #expect(badValue.status == 64)
+        #expect(badValue.stderr.hasPrefix("lookout: error: "))
+        #expect(badValue.stderr.split(separator: "\n").count == 1)
+
+        let badTimeout = try Harness.run(binary, ["serve", "--scrape.timeout", "1e300s"])
+        #expect(badTimeout.status == 1)
+        #expect(badTimeout.stderr == "lookout: error: --scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"1e300s\"\n")
+
+        for result in [unreadable, badRegex, unknownFlag, badValue, badTimeout] {
             #expect(!result.stderr.contains("Fatal error"))
             #expect(!result.stderr.contains("Stack dump"))
         }

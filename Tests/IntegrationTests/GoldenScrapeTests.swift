@@ -26,7 +26,8 @@ import Testing
             name: "lookout", executable: Harness.lookoutBinary,
             arguments: ["serve", "--web.listen-address=127.0.0.1:\(port)"] + NodeExporterDifferentialTests.sharedFlags)
         defer { lookout.stop() }
-        try await lookout.waitUntilServing("http://127.0.0.1:\(port)/metrics")
+        // Probe the landing page, not the metrics: every scrape adds to the textfile error count.
+        try await lookout.waitUntilServing("http://127.0.0.1:\(port)/")
         let body = try await Harness.get("http://127.0.0.1:\(port)/metrics").body
         let actual = Self.normalise(body)
 

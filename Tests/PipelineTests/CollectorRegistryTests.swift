@@ -1,5 +1,6 @@
 import Dispatch
 import Logging
+import Synchronization
 import Testing
 @testable import Pipeline
 
@@ -15,6 +16,30 @@ private struct ScriptedCollector: MetricCollector {
         hang?.wait()
         if let error { throw error }
         return families
+    }
+}
+
+/// Counts `collect()` calls started and finished.
+private final class CallCounter: Sendable {
+    private let counts = Mutex<(started: Int, finished: Int)>((0, 0))
+    var count: Int { counts.withLock { $0.started } }
+    var finished: Int { counts.withLock { $0.finished } }
+    func start() { counts.withLock { $0.started += 1 } }
+    func finish() { counts.withLock { $0.finished += 1 } }
+}
+
+/// A collector that blocks on `hang` (once signalled it lets every later call through).
+private struct CountingCollector: MetricCollector {
+    let name: String
+    let calls: CallCounter
+    let hang: DispatchSemaphore
+
+    func collect() -> [MetricFamily] {
+        calls.start()
+        hang.wait()
+        hang.signal()
+        calls.finish()
+        return []
     }
 }
 
@@ -62,10 +87,34 @@ private struct ScriptedCollector: MetricCollector {
             ScriptedCollector(name: "fast", families: [.single("early", help: "e", value: 1)]),
         ], errors: errors, logger: logger)
         // The scrape returns although "slow" is still blocked: the deadline, not the collector, ended it.
-        let families = await registry.scrape(timeout: .milliseconds(200))
+        let families = await registry.scrape(timeout: .seconds(1))
         #expect(successes(families) == ["fast": 1, "slow": 0])
         #expect(!families.contains { $0.name == "late" })
         #expect(errors.count(component: "collector.slow", errorType: "timeout") == 1)
+    }
+
+    @Test func hungCollectorIsNotStartedAgain() async {
+        let hang = DispatchSemaphore(value: 0)
+        let calls = CallCounter()
+        let registry = CollectorRegistry(collectors: [
+            CountingCollector(name: "hung", calls: calls, hang: hang),
+        ], logger: logger)
+        let first = await registry.scrape(timeout: .milliseconds(100))
+        #expect(successes(first) == ["hung": 0])
+        let second = await registry.scrape(timeout: .milliseconds(100))
+        #expect(successes(second) == ["hung": 0])
+        #expect(calls.count == 1, "a collector stuck past a deadline must not pin a second thread")
+        hang.signal()
+        while calls.finished == 0 { try? await Task.sleep(for: .milliseconds(10)) }
+        let third = await registry.scrape(timeout: .seconds(5))
+        #expect(successes(third) == ["hung": 1])
+        #expect(calls.count == 2)
+    }
+
+    @Test func constantFamiliesComeWithEveryScrape() async {
+        let info = MetricFamily.single("lookout_build_info", help: "b", value: 1)
+        let registry = CollectorRegistry(collectors: [], constantFamilies: [info], logger: logger)
+        #expect(await registry.scrape(timeout: .seconds(1)).contains(info))
     }
 
     @Test func conflictingTypesKeepTheFirstFamily() async {

@@ -97,6 +97,9 @@ import Testing
         // Weights beat order.
         ("text/plain;version=0.0.4;q=0.3,application/openmetrics-text;version=1.0.0;q=0.6", .openMetrics),
         ("application/openmetrics-text;q=0,text/plain", .text),
+        // Equal weights: the first listed wins.
+        ("application/openmetrics-text;q=0.5,text/plain;q=0.5", .openMetrics),
+        ("text/plain;q=0.5,application/openmetrics-text;q=0.5", .text),
     ] as [(String?, ExpositionFormat)])
     func accept(header: String?, expected: ExpositionFormat) {
         #expect(ExpositionFormat.negotiate(accept: header) == expected)
@@ -105,6 +108,7 @@ import Testing
     @Test(arguments: [
         (nil, ContentCoding.identity), ("gzip", .gzip), ("deflate, gzip;q=0.5", .gzip),
         ("gzip;q=0", .identity), ("identity", .identity), ("*", .gzip), ("br", .identity),
+        ("gzip;q=0, *", .identity), ("*;q=0", .identity), ("br, *;q=0.1", .gzip),
     ] as [(String?, ContentCoding)])
     func acceptEncoding(header: String?, expected: ContentCoding) {
         #expect(ContentCoding.negotiate(acceptEncoding: header) == expected)

@@ -33,8 +33,6 @@ public struct HostCollectorSpec: Sendable {
     public let name: String
     /// Whether it runs unless `--no-collector.NAME` or `--collector.disable-defaults` is given.
     public let enabledByDefault: Bool
-    /// One line for `--help`.
-    public let summary: String
     /// Builds the collector from the settings and the counters its recoverable errors go to;
     /// throws when a setting (e.g. a regular expression) is invalid.
     public let make: @Sendable (HostCollectorSettings, ComponentErrors) throws -> any MetricCollector
@@ -45,50 +43,50 @@ public struct HostCollectorSpec: Sendable {
 public enum HostCollectors {
     /// The catalog of host collectors.
     public static let catalog: [HostCollectorSpec] = [
-        HostCollectorSpec(name: "cpu", enabledByDefault: true, summary: "CPU time per mode (/proc/stat)") { settings, _ in
+        HostCollectorSpec(name: "cpu", enabledByDefault: true) { settings, _ in
             CPUCollector(paths: settings.paths, guest: settings.cpuGuest)
         },
-        HostCollectorSpec(name: "diskstats", enabledByDefault: true, summary: "Block device I/O (/proc/diskstats)") { settings, _ in
+        HostCollectorSpec(name: "diskstats", enabledByDefault: true) { settings, _ in
             try DiskstatsCollector.validatePattern(settings.diskstatsDeviceExclude)
             return DiskstatsCollector(paths: settings.paths, deviceExclude: settings.diskstatsDeviceExclude, udevData: settings.udevData)
         },
-        HostCollectorSpec(name: "filefd", enabledByDefault: true, summary: "File descriptor use (/proc/sys/fs/file-nr)") { settings, _ in
+        HostCollectorSpec(name: "filefd", enabledByDefault: true) { settings, _ in
             FilefdCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "filesystem", enabledByDefault: true, summary: "Filesystem space and inodes (statfs of mounts)") { settings, _ in
+        HostCollectorSpec(name: "filesystem", enabledByDefault: true) { settings, _ in
             try FilesystemCollector.validatePattern(settings.filesystemMountPointsExclude)
             try FilesystemCollector.validatePattern(settings.filesystemFSTypesExclude)
             return FilesystemCollector(
                 paths: settings.paths, mountPointsExclude: settings.filesystemMountPointsExclude,
                 fsTypesExclude: settings.filesystemFSTypesExclude)
         },
-        HostCollectorSpec(name: "loadavg", enabledByDefault: true, summary: "Load average (/proc/loadavg)") { settings, _ in
+        HostCollectorSpec(name: "loadavg", enabledByDefault: true) { settings, _ in
             LoadavgCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "meminfo", enabledByDefault: true, summary: "Memory statistics (/proc/meminfo)") { settings, _ in
+        HostCollectorSpec(name: "meminfo", enabledByDefault: true) { settings, _ in
             MeminfoCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "netdev", enabledByDefault: true, summary: "Network interface counters (/proc/net/dev)") { settings, _ in
+        HostCollectorSpec(name: "netdev", enabledByDefault: true) { settings, _ in
             try NetdevCollector.validate(deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
             return NetdevCollector(
                 paths: settings.paths, deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
         },
-        HostCollectorSpec(name: "os", enabledByDefault: true, summary: "OS release (/etc/os-release)") { settings, _ in
+        HostCollectorSpec(name: "os", enabledByDefault: true) { settings, _ in
             OSCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "pressure", enabledByDefault: true, summary: "Pressure stall information (/proc/pressure)") { settings, _ in
+        HostCollectorSpec(name: "pressure", enabledByDefault: true) { settings, _ in
             PressureCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "stat", enabledByDefault: true, summary: "Boot time, context switches, forks, processes (/proc/stat)") { settings, _ in
+        HostCollectorSpec(name: "stat", enabledByDefault: true) { settings, _ in
             StatCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "textfile", enabledByDefault: true, summary: "Metrics from *.prom files") { settings, errors in
+        HostCollectorSpec(name: "textfile", enabledByDefault: true) { settings, errors in
             TextfileCollector(directories: settings.textfileDirectories, componentErrors: errors)
         },
-        HostCollectorSpec(name: "time", enabledByDefault: true, summary: "System time and clock source") { settings, _ in
+        HostCollectorSpec(name: "time", enabledByDefault: true) { settings, _ in
             TimeCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "uname", enabledByDefault: true, summary: "Kernel identity (uname(2))") { _, _ in
+        HostCollectorSpec(name: "uname", enabledByDefault: true) { _, _ in
             UnameCollector()
         },
     ]
