@@ -73,7 +73,11 @@ enum ConfigurationFile {
 private struct ConfigurationReader {
     var configuration: ExporterConfiguration
 
+    /// Where the `collector.netdev` block starts, for the include/exclude check.
+    var netdevLine: Int? = nil
+
     mutating func readRoot(_ node: Node) throws(ConfigurationError) {
+        defer { netdevLine = nil }
         for (key, value) in try mapping(node, key: "") {
             switch key {
             case "web": try readWeb(value)
@@ -83,6 +87,11 @@ private struct ConfigurationReader {
             case "collector": try readCollectors(value)
             default: throw unknown(key, at: value)
             }
+        }
+        if configuration.host.netdevDeviceInclude != nil, configuration.host.netdevDeviceExclude != nil {
+            throw ConfigurationError(
+                key: "collector.netdev", line: netdevLine,
+                message: "device-include and device-exclude are mutually exclusive")
         }
     }
 
@@ -156,6 +165,7 @@ private struct ConfigurationReader {
 
     private mutating func readCollectors(_ node: Node) throws(ConfigurationError) {
         for (name, value) in try mapping(node, key: "collector") {
+            defer { netdevLine = name == "netdev" ? line(value) : netdevLine }
             if name == "disable-defaults" {
                 configuration.disableDefaults = try bool(value, key: "collector.disable-defaults")
                 continue

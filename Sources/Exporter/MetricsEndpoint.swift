@@ -19,6 +19,7 @@ struct MetricsEndpoint: Sendable {
     let scrapeTimeout: Duration
     let limiter: ConcurrencyLimiter
     let logger: Logger
+    private let loggedErrorTypes = FirstOccurrences()
 
     init(registry: CollectorRegistry, configuration: ExporterConfiguration, logger: Logger) {
         self.registry = registry
@@ -50,7 +51,7 @@ struct MetricsEndpoint: Sendable {
     /// Answers one scrape.
     func scrape(_ request: Request) async -> Response {
         guard limiter.enter() else {
-            registry.errors.record(component: "http", errorType: "too_many_requests")
+            report("too_many_requests", "refused a scrape over --web.max-requests")
             return plainResponse(.serviceUnavailable, "Limit of concurrent requests reached (\(limiter.limit)), try again later.\n")
         }
         defer { limiter.leave() }
@@ -59,14 +60,14 @@ struct MetricsEndpoint: Sendable {
         switch CollectorSelection.parse(request.uri.queryParameters, known: Set(registry.collectors.map(\.name))) {
         case .success(let names): selection = names
         case .failure(let error):
-            registry.errors.record(component: "http", errorType: "bad_request")
+            report("bad_request", error.message)
             return plainResponse(.badRequest, error.message + "\n")
         }
 
         var timeout = scrapeTimeout
         if let header = request.headers[Self.scrapeTimeoutHeader] {
             guard let seconds = Double(header), seconds.isFinite, seconds > 0 else {
-                registry.errors.record(component: "http", errorType: "bad_request")
+                report("bad_request", "invalid X-Prometheus-Scrape-Timeout-Seconds \"\(header)\"")
                 return plainResponse(.badRequest, "Invalid X-Prometheus-Scrape-Timeout-Seconds \"\(header)\": expected a positive number of seconds.\n")
             }
             // Leave Prometheus half a second to receive the body before its own deadline.
@@ -94,6 +95,16 @@ struct MetricsEndpoint: Sendable {
         return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
     }
 
+    /// Counts an HTTP error and logs it: at warning level the first time its type occurs, at
+    /// debug level after that, so a misbehaving client cannot flood the log.
+    private func report(_ errorType: String, _ message: String) {
+        registry.errors.record(component: "http", errorType: errorType)
+        let first = loggedErrorTypes.isFirst(errorType)
+        logger.log(
+            level: first ? .warning : .debug, "request refused",
+            metadata: ["error_type": "\(errorType)", "error": "\(message)"])
+    }
+
     private func landingPage() -> Response {
         let html = """
             <!DOCTYPE html>
@@ -111,6 +122,16 @@ struct MetricsEndpoint: Sendable {
         Response(
             status: status, headers: [.contentType: "text/plain; charset=utf-8"],
             body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+}
+
+/// Remembers which keys have been seen, to log the first of a kind loudly.
+final class FirstOccurrences: Sendable {
+    private let seen = Mutex<Set<String>>([])
+
+    /// True the first time `key` is passed, false ever after.
+    func isFirst(_ key: String) -> Bool {
+        seen.withLock { $0.insert(key).inserted }
     }
 }
 

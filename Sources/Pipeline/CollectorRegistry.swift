@@ -127,8 +127,10 @@ public final class CollectorRegistry: Sendable {
     }
 }
 
-/// Merges families from several collectors: samples of families with the same name and type are
-/// concatenated; a second family of the same name with another type is dropped and counted.
+/// Merges families from several collectors, as client_golang's gatherer does: a family of the
+/// same name and type from a second source adds only the series the first did not have (a series
+/// seen twice is counted as `duplicate_series`); one with another type is dropped and counted as
+/// `type_conflict`. The first source's HELP text wins.
 struct FamilyMerger {
     private var byName: [String: MetricFamily] = [:]
 
@@ -139,7 +141,21 @@ struct FamilyMerger {
                 continue
             }
             if existing.type == family.type {
-                byName[family.name]!.samples.append(contentsOf: family.samples)
+                var seen = Set(existing.samples.map(SeriesKey.init))
+                var duplicates = 0
+                for sample in family.samples {
+                    if seen.insert(SeriesKey(sample)).inserted {
+                        byName[family.name]!.samples.append(sample)
+                    } else {
+                        duplicates += 1
+                    }
+                }
+                if duplicates > 0 {
+                    errors.record(component: "collector.\(source)", errorType: "duplicate_series")
+                    logger.warning(
+                        "dropping series already collected",
+                        metadata: ["family": "\(family.name)", "collector": "\(source)", "series": "\(duplicates)"])
+                }
             } else {
                 errors.record(component: "collector.\(source)", errorType: "type_conflict")
                 logger.warning(
@@ -197,6 +213,17 @@ final class RunningCollectors: Sendable {
         return starts.withLock { starts in
             Set(starts.compactMap { name, instants in instants.contains { $0 < cutoff } ? name : nil })
         }
+    }
+}
+
+/// What identifies a series within a family: its name suffix and label pairs.
+private struct SeriesKey: Hashable {
+    var suffix: String
+    var labels: [Label]
+
+    init(_ sample: Sample) {
+        suffix = sample.suffix
+        labels = sample.labels
     }
 }
 

@@ -78,6 +78,7 @@ import Testing
         ("web: 3\n", "1: web: expected a mapping of keys to values"),
         ("web:\n  max-requests: 1\n  max-requests: 2\n", "2: invalid YAML: duplicate key 'max-requests'"),
         ("nonsense: true\n", "1: nonsense: unknown key"),
+        ("collector:\n  netdev:\n    device-include: a\n    device-exclude: b\n", "3: collector.netdev: device-include and device-exclude are mutually exclusive"),
     ])
     func badInputNamesKeyAndLine(yaml: String, expected: String) {
         #expect(throws: ConfigurationError.self) { try apply(yaml) }
@@ -138,7 +139,9 @@ import Testing
         let flags = try ServeFlags.parse([
             "--collector.netdev.device-include", "^eth", "--collector.netdev.device-exclude", "^lo$",
         ])
-        #expect(throws: ConfigurationError.self) { try flags.resolve() }
+        #expect(throws: ConfigurationError(
+            key: "collector.netdev", line: nil, message: "device-include and device-exclude are mutually exclusive")
+        ) { try flags.resolve() }
     }
 
     @Test(arguments: [

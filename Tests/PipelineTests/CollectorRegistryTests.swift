@@ -128,6 +128,24 @@ private struct CountingCollector: MetricCollector {
         #expect(errors.count(component: "collector.b", errorType: "type_conflict") == 1)
     }
 
+    @Test func duplicateSeriesFromASecondCollectorAreDropped() async {
+        let errors = ComponentErrors()
+        let registry = CollectorRegistry(collectors: [
+            ScriptedCollector(name: "loadavg", families: [.single("node_load1", help: "1m load average.", value: 0.5)]),
+            ScriptedCollector(name: "textfile", families: [
+                MetricFamily(name: "node_load1", help: "Other help.", type: .gauge, samples: [
+                    Sample(value: 9), Sample(labels: [Label("source", "file")], value: 2),
+                ]),
+            ]),
+        ], errors: errors, logger: logger)
+        let families = await registry.scrape(timeout: .seconds(5))
+        let load = families.first { $0.name == "node_load1" }
+        #expect(load == MetricFamily(name: "node_load1", help: "1m load average.", type: .gauge, samples: [
+            Sample(value: 0.5), Sample(labels: [Label("source", "file")], value: 2),
+        ]))
+        #expect(errors.count(component: "collector.textfile", errorType: "duplicate_series") == 1)
+    }
+
     @Test func selectionRunsOnlyNamedCollectors() async {
         let registry = CollectorRegistry(collectors: [
             ScriptedCollector(name: "a", families: [.single("from_a", help: "a", value: 1)]),
