@@ -99,18 +99,11 @@ private struct ConfigurationReader {
         for (key, value) in try mapping(node, key: "web") {
             switch key {
             case "listen-address":
-                configuration.listenAddress = try string(value, key: "web.listen-address")
-                do { _ = try ListenAddress(parsing: configuration.listenAddress) } catch {
-                    throw ConfigurationError(key: "web.listen-address", line: line(value), message: error.message)
-                }
+                configuration.listenAddress = try checked(value, key: "web.listen-address", SettingValue.listenAddress)
             case "telemetry-path":
-                let path = try string(value, key: "web.telemetry-path")
-                guard path.hasPrefix("/") else {
-                    throw ConfigurationError(key: "web.telemetry-path", line: line(value), message: "must start with /, got \"\(path)\"")
-                }
-                configuration.telemetryPath = path
+                configuration.telemetryPath = try checked(value, key: "web.telemetry-path", SettingValue.telemetryPath)
             case "max-requests":
-                configuration.maxRequests = try nonNegativeInteger(value, key: "web.max-requests")
+                configuration.maxRequests = try checked(value, key: "web.max-requests", SettingValue.maxRequests)
             default: throw unknown("web.\(key)", at: value)
             }
         }
@@ -139,11 +132,7 @@ private struct ConfigurationReader {
         for (key, value) in try mapping(node, key: "scrape") {
             switch key {
             case "timeout":
-                let text = try string(value, key: "scrape.timeout")
-                guard let duration = DurationText.parse(text), duration > .zero else {
-                    throw ConfigurationError(key: "scrape.timeout", line: line(value), message: "expected a positive duration up to 24h like 10s or 500ms, got \"\(text)\"")
-                }
-                configuration.scrapeTimeout = duration
+                configuration.scrapeTimeout = try checked(value, key: "scrape.timeout", SettingValue.scrapeTimeout)
             default: throw unknown("scrape.\(key)", at: value)
             }
         }
@@ -153,11 +142,7 @@ private struct ConfigurationReader {
         for (key, value) in try mapping(node, key: "log") {
             switch key {
             case "level":
-                let text = try string(value, key: "log.level")
-                guard let level = LogLevelText.parse(text) else {
-                    throw ConfigurationError(key: "log.level", line: line(value), message: "expected one of \(LogLevelText.choices), got \"\(text)\"")
-                }
-                configuration.logLevel = level
+                configuration.logLevel = try checked(value, key: "log.level", SettingValue.logLevel)
             default: throw unknown("log.\(key)", at: value)
             }
         }
@@ -247,12 +232,16 @@ private struct ConfigurationReader {
         }
     }
 
-    private func nonNegativeInteger(_ node: Node, key: String) throws(ConfigurationError) -> Int {
+    /// A scalar checked by one of the shared ``SettingValue`` rules, its problem tied to key and line.
+    private func checked<Value>(
+        _ node: Node, key: String, _ rule: (String) throws(SettingProblem) -> Value
+    ) throws(ConfigurationError) -> Value {
         let text = try string(node, key: key)
-        guard let value = Int(text), value >= 0 else {
-            throw ConfigurationError(key: key, line: line(node), message: "expected a non-negative integer, got \"\(text)\"")
+        do {
+            return try rule(text)
+        } catch {
+            throw ConfigurationError(key: key, line: line(node), message: error.message)
         }
-        return value
     }
 
     private func pattern(_ node: Node, key: String) throws(ConfigurationError) -> String {

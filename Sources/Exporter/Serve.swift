@@ -184,6 +184,17 @@ struct ServeFlags: ParsableArguments {
          "textfile": textfile, "time": time, "uname": uname]
     }
 
+    /// A flag's value checked by one of the shared ``SettingValue`` rules.
+    private static func checked<Value>(
+        _ text: String, flag: String, _ rule: (String) throws(SettingProblem) -> Value
+    ) throws(ConfigurationError) -> Value {
+        do {
+            return try rule(text)
+        } catch {
+            throw ConfigurationError(key: flag, line: nil, message: error.message)
+        }
+    }
+
     /// Defaults, then the configuration file, then these flags.
     func resolve() throws(ConfigurationError) -> ExporterConfiguration {
         var configuration = ExporterConfiguration()
@@ -191,34 +202,19 @@ struct ServeFlags: ParsableArguments {
             configuration = try ConfigurationFile.load(path: configFile, onto: configuration)
         }
         if let listenAddress {
-            do { _ = try ListenAddress(parsing: listenAddress) } catch {
-                throw ConfigurationError(key: "--web.listen-address", line: nil, message: error.message)
-            }
-            configuration.listenAddress = listenAddress
+            configuration.listenAddress = try Self.checked(listenAddress, flag: "--web.listen-address", SettingValue.listenAddress)
         }
         if let telemetryPath {
-            guard telemetryPath.hasPrefix("/") else {
-                throw ConfigurationError(key: "--web.telemetry-path", line: nil, message: "must start with /, got \"\(telemetryPath)\"")
-            }
-            configuration.telemetryPath = telemetryPath
+            configuration.telemetryPath = try Self.checked(telemetryPath, flag: "--web.telemetry-path", SettingValue.telemetryPath)
         }
         if let maxRequests {
-            guard maxRequests >= 0 else {
-                throw ConfigurationError(key: "--web.max-requests", line: nil, message: "must not be negative")
-            }
-            configuration.maxRequests = maxRequests
+            configuration.maxRequests = try Self.checked(String(maxRequests), flag: "--web.max-requests", SettingValue.maxRequests)
         }
         if let scrapeTimeout {
-            guard let duration = DurationText.parse(scrapeTimeout), duration > .zero else {
-                throw ConfigurationError(key: "--scrape.timeout", line: nil, message: "expected a positive duration up to 24h like 10s or 500ms, got \"\(scrapeTimeout)\"")
-            }
-            configuration.scrapeTimeout = duration
+            configuration.scrapeTimeout = try Self.checked(scrapeTimeout, flag: "--scrape.timeout", SettingValue.scrapeTimeout)
         }
         if let logLevel {
-            guard let level = LogLevelText.parse(logLevel) else {
-                throw ConfigurationError(key: "--log.level", line: nil, message: "expected one of \(LogLevelText.choices), got \"\(logLevel)\"")
-            }
-            configuration.logLevel = level
+            configuration.logLevel = try Self.checked(logLevel, flag: "--log.level", SettingValue.logLevel)
         }
         if let procfs { configuration.host.paths.procfs = procfs }
         if let sysfs { configuration.host.paths.sysfs = sysfs }

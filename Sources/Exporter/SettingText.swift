@@ -40,3 +40,53 @@ enum LogLevelText {
         }
     }
 }
+
+/// A setting's value that cannot be used; `message` says why, for the key or flag to prefix.
+struct SettingProblem: Error {
+    /// What is wrong with the value.
+    var message: String
+}
+
+/// The checks every setting gets, whether it comes from a flag or from the YAML file, so both
+/// give the same words for the same mistake.
+enum SettingValue {
+    /// `web.listen-address`.
+    static func listenAddress(_ text: String) throws(SettingProblem) -> String {
+        do {
+            _ = try ListenAddress(parsing: text)
+        } catch {
+            throw SettingProblem(message: error.message)
+        }
+        return text
+    }
+
+    /// `web.telemetry-path`: an absolute path.
+    static func telemetryPath(_ text: String) throws(SettingProblem) -> String {
+        guard text.hasPrefix("/") else { throw SettingProblem(message: "must start with /, got \"\(text)\"") }
+        return text
+    }
+
+    /// `web.max-requests`: a count, 0 for no limit.
+    static func maxRequests(_ text: String) throws(SettingProblem) -> Int {
+        guard let value = Int(text), value >= 0 else {
+            throw SettingProblem(message: "expected a non-negative integer, got \"\(text)\"")
+        }
+        return value
+    }
+
+    /// `scrape.timeout`: a positive duration up to ``DurationText/maximum``.
+    static func scrapeTimeout(_ text: String) throws(SettingProblem) -> Duration {
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw SettingProblem(message: "expected a positive duration up to 24h like 10s or 500ms, got \"\(text)\"")
+        }
+        return duration
+    }
+
+    /// `log.level`.
+    static func logLevel(_ text: String) throws(SettingProblem) -> Logger.Level {
+        guard let level = LogLevelText.parse(text) else {
+            throw SettingProblem(message: "expected one of \(LogLevelText.choices), got \"\(text)\"")
+        }
+        return level
+    }
+}
