@@ -13,6 +13,7 @@ struct CheckConfig: ParsableCommand {
     @Argument(help: "The YAML configuration file to check.")
     var file: String
 
+    /// Loads and validates the file; exits 1 after printing the problem.
     func run() throws {
         do {
             let configuration = try ConfigurationFile.load(path: file, onto: ExporterConfiguration())
@@ -35,6 +36,7 @@ func printError(_ line: String) {
 
 /// Standard error as a `TextOutputStream`.
 struct StandardError: TextOutputStream {
+    /// Writes `string` to file descriptor 2, unbuffered.
     mutating func write(_ string: String) {
         var text = string
         text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }

@@ -10,6 +10,7 @@ struct ConfigurationError: Error, Equatable, CustomStringConvertible {
     /// The file the setting came from, if any.
     var file: String? = nil
 
+    /// `FILE:LINE: KEY: message`, leaving out the parts that are unknown.
     var description: String {
         var location = ""
         if let file { location += file + ":" }

@@ -14,13 +14,19 @@ import Synchronization
 /// `collect[]` / `exclude[]` query parameters. More than `maxRequests` scrapes at once get 503,
 /// as node_exporter's `--web.max-requests`.
 struct MetricsEndpoint: Sendable {
+    /// The collectors a scrape runs.
     let registry: CollectorRegistry
+    /// Where metrics are served, `--web.telemetry-path`.
     let telemetryPath: String
+    /// The longest a scrape waits for collectors, `--scrape.timeout`.
     let scrapeTimeout: Duration
+    /// The `--web.max-requests` gate.
     let limiter: ConcurrencyLimiter
+    /// Where refused requests are logged.
     let logger: Logger
     private let loggedErrorTypes = FirstOccurrences()
 
+    /// An endpoint over `registry` with the web and scrape settings of `configuration`.
     init(registry: CollectorRegistry, configuration: ExporterConfiguration, logger: Logger) {
         self.registry = registry
         self.telemetryPath = configuration.telemetryPath
@@ -141,6 +147,7 @@ final class ConcurrencyLimiter: Sendable {
     let limit: Int
     private let inFlight = Atomic<Int>(0)
 
+    /// A limiter allowing `limit` scrapes at once (0 = unlimited).
     init(limit: Int) {
         self.limit = limit
     }
@@ -164,10 +171,13 @@ final class ConcurrencyLimiter: Sendable {
 /// node_exporter's scrape-time collector filter: `collect[]=cpu&collect[]=meminfo` keeps those,
 /// `exclude[]=textfile` drops that one; both at once, or an unknown name, is a 400.
 enum CollectorSelection {
+    /// Why a selection was refused, as the 400 body says it.
     struct Problem: Error {
+        /// The one-line reason.
         var message: String
     }
 
+    /// The collectors the query asks for: nil for all of `known`, or the problem with it.
     static func parse(_ query: FlatDictionary<Substring, Substring>, known: Set<String>) -> Result<Set<String>?, Problem> {
         let collect = query[values: "collect[]"].map(String.init)
         let exclude = query[values: "exclude[]"].map(String.init)
