@@ -11,8 +11,21 @@ public enum SourceFile {
     /// The whole file as UTF-8 text (invalid bytes repaired). Throws `CollectorError.unreadable`
     /// naming the path and the system's reason.
     public static func read(_ path: String) throws(CollectorError) -> String {
+        try read(path, missingIsNil: false)!
+    }
+
+    /// The file's text, or nil when it does not exist (ENOENT); other failures still throw.
+    public static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
+        try read(path, missingIsNil: true)
+    }
+
+    private static func read(_ path: String, missingIsNil: Bool) throws(CollectorError) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { throw .unreadable(path: path, reason: errnoText(errno)) }
+        guard descriptor >= 0 else {
+            let code = errno
+            if missingIsNil, code == ENOENT { return nil }
+            throw .unreadable(path: path, reason: errnoText(code))
+        }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
         var chunk = [UInt8](repeating: 0, count: 16_384)
@@ -26,16 +39,6 @@ public enum SourceFile {
             bytes.append(contentsOf: chunk[0..<count])
         }
         return String(decoding: bytes, as: UTF8.self)
-    }
-
-    /// The file's text, or nil when it does not exist (ENOENT); other failures still throw.
-    public static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
-        do {
-            return try read(path)
-        } catch {
-            if case .unreadable(_, let reason) = error, reason == errnoText(ENOENT) { return nil }
-            throw error
-        }
     }
 
     /// Whether a file or directory exists at `path`.

@@ -77,7 +77,6 @@ private struct ConfigurationReader {
     var netdevLine: Int? = nil
 
     mutating func readRoot(_ node: Node) throws(ConfigurationError) {
-        defer { netdevLine = nil }
         for (key, value) in try mapping(node, key: "") {
             switch key {
             case "web": try readWeb(value)
@@ -88,11 +87,7 @@ private struct ConfigurationReader {
             default: throw unknown(key, at: value)
             }
         }
-        if configuration.host.netdevDeviceInclude != nil, configuration.host.netdevDeviceExclude != nil {
-            throw ConfigurationError(
-                key: "collector.netdev", line: netdevLine,
-                message: "device-include and device-exclude are mutually exclusive")
-        }
+        try configuration.checkNetdevDevices(line: netdevLine)
     }
 
     private mutating func readWeb(_ node: Node) throws(ConfigurationError) {
@@ -150,7 +145,7 @@ private struct ConfigurationReader {
 
     private mutating func readCollectors(_ node: Node) throws(ConfigurationError) {
         for (name, value) in try mapping(node, key: "collector") {
-            defer { netdevLine = name == "netdev" ? line(value) : netdevLine }
+            if name == "netdev" { netdevLine = line(value) }
             if name == "disable-defaults" {
                 configuration.disableDefaults = try bool(value, key: "collector.disable-defaults")
                 continue

@@ -27,18 +27,30 @@ struct ExporterConfiguration: Sendable, Equatable {
     /// Roots and per-collector options.
     var host = HostCollectorSettings()
 
-    /// The names of the host collectors that will run, in catalog order.
-    var enabledCollectors: [String] {
+    /// The host collectors that will run, in catalog order.
+    var enabledSpecs: [HostCollectorSpec] {
         HostCollectors.catalog.filter { spec in
             collectorChoices[spec.name] ?? (spec.enabledByDefault && !disableDefaults)
-        }.map(\.name)
+        }
+    }
+
+    /// The names of the host collectors that will run, in catalog order.
+    var enabledCollectors: [String] { enabledSpecs.map(\.name) }
+
+    /// netdev's include and exclude patterns are mutually exclusive, as in node_exporter.
+    /// `line` is where the YAML file set them, if it did.
+    func checkNetdevDevices(line: Int? = nil) throws(ConfigurationError) {
+        if host.netdevDeviceInclude != nil, host.netdevDeviceExclude != nil {
+            throw ConfigurationError(
+                key: "collector.netdev", line: line, message: "device-include and device-exclude are mutually exclusive")
+        }
     }
 
     /// Builds every enabled collector, counting their recoverable errors in `errors`; an invalid
     /// option surfaces as a `ConfigurationError` naming the setting.
     func makeCollectors(errors: ComponentErrors = ComponentErrors()) throws(ConfigurationError) -> [any MetricCollector] {
         var built: [any MetricCollector] = []
-        for spec in HostCollectors.catalog where enabledCollectors.contains(spec.name) {
+        for spec in enabledSpecs {
             do {
                 built.append(try spec.make(host, errors))
             } catch {

@@ -24,6 +24,8 @@ struct MetricsEndpoint: Sendable {
     let limiter: ConcurrencyLimiter
     /// Where refused requests are logged.
     let logger: Logger
+    /// The names `collect[]` and `exclude[]` may use.
+    let knownCollectors: Set<String>
     private let loggedErrorTypes = FirstOccurrences()
 
     /// An endpoint over `registry` with the web and scrape settings of `configuration`.
@@ -32,6 +34,7 @@ struct MetricsEndpoint: Sendable {
         self.telemetryPath = configuration.telemetryPath
         self.scrapeTimeout = configuration.scrapeTimeout
         self.limiter = ConcurrencyLimiter(limit: configuration.maxRequests)
+        self.knownCollectors = Set(registry.collectors.map(\.name))
         self.logger = logger
     }
 
@@ -63,7 +66,7 @@ struct MetricsEndpoint: Sendable {
         defer { limiter.leave() }
 
         let selection: Set<String>?
-        switch CollectorSelection.parse(request.uri.queryParameters, known: Set(registry.collectors.map(\.name))) {
+        switch CollectorSelection.parse(request.uri.queryParameters, known: knownCollectors) {
         case .success(let names): selection = names
         case .failure(let error):
             report("bad_request", error.message)

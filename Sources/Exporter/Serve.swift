@@ -65,14 +65,9 @@ struct Serve: AsyncParsableCommand {
         try await group.run()
     }
 
-    /// The collectors that read procfs; when any runs, an unreadable procfs fails the start.
-    static let procfsReaders: Set<String> = [
-        "cpu", "diskstats", "filefd", "filesystem", "loadavg", "meminfo", "netdev", "pressure", "stat",
-    ]
-
     /// Fails early, with one line, when procfs cannot be read by the collectors that need it.
     static func checkReadable(_ configuration: ExporterConfiguration) throws(ConfigurationError) {
-        guard configuration.enabledCollectors.contains(where: procfsReaders.contains) else { return }
+        guard configuration.enabledSpecs.contains(where: \.readsProcfs) else { return }
         let procfs = configuration.host.paths.procfs
         do {
             _ = try SourceFile.list(procfs)
@@ -231,9 +226,7 @@ struct ServeFlags: ParsableArguments {
         if let diskDeviceExclude { configuration.host.diskstatsDeviceExclude = diskDeviceExclude }
         if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
         if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
-        if configuration.host.netdevDeviceInclude != nil, configuration.host.netdevDeviceExclude != nil {
-            throw ConfigurationError(key: "collector.netdev", line: nil, message: "device-include and device-exclude are mutually exclusive")
-        }
+        try configuration.checkNetdevDevices()
         return configuration
     }
 }

@@ -10,7 +10,7 @@ import Synchronization
 /// everything else (node_exporter's `ContinueOnError`); one that hangs holds only the thread it
 /// runs on, the others finish the list. Families are merged by name and sorted.
 public final class CollectorRegistry: Sendable {
-    /// The collectors run on each scrape, in registration order.
+    /// The collectors run on each scrape, in byte order of their names (the order they are reported in).
     public let collectors: [any MetricCollector]
     /// Runtime error counts; collector failures are recorded here under component `collector.NAME`.
     public let errors: ComponentErrors
@@ -31,7 +31,7 @@ public final class CollectorRegistry: Sendable {
         errors: ComponentErrors = ComponentErrors(), logger: Logger
     ) {
         precondition(Set(collectors.map(\.name)).count == collectors.count, "collector names must be unique")
-        self.collectors = collectors
+        self.collectors = collectors.sorted { precedesInByteOrder($0.name, $1.name) }
         self.constantFamilies = constantFamilies
         self.parallelism = max(2, parallelism)
         self.errors = errors
@@ -48,20 +48,14 @@ public final class CollectorRegistry: Sendable {
         // A collector still running past a deadline from an earlier scrape (hung in a read) is not
         // started again: it would only pin one more thread. It counts as timed out until it returns.
         let hung = running.names(runningLongerThan: timeout)
-        let runnable = selected.filter { !hung.contains($0.name) }
-            .sorted { (lastDurations[$0.name] ?? .zero) > (lastDurations[$1.name] ?? .zero) }
-        let runOutcomes = await ScrapeRound.run(runnable, parallelism: parallelism, timeout: timeout, running: running)
-        var outcomeByName: [String: CollectorOutcome] = [:]
-        for (collector, outcome) in zip(runnable, runOutcomes) { outcomeByName[collector.name] = outcome }
-        let collectors = selected
-        let outcomes = selected.map { outcomeByName[$0.name] ?? .timedOut }
+        let runOrder = selected.indices.filter { !hung.contains(selected[$0].name) }
+            .sorted { (lastDurations[selected[$0].name] ?? .zero) > (lastDurations[selected[$1].name] ?? .zero) }
+        let runOutcomes = await ScrapeRound.run(
+            runOrder.map { selected[$0] }, parallelism: parallelism, timeout: timeout, running: running)
+        var outcomes = [CollectorOutcome](repeating: .timedOut, count: selected.count)
+        for (index, outcome) in zip(runOrder, runOutcomes) { outcomes[index] = outcome }
         self.lastDurations.withLock { durations in
-            for (collector, outcome) in zip(runnable, runOutcomes) {
-                switch outcome {
-                case .finished(_, let elapsed): durations[collector.name] = elapsed
-                case .timedOut: durations[collector.name] = timeout
-                }
-            }
+            for index in runOrder { durations[selected[index].name] = outcomes[index].elapsed ?? timeout }
         }
         var merged = FamilyMerger()
         var durations = MetricFamily(
@@ -71,7 +65,7 @@ public final class CollectorRegistry: Sendable {
             name: "lookout_scrape_collector_success",
             help: "lookout: Whether a collector succeeded.", type: .gauge)
 
-        for (collector, outcome) in zip(collectors, outcomes).sorted(by: { precedesInByteOrder($0.0.name, $1.0.name) }) {
+        for (collector, outcome) in zip(selected, outcomes) {
             let label = [Label("collector", collector.name)]
             var succeeded = false
             switch outcome {
@@ -231,6 +225,11 @@ private struct SeriesKey: Hashable {
 enum CollectorOutcome: Sendable {
     case finished(Result<[MetricFamily], any Error>, elapsed: Duration)
     case timedOut
+
+    /// How long the collector ran, when it finished.
+    var elapsed: Duration? {
+        if case .finished(_, let elapsed) = self { elapsed } else { nil }
+    }
 }
 
 /// One scrape's worth of collector runs: `parallelism` dispatch threads take collectors from the

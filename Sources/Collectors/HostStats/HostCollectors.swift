@@ -33,6 +33,8 @@ public struct HostCollectorSpec: Sendable {
     public let name: String
     /// Whether it runs unless `--no-collector.NAME` or `--collector.disable-defaults` is given.
     public let enabledByDefault: Bool
+    /// Whether it reads procfs, so that an unreadable `--path.procfs` stops the start.
+    public let readsProcfs: Bool
     /// Builds the collector from the settings and the counters its recoverable errors go to;
     /// throws when a setting (e.g. a regular expression) is invalid.
     public let make: @Sendable (HostCollectorSettings, ComponentErrors) throws -> any MetricCollector
@@ -43,50 +45,50 @@ public struct HostCollectorSpec: Sendable {
 public enum HostCollectors {
     /// The catalog of host collectors.
     public static let catalog: [HostCollectorSpec] = [
-        HostCollectorSpec(name: "cpu", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "cpu", enabledByDefault: true, readsProcfs: true) { settings, _ in
             CPUCollector(paths: settings.paths, guest: settings.cpuGuest)
         },
-        HostCollectorSpec(name: "diskstats", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "diskstats", enabledByDefault: true, readsProcfs: true) { settings, _ in
             try DiskstatsCollector.validatePattern(settings.diskstatsDeviceExclude)
             return DiskstatsCollector(paths: settings.paths, deviceExclude: settings.diskstatsDeviceExclude, udevData: settings.udevData)
         },
-        HostCollectorSpec(name: "filefd", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "filefd", enabledByDefault: true, readsProcfs: true) { settings, _ in
             FilefdCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "filesystem", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "filesystem", enabledByDefault: true, readsProcfs: true) { settings, _ in
             try FilesystemCollector.validatePattern(settings.filesystemMountPointsExclude)
             try FilesystemCollector.validatePattern(settings.filesystemFSTypesExclude)
             return FilesystemCollector(
                 paths: settings.paths, mountPointsExclude: settings.filesystemMountPointsExclude,
                 fsTypesExclude: settings.filesystemFSTypesExclude)
         },
-        HostCollectorSpec(name: "loadavg", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "loadavg", enabledByDefault: true, readsProcfs: true) { settings, _ in
             LoadavgCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "meminfo", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "meminfo", enabledByDefault: true, readsProcfs: true) { settings, _ in
             MeminfoCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "netdev", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "netdev", enabledByDefault: true, readsProcfs: true) { settings, _ in
             try NetdevCollector.validate(deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
             return NetdevCollector(
                 paths: settings.paths, deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
         },
-        HostCollectorSpec(name: "os", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "os", enabledByDefault: true, readsProcfs: false) { settings, _ in
             OSCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "pressure", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "pressure", enabledByDefault: true, readsProcfs: true) { settings, _ in
             PressureCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "stat", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "stat", enabledByDefault: true, readsProcfs: true) { settings, _ in
             StatCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "textfile", enabledByDefault: true) { settings, errors in
+        HostCollectorSpec(name: "textfile", enabledByDefault: true, readsProcfs: false) { settings, errors in
             TextfileCollector(directories: settings.textfileDirectories, componentErrors: errors)
         },
-        HostCollectorSpec(name: "time", enabledByDefault: true) { settings, _ in
+        HostCollectorSpec(name: "time", enabledByDefault: true, readsProcfs: false) { settings, _ in
             TimeCollector(paths: settings.paths)
         },
-        HostCollectorSpec(name: "uname", enabledByDefault: true) { _, _ in
+        HostCollectorSpec(name: "uname", enabledByDefault: true, readsProcfs: false) { _, _ in
             UnameCollector()
         },
     ]
