@@ -18,10 +18,12 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
-        // The only C interop: module maps resolved through pkg-config, installed by scripts/bootstrap.
-        .systemLibrary(
-            name: "CSystemd", pkgConfig: "libsystemd",
-            providers: [.apt(["libsystemd-dev"])]),
+        // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
+        // handler a journal reader needs (C, because a signal handler must be async-signal-safe),
+        // and libcurl through a module map.
+        .target(
+            name: "CSystemd",
+            linkerSettings: [.linkedLibrary("systemd")]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
@@ -31,7 +33,7 @@ let package = Package(
             dependencies: [.product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Collectors",
-            dependencies: ["Pipeline", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Pipeline", "CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Shippers",
             dependencies: ["Pipeline"]),

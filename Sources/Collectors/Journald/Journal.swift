@@ -1,0 +1,301 @@
+import CSystemd
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Which journal files to read.
+public enum JournalSource: Sendable, Equatable, CustomStringConvertible {
+    /// The local system journal (`/var/log/journal`, `/run/log/journal`), as `journalctl` reads it.
+    case local
+    /// Every journal file in these directories, merged by time.
+    case directories([String])
+    /// These journal files, merged by time.
+    case files([String])
+
+    /// The source as a user would name it in a log line.
+    public var description: String {
+        switch self {
+        case .local: "the local journal"
+        case .directories(let paths): "journal directory \(paths.joined(separator: ", "))"
+        case .files(let paths): "journal file \(paths.joined(separator: ", "))"
+        }
+    }
+}
+
+/// A failure of the journal library, with what was being done and the system's reason.
+public struct JournalError: Error, Equatable, CustomStringConvertible {
+    /// What Lookout was doing (`open journal directory /x`, `read the next entry`).
+    public var operation: String
+    /// The positive errno the library returned.
+    public var code: Int32
+
+    /// One line naming the operation and the reason.
+    public var description: String { "cannot \(operation): \(String(cString: strerror(code)))" }
+
+    /// True for a corrupt entry or file (EBADMSG and its relatives), which a reader skips.
+    public var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA, EIO].contains(code) }
+}
+
+/// One entry as the journal stores it: every field as raw bytes, plus its position.
+///
+/// The fields live in one byte buffer (`NAME=value` items back to back) so reading an entry
+/// allocates nothing once the buffer has grown to the largest entry seen.
+public struct JournalEntry: Sendable {
+    /// Where one field's name and value lie in ``bytes``.
+    public struct Field: Sendable, Equatable {
+        /// Start of the name.
+        public var start: Int
+        /// Index of the `=` between name and value.
+        public var separator: Int
+        /// End of the value (exclusive).
+        public var end: Int
+    }
+
+    /// The `NAME=value` items of every field, back to back.
+    public var bytes: [UInt8] = []
+    /// The fields in the order the journal enumerates them; a name may repeat.
+    public var fields: [Field] = []
+    /// The entry's cursor (`s=…;i=…;b=…;m=…;t=…;x=…`) as bytes, reused from entry to entry.
+    public var cursorBytes: [UInt8] = []
+    /// `__REALTIME_TIMESTAMP`: when journald received the entry, µs since the epoch.
+    public var realtime: UInt64 = 0
+    /// `__MONOTONIC_TIMESTAMP`: µs since boot.
+    public var monotonic: UInt64 = 0
+    /// `_BOOT_ID` as 32 lowercase hex digits.
+    public var bootID = ""
+
+    /// Creates an empty entry to read into.
+    public init() {}
+
+    /// Creates an entry from `NAME=value` items (tests and fixtures).
+    public init(items: [[UInt8]], cursor: String, realtime: UInt64, monotonic: UInt64, bootID: String) {
+        for item in items { append(item) }
+        cursorBytes = Array(cursor.utf8)
+        self.realtime = realtime
+        self.monotonic = monotonic
+        self.bootID = bootID
+    }
+
+    /// Appends one `NAME=value` item; an item without `=` is ignored (the journal never has one).
+    mutating func append(_ item: UnsafeRawBufferPointer) {
+        guard let separator = item.firstIndex(of: UInt8(ascii: "=")) else { return }
+        let start = bytes.count
+        bytes.append(contentsOf: item)
+        fields.append(Field(start: start, separator: start + separator, end: bytes.count))
+    }
+
+    /// Appends one `NAME=value` item.
+    mutating func append(_ item: [UInt8]) {
+        item.withUnsafeBytes { append($0) }
+    }
+
+    /// Forgets the fields, keeping the buffers' capacity.
+    mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        fields.removeAll(keepingCapacity: true)
+    }
+
+    /// The entry's cursor.
+    public var cursor: String { String(decoding: cursorBytes, as: UTF8.self) }
+
+    /// The first value of field `name`, if present.
+    public func value(of name: String) -> [UInt8]? {
+        let wanted = Array(name.utf8)
+        for field in fields where bytes[field.start..<field.separator].elementsEqual(wanted) {
+            return Array(bytes[(field.separator + 1)..<field.end])
+        }
+        return nil
+    }
+}
+
+/// What `sd_journal_wait` saw.
+public enum JournalChange: Sendable, Equatable {
+    /// Nothing within the timeout.
+    case none
+    /// New entries were appended.
+    case appended
+    /// Files were added, removed or rotated.
+    case invalidated
+}
+
+/// An open journal (libsystemd `sd_journal`): the one place Lookout calls into libsystemd.
+///
+/// Not thread-safe, as `sd_journal` is not: one reader owns it. Calls block on file I/O, so the
+/// owner runs it on a thread of its own, never on the cooperative pool.
+public final class Journal {
+    private var handle: OpaquePointer?
+    /// What was opened, for messages.
+    public let source: JournalSource
+
+    /// Opens `source` with no data size threshold, so no field is truncated
+    /// (`sd_journal_set_data_threshold(3)`: the default 64 KiB would cut long values).
+    public init(_ source: JournalSource) throws(JournalError) {
+        _ = lookout_sigbus_install()
+        self.source = source
+        var opened: OpaquePointer?
+        let result: Int32
+        switch source {
+        case .local:
+            result = sd_journal_open(&opened, Int32(SD_JOURNAL_LOCAL_ONLY))
+        case .directories(let paths) where paths.count == 1:
+            result = sd_journal_open_directory(&opened, paths[0], 0)
+        case .directories(let paths):
+            // sd-journal opens one directory at a time; several are merged as their files.
+            let files = Self.journalFiles(in: paths)
+            result = files.isEmpty ? -ENOENT : Self.openFiles(files, into: &opened)
+        case .files(let paths):
+            result = Self.openFiles(paths, into: &opened)
+        }
+        guard result >= 0, let opened else { throw JournalError(operation: "open \(source)", code: -result) }
+        handle = opened
+        let threshold = sd_journal_set_data_threshold(opened, 0)
+        guard threshold >= 0 else { throw JournalError(operation: "lift the data size threshold", code: -threshold) }
+    }
+
+    deinit {
+        sd_journal_close(handle)
+    }
+
+    /// The journal files (`*.journal`, `*.journal~`) directly inside `directories`, sorted.
+    static func journalFiles(in directories: [String]) -> [String] {
+        var files: [String] = []
+        for directory in directories {
+            guard let names = try? SourceFile.list(directory) else { continue }
+            for name in names where name.hasSuffix(".journal") || name.hasSuffix(".journal~") {
+                files.append(directory.hasSuffix("/") ? directory + name : directory + "/" + name)
+            }
+        }
+        return files.sorted()
+    }
+
+    private static func openFiles(_ paths: [String], into opened: inout OpaquePointer?) -> Int32 {
+        var pointers = paths.map { strdup($0) }
+        defer { pointers.forEach { free($0) } }
+        pointers.append(nil)
+        return pointers.withUnsafeMutableBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
+                sd_journal_open_files(&opened, $0, 0)
+            }
+        }
+    }
+
+    /// Adds journalctl-style matches: each term is `FIELD=VALUE`, or `+` to start an alternative.
+    /// Terms on the same field are alternatives; terms on different fields must all hold.
+    public func addMatches(_ terms: [String]) throws(JournalError) {
+        for term in terms {
+            let result: Int32 = if term == "+" {
+                sd_journal_add_disjunction(handle)
+            } else {
+                term.utf8CString.withUnsafeBufferPointer { sd_journal_add_match(handle, $0.baseAddress, $0.count - 1) }
+            }
+            guard result >= 0 else { throw JournalError(operation: "add match \(term)", code: -result) }
+        }
+    }
+
+    /// Makes the matches added so far one group that must hold together with the next group.
+    public func addConjunction() throws(JournalError) {
+        let result = sd_journal_add_conjunction(handle)
+        guard result >= 0 else { throw JournalError(operation: "combine matches", code: -result) }
+    }
+
+    /// Positions before the first entry.
+    public func seekHead() throws(JournalError) {
+        try check(sd_journal_seek_head(handle), "seek to the head")
+    }
+
+    /// Positions after the last entry.
+    public func seekTail() throws(JournalError) {
+        try check(sd_journal_seek_tail(handle), "seek to the tail")
+    }
+
+    /// Positions before the first entry received at or after `microseconds` since the epoch.
+    public func seek(realtime microseconds: UInt64) throws(JournalError) {
+        try check(sd_journal_seek_realtime_usec(handle, microseconds), "seek to a time")
+    }
+
+    /// Positions at `cursor`'s entry, or where it would be if it is gone.
+    public func seek(cursor: String) throws(JournalError) {
+        try check(sd_journal_seek_cursor(handle, cursor), "seek to cursor \(cursor)")
+    }
+
+    /// True when the current entry is the one `cursor` names.
+    public func isAt(cursor: String) throws(JournalError) -> Bool {
+        let result = sd_journal_test_cursor(handle, cursor)
+        try check(result, "test cursor \(cursor)")
+        return result > 0
+    }
+
+    /// Moves to the next entry; false at the end.
+    public func next() throws(JournalError) -> Bool {
+        let result = sd_journal_next(handle)
+        try check(result, "read the next entry")
+        return result > 0
+    }
+
+    /// Moves to the previous entry; false at the start.
+    public func previous() throws(JournalError) -> Bool {
+        let result = sd_journal_previous(handle)
+        try check(result, "read the previous entry")
+        return result > 0
+    }
+
+    /// Reads the current entry's fields and position into `entry`, replacing what it held.
+    public func read(into entry: inout JournalEntry) throws(JournalError) {
+        entry.removeAll()
+        sd_journal_restart_data(handle)
+        var data: UnsafeRawPointer?
+        var length = 0
+        while true {
+            let result = sd_journal_enumerate_available_data(handle, &data, &length)
+            try check(result, "read the fields of an entry")
+            guard result > 0, let data else { break }
+            entry.append(UnsafeRawBufferPointer(start: data, count: length))
+        }
+        var cursor: UnsafeMutablePointer<CChar>?
+        try check(sd_journal_get_cursor(handle, &cursor), "read an entry's cursor")
+        if let cursor {
+            entry.cursorBytes.removeAll(keepingCapacity: true)
+            entry.cursorBytes.append(contentsOf: UnsafeRawBufferPointer(start: cursor, count: strlen(cursor)))
+            free(cursor)
+        }
+        var realtime: UInt64 = 0
+        try check(sd_journal_get_realtime_usec(handle, &realtime), "read an entry's time")
+        var monotonic: UInt64 = 0
+        var boot = sd_id128_t()
+        try check(sd_journal_get_monotonic_usec(handle, &monotonic, &boot), "read an entry's boot time")
+        entry.realtime = realtime
+        entry.monotonic = monotonic
+        entry.bootID = Self.hex(boot)
+    }
+
+    /// Waits up to `microseconds` for the journal to change.
+    public func wait(microseconds: UInt64) throws(JournalError) -> JournalChange {
+        let result = sd_journal_wait(handle, microseconds)
+        try check(result, "wait for new entries")
+        switch result {
+        case Int32(SD_JOURNAL_APPEND): return .appended
+        case Int32(SD_JOURNAL_INVALIDATE): return .invalidated
+        default: return .none
+        }
+    }
+
+    /// How many SIGBUS faults (reads of a file truncated under us) the process has absorbed.
+    public static var absorbedFaults: UInt { lookout_sigbus_count() }
+
+    private func check(_ result: Int32, _ operation: @autoclosure () -> String) throws(JournalError) {
+        if result < 0 { throw JournalError(operation: operation(), code: -result) }
+    }
+
+    private static func hex(_ id: sd_id128_t) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var text = [UInt8]()
+        text.reserveCapacity(32)
+        withUnsafeBytes(of: id.bytes) { bytes in
+            for byte in bytes {
+                text.append(digits[Int(byte >> 4)])
+                text.append(digits[Int(byte & 0xF)])
+            }
+        }
+        return String(decoding: text, as: UTF8.self)
+    }
+}

@@ -1,0 +1,115 @@
+import Pipeline
+import Synchronization
+
+/// What the journal reader has seen, as metrics; fed whether or not shipping is on.
+///
+/// Families: `lookout_journal_entries_total{unit,priority}`, `lookout_journal_entries_lost_total`,
+/// `lookout_journal_read_errors_total{error_type}`, `lookout_journal_binary_fields_total`,
+/// `lookout_journal_lag_seconds`, `lookout_journal_newest_entry_timestamp_seconds`,
+/// `lookout_journal_acknowledged_entry_timestamp_seconds`.
+public final class JournalCounters: MetricCollector {
+    /// The collector name (`--collector.journal` shows these families).
+    public let name = "journal"
+    /// How many units get their own `unit` label; entries of later units count as `other`.
+    public let maximumUnits: Int
+    private let errors: ComponentErrors?
+
+    private struct State {
+        var unitIndex: [UInt64: Int] = [:]
+        var unitNames: [String] = []
+        /// entries[unit][priority 0–7, 8 = none]
+        var entries: [[UInt64]] = []
+        var other = [UInt64](repeating: 0, count: 9)
+        var noUnit = [UInt64](repeating: 0, count: 9)
+        var lost: UInt64 = 0
+        var readErrors: [String: UInt64] = [:]
+        var binaryFields: UInt64 = 0
+        var newest: UInt64 = 0
+        var acknowledged: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// Creates empty counters; `errors` also receives every read error (component `journal`).
+    public init(maximumUnits: Int = 100, errors: ComponentErrors? = nil) {
+        self.maximumUnits = maximumUnits
+        self.errors = errors
+    }
+
+    /// Counts one entry read, with its `_SYSTEMD_UNIT` bytes (nil when it has none) and
+    /// PRIORITY, its receive time, and how many of its fields were not UTF-8.
+    public func recordEntry(unit: UnsafeRawBufferPointer?, priority: Int?, realtime: UInt64, binaryFields: Int) {
+        let slot = priority.map { min(max($0, 0), 7) } ?? 8
+        let hash = unit.map { JournalDocumentEncoder.hash($0) }
+        state.withLock { state in
+            if let unit, let hash {
+                if let index = state.unitIndex[hash] {
+                    state.entries[index][slot] += 1
+                } else if state.unitNames.count < maximumUnits {
+                    state.unitIndex[hash] = state.unitNames.count
+                    state.unitNames.append(String(decoding: unit, as: UTF8.self))
+                    var counts = [UInt64](repeating: 0, count: 9)
+                    counts[slot] = 1
+                    state.entries.append(counts)
+                } else {
+                    state.other[slot] += 1
+                }
+            } else {
+                state.noUnit[slot] += 1
+            }
+            state.binaryFields += UInt64(binaryFields)
+            state.newest = max(state.newest, realtime)
+        }
+    }
+
+    /// Counts entries that were vacuumed before they could be read.
+    public func recordLost(_ count: UInt64) {
+        state.withLock { $0.lost += count }
+    }
+
+    /// Counts one read error of a bounded type (`bad_message`, `sigbus`, `read_error`).
+    public func recordReadError(_ type: String) {
+        state.withLock { $0.readErrors[type, default: 0] += 1 }
+        errors?.record(component: "journal", errorType: type)
+    }
+
+    /// Notes the receive time of the newest entry whose whole prefix is acknowledged.
+    public func recordAcknowledged(realtime: UInt64) {
+        state.withLock { $0.acknowledged = max($0.acknowledged, realtime) }
+    }
+
+    /// The families, every one present from the start so dashboards see zeros, not gaps.
+    public func collect() -> [MetricFamily] {
+        let state = state.withLock { $0 }
+        var entrySamples: [Sample] = []
+        let labelled = zip(state.unitNames, state.entries).sorted { $0.0 < $1.0 }
+            + [("other", state.other), ("", state.noUnit)]
+        for (unit, counts) in labelled {
+            for (slot, count) in counts.enumerated() where count > 0 {
+                entrySamples.append(Sample(
+                    labels: [Label("priority", slot == 8 ? "" : String(slot)), Label("unit", unit)], value: Double(count)))
+            }
+        }
+        let lag = state.newest > state.acknowledged && state.acknowledged > 0
+            ? Double(state.newest - state.acknowledged) / 1e6 : 0
+        return [
+            MetricFamily(name: "lookout_journal_entries_total", help: "Journal entries read, by unit and priority.",
+                         type: .counter, samples: entrySamples),
+            MetricFamily(name: "lookout_journal_entries_lost_total",
+                         help: "Journal entries vacuumed or rotated away before Lookout read them.",
+                         type: .counter, samples: [Sample(labels: [], value: Double(state.lost))]),
+            MetricFamily(name: "lookout_journal_read_errors_total",
+                         help: "Journal read errors: corrupt entries skipped, truncated files reopened.",
+                         type: .counter,
+                         samples: state.readErrors.sorted { $0.key < $1.key }.map {
+                             Sample(labels: [Label("error_type", $0.key)], value: Double($0.value))
+                         }),
+            MetricFamily(name: "lookout_journal_binary_fields_total",
+                         help: "Journal field values that were not valid UTF-8, shipped as base64.",
+                         type: .counter, samples: [Sample(labels: [], value: Double(state.binaryFields))]),
+            MetricFamily(name: "lookout_journal_lag_seconds",
+                         help: "Receive time of the newest entry read minus that of the newest entry acknowledged.",
+                         type: .gauge, samples: [Sample(labels: [], value: lag)]),
+        ]
+    }
+}

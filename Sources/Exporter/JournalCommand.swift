@@ -1,0 +1,237 @@
+import ArgumentParser
+import Collectors
+import Pipeline
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The journal source flags, shared by `lookout journal` and `lookout serve`.
+struct JournalFlags: ParsableArguments {
+    @Option(name: [.customLong("journal.directory"), .customLong("directory")],
+            help: "Read the journal files in this directory instead of the local journal; repeatable.")
+    var directories: [String] = []
+
+    @Option(name: [.customLong("journal.file"), .customLong("file")], help: "Read this journal file; repeatable.")
+    var files: [String] = []
+
+    @Option(name: [.customLong("journal.match"), .customLong("match")],
+            help: "A journalctl match, FIELD=VALUE, or + between alternatives; repeatable.")
+    var matches: [String] = []
+
+    @Option(name: [.customLong("journal.unit"), .customLong("unit")],
+            help: "Only entries of this unit (sshd means sshd.service); repeatable.")
+    var units: [String] = []
+
+    @Option(name: [.customLong("journal.priority"), .customLong("priority")],
+            help: "Only entries at least this important: emerg, alert, crit, err, warning, notice, info, debug or 0-7.")
+    var priority: String?
+
+    /// The selection these flags describe.
+    func selection() throws(ConfigurationError) -> JournalSelection {
+        guard directories.isEmpty || files.isEmpty else {
+            throw ConfigurationError(key: "--journal.file", line: nil, message: "cannot be combined with --journal.directory")
+        }
+        let source: JournalSource = !directories.isEmpty ? .directories(directories) : !files.isEmpty ? .files(files) : .local
+        for match in matches where match != "+" {
+            guard let equals = match.firstIndex(of: "="), equals != match.startIndex else {
+                throw ConfigurationError(key: "--journal.match", line: nil, message: "'\(match)' is not FIELD=VALUE or +")
+            }
+        }
+        var maximumPriority: Int?
+        if let priority {
+            guard let level = JournalPriority.parse(priority) else {
+                throw ConfigurationError(key: "--journal.priority", line: nil,
+                                         message: "'\(priority)' is not a priority (\(JournalPriority.choices))")
+            }
+            maximumPriority = level
+        }
+        return JournalSelection(source: source, matches: matches, units: units, maximumPriority: maximumPriority)
+    }
+}
+
+/// Syslog priority names as journalctl accepts them.
+enum JournalPriority {
+    /// The accepted words, for error messages.
+    static let choices = "emerg, alert, crit, err, warning, notice, info, debug or 0-7"
+    private static let names = ["emerg", "alert", "crit", "err", "warning", "notice", "info", "debug"]
+
+    /// The number `text` names, or nil.
+    static func parse(_ text: String) -> Int? {
+        if let number = Int(text), (0...7).contains(number) { return number }
+        let aliases = ["panic": 0, "error": 3, "warn": 4]
+        return names.firstIndex(of: text.lowercased()) ?? aliases[text.lowercased()]
+    }
+}
+
+/// Times as journalctl's --since takes them, in UTC: `2026-11-26 10:00:00`, `2026-11-26`,
+/// RFC 3339 (`2026-11-26T10:00:00Z`, `…+01:00`), `@1764150000` (Unix seconds), `-1h`, `-2d`, `now`.
+enum TimeText {
+    /// Microseconds since the epoch for `text`, relative forms counted back from `now`.
+    static func parse(_ text: String, now: Int64) -> Int64? {
+        if text == "now" { return now }
+        if text.hasPrefix("@"), let seconds = Double(text.dropFirst()), seconds.isFinite, seconds >= 0 {
+            return Int64(seconds * 1e6)
+        }
+        if text.hasPrefix("-") {
+            let body = text.dropFirst()
+            if body.hasSuffix("d"), let days = Double(body.dropLast()), days.isFinite, days >= 0 {
+                return now - Int64(days * 86_400e6)
+            }
+            if let duration = DurationText.parse(String(body)) {
+                return now - duration.components.seconds * 1_000_000 - duration.components.attoseconds / 1_000_000_000_000
+            }
+            return nil
+        }
+        return absolute(text)
+    }
+
+    private static func absolute(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count, range.allSatisfy({ bytes[$0] >= 48 && bytes[$0] <= 57 }) else { return nil }
+            return range.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
+        }
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var time = CivilTime(year: year, month: month, day: day)
+        var index = 10
+        if index < bytes.count {
+            guard bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T"),
+                  let hour = number(11..<13), bytes.count > 13, bytes[13] == UInt8(ascii: ":"), let minute = number(14..<16),
+                  hour < 24, minute < 60 else { return nil }
+            time.hour = hour
+            time.minute = minute
+            index = 16
+            if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
+                guard let second = number(17..<19), second < 61 else { return nil }
+                time.second = min(second, 59)
+                index = 19
+                if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                    var digits = 0
+                    var fraction = 0
+                    index += 1
+                    while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                        if digits < 6 { fraction = fraction * 10 + Int(bytes[index] - 48); digits += 1 }
+                        index += 1
+                    }
+                    guard digits > 0 else { return nil }
+                    for _ in digits..<6 { fraction *= 10 }
+                    time.microsecond = fraction
+                }
+            }
+        }
+        var offsetSeconds = 0
+        if index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "Z") where index + 1 == bytes.count: break
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                guard bytes.count == index + 6, bytes[index + 3] == UInt8(ascii: ":"),
+                      let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) else { return nil }
+                offsetSeconds = (hours * 3600 + minutes * 60) * (bytes[index] == UInt8(ascii: "+") ? 1 : -1)
+            default: return nil
+            }
+        }
+        return time.microseconds - Int64(offsetSeconds) * 1_000_000
+    }
+
+    /// The current time in microseconds since the epoch.
+    static func now() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
+    }
+}
+
+/// `lookout journal`: prints journal entries as the NDJSON documents `lookout serve` ships.
+struct JournalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "journal",
+        abstract: "Print journal entries as the JSON documents Lookout ships, one per line.",
+        discussion: """
+            ECS names where ECS has one (@timestamp, message, log.level, host.name, process.pid, \
+            systemd.unit, ...), every other field under journald.* with its journal name; values \
+            that are not UTF-8 are base64 and listed in journald.base64. See the README for the table.
+            """)
+
+    @OptionGroup var source: JournalFlags
+
+    @Option(help: "Start at this time instead of the oldest entry (see --help of serve for the forms).")
+    var since: String?
+
+    @Option(name: .customLong("after-cursor"), help: "Start after the entry with this cursor.")
+    var afterCursor: String?
+
+    @Flag(help: "Keep running and print new entries as they arrive.")
+    var follow = false
+
+    func run() throws {
+        let selection: JournalSelection
+        var start = JournalStart.head
+        do throws(ConfigurationError) {
+            selection = try source.selection()
+            if let since {
+                guard let time = TimeText.parse(since, now: TimeText.now()), time >= 0 else {
+                    throw ConfigurationError(key: "--since", line: nil, message: "'\(since)' is not a time")
+                }
+                start = .since(UInt64(time))
+            }
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+
+        let counters = JournalCounters()
+        let reader: JournalReader
+        do {
+            reader = try JournalReader(selection: selection, start: start, after: afterCursor, counters: counters)
+        } catch {
+            printError(error.description)
+            throw ExitCode.failure
+        }
+        var encoder = JournalDocumentEncoder()
+        var entry = JournalEntry()
+        var output: [UInt8] = []
+        output.reserveCapacity(1 << 20)
+        do {
+            while true {
+                while try reader.next(into: &entry) {
+                    _ = encoder.encode(entry, into: &output)
+                    output.append(UInt8(ascii: "\n"))
+                    if output.count >= 1 << 20 { try StandardOutput.write(&output) }
+                }
+                try StandardOutput.write(&output)
+                guard follow else { break }
+                try reader.wait(microseconds: 1_000_000)
+            }
+        } catch let error as JournalError {
+            try? StandardOutput.write(&output)
+            printError(error.description)
+            throw ExitCode.failure
+        } catch {
+            throw ExitCode.failure  // stdout closed: the reader of our output is gone
+        }
+    }
+}
+
+/// Standard output written in large blocks, bypassing stdio's buffering.
+enum StandardOutput {
+    /// Standard output could not be written (closed pipe, full disk).
+    struct Closed: Error {}
+
+    /// Writes and empties `buffer`.
+    static func write(_ buffer: inout [UInt8]) throws {
+        var written = 0
+        try buffer.withUnsafeBytes { bytes in
+            while written < bytes.count {
+                let result = Glibc.write(1, bytes.baseAddress! + written, bytes.count - written)
+                if result < 0 {
+                    if errno == EINTR { continue }
+                    throw Closed()
+                }
+                written += result
+            }
+        }
+        buffer.removeAll(keepingCapacity: true)
+    }
+}

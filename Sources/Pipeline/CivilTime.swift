@@ -1,0 +1,104 @@
+/// A UTC calendar time from microseconds since the Unix epoch, without Foundation: what
+/// `@timestamp` and dated index names are written from.
+public struct CivilTime: Sendable, Equatable {
+    /// The year (proleptic Gregorian).
+    public var year: Int
+    /// 1...12.
+    public var month: Int
+    /// 1...31.
+    public var day: Int
+    /// 0...23.
+    public var hour: Int
+    /// 0...59.
+    public var minute: Int
+    /// 0...59.
+    public var second: Int
+    /// 0...999_999.
+    public var microsecond: Int
+
+    /// The UTC calendar time `microseconds` after 1970-01-01T00:00:00Z.
+    public init(microseconds: Int64) {
+        let (seconds, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
+        let wholeSeconds = micros < 0 ? seconds - 1 : seconds
+        microsecond = Int(micros < 0 ? micros + 1_000_000 : micros)
+        var days = wholeSeconds / 86_400
+        var secondOfDay = wholeSeconds % 86_400
+        if secondOfDay < 0 {
+            secondOfDay += 86_400
+            days -= 1
+        }
+        hour = Int(secondOfDay / 3600)
+        minute = Int(secondOfDay % 3600 / 60)
+        second = Int(secondOfDay % 60)
+        // Howard Hinnant's civil_from_days.
+        let shifted = days + 719_468
+        let era = (shifted >= 0 ? shifted : shifted - 146_096) / 146_097
+        let dayOfEra = shifted - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthIndex = (5 * dayOfYear + 2) / 153
+        day = Int(dayOfYear - (153 * monthIndex + 2) / 5 + 1)
+        month = Int(monthIndex < 10 ? monthIndex + 3 : monthIndex - 9)
+        year = Int(yearOfEra + era * 400) + (month <= 2 ? 1 : 0)
+    }
+
+    /// Creates a calendar time from its parts (UTC).
+    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, microsecond: Int = 0) {
+        self.year = year
+        self.month = month
+        self.day = day
+        self.hour = hour
+        self.minute = minute
+        self.second = second
+        self.microsecond = microsecond
+    }
+
+    /// Microseconds since the Unix epoch (Howard Hinnant's days_from_civil).
+    public var microseconds: Int64 {
+        let shiftedYear = Int64(month <= 2 ? year - 1 : year)
+        let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
+        let yearOfEra = shiftedYear - era * 400
+        let monthIndex = Int64(month > 2 ? month - 3 : month + 9)
+        let dayOfYear = (153 * monthIndex + 2) / 5 + Int64(day) - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        let seconds = days * 86_400 + Int64(hour) * 3600 + Int64(minute) * 60 + Int64(second)
+        return seconds * 1_000_000 + Int64(microsecond)
+    }
+
+    /// Appends RFC 3339 with microseconds, `2026-11-26T23:44:47.123456Z`.
+    public func appendRFC3339(to output: inout [UInt8]) {
+        Self.appendDigits(year, width: 4, to: &output)
+        output.append(UInt8(ascii: "-"))
+        Self.appendDigits(month, width: 2, to: &output)
+        output.append(UInt8(ascii: "-"))
+        Self.appendDigits(day, width: 2, to: &output)
+        output.append(UInt8(ascii: "T"))
+        Self.appendDigits(hour, width: 2, to: &output)
+        output.append(UInt8(ascii: ":"))
+        Self.appendDigits(minute, width: 2, to: &output)
+        output.append(UInt8(ascii: ":"))
+        Self.appendDigits(second, width: 2, to: &output)
+        output.append(UInt8(ascii: "."))
+        Self.appendDigits(microsecond, width: 6, to: &output)
+        output.append(UInt8(ascii: "Z"))
+    }
+
+    /// Appends a non-negative `value` in decimal, zero-padded to at least `width` digits.
+    public static func appendDigits(_ value: Int, width: Int, to output: inout [UInt8]) {
+        let value = max(value, 0)
+        var place = 1
+        var digitCount = 1
+        while place <= value / 10 {
+            place *= 10
+            digitCount += 1
+        }
+        for _ in digitCount..<max(width, digitCount) { output.append(UInt8(ascii: "0")) }
+        var remaining = value
+        while place > 0 {
+            output.append(UInt8(ascii: "0") + UInt8(remaining / place))
+            remaining %= place
+            place /= 10
+        }
+    }
+}

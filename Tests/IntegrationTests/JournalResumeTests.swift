@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// Resuming after a saved cursor: nothing repeated, nothing skipped, even when the cursor's own
+/// entry is gone from the journal.
+@Suite struct JournalResumeTests {
+    static func messages(_ stdout: String) throws -> [String] {
+        try JournalFixture.objects(stdout).map { $0["message"] as? String ?? "" }
+    }
+
+    @Test func afterCursorStartsWithTheNextEntry() throws {
+        let directory = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try JournalFixture.objects(
+            try Harness.run(Harness.lookoutBinary, ["journal", "--directory", directory.path]).stdout)
+        for index in [0, 41, all.count - 2, all.count - 1] {
+            let cursor = (all[index]["journald"] as! [String: Any])["__CURSOR"] as! String
+            let rest = try Harness.run(Harness.lookoutBinary, ["journal", "--directory", directory.path, "--after-cursor", cursor])
+            #expect(rest.status == 0, "\(rest.stderr)")
+            let got = try Self.messages(rest.stdout)
+            let wanted = all[(index + 1)...].map { $0["message"] as? String ?? "" }
+            #expect(got == Array(wanted), "after entry \(index)")
+        }
+    }
+
+    @Test func aVacuumedCursorEntryDoesNotCostTheFirstUnreadOne() throws {
+        let export = try Data(contentsOf: Harness.fixtures.appendingPathComponent("journal/host-a.export"))
+        let entries = JournalFixture.exportEntries(export)
+        #expect(entries.count == 375)
+        let full = try JournalFixture.directory()
+        // The same journal with its oldest 13 entries vacuumed away.
+        let vacuumed = try JournalFixture.directory(fixtures: [], exports: ["host-a": entries[13...].reduce(Data(), +)])
+        defer {
+            try? FileManager.default.removeItem(at: full)
+            try? FileManager.default.removeItem(at: vacuumed)
+        }
+        let all = try JournalFixture.objects(try Harness.run(Harness.lookoutBinary, ["journal", "--directory", full.path]).stdout)
+        let savedCursor = (all[10]["journald"] as! [String: Any])["__CURSOR"] as! String
+
+        let resumed = try Harness.run(Harness.lookoutBinary, ["journal", "--directory", vacuumed.path, "--after-cursor", savedCursor])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+        let got = try Self.messages(resumed.stdout)
+        #expect(got.first == all[13]["message"] as? String, "the first entry still in the journal comes first")
+        #expect(got.count == all.count - 13)
+    }
+
+    @Test func sinceStartsAtTheFirstEntryReceivedThen() throws {
+        let directory = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let all = try JournalFixture.objects(
+            try Harness.run(Harness.lookoutBinary, ["journal", "--directory", directory.path]).stdout)
+        let received = UInt64((all[200]["journald"] as! [String: Any])["__REALTIME_TIMESTAMP"] as! String)!
+        let since = "@\(received / 1_000_000).\(String(format: "%06d", received % 1_000_000))"
+        let rest = try Harness.run(Harness.lookoutBinary, ["journal", "--directory", directory.path, "--since", since])
+        #expect(rest.status == 0, "\(rest.stderr)")
+        let got = try JournalFixture.objects(rest.stdout).map { ($0["journald"] as! [String: Any])["__CURSOR"] as! String }
+        #expect(got == all[200...].map { ($0["journald"] as! [String: Any])["__CURSOR"] as! String })
+    }
+
+    @Test func badSourceFlagsAreOneLineErrors() throws {
+        for (arguments, message) in [
+            (["--priority", "loud"], "--journal.priority: 'loud' is not a priority"),
+            (["--match", "NOEQUALS"], "--journal.match: 'NOEQUALS' is not FIELD=VALUE or +"),
+            (["--since", "yesterday-ish"], "--since: 'yesterday-ish' is not a time"),
+            (["--directory", "/nonexistent/journal"], "cannot open journal directory /nonexistent/journal"),
+        ] {
+            let result = try Harness.run(Harness.lookoutBinary, ["journal"] + arguments)
+            #expect(result.status == 1)
+            #expect(result.stderr.hasPrefix("lookout: \(message)") || result.stderr.contains(message), "\(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        }
+    }
+}
