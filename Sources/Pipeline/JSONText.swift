@@ -12,6 +12,19 @@ public enum JSONText {
         var index = 0
         let count = bytes.count
         while index < count {
+            // Eight bytes at a time while none can need escaping (no byte below 0x20, no '"' or
+            // '\\'); the test may flag a clean word, never miss a dirty one.
+            while index + 8 <= count {
+                let word = bytes.loadUnaligned(fromByteOffset: index, as: UInt64.self)
+                let ones: UInt64 = 0x0101_0101_0101_0101
+                let high: UInt64 = 0x8080_8080_8080_8080
+                let quote = word ^ (ones &* 0x22)
+                let backslash = word ^ (ones &* 0x5C)
+                let flagged = ((word &- ones &* 0x20) | (quote &- ones) | (backslash &- ones)) & ~word & high
+                if flagged != 0 { break }
+                index += 8
+            }
+            guard index < count else { break }
             let byte = bytes[index]
             if byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") {
                 index += 1

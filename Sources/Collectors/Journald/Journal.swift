@@ -78,10 +78,10 @@ public struct JournalEntry: Sendable {
 
     /// Appends one `NAME=value` item; an item without `=` is ignored (the journal never has one).
     mutating func append(_ item: UnsafeRawBufferPointer) {
-        guard let separator = item.firstIndex(of: UInt8(ascii: "=")) else { return }
+        guard let base = item.baseAddress, let equals = memchr(base, Int32(UInt8(ascii: "=")), item.count) else { return }
         let start = bytes.count
         bytes.append(contentsOf: item)
-        fields.append(Field(start: start, separator: start + separator, end: bytes.count))
+        fields.append(Field(start: start, separator: start + (UnsafeRawPointer(equals) - base), end: bytes.count))
     }
 
     /// Appends one `NAME=value` item.

@@ -1,4 +1,7 @@
 import Pipeline
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Turns journal entries into the JSON documents Lookout ships: ECS names where ECS has one,
 /// every other field under `journald.*` with the journal's own name, nothing dropped.
@@ -60,8 +63,6 @@ public struct JournalDocumentEncoder {
         Mapping(journalField: "_TRANSPORT", outputs: [(["systemd", "transport"], .string)]),
     ]
 
-    static let priorityMapping = mappings.firstIndex { $0.journalField == "PRIORITY" }!
-    static let unitMapping = mappings.firstIndex { $0.journalField == "_SYSTEMD_UNIT" }!
 
     /// Syslog severity keywords by PRIORITY value (RFC 5424 §6.2.1, as journalctl names them),
     /// eight bytes each: the name, zero padding, and its length in the last byte.
@@ -82,11 +83,15 @@ public struct JournalDocumentEncoder {
         public var base64Fields: Int
     }
 
-    // Per-mapping lookup by a hash of the field name, verified byte for byte.
-    private let mappingByHash: [UInt64: Int]
+    // Per-mapping lookup by a hash of the field name (open addressing, linear probing, a table
+    // mostly empty so a miss ends at once), verified byte for byte.
+    private let mappingSlots: [Int]
+    private let mappingHashes: [UInt64]
     private let mappingNames: [[UInt8]]
     private let sourceRealtimeHash = Self.hash(Array("_SOURCE_REALTIME_TIMESTAMP".utf8))
     private let writer: NestedKeys
+    private let priorityMapping: Int
+    private let unitMapping: Int
     /// Per mapping, the indices of its outputs in ``renderings`` (flattened: no nested arrays to
     /// retain per entry).
     private let mappingOutputs: [Range<Int>]
@@ -100,11 +105,16 @@ public struct JournalDocumentEncoder {
 
     /// Creates an encoder; keep one per reader and reuse it.
     public init() {
-        var byHash: [UInt64: Int] = [:]
-        for (index, mapping) in Self.mappings.enumerated() {
-            byHash[Self.hash(Array(mapping.journalField.utf8))] = index
+        mappingHashes = Self.mappings.map { Self.hash(Array($0.journalField.utf8)) }
+        var slots = [Int](repeating: -1, count: 256)
+        for (index, hash) in mappingHashes.enumerated() {
+            var slot = Int(truncatingIfNeeded: hash) & (slots.count - 1)
+            while slots[slot] != -1 { slot = (slot + 1) & (slots.count - 1) }
+            slots[slot] = index
         }
-        mappingByHash = byHash
+        mappingSlots = slots
+        priorityMapping = Self.mappings.firstIndex { $0.journalField == "PRIORITY" }!
+        unitMapping = Self.mappings.firstIndex { $0.journalField == "_SYSTEMD_UNIT" }!
         mappingNames = Self.mappings.map { Array($0.journalField.utf8) }
         var outputs: [Range<Int>] = []
         var renderings: [Rendering] = []
@@ -137,7 +147,13 @@ public struct JournalDocumentEncoder {
                 let hash = Self.hash(name)
                 fieldHashes.append(hash)
                 var mapping = -1
-                if let candidate = mappingByHash[hash], name.elementsEqual(mappingNames[candidate]) {
+                var slot = Int(truncatingIfNeeded: hash) & (mappingSlots.count - 1)
+                var candidate = mappingSlots[slot]
+                while candidate >= 0 && mappingHashes[candidate] != hash {
+                    slot = (slot + 1) & (mappingSlots.count - 1)
+                    candidate = mappingSlots[slot]
+                }
+                if candidate >= 0, Self.equal(name, mappingNames[candidate]) {
                     mapping = candidate
                     mappingField[candidate] = mappingField[candidate] == -1 ? fieldHashes.count - 1 : -2
                 } else if hash == sourceRealtimeHash, let source = Self.decimal(Self.value(field, in: bytes)),
@@ -162,8 +178,8 @@ public struct JournalDocumentEncoder {
                 let outputs = mappingOutputs[mappingIndex]
                 guard let rendered = renderable(value, outputs) else { continue }
                 handled[fieldIndex] = true
-                if mappingIndex == Self.priorityMapping { facts.priority = Int(rendered) }
-                if mappingIndex == Self.unitMapping { facts.unit = entry.fields[fieldIndex] }
+                if mappingIndex == priorityMapping { facts.priority = Int(rendered) }
+                if mappingIndex == unitMapping { facts.unit = entry.fields[fieldIndex] }
                 for target in outputs {
                     // Path 0 is @timestamp; the mappings' paths follow in order.
                     keys.key(1 + target, into: &output)
@@ -221,7 +237,7 @@ public struct JournalDocumentEncoder {
             var binary = !JSONText.isValidUTF8(Self.value(field, in: bytes))
             for later in (index + 1)..<max(fieldCount, index + 1) where !handled[later] && fieldHashes[later] == fieldHashes[index] {
                 let other = entry.fields[later]
-                guard UnsafeRawBufferPointer(rebasing: bytes[other.start..<other.separator]).elementsEqual(name) else { continue }
+                guard Self.equal(UnsafeRawBufferPointer(rebasing: bytes[other.start..<other.separator]), name) else { continue }
                 members.append(later)
                 handled[later] = true
                 if !binary && !JSONText.isValidUTF8(Self.value(other, in: bytes)) { binary = true }
@@ -304,6 +320,14 @@ public struct JournalDocumentEncoder {
         output.append(UInt8(ascii: "\""))
         JSONText.appendInteger(value, to: &output)
         output.append(UInt8(ascii: "\""))
+    }
+
+    private static func equal(_ left: UnsafeRawBufferPointer, _ right: UnsafeRawBufferPointer) -> Bool {
+        left.count == right.count && (left.count == 0 || memcmp(left.baseAddress!, right.baseAddress!, left.count) == 0)
+    }
+
+    private static func equal(_ left: UnsafeRawBufferPointer, _ right: [UInt8]) -> Bool {
+        right.withUnsafeBytes { equal(left, $0) }
     }
 
     /// FNV-1a, 64 bit: cheap, and good enough to find a candidate that is then compared in full.
