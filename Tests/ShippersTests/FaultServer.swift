@@ -41,6 +41,7 @@ final class FaultServer: @unchecked Sendable {
     private struct State {
         var created: [String: Int] = [:]
         var requests: [Bulk] = []
+        var otherRequests: [String] = []
         var clients: [Int32] = []
     }
 
@@ -92,6 +93,8 @@ final class FaultServer: @unchecked Sendable {
     var creations: [String: Int] { state.withLock { $0.created } }
     /// Every bulk request received, in order.
     var requests: [Bulk] { state.withLock { $0.requests } }
+    /// Every other request, as `METHOD target body`.
+    var otherRequests: [String] { state.withLock { $0.otherRequests } }
 
     private func acceptLoop() {
         while true {
@@ -128,6 +131,8 @@ final class FaultServer: @unchecked Sendable {
             buffer.removeFirst(length)
             let target = String(requestLine[1])
             guard target.hasPrefix("/_bulk") else {
+                let request = "\(requestLine[0]) \(target) \(String(decoding: body, as: UTF8.self))"
+                state.withLock { $0.otherRequests.append(request) }
                 respond(client, 200, #"{"acknowledged":true}"#)
                 continue
             }
