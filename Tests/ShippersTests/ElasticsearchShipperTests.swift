@@ -100,6 +100,36 @@ import Testing
         #expect((letter["error"] as? [String: String])?["type"] == "invalid_document")
     }
 
+    @Test func missingTemplatePrivilegeOnlyWarnsAtStartUp() async throws {
+        let directory = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (logger, records) = RecordingLogHandler.logger()
+        let errors = ComponentErrors()
+        let server = try FaultServer(otherStatus: 403)
+        let shipper = try ElasticsearchShipper(
+            settings: Fixture.settings([server.url], directory: directory), logger: logger, errors: errors)
+        try await shipper.prepare()
+        #expect(records.messages(atLeast: .warning) == [
+            "cannot install index template lookout-logs at \(server.url): the credentials lack the manage_index_templates privilege; documents will use dynamic mappings ",
+        ])
+        #expect(errors.count(component: "elasticsearch", errorType: "index_template") == 1)
+    }
+
+    @Test func anUnreachableClusterOnlyWarnsAtStartUp() async throws {
+        let directory = try Fixture.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let (logger, records) = RecordingLogHandler.logger()
+        let errors = ComponentErrors()
+        let server = try FaultServer()
+        let url = server.url
+        server.stop()
+        let shipper = try ElasticsearchShipper(
+            settings: Fixture.settings([url], directory: directory), logger: logger, errors: errors)
+        try await shipper.prepare()
+        #expect(records.messages(atLeast: .warning).count == 1)
+        #expect(errors.count(component: "elasticsearch", errorType: "index_template") == 1)
+    }
+
     @Test func templateBody() {
         let body = String(decoding: IndexTemplate(indexPattern: "lookout-logs-*", dataStream: false).body, as: UTF8.self)
         #expect(body == #"{"index_patterns":["lookout-logs-*"],"priority":200,"template":{"mappings":{"dynamic_templates":[{"journald_strings":{"path_match":"journald.*","match_mapping_type":"string","mapping":{"type":"keyword","ignore_above":8191}}},{"systemd_strings":{"path_match":"systemd.*","match_mapping_type":"string","mapping":{"type":"keyword","ignore_above":1024}}}],"properties":{"@timestamp":{"type":"date"},"message":{"type":"text"},"log":{"properties":{"level":{"type":"keyword"}}},"host":{"properties":{"name":{"type":"keyword"}}},"process":{"properties":{"name":{"type":"keyword"},"pid":{"type":"long"}}}}}},"_meta":{"managed_by":"lookout"}}"#)

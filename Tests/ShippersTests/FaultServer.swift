@@ -51,9 +51,13 @@ final class FaultServer: @unchecked Sendable {
     private let script: @Sendable (_ number: Int, _ bulk: Bulk) -> Reply
     private let state = Mutex(State())
 
-    /// Starts a server answering the n-th bulk request (from 0) as `script` says.
-    init(script: @escaping @Sendable (_ number: Int, _ bulk: Bulk) -> Reply = { _, _ in .normal }) throws {
+    private let otherStatus: Int
+
+    /// Starts a server answering the n-th bulk request (from 0) as `script` says, and any other
+    /// request (index template installation) with `otherStatus`.
+    init(otherStatus: Int = 200, script: @escaping @Sendable (_ number: Int, _ bulk: Bulk) -> Reply = { _, _ in .normal }) throws {
         self.script = script
+        self.otherStatus = otherStatus
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw SetupError("socket() failed") }
         var address = sockaddr_in()
@@ -93,6 +97,8 @@ final class FaultServer: @unchecked Sendable {
     var creations: [String: Int] { state.withLock { $0.created } }
     /// Every bulk request received, in order.
     var requests: [Bulk] { state.withLock { $0.requests } }
+    /// How many TCP connections clients opened.
+    var connectionCount: Int { state.withLock { $0.clients.count } }
     /// Every other request, as `METHOD target body`.
     var otherRequests: [String] { state.withLock { $0.otherRequests } }
 
@@ -133,7 +139,11 @@ final class FaultServer: @unchecked Sendable {
             guard target.hasPrefix("/_bulk") else {
                 let request = "\(requestLine[0]) \(target) \(String(decoding: body, as: UTF8.self))"
                 state.withLock { $0.otherRequests.append(request) }
-                respond(client, 200, #"{"acknowledged":true}"#)
+                respond(
+                    client, otherStatus,
+                    otherStatus == 200
+                        ? #"{"acknowledged":true}"#
+                        : #"{"error":{"type":"security_exception","reason":"action [indices:admin/index_template/put] is unauthorized for user [lookout]"},"status":\#(otherStatus)}"#)
                 continue
             }
             guard handleBulk(client, target: target, headers: headers, body: body) else { return }

@@ -42,6 +42,8 @@ import Testing
         #expect(server.heldIDs == Set(documents.map(\.id)))
         #expect(server.creations.values.allSatisfy { $0 == 1 })
         #expect(server.requests.count == 6)
+        // One keep-alive connection carried all six requests.
+        #expect(server.connectionCount == 1)
         let families = shipper.stats.families()
         #expect(value(families, "lookout_elasticsearch_requests_total", [Label("status", "429")]) == 5)
         #expect(value(families, "lookout_elasticsearch_requests_total", [Label("status", "2xx")]) == 1)

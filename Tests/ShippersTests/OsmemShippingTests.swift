@@ -157,19 +157,4 @@ final class OsmemServer: @unchecked Sendable {
         #expect(type(["systemd", "unit"]) == "keyword")
         server.stop()
     }
-
-    @Test func anUnreachableClusterOnlyWarnsAtStartUp() async throws {
-        let directory = try Fixture.directory()
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let (logger, records) = RecordingLogHandler.logger()
-        let errors = ComponentErrors()
-        let server = try FaultServer()
-        let url = server.url
-        server.stop()
-        let shipper = try ElasticsearchShipper(
-            settings: Fixture.settings([url], directory: directory), logger: logger, errors: errors)
-        try await shipper.prepare()
-        #expect(records.messages(atLeast: .warning).count == 1)
-        #expect(errors.count(component: "elasticsearch", errorType: "index_template") == 1)
-    }
 }
