@@ -27,6 +27,9 @@ let package = Package(
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
 
         .target(
             name: "Pipeline",
@@ -36,7 +39,7 @@ let package = Package(
             dependencies: ["Pipeline", "CSystemd", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Shippers",
-            dependencies: ["Pipeline"]),
+            dependencies: ["Pipeline", "CCurl", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "Exporter",
             dependencies: [
@@ -54,7 +57,9 @@ let package = Package(
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline"]),
-        .testTarget(name: "ShippersTests", dependencies: ["Shippers"]),
+        .testTarget(
+            name: "ShippersTests",
+            dependencies: ["Shippers", "Pipeline", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ExporterTests",
             dependencies: [

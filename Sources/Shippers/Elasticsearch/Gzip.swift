@@ -1,0 +1,28 @@
+// The only Swift file that imports CZlib.
+import CZlib
+
+/// gzip (RFC 1952) compression of request bodies, through zlib's deflate.
+enum Gzip {
+    /// `input` as one gzip member at `level` (1–9).
+    static func compress(_ input: [UInt8], level: Int) -> [UInt8] {
+        precondition((1...9).contains(level), "gzip level \(level) is outside 1...9")
+        var stream = z_stream()
+        let initialised = lookout_deflate_init_gzip(&stream, Int32(level))
+        // deflateInit2 fails only for bad parameters (checked above) or when memory runs out.
+        precondition(initialised == Z_OK, "deflateInit2 failed (\(initialised))")
+        defer { deflateEnd(&stream) }
+        let bound = Int(deflateBound(&stream, uLong(input.count)))
+        return input.withUnsafeBufferPointer { source in
+            [UInt8](unsafeUninitializedCapacity: bound) { output, written in
+                stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
+                stream.avail_in = uInt(source.count)
+                stream.next_out = output.baseAddress
+                stream.avail_out = uInt(bound)
+                // deflateBound guarantees one Z_FINISH call completes (zlib.h).
+                let finished = deflate(&stream, Z_FINISH)
+                precondition(finished == Z_STREAM_END, "deflate did not finish (\(finished))")
+                written = bound - Int(stream.avail_out)
+            }
+        }
+    }
+}
