@@ -1,5 +1,6 @@
 import Collectors
 import Logging
+import Shippers
 import Yams
 
 /// Reads the YAML configuration file. Every flag has a key: the flag's name split at its dots
@@ -84,6 +85,10 @@ private struct ConfigurationReader {
             case "scrape": try readScrape(value)
             case "log": try readLog(value)
             case "collector": try readCollectors(value)
+            case "data": try readData(value)
+            case "journal": try readJournal(value)
+            case "elasticsearch": try readElasticsearch(value)
+            case "shutdown": try readShutdown(value)
             default: throw unknown(key, at: value)
             }
         }
@@ -185,7 +190,103 @@ private struct ConfigurationReader {
         }
     }
 
+    private mutating func readData(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "data") {
+            guard key == "dir" else { throw unknown("data.\(key)", at: value) }
+            configuration.dataDirectory = try string(value, key: "data.dir")
+        }
+    }
+
+    private mutating func readJournal(_ node: Node) throws(ConfigurationError) {
+        var directories: [String] = []
+        var files: [String] = []
+        for (key, value) in try mapping(node, key: "journal") {
+            let name = "journal.\(key)"
+            switch key {
+            case "enabled": configuration.journal.enabled = try bool(value, key: name)
+            case "directory": directories = try strings(value, key: name)
+            case "file": files = try strings(value, key: name)
+            case "match":
+                configuration.journal.selection.matches = try JournalSettingValue.matches(
+                    try strings(value, key: name), key: name, line: line(value))
+            case "unit": configuration.journal.selection.units = try strings(value, key: name)
+            case "priority":
+                configuration.journal.selection.maximumPriority = try JournalSettingValue.priority(
+                    try string(value, key: name), key: name, line: line(value))
+            case "start":
+                configuration.journal.start = try JournalSettingValue.start(try string(value, key: name), key: name, line: line(value))
+            case "cursor-file": configuration.journal.cursorFile = try string(value, key: name)
+            case "max-units": configuration.journal.maximumUnits = try positive(value, key: name)
+            default: throw unknown(name, at: value)
+            }
+        }
+        if !directories.isEmpty && !files.isEmpty {
+            throw ConfigurationError(key: "journal.file", line: line(node), message: "cannot be combined with journal.directory")
+        }
+        if !directories.isEmpty { configuration.journal.selection.source = .directories(directories) }
+        if !files.isEmpty { configuration.journal.selection.source = .files(files) }
+    }
+
+    private mutating func readElasticsearch(_ node: Node) throws(ConfigurationError) {
+        var settings = configuration.elasticsearch
+        var credentialKeys: [String] = []
+        for (key, value) in try mapping(node, key: "elasticsearch") {
+            let name = "elasticsearch.\(key)"
+            switch key {
+            case "url": settings.urls = try strings(value, key: name)
+            case "index": settings.target = .indexPattern(try string(value, key: name))
+            case "data-stream": settings.target = .dataStream(try string(value, key: name))
+            case "basic-auth-file", "api-key-file", "bearer-token-file":
+                let path = try string(value, key: name)
+                settings.credentials = key == "basic-auth-file" ? .basicAuthFile(path)
+                    : key == "api-key-file" ? .apiKeyFile(path) : .bearerTokenFile(path)
+                credentialKeys.append(key)
+            case "ca-file": settings.tls.caFile = try string(value, key: name)
+            case "cert-file": settings.tls.clientCertificateFile = try string(value, key: name)
+            case "key-file": settings.tls.clientKeyFile = try string(value, key: name)
+            case "insecure-skip-verify": settings.tls.insecureSkipVerify = try bool(value, key: name)
+            case "gzip": settings.gzip = try bool(value, key: name)
+            case "timeout": settings.requestTimeout = try duration(value, key: name)
+            case "dead-letter-file": settings.deadLetterPath = try string(value, key: name)
+            case "backoff-initial": settings.backoffInitial = try duration(value, key: name)
+            case "backoff-max": settings.backoffMax = try duration(value, key: name)
+            case "batch-size": configuration.batchLimits.maximumDocuments = try positive(value, key: name)
+            case "batch-bytes": configuration.batchLimits.maximumBytes = try positive(value, key: name)
+            case "flush-interval": configuration.batchLimits.flushInterval = try duration(value, key: name)
+            default: throw unknown(name, at: value)
+            }
+        }
+        if credentialKeys.count > 1 {
+            throw ConfigurationError(key: "elasticsearch", line: line(node),
+                                     message: "give one of \(credentialKeys.joined(separator: ", ")), not several")
+        }
+        configuration.elasticsearch = settings
+    }
+
+    private mutating func readShutdown(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "shutdown") {
+            guard key == "grace-period" else { throw unknown("shutdown.\(key)", at: value) }
+            configuration.shutdownGracePeriod = try duration(value, key: "shutdown.grace-period")
+        }
+    }
+
     // MARK: Typed values
+
+    private func positive(_ node: Node, key: String) throws(ConfigurationError) -> Int {
+        let text = try string(node, key: key)
+        guard let value = Int(text), value > 0 else {
+            throw ConfigurationError(key: key, line: line(node), message: "expected a whole number of at least 1, got \"\(text)\"")
+        }
+        return value
+    }
+
+    private func duration(_ node: Node, key: String) throws(ConfigurationError) -> Duration {
+        let text = try string(node, key: key)
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw ConfigurationError(key: key, line: line(node), message: "'\(text)' is not a duration like 500ms, 10s or 1m")
+        }
+        return duration
+    }
 
     private func mapping(_ node: Node, key: String) throws(ConfigurationError) -> [(String, Node)] {
         guard case .mapping(let mapping) = node else {

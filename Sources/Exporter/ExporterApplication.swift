@@ -17,16 +17,21 @@ enum LookoutVersion {
 /// Builds the whole exporter from a configuration: the collectors, the registry and the HTTP
 /// application. `lookout serve` runs what this returns; tests call it too.
 enum ExporterApplication {
-    /// The HTTP application; it is itself a `Service`, ready to go into the service group.
+    /// The services of `lookout serve`, in start-up order: the HTTP application, then journal
+    /// shipping when the configuration reads the journal. The service group stops them in
+    /// reverse: journal shipping flushes before the endpoint closes.
     static func build(
         _ configuration: ExporterConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) throws(ConfigurationError) -> some ApplicationProtocol {
+    ) throws(ConfigurationError) -> [any Service] {
         let errors = ComponentErrors()
+        let journal = try JournalShipping.make(configuration, errors: errors, logger: logger)
         let registry = CollectorRegistry(
-            collectors: try configuration.makeCollectors(errors: errors), constantFamilies: [buildInfo()],
+            collectors: try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? []),
+            constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
-        return try build(configuration, registry: registry, logger: logger, onServerRunning: onServerRunning)
+        let application = try build(configuration, registry: registry, logger: logger, onServerRunning: onServerRunning)
+        return [application] + (journal.map { [$0.service] } ?? [])
     }
 
     /// The HTTP application over a given registry; tests pass registries of scripted collectors.

@@ -1,6 +1,7 @@
 import Collectors
 import Logging
 import Pipeline
+import Shippers
 
 /// Everything `lookout serve` runs with. Built from the embedded defaults, then the YAML file
 /// (`--config.file`), then the command-line flags, each overriding the one before.
@@ -26,6 +27,26 @@ struct ExporterConfiguration: Sendable, Equatable {
     var collectorChoices: [String: Bool] = [:]
     /// Roots and per-collector options.
     var host = HostCollectorSettings()
+    /// `--data.dir`: where checkpoints and the dead-letter file live.
+    var dataDirectory = "/var/lib/lookout"
+    /// Reading the journal (`--journal.*`).
+    var journal = JournalSettings()
+    /// Shipping to Elasticsearch (`--elasticsearch.*`); off while `urls` is empty.
+    var elasticsearch = ElasticsearchSettings(urls: [])
+    /// Batch bounds for shipping (`--elasticsearch.batch-*`, `--elasticsearch.flush-interval`).
+    var batchLimits = BatchLimits()
+    /// `--shutdown.grace-period`: how long SIGTERM waits for in-flight batches before the
+    /// daemon exits anyway (what was not acknowledged is read again on the next start).
+    var shutdownGracePeriod: Duration = .seconds(10)
+
+    /// Whether the journal is read: asked for, or needed because shipping is on.
+    var readsJournal: Bool { journal.enabled || !elasticsearch.urls.isEmpty }
+
+    /// The cursor file: `--journal.cursor-file`, else `journal.cursor` in the data directory.
+    var journalCursorFile: String { journal.cursorFile ?? dataDirectory + "/journal.cursor" }
+
+    /// The dead-letter file: `--elasticsearch.dead-letter-file`, else in the data directory.
+    var deadLetterFile: String { elasticsearch.deadLetterPath ?? dataDirectory + "/dead-letter.ndjson" }
 
     /// The host collectors that will run, in catalog order.
     var enabledSpecs: [HostCollectorSpec] {
@@ -59,4 +80,18 @@ struct ExporterConfiguration: Sendable, Equatable {
         }
         return built
     }
+}
+
+/// `--journal.*`: which entries the daemon reads, and from where it starts.
+struct JournalSettings: Sendable, Equatable {
+    /// `--journal.enabled`: read (and count) the journal even when nothing ships it.
+    var enabled = false
+    /// Sources and filters.
+    var selection = JournalSelection()
+    /// `--journal.start`: `head`, `tail` (the default, as Filebeat's) or a time; a saved cursor wins.
+    var start = JournalStart.tail
+    /// `--journal.cursor-file`.
+    var cursorFile: String?
+    /// `--journal.max-units`: units with their own `unit` label in lookout_journal_entries_total.
+    var maximumUnits = 100
 }

@@ -26,26 +26,57 @@ struct JournalFlags: ParsableArguments {
             help: "Only entries at least this important: emerg, alert, crit, err, warning, notice, info, debug or 0-7.")
     var priority: String?
 
-    /// The selection these flags describe.
+    /// The selection these flags describe, on their own.
     func selection() throws(ConfigurationError) -> JournalSelection {
+        var selection = JournalSelection()
+        try apply(to: &selection)
+        return selection
+    }
+
+    /// Overrides what these flags set in `selection` (from the configuration file).
+    func apply(to selection: inout JournalSelection) throws(ConfigurationError) {
         guard directories.isEmpty || files.isEmpty else {
             throw ConfigurationError(key: "--journal.file", line: nil, message: "cannot be combined with --journal.directory")
         }
-        let source: JournalSource = !directories.isEmpty ? .directories(directories) : !files.isEmpty ? .files(files) : .local
-        for match in matches where match != "+" {
-            guard let equals = match.firstIndex(of: "="), equals != match.startIndex else {
-                throw ConfigurationError(key: "--journal.match", line: nil, message: "'\(match)' is not FIELD=VALUE or +")
+        if !directories.isEmpty { selection.source = .directories(directories) }
+        if !files.isEmpty { selection.source = .files(files) }
+        if !matches.isEmpty { selection.matches = try JournalSettingValue.matches(matches, key: "--journal.match") }
+        if !units.isEmpty { selection.units = units }
+        if let priority { selection.maximumPriority = try JournalSettingValue.priority(priority, key: "--journal.priority") }
+    }
+}
+
+/// The checks journal settings get, from flags and from YAML alike.
+enum JournalSettingValue {
+    /// Match terms: each `FIELD=VALUE` or `+`.
+    static func matches(_ terms: [String], key: String, line: Int? = nil) throws(ConfigurationError) -> [String] {
+        for term in terms where term != "+" {
+            guard let equals = term.firstIndex(of: "="), equals != term.startIndex else {
+                throw ConfigurationError(key: key, line: line, message: "'\(term)' is not FIELD=VALUE or +")
             }
         }
-        var maximumPriority: Int?
-        if let priority {
-            guard let level = JournalPriority.parse(priority) else {
-                throw ConfigurationError(key: "--journal.priority", line: nil,
-                                         message: "'\(priority)' is not a priority (\(JournalPriority.choices))")
-            }
-            maximumPriority = level
+        return terms
+    }
+
+    /// A priority name or number.
+    static func priority(_ text: String, key: String, line: Int? = nil) throws(ConfigurationError) -> Int {
+        guard let level = JournalPriority.parse(text) else {
+            throw ConfigurationError(key: key, line: line, message: "'\(text)' is not a priority (\(JournalPriority.choices))")
         }
-        return JournalSelection(source: source, matches: matches, units: units, maximumPriority: maximumPriority)
+        return level
+    }
+
+    /// `head`, `tail`, or a time as `--since` takes it.
+    static func start(_ text: String, key: String, line: Int? = nil) throws(ConfigurationError) -> JournalStart {
+        switch text {
+        case "head": return .head
+        case "tail": return .tail
+        default:
+            guard let time = TimeText.parse(text, now: TimeText.now()), time >= 0 else {
+                throw ConfigurationError(key: key, line: line, message: "'\(text)' is not head, tail or a time")
+            }
+            return .since(UInt64(time))
+        }
     }
 }
 

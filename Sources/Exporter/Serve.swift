@@ -24,6 +24,7 @@ struct Serve: AsyncParsableCommand {
         do {
             configuration = try flags.resolve()
             try Self.checkReadable(configuration)
+            try Self.prepareDataDirectory(configuration)
         } catch {
             printError(error.description)
             throw ExitCode.failure
@@ -36,7 +37,7 @@ struct Serve: AsyncParsableCommand {
         }()
         let started = Atomic<Bool>(false)
         do {
-            let application = try ExporterApplication.build(configuration, logger: logger) { channel in
+            let services = try ExporterApplication.build(configuration, logger: logger) { channel in
                 started.store(true, ordering: .releasing)
                 logger.info(
                     "listening",
@@ -44,7 +45,8 @@ struct Serve: AsyncParsableCommand {
                                "telemetry_path": "\(configuration.telemetryPath)",
                                "collectors": "\(configuration.enabledCollectors.joined(separator: ","))"])
             }
-            try await Self.run(application, logger: logger)
+            for case let journal as JournalShipping in services { _ = try journal.savedCursor() }
+            try await Self.run(services, logger: logger)
         } catch let error as ConfigurationError {
             printError(error.description)
             throw ExitCode.failure
@@ -59,9 +61,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Runs the application in a service group that shuts down gracefully on SIGTERM and SIGINT.
-    private static func run(_ application: some ApplicationProtocol, logger: Logger) async throws {
+    private static func run(_ services: [any Service], logger: Logger) async throws {
         let group = ServiceGroup(
-            configuration: .init(services: [application], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
     }
 
@@ -75,6 +77,26 @@ struct Serve: AsyncParsableCommand {
             let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
             throw ConfigurationError(
                 key: "path.procfs", line: nil, message: "cannot read \(procfs): \(reason); is --path.procfs right?")
+        }
+    }
+
+    /// Creates the data directory when shipping needs it (checkpoints, dead letters).
+    static func prepareDataDirectory(_ configuration: ExporterConfiguration) throws(ConfigurationError) {
+        guard !configuration.elasticsearch.urls.isEmpty else { return }
+        for file in [configuration.journalCursorFile, configuration.deadLetterFile] {
+            guard let slash = file.lastIndex(of: "/"), slash != file.startIndex else { continue }
+            let directory = String(file[..<slash])
+            var components = ""
+            for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
+                components += (components.isEmpty && !directory.hasPrefix("/") ? "" : "/") + part
+                if mkdir(components, 0o750) != 0 && errno != EEXIST {
+                    throw ConfigurationError(key: "data.dir", line: nil,
+                                             message: "cannot create \(components): \(String(cString: strerror(errno)))")
+                }
+            }
+            guard access(directory, W_OK) == 0 else {
+                throw ConfigurationError(key: "data.dir", line: nil, message: "cannot write to \(directory)")
+            }
         }
     }
 
@@ -172,6 +194,8 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("collector.netdev.device-exclude"), help: "Regexp of network devices to exclude (exclusive with device-include).")
     var netDeviceExclude: String?
 
+    @OptionGroup var logShipping: LogShippingFlags
+
     /// The per-collector switches given on the command line, by collector name.
     var collectorChoices: [String: Bool?] {
         ["cpu": cpu, "diskstats": diskstats, "filefd": filefd, "filesystem": filesystem, "loadavg": loadavg,
@@ -227,6 +251,7 @@ struct ServeFlags: ParsableArguments {
         if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
         if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
         try configuration.checkNetdevDevices()
+        try logShipping.apply(to: &configuration)
         return configuration
     }
 }

@@ -1,0 +1,138 @@
+import Collectors
+import Dispatch
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Shippers
+
+/// The journal half of the daemon: a reader thread fills a bounded channel with batches, this
+/// service ships each batch and only then saves the cursor of its last entry. Without a shipper
+/// the entries are only counted.
+///
+/// Shutdown (SIGTERM) is the reverse of start-up: the reader stops and hands over its partial
+/// batch, in-flight batches are shipped within the grace period, the cursor is saved, and the
+/// service returns. Whatever was not acknowledged by then is read again on the next start and
+/// indexed once, thanks to `create` with deterministic ids.
+struct JournalShipping: Service {
+    /// The reader.
+    let source: JournaldSource
+    /// Where batches go; nil to only count.
+    let shipper: ElasticsearchShipper?
+    /// Where the cursor of the last acknowledged entry is kept.
+    let checkpoint: CheckpointFile
+    /// The journal's counters (acknowledged position, for the lag gauge).
+    let counters: JournalCounters
+    /// How long shutdown waits for in-flight batches.
+    let gracePeriod: Duration
+    /// Errors go here too, as `component="journal"`.
+    let errors: ComponentErrors
+    let logger: Logger
+
+    /// Builds the service when the configuration reads the journal; nil otherwise. Also returns
+    /// the collectors that expose its metrics. Problems with settings or files come back as one
+    /// `ConfigurationError` naming the setting.
+    static func make(_ configuration: ExporterConfiguration, errors: ComponentErrors, logger: Logger)
+        throws(ConfigurationError) -> (service: JournalShipping, collectors: [any MetricCollector])?
+    {
+        guard configuration.readsJournal else { return nil }
+        let counters = JournalCounters(maximumUnits: configuration.journal.maximumUnits, errors: errors)
+        let source = JournaldSource(selection: configuration.journal.selection, start: configuration.journal.start,
+                                    counters: counters, limits: configuration.batchLimits, logger: logger)
+        var collectors: [any MetricCollector] = [counters]
+        var shipper: ElasticsearchShipper?
+        if !configuration.elasticsearch.urls.isEmpty {
+            var settings = configuration.elasticsearch
+            settings.deadLetterPath = configuration.deadLetterFile
+            do {
+                shipper = try ElasticsearchShipper(settings: settings, logger: logger, errors: errors)
+            } catch {
+                throw ConfigurationError(key: "elasticsearch", line: nil, message: error.description)
+            }
+            collectors.append(ShipperStatistics(stats: shipper!.stats))
+        }
+        let service = JournalShipping(
+            source: source, shipper: shipper, checkpoint: CheckpointFile(path: configuration.journalCursorFile),
+            counters: counters, gracePeriod: configuration.shutdownGracePeriod, errors: errors, logger: logger)
+        return (service, collectors)
+    }
+
+    /// Reads the saved cursor, failing start-up (one line) when it exists but cannot be read.
+    func savedCursor() throws(ConfigurationError) -> String? {
+        guard shipper != nil else { return nil }
+        do {
+            return try checkpoint.load()
+        } catch {
+            throw ConfigurationError(key: "journal.cursor-file", line: nil, message: error.description)
+        }
+    }
+
+    func run() async throws {
+        let cursor = try savedCursor()
+        guard let shipper else {
+            await runReader(after: nil, into: nil)
+            return
+        }
+        try await shipper.prepare()
+        logger.info("shipping the journal", metadata: [
+            "source": "\(source.selection.source)", "cursor": "\(cursor ?? "none; starting at \(source.start)")",
+        ])
+        let channel = BatchChannel(capacity: 2)
+        let delivery = Task { await deliver(from: channel, with: shipper) }
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await runReader(after: cursor, into: channel)
+                await delivery.value
+            } onGracefulShutdown: {
+                source.stop()
+                let grace = gracePeriod
+                Task {
+                    try? await Task.sleep(for: grace)
+                    delivery.cancel()
+                }
+            }
+        } onCancel: {
+            source.stop()
+            delivery.cancel()
+        }
+        logger.info("journal shipping stopped", metadata: ["cursor": "\((try? checkpoint.load()).flatMap { $0 } ?? "none")"])
+    }
+
+    /// Runs the reader on a thread of its own until it is stopped; then makes sure nothing is
+    /// left waiting on the channel.
+    private func runReader(after cursor: String?, into channel: BatchChannel?) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            DispatchQueue(label: "lookout.journal").async {
+                source.run(after: cursor, into: channel)
+                done.resume()
+            }
+        }
+    }
+
+    /// Ships batch after batch; after each, saves its cursor. Stops when the channel ends or the
+    /// task is cancelled (grace period over), leaving the cursor at the last delivered batch.
+    private func deliver(from channel: BatchChannel, with shipper: ElasticsearchShipper) async {
+        defer { channel.close() }  // a reader blocked on a full channel must not wait forever
+        while let batch = await channel.receive() {
+            do {
+                _ = try await shipper.ship(batch.documents)
+            } catch {
+                return  // cancelled: this batch is not delivered, so its cursor is not saved
+            }
+            do {
+                try checkpoint.save(batch.checkpoint)
+            } catch {
+                errors.record(component: "journal", errorType: "checkpoint_write")
+                logger.error("cannot save the journal cursor; entries since the last save will be sent again after a restart",
+                             metadata: ["error": "\(error)"])
+            }
+            counters.recordAcknowledged(realtime: batch.newestReceived)
+        }
+    }
+}
+
+/// Exposes the shipper's statistics through the registry, as collector `elasticsearch`.
+struct ShipperStatistics: MetricCollector {
+    let stats: ElasticsearchStats
+    var name: String { "elasticsearch" }
+    func collect() -> [MetricFamily] { stats.families() }
+}
