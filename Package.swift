@@ -57,15 +57,17 @@ let package = Package(
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline"]),
+        // Real peers the test targets share (osmem-server), started on loopback per test.
+        .target(name: "PeerSupport", path: "Tests/PeerSupport"),
         .testTarget(
             name: "ShippersTests",
-            dependencies: ["Shippers", "Pipeline", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Shippers", "Pipeline", "PeerSupport", .product(name: "Logging", package: "swift-log")]),
         .testTarget(
             name: "ExporterTests",
             dependencies: [
                 "Exporter", "Pipeline", "Collectors",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "PeerSupport"]),
     ]
 )

@@ -1,61 +1,9 @@
 import Foundation
 import Logging
+import PeerSupport
 import Pipeline
 import Testing
 @testable import Shippers
-
-/// `osmem-server`, an in-memory OpenSearch-compatible server (PyPI `osmem-server`, installed by
-/// `scripts/bootstrap --test`), started on a free port for one test. It exits when its stdin
-/// closes, so the test keeps the pipe open until `stop()`.
-final class OsmemServer: @unchecked Sendable {
-    /// The base URL the server printed.
-    let url: String
-    private let process = Process()
-    private let stdin = Pipe()
-
-    init() throws {
-        let locate = Process()
-        locate.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        locate.arguments = ["python3", "-c", "import osmem_server; print(osmem_server.resolve_binary())"]
-        let located = Pipe()
-        locate.standardOutput = located
-        locate.standardError = FileHandle.nullDevice
-        try locate.run()
-        let binary = String(decoding: located.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            .trimmingCharacters(in: .whitespacesAndNewlines)
-        locate.waitUntilExit()
-        guard locate.terminationStatus == 0, !binary.isEmpty else {
-            throw SetupError("osmem-server is not installed; run scripts/bootstrap --test")
-        }
-
-        let stdout = Pipe()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = ["--addr", "127.0.0.1:0"]
-        process.standardInput = stdin
-        process.standardOutput = stdout
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        var line = Data()
-        while !line.contains(UInt8(ascii: "\n")) {
-            let chunk = stdout.fileHandleForReading.availableData
-            guard !chunk.isEmpty else { throw SetupError("osmem-server exited before printing its address") }
-            line += chunk
-        }
-        let first = line.prefix { $0 != UInt8(ascii: "\n") }
-        guard let announcement = try JSONSerialization.jsonObject(with: first) as? [String: Any],
-              let url = announcement["url"] as? String
-        else { throw SetupError("osmem-server printed no url: \(String(decoding: first, as: UTF8.self))") }
-        self.url = url
-    }
-
-    /// Closes its stdin, which makes it exit, and waits.
-    func stop() {
-        try? stdin.fileHandleForWriting.close()
-        process.waitUntilExit()
-    }
-
-    deinit { stop() }
-}
 
 /// The shipper's happy path against a real OpenSearch-compatible peer.
 @Suite(.timeLimit(.minutes(3))) struct OsmemShippingTests {
