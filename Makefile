@@ -4,7 +4,7 @@ SWIFT ?= swift
 LISTEN ?=
 ARGS ?=
 
-.PHONY: run build release test bench clean
+.PHONY: run build release test bench bench-journal clean
 
 ## run: install what is missing, build (release), start `lookout serve` on the embedded defaults
 run: release
@@ -29,6 +29,11 @@ test:
 bench: release
 	scripts/bootstrap --bench
 	bench/scrape.sh
+
+## bench-journal: journal read speed against journalctl, shipping against a Python bulk shipper
+bench-journal: release
+	scripts/bootstrap --bench
+	bench/journal.sh
 
 clean:
 	rm -rf .build
