@@ -30,13 +30,16 @@ ship_entries="${2:-100000}"
 
 lookout="${LOOKOUT_BINARY:-.build/release/lookout}"
 # Lookout's journal interface (issue 3), in one place: adjust here if the flags change. The words
-# DIR, URL and CURSOR stand for the journal directory, osmem's URL and a fresh cursor file.
+# DIR, URL, CURSOR and DATA stand for the journal directory, osmem's URL, a fresh cursor file and
+# a scratch data directory.
 # Every entry of DIR as JSON, one per line, on stdout:
 lookout_read=("$lookout" journal --journal.directory DIR)
 # Serve, shipping DIR from its head to URL:
+# Lookout's own index template would map every journald.* field for osmem to index while the
+# Python peer's documents get the bench mapping below; both get the bench mapping.
 lookout_ship=("$lookout" serve --web.listen-address 127.0.0.1:0 --log.level=warn
     --journal.enabled --journal.directory DIR --journal.start head --journal.cursor-file CURSOR
-    --elasticsearch.url URL)
+    --data.dir DATA --no-elasticsearch.install-template --elasticsearch.url URL)
 # Index pattern both shippers write to (daily indices named from the entries' own time).
 index_pattern="lookout-logs-*"
 # Mapping osmem-server applies to those indices, as a legacy template (so a composable template
@@ -134,7 +137,7 @@ substitute() {
     shift 3
     substituted=()
     for word in "$@"; do
-        case "$word" in DIR) word=$directory ;; URL) word=$url ;; CURSOR) word=$cursor ;; esac
+        case "$word" in DIR) word=$directory ;; URL) word=$url ;; CURSOR) word=$cursor ;; DATA) word=$work ;; esac
         substituted+=("$word")
     done
 }

@@ -246,6 +246,7 @@ private struct ConfigurationReader {
             case "key-file": settings.tls.clientKeyFile = try string(value, key: name)
             case "insecure-skip-verify": settings.tls.insecureSkipVerify = try bool(value, key: name)
             case "gzip": settings.gzip = try bool(value, key: name)
+            case "install-template": settings.installTemplate = try bool(value, key: name)
             case "timeout": settings.requestTimeout = try duration(value, key: name)
             case "dead-letter-file": settings.deadLetterPath = try string(value, key: name)
             case "backoff-initial": settings.backoffInitial = try duration(value, key: name)
@@ -253,6 +254,7 @@ private struct ConfigurationReader {
             case "batch-size": configuration.batchLimits.maximumDocuments = try positive(value, key: name)
             case "batch-bytes": configuration.batchLimits.maximumBytes = try positive(value, key: name)
             case "flush-interval": configuration.batchLimits.flushInterval = try duration(value, key: name)
+            case "concurrency": configuration.deliveryConcurrency = try positive(value, key: name)
             default: throw unknown(name, at: value)
             }
         }

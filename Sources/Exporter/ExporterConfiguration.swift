@@ -35,6 +35,9 @@ struct ExporterConfiguration: Sendable, Equatable {
     var elasticsearch = ElasticsearchSettings(urls: [])
     /// Batch bounds for shipping (`--elasticsearch.batch-*`, `--elasticsearch.flush-interval`).
     var batchLimits = BatchLimits()
+    /// `--elasticsearch.concurrency`: bulk requests in flight at once; cursors are still saved
+    /// in order, so only a delivered prefix is ever checkpointed.
+    var deliveryConcurrency = 2
     /// `--shutdown.grace-period`: how long SIGTERM waits for in-flight batches before the
     /// daemon exits anyway (what was not acknowledged is read again on the next start).
     var shutdownGracePeriod: Duration = .seconds(10)

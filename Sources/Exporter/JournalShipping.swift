@@ -24,6 +24,8 @@ struct JournalShipping: Service {
     let counters: JournalCounters
     /// How long shutdown waits for in-flight batches.
     let gracePeriod: Duration
+    /// Most batches in flight at once (`--elasticsearch.concurrency`).
+    let concurrency: Int
     /// Errors go here too, as `component="journal"`.
     let errors: ComponentErrors
     let logger: Logger
@@ -52,7 +54,8 @@ struct JournalShipping: Service {
         }
         let service = JournalShipping(
             source: source, shipper: shipper, checkpoint: CheckpointFile(path: configuration.journalCursorFile),
-            counters: counters, gracePeriod: configuration.shutdownGracePeriod, errors: errors, logger: logger)
+            counters: counters, gracePeriod: configuration.shutdownGracePeriod,
+            concurrency: configuration.deliveryConcurrency, errors: errors, logger: logger)
         return (service, collectors)
     }
 
@@ -108,25 +111,67 @@ struct JournalShipping: Service {
         }
     }
 
-    /// Ships batch after batch; after each, saves its cursor. Stops when the channel ends or the
-    /// task is cancelled (grace period over), leaving the cursor at the last delivered batch.
+    /// Ships batches, up to ``concurrency`` at once, and saves each one's cursor once it and
+    /// every batch before it are delivered, so the saved cursor is always a delivered prefix.
+    /// Stops when the channel ends or the task is cancelled (grace period over), leaving the
+    /// cursor at the last batch delivered in order.
     private func deliver(from channel: BatchChannel, with shipper: ElasticsearchShipper) async {
         defer { channel.close() }  // a reader blocked on a full channel must not wait forever
-        while let batch = await channel.receive() {
-            do {
-                _ = try await shipper.ship(batch.documents)
-            } catch {
-                return  // cancelled: this batch is not delivered, so its cursor is not saved
+        await withTaskGroup(of: (sequence: Int, delivered: Bool).self) { group in
+            var received = 0
+            var nextToCommit = 0
+            var batches: [Int: SourceBatch] = [:]
+            var delivered: Set<Int> = []
+            var open = true
+            while true {
+                // Take batches while there is room: wait for one only when nothing is in flight,
+                // so a finished delivery is committed at once even when the journal is quiet.
+                taking: while open && batches.count < concurrency {
+                    let batch: SourceBatch
+                    if batches.isEmpty {
+                        guard let next = await channel.receive() else {
+                            open = false
+                            break taking
+                        }
+                        batch = next
+                    } else {
+                        switch channel.poll() {
+                        case .batch(let next): batch = next
+                        case .empty: break taking
+                        case .closed:
+                            open = false
+                            break taking
+                        }
+                    }
+                    let sequence = received
+                    received += 1
+                    batches[sequence] = batch
+                    group.addTask { (sequence, (try? await shipper.ship(batch.documents)) != nil) }
+                }
+                guard let result = await group.next() else { return }
+                guard result.delivered else {
+                    group.cancelAll()  // cancelled: nothing from here on counts as delivered
+                    return
+                }
+                delivered.insert(result.sequence)
+                while delivered.remove(nextToCommit) != nil, let batch = batches.removeValue(forKey: nextToCommit) {
+                    commit(batch)
+                    nextToCommit += 1
+                }
             }
-            do {
-                try checkpoint.save(batch.checkpoint)
-            } catch {
-                errors.record(component: "journal", errorType: "checkpoint_write")
-                logger.error("cannot save the journal cursor; entries since the last save will be sent again after a restart",
-                             metadata: ["error": "\(error)"])
-            }
-            counters.recordAcknowledged(realtime: batch.newestReceived)
         }
+    }
+
+    /// Saves a delivered batch's cursor and notes its entries as acknowledged.
+    private func commit(_ batch: SourceBatch) {
+        do {
+            try checkpoint.save(batch.checkpoint)
+        } catch {
+            errors.record(component: "journal", errorType: "checkpoint_write")
+            logger.error("cannot save the journal cursor; entries since the last save will be sent again after a restart",
+                         metadata: ["error": "\(error)"])
+        }
+        counters.recordAcknowledged(realtime: batch.newestReceived)
     }
 }
 

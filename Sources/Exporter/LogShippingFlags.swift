@@ -53,6 +53,10 @@ struct LogShippingFlags: ParsableArguments {
     @Flag(name: .customLong("elasticsearch.insecure-skip-verify"), help: "Do not verify the server's certificate (never in production).")
     var insecureSkipVerify = false
 
+    @Flag(name: .customLong("elasticsearch.install-template"), inversion: .prefixedNo,
+          help: "Install Lookout's index template on start-up (default: enabled).")
+    var installTemplate: Bool?
+
     @Flag(name: .customLong("elasticsearch.gzip"), inversion: .prefixedNo, help: "Gzip request bodies (default: enabled).")
     var gzip: Bool?
 
@@ -61,6 +65,9 @@ struct LogShippingFlags: ParsableArguments {
 
     @Option(name: .customLong("elasticsearch.batch-bytes"), help: "Most JSON bytes per batch (default 8388608).")
     var batchBytes: Int?
+
+    @Option(name: .customLong("elasticsearch.concurrency"), help: "Bulk requests in flight at once (default 2).")
+    var concurrency: Int?
 
     @Option(name: .customLong("elasticsearch.flush-interval"), help: "Longest a partial batch waits, e.g. 1s (default 1s).")
     var flushInterval: String?
@@ -110,6 +117,7 @@ struct LogShippingFlags: ParsableArguments {
         if let keyFile { settings.tls.clientKeyFile = keyFile }
         if insecureSkipVerify { settings.tls.insecureSkipVerify = true }
         if let gzip { settings.gzip = gzip }
+        if let installTemplate { settings.installTemplate = installTemplate }
         if let timeout { settings.requestTimeout = try Self.duration(timeout, flag: "--elasticsearch.timeout") }
         if let deadLetterFile { settings.deadLetterPath = deadLetterFile }
         if let backoffInitial { settings.backoffInitial = try Self.duration(backoffInitial, flag: "--elasticsearch.backoff-initial") }
@@ -118,6 +126,7 @@ struct LogShippingFlags: ParsableArguments {
 
         if let batchSize { configuration.batchLimits.maximumDocuments = try Self.positive(batchSize, flag: "--elasticsearch.batch-size") }
         if let batchBytes { configuration.batchLimits.maximumBytes = try Self.positive(batchBytes, flag: "--elasticsearch.batch-bytes") }
+        if let concurrency { configuration.deliveryConcurrency = try Self.positive(concurrency, flag: "--elasticsearch.concurrency") }
         if let flushInterval {
             configuration.batchLimits.flushInterval = try Self.duration(flushInterval, flag: "--elasticsearch.flush-interval")
         }

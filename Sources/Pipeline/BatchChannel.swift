@@ -91,6 +91,26 @@ public final class BatchChannel: Sendable {
         }
     }
 
+    /// What ``poll()`` found.
+    public enum Poll: Sendable {
+        /// The next batch.
+        case batch(SourceBatch)
+        /// Nothing queued yet.
+        case empty
+        /// Closed and drained: nothing will come.
+        case closed
+    }
+
+    /// The next batch if one is queued, without waiting.
+    public func poll() -> Poll {
+        let result: Poll = state.withLock { state in
+            if !state.batches.isEmpty { return .batch(state.batches.removeFirst()) }
+            return state.closed ? .closed : .empty
+        }
+        if case .batch = result { space.signal() }
+        return result
+    }
+
     /// Ends the stream: a blocked or later `send` returns false, `receive` drains what is queued
     /// and then returns nil.
     public func close() {

@@ -56,6 +56,9 @@ public struct ElasticsearchSettings: Sendable, Equatable {
     public var target: Target
     /// The name `prepare()` installs the index template under; default `lookout-logs`.
     public var templateName: String
+    /// Whether `prepare()` installs the index template; off when the cluster's templates are
+    /// managed elsewhere (Filebeat's `setup.template.enabled: false`). Default `true`.
+    public var installTemplate = true
     /// How requests authenticate; default `.none`.
     public var credentials: Credentials
     /// TLS material; default: verify against the system CA store.

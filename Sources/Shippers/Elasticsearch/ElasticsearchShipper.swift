@@ -122,6 +122,7 @@ public final class ElasticsearchShipper: Shipper {
     ///
     /// - Throws: `CancellationError` only.
     public func prepare() async throws {
+        guard settings.installTemplate else { return }
         let template = IndexTemplate(indexPattern: templatePattern, dataStream: indexPattern == nil)
         let headers = ["Content-Type: application/json"] + commonHeaders
         var lastFailure = ""
