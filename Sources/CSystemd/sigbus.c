@@ -10,11 +10,12 @@
 
 static atomic_ulong sigbus_faults;
 static atomic_int sigbus_installed;
+static long sigbus_page_size;  // sysconf is not async-signal-safe: read once at install
 
 // Only async-signal-safe calls here: mmap, sigaction, raise.
 static void sigbus_handler(int sig, siginfo_t *info, void *context) {
     (void)context;
-    long page = sysconf(_SC_PAGESIZE);
+    long page = sigbus_page_size;
     if (info->si_code == BUS_ADRERR && info->si_addr != NULL && page > 0) {
         void *aligned = (void *)((uintptr_t)info->si_addr & ~((uintptr_t)page - 1));
         void *zero = mmap(aligned, (size_t)page, PROT_READ | PROT_WRITE,
@@ -35,6 +36,7 @@ static void sigbus_handler(int sig, siginfo_t *info, void *context) {
 int lookout_sigbus_install(void) {
     int expected = 0;
     if (!atomic_compare_exchange_strong(&sigbus_installed, &expected, 1)) return 0;
+    sigbus_page_size = sysconf(_SC_PAGESIZE);
     struct sigaction action;
     memset(&action, 0, sizeof(action));
     action.sa_sigaction = sigbus_handler;

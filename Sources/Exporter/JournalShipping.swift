@@ -72,15 +72,30 @@ struct JournalShipping: Service {
     func run() async throws {
         let cursor = try savedCursor()
         guard let shipper else {
-            await runReader(after: nil, into: nil)
+            // Counting only: stop reading on shutdown or cancellation, nothing to flush.
+            await withTaskCancellationHandler {
+                await withGracefulShutdownHandler {
+                    await runReader(after: nil, into: nil)
+                } onGracefulShutdown: {
+                    source.stop()
+                }
+            } onCancel: {
+                source.stop()
+            }
             return
         }
-        try await shipper.prepare()
-        logger.info("shipping the journal", metadata: [
-            "source": "\(source.selection.source)", "cursor": "\(cursor ?? "none; starting at \(source.start)")",
-        ])
         let channel = BatchChannel(capacity: 2)
-        let delivery = Task { await deliver(from: channel, with: shipper) }
+        let delivery = Task {
+            // The template goes in before the first batch; shutdown cancels this like a batch.
+            guard (try? await shipper.prepare()) != nil else {
+                channel.close()
+                return
+            }
+            logger.info("shipping the journal", metadata: [
+                "source": "\(source.selection.source)", "cursor": "\(cursor ?? "none; starting at \(source.start)")",
+            ])
+            await deliver(from: channel, with: shipper)
+        }
         await withTaskCancellationHandler {
             await withGracefulShutdownHandler {
                 await runReader(after: cursor, into: channel)

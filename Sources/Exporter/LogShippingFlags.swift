@@ -108,8 +108,8 @@ struct LogShippingFlags: ParsableArguments {
                            apiKeyFile.map(ElasticsearchSettings.Credentials.apiKeyFile),
                            bearerTokenFile.map(ElasticsearchSettings.Credentials.bearerTokenFile)].compactMap { $0 }
         guard credentials.count <= 1 else {
-            throw ConfigurationError(key: "--elasticsearch.basic-auth-file", line: nil,
-                                     message: "give one of basic-auth-file, api-key-file and bearer-token-file")
+            throw ConfigurationError(key: "--elasticsearch.{basic-auth,api-key,bearer-token}-file", line: nil,
+                                     message: "give only one")
         }
         if let credential = credentials.first { settings.credentials = credential }
         if let caFile { settings.tls.caFile = caFile }

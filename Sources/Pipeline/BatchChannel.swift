@@ -37,7 +37,10 @@ public final class BatchChannel: Sendable {
     /// A channel holding at most `capacity` batches.
     public init(capacity: Int) {
         precondition(capacity > 0, "a channel needs room for one batch")
-        space = DispatchSemaphore(value: capacity)
+        // Start at zero and add the room: libdispatch traps when a semaphore is freed holding
+        // less than its initial value, which a close() during a full channel would cause.
+        space = DispatchSemaphore(value: 0)
+        for _ in 0..<capacity { space.signal() }
     }
 
     /// Hands over `batch`, blocking the calling thread while the channel is full. Returns false

@@ -74,6 +74,24 @@ import Testing
         }
     }
 
+    @Test func badShippingSettingsAreOneLineAtStartUp() throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let cases: [([String], String)] = [
+            (["--elasticsearch.url", "ftp://example"], "lookout: error: elasticsearch: "),
+            (["--elasticsearch.url", "http://127.0.0.1:1", "--elasticsearch.api-key-file", directory.path + "/missing"],
+             "lookout: error: elasticsearch: "),
+            (["--elasticsearch.url", "http://127.0.0.1:1", "--data.dir", "/proc/lookout"], "lookout: error: data.dir: cannot create /proc/lookout"),
+            (["--journal.priority", "loud"], "lookout: error: --journal.priority: 'loud' is not a priority"),
+        ]
+        for (arguments, prefix) in cases {
+            let result = try Harness.run(binary, ["serve", "--web.listen-address", "127.0.0.1:0", "--data.dir", directory.path] + arguments)
+            #expect(result.status == 1, "\(arguments)")
+            #expect(result.stderr.hasPrefix(prefix), "\(arguments): \(result.stderr)")
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+    }
+
     @Test func portInUseIsOneLine() async throws {
         let port = try Harness.freePort()
         let first = try ServerProcess(name: "lookout-first", executable: binary, arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)"])

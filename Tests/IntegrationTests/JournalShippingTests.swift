@@ -134,6 +134,26 @@ import Glibc
         again.stop()
     }
 
+    @Test func withoutShippingTheJournalIsCountedAndSigtermStillExitsZero() async throws {
+        let journal = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(at: journal) }
+        let port = try Harness.freePort()
+        let lookout = try ServerProcess(name: "lookout", executable: Harness.lookoutBinary, arguments: [
+            "serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
+            "--journal.enabled", "--journal.directory", journal.path, "--journal.start", "head",
+        ])
+        let metrics = "http://127.0.0.1:\(port)/metrics"
+        try await lookout.waitUntilServing(metrics)
+        try await Harness.waitUntil(seconds: 20, "375 entries counted") {
+            Self.sum("lookout_journal_entries_total", in: (try? await Harness.get(metrics).body) ?? "") == 375
+        }
+        let scrape = try await Harness.get(metrics).body
+        #expect(scrape.contains("lookout_journal_entries_total{priority=\"3\",unit=\"nginx.service\"}"))
+        #expect(scrape.contains("lookout_journal_binary_fields_total 3\n"))
+        #expect(!scrape.contains("lookout_elasticsearch_"))
+        #expect(lookout.terminate() == 0, "\(lookout.log)")
+    }
+
     @Test func killedAtRandomPointsItStillIndexesEveryEntryExactlyOnce() async throws {
         let osmem = try OsmemServer()
         defer { osmem.stop() }

@@ -32,8 +32,9 @@ public struct JournalError: Error, Equatable, CustomStringConvertible {
     /// One line naming the operation and the reason.
     public var description: String { "cannot \(operation): \(String(cString: strerror(code)))" }
 
-    /// True for a corrupt entry or file (EBADMSG and its relatives), which a reader skips.
-    public var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA, EIO].contains(code) }
+    /// True for a corrupt entry or file (EBADMSG and its relatives), which a reader skips. EIO
+    /// is not one: it may pass, so the reader reopens and tries the same entry again.
+    public var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA].contains(code) }
 }
 
 /// One entry as the journal stores it: every field as raw bytes, plus its position.

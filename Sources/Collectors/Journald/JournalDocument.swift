@@ -379,6 +379,8 @@ struct CursorFields {
     var seqnumHex: Substring?
     /// `b=`: the boot id.
     var bootID: Substring?
+    /// `t=`: the receive time, µs since the epoch, hex.
+    var realtimeHex: Substring?
 
     init(_ cursor: String) {
         for part in cursor.split(separator: ";") where part.count > 2 && part.dropFirst().first == "=" {
@@ -387,10 +389,14 @@ struct CursorFields {
             case "s": seqnumID = value
             case "i": seqnumHex = value
             case "b": bootID = value
+            case "t": realtimeHex = value
             default: break
             }
         }
     }
+
+    /// The receive time, decoded.
+    var realtime: UInt64? { realtimeHex.flatMap { UInt64($0, radix: 16) } }
 
     /// The sequence number, decoded.
     var seqnum: UInt64? { seqnumHex.flatMap { UInt64($0, radix: 16) } }

@@ -119,11 +119,16 @@ public final class JournalReader {
         guard try journal.next() else { return }
         if try journal.isAt(cursor: cursor) { return }
         currentIsUnread = true
+        // Count the gap only when sequence numbers can tell it: same sequence, and no filters
+        // (with filters, entries that do not match look like a gap too). A landed entry that
+        // cannot be read is skipped by `next`, which counts it.
+        guard selection.matches.isEmpty, selection.units.isEmpty, selection.maximumPriority == nil else { return }
         var landed = JournalEntry()
-        try journal.read(into: &landed)
+        guard (try? journal.read(into: &landed)) != nil else { return }
         let saved = CursorFields(cursor)
         let found = CursorFields(landed.cursor)
-        if saved.seqnumID == found.seqnumID, let before = saved.seqnum, let after = found.seqnum, after > before + 1 {
+        if saved.seqnumID == found.seqnumID, let before = saved.seqnum, let after = found.seqnum,
+           after > before, after - before > 1 {
             counters.recordLost(after - before - 1)
         }
     }
@@ -133,6 +138,12 @@ public final class JournalReader {
     /// the journal and go on after the last entry it returned.
     public func next(into entry: inout JournalEntry) throws(JournalError) -> Bool {
         while true {
+            // A fault absorbed since the last read may have left zeros where the journal was:
+            // whatever the library says next is suspect, so start over from the last good entry.
+            if Journal.absorbedFaults != faultsSeen {
+                counters.recordReadError("sigbus")
+                try reopen()
+            }
             do {
                 if currentIsUnread {
                     currentIsUnread = false
@@ -144,16 +155,16 @@ public final class JournalReader {
             } catch where error.isCorruption {
                 counters.recordReadError("bad_message")
                 consecutiveErrors += 1
-                // libsystemd moves past a bad entry on the next call; if it keeps failing the
-                // file is beyond reading in place, so start over from the last good cursor.
-                if consecutiveErrors >= 64 { try reopen() }
+                // libsystemd moves past a bad entry on the next call. If it keeps failing, hand
+                // the error to the owner, which waits, reopens, and skips the region if it must;
+                // never a hot loop here.
+                if consecutiveErrors >= 64 {
+                    consecutiveErrors = 0
+                    throw error
+                }
                 continue
             }
-            if Journal.absorbedFaults != faultsSeen {
-                counters.recordReadError("sigbus")
-                try reopen()
-                continue
-            }
+            if Journal.absorbedFaults != faultsSeen { continue }  // reopened at the top
             consecutiveErrors = 0
             if lastCursorBytes == nil { lastCursorBytes = [] }
             lastCursorBytes!.removeAll(keepingCapacity: true)

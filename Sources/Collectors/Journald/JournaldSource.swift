@@ -63,7 +63,9 @@ public final class JournaldSource: Sendable {
     public func run(after cursor: String?, into channel: BatchChannel?) {
         var reader: JournalReader?
         var resumeCursor = cursor
+        var startOverride: JournalStart?
         var lastFailure: String?
+        var failuresAtCursor = 0
         var encoder = JournalDocumentEncoder()
         var entry = JournalEntry()
         var pending = PendingBatch()
@@ -73,7 +75,8 @@ public final class JournaldSource: Sendable {
         while !isStopping {
             do throws(JournalError) {
                 if reader == nil {
-                    reader = try JournalReader(selection: selection, start: start, after: resumeCursor, counters: counters)
+                    reader = try JournalReader(selection: selection, start: startOverride ?? start, after: resumeCursor,
+                                               counters: counters)
                     if lastFailure != nil { logger.info("journal readable again", metadata: ["source": "\(selection.source)"]) }
                     lastFailure = nil
                 }
@@ -111,8 +114,31 @@ public final class JournaldSource: Sendable {
                     ? 250_000 : flushMicroseconds - min(flushMicroseconds, Self.monotonicMicroseconds() - pending.startedAt)
                 try current.wait(microseconds: max(1000, min(250_000, untilFlush)))
             } catch {
+                let progressed = reader?.lastCursor.map { $0 != resumeCursor } ?? false
                 resumeCursor = reader?.lastCursor ?? resumeCursor
                 reader = nil
+                failuresAtCursor = progressed ? 1 : failuresAtCursor + 1
+                if error.code == EINVAL, let bad = resumeCursor, reader == nil, !progressed {
+                    // The saved cursor is not one sd-journal can parse: nothing to resume from.
+                    logger.error("the saved journal cursor is not valid; starting at the configured start position",
+                                 metadata: ["cursor": "\(bad)", "start": "\(start)"])
+                    counters.recordReadError("bad_cursor")
+                    resumeCursor = nil
+                    continue
+                }
+                if error.isCorruption, failuresAtCursor >= 3, let stuck = resumeCursor,
+                   let realtime = CursorFields(stuck).realtime {
+                    // The same damaged region three times over: step past it by time. What lies
+                    // in it cannot be read by anyone; it is counted, not silently skipped.
+                    logger.error("the journal is damaged after an entry; skipping ahead by time",
+                                 metadata: ["cursor": "\(stuck)"])
+                    counters.recordReadError("skipped_region")
+                    counters.recordLost(1)
+                    resumeCursor = nil
+                    startOverride = .since(realtime + 1)
+                    failuresAtCursor = 0
+                    continue
+                }
                 counters.recordReadError("read_error")
                 if lastFailure != error.description {
                     logger.error("journal unreadable; retrying every second",

@@ -179,7 +179,7 @@ public final class ElasticsearchShipper: Shipper {
                 items.append(BulkItem(document: document, index: index))
             }
         }
-        deadLetter(malformed, into: &report)
+        try await deadLetter(malformed, into: &report)
 
         var pending = Array(BulkRequest.requests(for: items, maxBytes: settings.maxBulkBytes).reversed())
         var retries = 0
@@ -205,7 +205,7 @@ public final class ElasticsearchShipper: Shipper {
                 }
                 stats.acknowledged(
                     indexed: response.results.count { $0 == .indexed }, duplicates: response.results.count { $0 == .duplicate })
-                deadLetter(letters, into: &report)
+                try await deadLetter(letters, into: &report)
                 if retry.isEmpty {
                     retries = 0
                 } else {
@@ -231,7 +231,7 @@ public final class ElasticsearchShipper: Shipper {
                     let error = BulkError(
                         status: 413, type: "payload_too_large",
                         reason: "the document alone makes a \(request.body.count)-byte bulk body, more than the server accepts")
-                    deadLetter(
+                    try await deadLetter(
                         [DeadLetter(timeMicroseconds: Self.nowMicroseconds(), error: error, index: item.index, document: item.document)],
                         into: &report)
                 }
@@ -247,7 +247,7 @@ public final class ElasticsearchShipper: Shipper {
                 logger.error(
                     "Elasticsearch refused a bulk request of \(request.items.count) documents: HTTP \(error.status) \(error.type): \(error.reason); dead-lettering them",
                     metadata: ["url": "\(node.displayURL)"])
-                deadLetter(
+                try await deadLetter(
                     request.items.map {
                         DeadLetter(timeMicroseconds: Self.nowMicroseconds(), error: error, index: $0.index, document: $0.document)
                     },
@@ -328,6 +328,10 @@ public final class ElasticsearchShipper: Shipper {
             moveOn(from: nodeIndex)
             let error = BulkError(status: response.status, body: response.body)
             return .failed(.serverError, node, reason: "HTTP \(error.status) \(error.type): \(error.reason)")
+        case 404, 408:
+            // A proxy's missing route or timeout says nothing about the documents: retry them.
+            let error = BulkError(status: response.status, body: response.body)
+            return .failed(.serverError, node, reason: "HTTP \(error.status) \(error.type): \(error.reason)")
         case 400..<500:
             return .refused(BulkError(status: response.status, body: response.body), node)
         default:
@@ -395,7 +399,7 @@ public final class ElasticsearchShipper: Shipper {
 
     // MARK: - Dead letters
 
-    private func deadLetter(_ letters: [DeadLetter], into report: inout ShipmentReport) {
+    private func deadLetter(_ letters: [DeadLetter], into report: inout ShipmentReport) async throws {
         guard let first = letters.first else { return }
         report.deadLettered += letters.count
         stats.deadLettered(letters.count)
@@ -407,16 +411,25 @@ public final class ElasticsearchShipper: Shipper {
                 metadata: ["index": "\(first.index)", "id": "\(first.document.id)"])
             return
         }
-        do {
-            try deadLetters.append(letters)
-            logger.warning(
-                "Elasticsearch refused \(letters.count) documents for good (first: \(summary)); written to the dead-letter file",
-                metadata: ["path": "\(deadLetters.path)"])
-        } catch {
-            errors.record(component: Self.component, errorType: ErrorType.deadLetterWrite.rawValue)
-            logger.error(
-                "\(error); \(letters.count) documents Elasticsearch refused (first: \(summary)) are lost",
-                metadata: ["index": "\(first.index)", "id": "\(first.document.id)"])
+        // A document counts as resolved only once it is in the file: until the write succeeds
+        // (a full disk frees up, a directory comes back) it is retried, never dropped.
+        var attempts = 0
+        while true {
+            do {
+                try deadLetters.append(letters)
+                logger.warning(
+                    "Elasticsearch refused \(letters.count) documents for good (first: \(summary)); written to the dead-letter file",
+                    metadata: ["path": "\(deadLetters.path)"])
+                return
+            } catch {
+                errors.record(component: Self.component, errorType: ErrorType.deadLetterWrite.rawValue)
+                if attempts == 0 {
+                    logger.error(
+                        "\(error); \(letters.count) documents Elasticsearch refused (first: \(summary)) wait until the dead-letter file can be written",
+                        metadata: ["index": "\(first.index)", "id": "\(first.document.id)"])
+                }
+                try await pause(&attempts)
+            }
         }
     }
 
