@@ -6,8 +6,7 @@ import Testing
     static let cursor = "s=017bd1d48d73441bbf0f6ae0a33914ed;i=f1;b=a1b2c3d4e5f60718293a4b5c6d7e8f90;m=bb764f5;t=6447c46bc04c9;x=f3a90d4dc7d74630"
 
     static func encode(_ items: [[UInt8]], realtime: UInt64 = 1_764_150_413_624_521) -> (String, JournalDocumentEncoder.Facts) {
-        let entry = JournalEntry(items: items, cursor: cursor, realtime: realtime, monotonic: 196_568_309,
-                                 bootID: "a1b2c3d4e5f60718293a4b5c6d7e8f90")
+        let entry = JournalEntry(items: items, cursor: cursor, realtime: realtime, monotonic: 196_568_309)
         var encoder = JournalDocumentEncoder()
         var output: [UInt8] = []
         let facts = encoder.encode(entry, into: &output)

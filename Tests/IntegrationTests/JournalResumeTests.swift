@@ -57,6 +57,21 @@ import Testing
         #expect(got == all[200...].map { ($0["journald"] as! [String: Any])["__CURSOR"] as! String })
     }
 
+    @Test func followPrintsEntriesThatArriveLater() async throws {
+        let directory = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let follower = try ServerProcess(name: "lookout-follow", executable: Harness.lookoutBinary,
+                                         arguments: ["journal", "--directory", directory.path, "--follow"])
+        defer { follower.stop() }
+        func lines() -> Int { follower.log.split(separator: "\n").count }
+        try await Harness.waitUntil(seconds: 20, "the existing entries") { lines() == 375 }
+        // A new journal file with later entries, as journald starts one after rotation.
+        _ = try JournalShippingTests.generatedJournal(50, name: "later", after: 10_000_000, into: directory)
+        try await Harness.waitUntil(seconds: 20, "the new entries") { lines() == 425 }
+        #expect(follower.log.hasSuffix("\n"))
+        #expect(follower.isRunning)
+    }
+
     @Test func badSourceFlagsAreOneLineErrors() throws {
         for (arguments, message) in [
             (["--priority", "loud"], "--journal.priority: 'loud' is not a priority"),

@@ -62,19 +62,16 @@ public struct JournalEntry: Sendable {
     public var realtime: UInt64 = 0
     /// `__MONOTONIC_TIMESTAMP`: µs since boot.
     public var monotonic: UInt64 = 0
-    /// `_BOOT_ID` as 32 lowercase hex digits.
-    public var bootID = ""
 
     /// Creates an empty entry to read into.
     public init() {}
 
     /// Creates an entry from `NAME=value` items (tests and fixtures).
-    public init(items: [[UInt8]], cursor: String, realtime: UInt64, monotonic: UInt64, bootID: String) {
+    public init(items: [[UInt8]], cursor: String, realtime: UInt64, monotonic: UInt64) {
         for item in items { append(item) }
         cursorBytes = Array(cursor.utf8)
         self.realtime = realtime
         self.monotonic = monotonic
-        self.bootID = bootID
     }
 
     /// Appends one `NAME=value` item; an item without `=` is ignored (the journal never has one).
@@ -266,7 +263,6 @@ public final class Journal {
         try check(sd_journal_get_monotonic_usec(handle, &monotonic, &boot), "read an entry's boot time")
         entry.realtime = realtime
         entry.monotonic = monotonic
-        entry.bootID = Self.hex(boot)
     }
 
     /// Waits up to `microseconds` for the journal to change.
@@ -285,18 +281,5 @@ public final class Journal {
 
     private func check(_ result: Int32, _ operation: @autoclosure () -> String) throws(JournalError) {
         if result < 0 { throw JournalError(operation: operation(), code: -result) }
-    }
-
-    private static func hex(_ id: sd_id128_t) -> String {
-        let digits = Array("0123456789abcdef".utf8)
-        var text = [UInt8]()
-        text.reserveCapacity(32)
-        withUnsafeBytes(of: id.bytes) { bytes in
-            for byte in bytes {
-                text.append(digits[Int(byte >> 4)])
-                text.append(digits[Int(byte & 0xF)])
-            }
-        }
-        return String(decoding: text, as: UTF8.self)
     }
 }

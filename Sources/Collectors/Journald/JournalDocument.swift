@@ -127,8 +127,9 @@ public struct JournalDocumentEncoder {
         writer = NestedKeys(paths: [["@timestamp"]] + Self.mappings.flatMap { $0.outputs.map(\.path) } + [["journald"]])
     }
 
-    /// Appends `entry` as one line of JSON (no newline) to `output`.
-    public mutating func encode(_ entry: JournalEntry, into output: inout [UInt8]) -> Facts {
+    /// Appends `entry` as one line of JSON (no newline) to `output`. `identify: false` leaves
+    /// ``Facts/id`` empty, for callers that print documents rather than ship them.
+    public mutating func encode(_ entry: JournalEntry, into output: inout [UInt8], identify: Bool = true) -> Facts {
         let fieldCount = entry.fields.count
         fieldHashes.removeAll(keepingCapacity: true)
         fieldMapping.removeAll(keepingCapacity: true)
@@ -137,7 +138,7 @@ public struct JournalDocumentEncoder {
         mappingField.append(contentsOf: repeatElement(-1, count: Self.mappings.count))
         var timestamp = Int64(clamping: entry.realtime)
         let position = entry.cursorBytes.withUnsafeBytes { CursorFields.ranges(in: $0) }
-        var facts = Facts(id: Self.documentID(cursor: entry.cursorBytes, position), timestampMicroseconds: 0, priority: nil,
+        var facts = Facts(id: identify ? Self.documentID(cursor: entry.cursorBytes, position) : "", timestampMicroseconds: 0, priority: nil,
                           unit: nil, base64Fields: 0)
 
         entry.bytes.withUnsafeBytes { bytes in
