@@ -66,6 +66,13 @@ public struct CivilTime: Sendable, Equatable {
         return seconds * 1_000_000 + Int64(microsecond)
     }
 
+    /// RFC 3339 with microseconds, `2026-11-26T23:44:47.123456Z`.
+    public var rfc3339: String {
+        var text: [UInt8] = []
+        appendRFC3339(to: &text)
+        return String(decoding: text, as: UTF8.self)
+    }
+
     /// Appends RFC 3339 with microseconds, `2026-11-26T23:44:47.123456Z`.
     public func appendRFC3339(to output: inout [UInt8]) {
         Self.appendDigits(year, width: 4, to: &output)

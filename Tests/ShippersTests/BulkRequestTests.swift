@@ -72,6 +72,6 @@ import Testing
     }
 
     @Test func civilTimeFormatsRFC3339() {
-        #expect(CivilTime(timestampMicroseconds: Fixture.day + 5_000_123).rfc3339 == "2026-08-21T10:00:05.000123Z")
+        #expect(CivilTime(microseconds: Fixture.day + 5_000_123).rfc3339 == "2026-08-21T10:00:05.000123Z")
     }
 }

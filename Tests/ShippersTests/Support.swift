@@ -67,7 +67,7 @@ enum Fixture {
     static func documents(_ count: Int, prefix: String = "doc", start: Int64 = day) -> [BulkDocument] {
         (0..<count).map { number in
             let time = start + Int64(number) * 1_000_000
-            let source = #"{"@timestamp":"\#(CivilTime(timestampMicroseconds: time).rfc3339)","message":"line \#(number) of \#(prefix)","log":{"level":"info"},"host":{"name":"vm-host"},"process":{"pid":\#(1000 + number),"name":"lookout-test"},"journald":{"cursor":"\#(prefix)-\#(number)"}}"#
+            let source = #"{"@timestamp":"\#(CivilTime(microseconds: time).rfc3339)","message":"line \#(number) of \#(prefix)","log":{"level":"info"},"host":{"name":"vm-host"},"process":{"pid":\#(1000 + number),"name":"lookout-test"},"journald":{"cursor":"\#(prefix)-\#(number)"}}"#
             return BulkDocument(id: "\(prefix)-\(number)", timestampMicroseconds: time, source: Array(source.utf8))
         }
     }

@@ -14,9 +14,9 @@ struct BulkItem: Sendable, Equatable {
         self.document = document
         self.index = index
         var line = Array(#"{"create":{"_index":"#.utf8)
-        appendJSONString(index, to: &line)
+        JSONText.appendString(index, to: &line)
         line += Array(#","_id":"#.utf8)
-        appendJSONString(document.id, to: &line)
+        JSONText.appendString(document.id, to: &line)
         line += Array("}}".utf8)
         actionLine = line
     }
@@ -76,22 +76,3 @@ struct BulkRequest: Sendable, Equatable {
     }
 }
 
-/// Appends `text` as a JSON string literal (RFC 8259 section 7): quotes, backslashes and control
-/// characters escaped, everything else as UTF-8.
-func appendJSONString(_ text: String, to bytes: inout [UInt8]) {
-    bytes.append(UInt8(ascii: "\""))
-    for byte in text.utf8 {
-        switch byte {
-        case UInt8(ascii: "\""): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-        case UInt8(ascii: "\\"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-        case UInt8(ascii: "\n"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-        case UInt8(ascii: "\r"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-        case UInt8(ascii: "\t"): bytes += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-        case 0..<0x20:
-            let hex = Array("0123456789abcdef".utf8)
-            bytes += Array(#"\u00"#.utf8) + [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-        default: bytes.append(byte)
-        }
-    }
-    bytes.append(UInt8(ascii: "\""))
-}

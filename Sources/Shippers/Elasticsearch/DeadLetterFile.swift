@@ -21,17 +21,17 @@ struct DeadLetter: Sendable, Equatable {
     /// original document as a JSON string (so that even a malformed source keeps the line valid).
     var line: [UInt8] {
         var line = Array(#"{"@timestamp":"#.utf8)
-        appendJSONString(CivilTime(timestampMicroseconds: timeMicroseconds).rfc3339, to: &line)
+        JSONText.appendString(CivilTime(microseconds: timeMicroseconds).rfc3339, to: &line)
         line += Array(#","status":\#(error.status),"error":{"type":"#.utf8)
-        appendJSONString(error.type, to: &line)
+        JSONText.appendString(error.type, to: &line)
         line += Array(#","reason":"#.utf8)
-        appendJSONString(error.reason, to: &line)
+        JSONText.appendString(error.reason, to: &line)
         line += Array(#"},"_index":"#.utf8)
-        appendJSONString(index, to: &line)
+        JSONText.appendString(index, to: &line)
         line += Array(#","_id":"#.utf8)
-        appendJSONString(document.id, to: &line)
+        JSONText.appendString(document.id, to: &line)
         line += Array(#","document":"#.utf8)
-        appendJSONString(String(decoding: document.source, as: UTF8.self), to: &line)
+        JSONText.appendString(String(decoding: document.source, as: UTF8.self), to: &line)
         line += Array("}\n".utf8)
         return line
     }

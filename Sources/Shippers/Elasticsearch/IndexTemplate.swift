@@ -1,3 +1,4 @@
+import Pipeline
 /// The composable index template (`PUT _index_template/<name>`) that gives Lookout's documents
 /// their mappings: ECS fields typed as ECS defines them, and every string under `journald.*` and
 /// `systemd.*` a keyword, so that nothing depends on dynamic mapping guessing.
@@ -10,7 +11,7 @@ struct IndexTemplate: Sendable, Equatable {
     /// The request body.
     var body: [UInt8] {
         var body = Array(#"{"index_patterns":["#.utf8)
-        appendJSONString(indexPattern, to: &body)
+        JSONText.appendString(indexPattern, to: &body)
         // Priority 200 beats Elasticsearch's built-in `logs-*-*` template (priority 100), which
         // would otherwise clash with a data stream named logs-lookout-….
         body += Array(#"],"priority":200,"#.utf8)
