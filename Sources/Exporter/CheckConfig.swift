@@ -34,6 +34,12 @@ func printError(_ line: String) {
     print("lookout: error: \(line)", to: &standardError)
 }
 
+/// Prints `lookout: warning: LINE` on standard error.
+func printWarning(_ line: String) {
+    var standardError = StandardError()
+    print("lookout: warning: \(line)", to: &standardError)
+}
+
 /// Standard error as a `TextOutputStream`.
 struct StandardError: TextOutputStream {
     /// Writes `string` to file descriptor 2, unbuffered.

@@ -226,8 +226,13 @@ struct JournalCommand: ParsableCommand {
         var encoder = JournalDocumentEncoder()
         var output: [UInt8] = []
         output.reserveCapacity(1 << 20)
+        var faultsReported = Journal.absorbedFaults
         do {
             try relay.run { entries, caughtUp in
+                if Journal.absorbedFaults != faultsReported {
+                    faultsReported = Journal.absorbedFaults
+                    printWarning("a journal file was truncated while being read (SIGBUS); reopened after the last entry read")
+                }
                 for entry in entries {
                     _ = encoder.encode(entry, into: &output, identify: false)
                     output.append(UInt8(ascii: "\n"))

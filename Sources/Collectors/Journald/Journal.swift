@@ -128,7 +128,7 @@ public final class Journal {
     /// Opens `source` with no data size threshold, so no field is truncated
     /// (`sd_journal_set_data_threshold(3)`: the default 64 KiB would cut long values).
     public init(_ source: JournalSource) throws(JournalError) {
-        _ = lookout_sigbus_install()
+        Self.absorbFaults()
         self.source = source
         var opened: OpaquePointer?
         let result: Int32
@@ -274,6 +274,13 @@ public final class Journal {
         case Int32(SD_JOURNAL_INVALIDATE): return .invalidated
         default: return .none
         }
+    }
+
+    /// Installs the SIGBUS handler (opening a journal does it too): a read from a mapped file
+    /// that was truncated meanwhile gets zeros and is counted in ``absorbedFaults`` instead of
+    /// killing the process, as journalctl arranges for itself.
+    public static func absorbFaults() {
+        _ = lookout_sigbus_install()
     }
 
     /// How many SIGBUS faults (reads of a file truncated under us) the process has absorbed.
