@@ -4,9 +4,8 @@ import Synchronization
 /// What the journal reader has seen, as metrics; fed whether or not shipping is on.
 ///
 /// Families: `lookout_journal_entries_total{unit,priority}`, `lookout_journal_entries_lost_total`,
-/// `lookout_journal_read_errors_total{error_type}`, `lookout_journal_binary_fields_total`,
-/// `lookout_journal_lag_seconds`, `lookout_journal_newest_entry_timestamp_seconds`,
-/// `lookout_journal_acknowledged_entry_timestamp_seconds`.
+/// `lookout_journal_read_errors_total{error_type}`, `lookout_journal_binary_fields_total` and
+/// `lookout_journal_lag_seconds`.
 public final class JournalCounters: MetricCollector {
     /// The collector name (`--collector.journal` shows these families).
     public let name = "journal"
