@@ -89,7 +89,7 @@ import Testing
 
         let expected = try JournalFixture.objects(oracle.stdout)
         let documents = try JournalFixture.objects(lookout.stdout)
-        #expect(expected.count == 375)
+        #expect(expected.count == 377)
         #expect(documents.count == expected.count)
 
         var binaryDocuments = 0

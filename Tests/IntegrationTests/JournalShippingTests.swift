@@ -102,11 +102,11 @@ import Glibc
             try? FileManager.default.removeItem(at: data)
         }
         let expected = try Self.expectedDocuments(journal)
-        #expect(expected.count == 375)
+        #expect(expected.count == 377)
 
         let (lookout, metrics) = try Self.serve(journal, data: data, url: osmem.url)
         try await lookout.waitUntilServing(metrics)
-        try await Harness.waitUntil(seconds: 60, "375 documents in osmem") { await Self.count(osmem.url) == 375 }
+        try await Harness.waitUntil(seconds: 60, "377 documents in osmem") { await Self.count(osmem.url) == 377 }
 
         // Sampled documents are the ones `lookout journal` prints, field for field.
         for index in [0, 1, 130, 240, 245, 246, 250, 374] {
@@ -119,7 +119,7 @@ import Glibc
                 .hasPrefix((expected.last!["journald"] as! [String: Any])["__CURSOR"] as! String) == true
         }
         let scrape = try await Harness.get(metrics).body
-        #expect(scrape.contains("lookout_elasticsearch_documents_acknowledged_total{result=\"indexed\"} 375\n"))
+        #expect(scrape.contains("lookout_elasticsearch_documents_acknowledged_total{result=\"indexed\"} 377\n"))
         #expect(scrape.contains("lookout_journal_lag_seconds 0\n"))
         lookout.stop()
 
@@ -130,7 +130,7 @@ import Glibc
         let second = try await Harness.get(againMetrics).body
         #expect(second.contains("lookout_elasticsearch_documents_sent_total 0\n"), "\(again.log)")
         let afterRestart = await Self.count(osmem.url)
-        #expect(afterRestart == 375)
+        #expect(afterRestart == 377)
         again.stop()
     }
 
@@ -144,8 +144,8 @@ import Glibc
         ])
         let metrics = "http://127.0.0.1:\(port)/metrics"
         try await lookout.waitUntilServing(metrics)
-        try await Harness.waitUntil(seconds: 20, "375 entries counted") {
-            Self.sum("lookout_journal_entries_total", in: (try? await Harness.get(metrics).body) ?? "") == 375
+        try await Harness.waitUntil(seconds: 20, "377 entries counted") {
+            Self.sum("lookout_journal_entries_total", in: (try? await Harness.get(metrics).body) ?? "") == 377
         }
         let scrape = try await Harness.get(metrics).body
         #expect(scrape.contains("lookout_journal_entries_total{priority=\"3\",unit=\"nginx.service\"}"))
@@ -204,7 +204,7 @@ import Glibc
         try await lookout.waitUntilServing(metrics)
         try await Harness.waitUntil(seconds: 20, "all entries read") {
             let scrape = (try? await Harness.get(metrics).body) ?? ""
-            return Self.sum("lookout_journal_entries_total", in: scrape) == 375
+            return Self.sum("lookout_journal_entries_total", in: scrape) == 377
         }
         try await Task.sleep(for: .milliseconds(500))
         let beforeSigterm = await Self.count(osmem.url)
@@ -212,7 +212,7 @@ import Glibc
         let status = lookout.terminate()
         #expect(status == 0, "\(lookout.log)")
         let afterSigterm = await Self.count(osmem.url)
-        #expect(afterSigterm == 375)
+        #expect(afterSigterm == 377)
         let cursor = try String(contentsOf: data.appendingPathComponent("journal.cursor"), encoding: .utf8)
         let expected = try Self.expectedDocuments(journal)
         #expect(cursor == ((expected.last!["journald"] as! [String: Any])["__CURSOR"] as! String) + "\n")

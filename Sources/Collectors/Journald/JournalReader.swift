@@ -6,7 +6,8 @@ public struct JournalSelection: Sendable, Equatable {
     public var source: JournalSource
     /// Match terms as journalctl takes them: `FIELD=VALUE`, `+` between alternatives.
     public var matches: [String]
-    /// Only entries of these units (`_SYSTEMD_UNIT`; a name without a suffix means `.service`).
+    /// Only entries about these units, as `journalctl -u` selects them (a name without a suffix
+    /// means `.service`).
     public var units: [String]
     /// Only entries at least this important (PRIORITY 0 = emerg … 7 = debug).
     public var maximumPriority: Int?
@@ -26,13 +27,30 @@ public struct JournalSelection: Sendable, Equatable {
         return suffixes.contains(where: name.hasSuffix) ? name : name + ".service"
     }
 
+    /// The entries about `unit` as `journalctl -u` finds them (systemd's
+    /// `add_matches_for_unit`): the unit's own, its coredumps, PID 1's messages about it, and
+    /// privileged daemons' messages about it; for a slice, everything in the slice.
+    static func unitTerms(_ unit: String) -> [String] {
+        var terms = [
+            "_SYSTEMD_UNIT=\(unit)",
+            "+", "MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1", "_UID=0", "COREDUMP_UNIT=\(unit)",
+            "+", "_PID=1", "UNIT=\(unit)",
+            "+", "_UID=0", "OBJECT_SYSTEMD_UNIT=\(unit)",
+        ]
+        if unit.hasSuffix(".slice") { terms += ["+", "_SYSTEMD_SLICE=\(unit)"] }
+        return terms
+    }
+
     /// Applies the filters to a freshly opened journal: the user's matches, then (each as its own
     /// group that must also hold) units and priorities.
     func apply(to journal: Journal) throws(JournalError) {
         try journal.addMatches(matches)
         if !units.isEmpty {
             if !matches.isEmpty { try journal.addConjunction() }
-            try journal.addMatches(units.map { "_SYSTEMD_UNIT=" + Self.unitName($0) })
+            for (index, unit) in units.enumerated() {
+                if index > 0 { try journal.addMatches(["+"]) }
+                try journal.addMatches(Self.unitTerms(Self.unitName(unit)))
+            }
         }
         if let maximumPriority {
             if !matches.isEmpty || !units.isEmpty { try journal.addConjunction() }

@@ -91,6 +91,11 @@ def odd(boot, realtime, monotonic):
         at([("MESSAGE", "source time in the future"), ("_SOURCE_REALTIME_TIMESTAMP", str(realtime + 10**9)),
             ("PRIORITY", "6")]),
         at([("MESSAGE", "bad source time"), ("_SOURCE_REALTIME_TIMESTAMP", "yesterday"), ("PRIORITY", "6")]),
+        # What `journalctl -u nginx.service` finds beyond the unit's own lines.
+        at([("MESSAGE", "Started nginx.service."), ("PRIORITY", "6"), ("_PID", "1"), ("UNIT", "nginx.service"),
+            ("_SYSTEMD_UNIT", "init.scope")]),
+        at([("MESSAGE", "nginx.service: object message"), ("PRIORITY", "5"), ("_UID", "0"),
+            ("OBJECT_SYSTEMD_UNIT", "nginx.service"), ("_SYSTEMD_UNIT", "systemd-logind.service")]),
     ]
 
 
