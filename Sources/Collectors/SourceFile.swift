@@ -46,6 +46,15 @@ public enum SourceFile {
         access(path, F_OK) == 0
     }
 
+    /// Where the symbolic link at `path` points, as written in the link; nil when `path` is not a
+    /// link (or does not exist).
+    public static func linkTarget(_ path: String) -> String? {
+        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+        let count = readlink(path, &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
     /// The entry names of a directory (without `.` and `..`), sorted. Throws when it is unreadable.
     public static func list(_ path: String) throws(CollectorError) -> [String] {
         guard let directory = opendir(path) else { throw .unreadable(path: path, reason: errnoText(errno)) }
