@@ -179,6 +179,8 @@ private struct ConfigurationReader {
                     configuration.host.filesystemFSTypesExclude = try pattern(optionValue, key: key)
                 case ("diskstats", "device-exclude"):
                     configuration.host.diskstatsDeviceExclude = try pattern(optionValue, key: key)
+                case ("microvm", "state-dir"):
+                    configuration.host.microvmStateDirectory = try string(optionValue, key: key)
                 case ("netdev", "device-include"):
                     configuration.host.netdevDeviceInclude = try pattern(optionValue, key: key)
                 case ("netdev", "device-exclude"):

@@ -158,6 +158,8 @@ struct ServeFlags: ParsableArguments {
     var loadavg: Bool?
     @Flag(name: .customLong("collector.meminfo"), inversion: .prefixedNo, help: "Enable the meminfo collector (default: enabled).")
     var meminfo: Bool?
+    @Flag(name: .customLong("collector.microvm"), inversion: .prefixedNo, help: "Enable the microvm collector (default: disabled).")
+    var microvm: Bool?
     @Flag(name: .customLong("collector.netdev"), inversion: .prefixedNo, help: "Enable the netdev collector (default: enabled).")
     var netdev: Bool?
     @Flag(name: .customLong("collector.os"), inversion: .prefixedNo, help: "Enable the os collector (default: enabled).")
@@ -188,6 +190,9 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("collector.diskstats.device-exclude"), help: "Regexp of block devices to ignore.")
     var diskDeviceExclude: String?
 
+    @Option(name: .customLong("collector.microvm.state-dir"), help: "microvm.nix's state directory (default /var/lib/microvms).")
+    var microvmStateDirectory: String?
+
     @Option(name: .customLong("collector.netdev.device-include"), help: "Regexp of network devices to include (exclusive with device-exclude).")
     var netDeviceInclude: String?
 
@@ -199,7 +204,7 @@ struct ServeFlags: ParsableArguments {
     /// The per-collector switches given on the command line, by collector name.
     var collectorChoices: [String: Bool?] {
         ["cpu": cpu, "diskstats": diskstats, "filefd": filefd, "filesystem": filesystem, "loadavg": loadavg,
-         "meminfo": meminfo, "netdev": netdev, "os": os, "pressure": pressure, "stat": stat,
+         "meminfo": meminfo, "microvm": microvm, "netdev": netdev, "os": os, "pressure": pressure, "stat": stat,
          "textfile": textfile, "time": time, "uname": uname]
     }
 
@@ -248,6 +253,7 @@ struct ServeFlags: ParsableArguments {
         if let mountPointsExclude { configuration.host.filesystemMountPointsExclude = mountPointsExclude }
         if let fsTypesExclude { configuration.host.filesystemFSTypesExclude = fsTypesExclude }
         if let diskDeviceExclude { configuration.host.diskstatsDeviceExclude = diskDeviceExclude }
+        if let microvmStateDirectory { configuration.host.microvmStateDirectory = microvmStateDirectory }
         if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
         if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
         try configuration.checkNetdevDevices()

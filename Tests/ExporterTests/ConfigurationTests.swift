@@ -67,7 +67,7 @@ import Testing
         ("web:\n  telemetry-path: metrics\n", "2: web.telemetry-path: must start with /, got \"metrics\""),
         ("web:\n  listen-address: \"localhost\"\n", "2: web.listen-address: expected host:port or :port, got \"localhost\""),
         ("web:\n  listen-address: \":70000\"\n", "2: web.listen-address: invalid port \"70000\" in \":70000\""),
-        ("collector:\n  cpus: true\n", "2: collector.cpus: unknown collector; known: cpu, diskstats, filefd, filesystem, loadavg, meminfo, netdev, os, pressure, stat, textfile, time, uname"),
+        ("collector:\n  cpus: true\n", "2: collector.cpus: unknown collector; known: cpu, diskstats, filefd, filesystem, loadavg, meminfo, microvm, netdev, os, pressure, stat, textfile, time, uname"),
         ("collector:\n  cpu:\n    enabled: maybe\n", "3: collector.cpu.enabled: expected true or false, got \"maybe\""),
         ("collector:\n  cpu:\n    colour: red\n", "3: collector.cpu.colour: unknown key"),
         ("collector:\n  diskstats:\n    device-exclude: \"(unclosed\"\n", "3: collector.diskstats.device-exclude: invalid regular expression \"(unclosed\""),

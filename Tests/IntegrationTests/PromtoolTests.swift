@@ -26,6 +26,20 @@ import Testing
         #expect(result.status == 0)
     }
 
+    @Test func theMicroVMFamiliesLintClean() async throws {
+        let promtool = try Harness.tool("promtool")
+        let host = Harness.fixtures.appendingPathComponent("microvms").path
+        let body = try await liveOutput([
+            "--collector.disable-defaults", "--collector.microvm", "--collector.loadavg",
+            "--path.sysfs", host + "/sys", "--path.rootfs", host, "--collector.microvm.state-dir", host + "/var/lib/microvms",
+        ])
+        #expect(body.contains("microvm_up{vm=\"web\"} 1\n"))
+        #expect(body.contains("lookout_scrape_collector_success{collector=\"microvm\"} 1\n"))
+        let result = try Harness.run(promtool, ["check", "metrics"], input: body)
+        #expect(result.stdout + result.stderr == "")
+        #expect(result.status == 0)
+    }
+
     @Test func meminfoOnlyReportsItsNodeExporterNames() async throws {
         let promtool = try Harness.tool("promtool")
         let body = try await liveOutput([])

@@ -21,6 +21,8 @@ public struct HostCollectorSettings: Sendable, Equatable {
     public var netdevDeviceInclude: String? = nil
     /// `--collector.netdev.device-exclude`; mutually exclusive with the include pattern.
     public var netdevDeviceExclude: String? = nil
+    /// `--collector.microvm.state-dir`: microvm.nix's state directory (not under `--path.rootfs`).
+    public var microvmStateDirectory = MicroVMCollector.defaultStateDirectory
 
     /// Settings with node_exporter's defaults.
     public init() {}
@@ -67,6 +69,10 @@ public enum HostCollectors {
         },
         HostCollectorSpec(name: "meminfo", enabledByDefault: true, readsProcfs: true) { settings, _ in
             MeminfoCollector(paths: settings.paths)
+        },
+        // Off by default until it reads the hypervisor sockets too (issue: microVM collector).
+        HostCollectorSpec(name: "microvm", enabledByDefault: false, readsProcfs: false) { settings, _ in
+            MicroVMCollector(paths: settings.paths, stateDirectory: settings.microvmStateDirectory)
         },
         HostCollectorSpec(name: "netdev", enabledByDefault: true, readsProcfs: true) { settings, _ in
             try NetdevCollector.validate(deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)

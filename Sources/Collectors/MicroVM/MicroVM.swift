@@ -1,0 +1,205 @@
+// The `microvm` collector: per-VM state, CPU, memory, block IO, tasks, pressure and network of
+// the microVMs of a microvm.nix host (shared/research/microvm.md).
+//
+// Reads, for every directory NAME under the state directory (`--collector.microvm.state-dir`):
+// - the directory itself (``MicroVMDirectory``): runners, restart pending, hypervisor, interfaces;
+// - the cgroup of `microvm@NAME.service`,
+//   `<sysfs>/fs/cgroup/system.slice/system-microvm.slice/microvm@NAME.service/`, and of
+//   `microvm-virtiofsd@NAME.service` under `system-microvm\x2dvirtiofsd.slice` (``CgroupStats``);
+//   the unit is up while its cgroup has processes (`cgroup.events` `populated 1`);
+// - `<sysfs>/class/net/ID/statistics/*` of its tap and macvtap interfaces, reported from the
+//   guest's side: what the host transmits on a tap, the guest receives.
+// Emits the `microvm_*` families documented in the README; a VM whose directory disappears
+// disappears from the output, and a controller that is off gives no samples for its families.
+// Hypervisor control sockets (QMP, cloud-hypervisor's API) are not read yet.
+
+import Pipeline
+
+/// The `microvm` collector.
+public struct MicroVMCollector: MetricCollector {
+    /// The collector's name, as in `--collector.microvm`.
+    public let name = "microvm"
+    /// The roots read under.
+    public let paths: HostPaths
+    /// microvm.nix's `microvm.stateDir`.
+    public let stateDirectory: String
+
+    /// The default state directory of microvm.nix.
+    public static let defaultStateDirectory = "/var/lib/microvms"
+
+    /// The `memory.stat` keys reported as `microvm_memory_stat_bytes{kind}`: the byte-valued ones
+    /// that explain a VM's memory (guest RAM is `anon`, or `shmem`/`file` with shared memory).
+    static let memoryKinds = ["anon", "file", "kernel", "kernel_stack", "pagetables", "sec_pagetables", "percpu", "sock",
+                              "vmalloc", "shmem", "file_mapped", "file_dirty", "file_writeback", "swapcached", "anon_thp",
+                              "file_thp", "shmem_thp", "slab_reclaimable", "slab_unreclaimable", "zswap", "zswapped"]
+
+    /// Creates the collector.
+    public init(paths: HostPaths, stateDirectory: String = MicroVMCollector.defaultStateDirectory) {
+        self.paths = paths
+        self.stateDirectory = stateDirectory
+    }
+
+    /// The cgroup directory of a unit of VM `name`.
+    func cgroup(of unit: MicroVMUnit, vm name: String) -> String {
+        switch unit {
+        case .vm: paths.sys("fs/cgroup/system.slice/system-microvm.slice/microvm@\(name).service")
+        case .virtiofsd: paths.sys("fs/cgroup/system.slice/system-microvm\\x2dvirtiofsd.slice/microvm-virtiofsd@\(name).service")
+        }
+    }
+
+    public func collect() throws -> [MetricFamily] {
+        guard SourceFile.exists(stateDirectory) else { throw CollectorError.noData("no microvm state directory \(stateDirectory)") }
+        var families = MicroVMFamilies()
+        for name in try SourceFile.list(stateDirectory) {
+            let entry: MicroVMDirectory
+            do {
+                entry = try MicroVMDirectory.read(name: name, stateDirectory: stateDirectory, paths: paths)
+            } catch {
+                if case .noData = error { continue }  // removed while we listed
+                throw error
+            }
+            guard entry.currentRunner != nil || entry.bootedRunner != nil else { continue }  // not a VM directory
+            families.add(entry)
+            let vmCgroup = cgroup(of: .vm, vm: name)
+            let vm = try? CgroupStats.read(vmCgroup)
+            let populated = (try? SourceFile.readIfPresent(vmCgroup + "/cgroup.events"))
+                .flatMap { $0 }.map { (try? parseFlatKeyed($0, path: vmCgroup + "/cgroup.events"))?["populated"] == 1 }
+            families.addUp(vm: name, up: vm != nil && populated != false)
+            if let vm { families.add(vm, vm: name, unit: .vm) }
+            if let virtiofsd = try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)) {
+                families.add(virtiofsd, vm: name, unit: .virtiofsd)
+            }
+            for interface in entry.tapInterfaces + entry.macvtapInterfaces {
+                families.addNetwork(try readInterface(interface), vm: name, interface: interface)
+            }
+        }
+        return families.all
+    }
+
+    /// The statistics of a host network interface; nil when it does not exist (the VM's tap unit
+    /// is not up).
+    func readInterface(_ interface: String) throws -> [String: UInt64]? {
+        let directory = paths.sys("class/net/\(interface)/statistics")
+        guard SourceFile.exists(directory) else { return nil }
+        var values: [String: UInt64] = [:]
+        for file in ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped"] {
+            guard let text = try SourceFile.readIfPresent(directory + "/" + file) else { continue }
+            values[file] = try parseSingleValue(text, path: directory + "/" + file)
+        }
+        return values
+    }
+}
+
+/// The two units microvm.nix runs per VM.
+enum MicroVMUnit {
+    /// `microvm@NAME.service`: the hypervisor.
+    case vm
+    /// `microvm-virtiofsd@NAME.service`: the virtiofsd processes of its shares.
+    case virtiofsd
+}
+
+/// The families of one scrape, filled VM by VM (VMs come in name order, so samples do too).
+struct MicroVMFamilies {
+    private var info = MetricFamily(name: "microvm_info", help: "A microVM of this host: its hypervisor and the runner it runs (or will run).", type: .gauge)
+    private var up = MetricFamily(name: "microvm_up", help: "1 when the microVM's unit has running processes.", type: .gauge)
+    private var restartPending = MetricFamily(name: "microvm_restart_pending", help: "1 when a new runner is installed but the microVM still runs the old one.", type: .gauge)
+    private var declarative = MetricFamily(name: "microvm_declarative", help: "1 for a fully declarative microVM (a toplevel link in its state directory).", type: .gauge)
+    private var cpu = MetricFamily(name: "microvm_cpu_usage_seconds_total", help: "CPU time of the microVM's unit (hypervisor and vCPU threads), by mode.", type: .counter)
+    private var memory = MetricFamily(name: "microvm_memory_bytes", help: "Memory charged to the microVM's unit (memory.current): guest RAM it has touched and the hypervisor's own.", type: .gauge)
+    private var memoryPeak = MetricFamily(name: "microvm_memory_peak_bytes", help: "Most memory the microVM's unit has used since it started (memory.peak).", type: .gauge)
+    private var memoryLimit = MetricFamily(name: "microvm_memory_limit_bytes", help: "Memory limit of the microVM's unit (memory.max); absent when unlimited.", type: .gauge)
+    private var memoryStat = MetricFamily(name: "microvm_memory_stat_bytes", help: "Memory of the microVM's unit by kind (memory.stat).", type: .gauge)
+    private var oomKills = MetricFamily(name: "microvm_oom_kills_total", help: "Processes of the microVM's unit killed by the OOM killer.", type: .counter)
+    private var blockReadBytes = MetricFamily(name: "microvm_block_read_bytes_total", help: "Bytes the microVM's unit read from a block device.", type: .counter)
+    private var blockWrittenBytes = MetricFamily(name: "microvm_block_write_bytes_total", help: "Bytes the microVM's unit wrote to a block device.", type: .counter)
+    private var blockReads = MetricFamily(name: "microvm_block_reads_total", help: "Read operations of the microVM's unit on a block device.", type: .counter)
+    private var blockWrites = MetricFamily(name: "microvm_block_writes_total", help: "Write operations of the microVM's unit on a block device.", type: .counter)
+    private var tasks = MetricFamily(name: "microvm_tasks", help: "Tasks (threads) in the microVM's unit.", type: .gauge)
+    private var cpuWaiting = MetricFamily(name: "microvm_pressure_cpu_waiting_seconds_total", help: "Time tasks of the microVM's unit waited for a CPU.", type: .counter)
+    private var memoryWaiting = MetricFamily(name: "microvm_pressure_memory_waiting_seconds_total", help: "Time some tasks of the microVM's unit waited for memory.", type: .counter)
+    private var memoryStalled = MetricFamily(name: "microvm_pressure_memory_stalled_seconds_total", help: "Time all tasks of the microVM's unit stalled on memory.", type: .counter)
+    private var ioWaiting = MetricFamily(name: "microvm_pressure_io_waiting_seconds_total", help: "Time some tasks of the microVM's unit waited for IO.", type: .counter)
+    private var ioStalled = MetricFamily(name: "microvm_pressure_io_stalled_seconds_total", help: "Time all tasks of the microVM's unit stalled on IO.", type: .counter)
+    private var virtiofsdCPU = MetricFamily(name: "microvm_virtiofsd_cpu_usage_seconds_total", help: "CPU time of the microVM's virtiofsd unit, by mode.", type: .counter)
+    private var virtiofsdMemory = MetricFamily(name: "microvm_virtiofsd_memory_bytes", help: "Memory charged to the microVM's virtiofsd unit.", type: .gauge)
+    private var network: [String: MetricFamily] = [:]
+
+    /// The guest-side names of the tap counters: the host's tx is the guest's receive.
+    static let networkCounters: [(family: String, file: String, help: String)] = [
+        ("microvm_network_receive_bytes_total", "tx_bytes", "Bytes the microVM received on a host interface (the host's transmit side)."),
+        ("microvm_network_transmit_bytes_total", "rx_bytes", "Bytes the microVM sent on a host interface (the host's receive side)."),
+        ("microvm_network_receive_packets_total", "tx_packets", "Packets the microVM received on a host interface."),
+        ("microvm_network_transmit_packets_total", "rx_packets", "Packets the microVM sent on a host interface."),
+        ("microvm_network_receive_errors_total", "tx_errors", "Errors on packets towards the microVM on a host interface."),
+        ("microvm_network_transmit_errors_total", "rx_errors", "Errors on packets from the microVM on a host interface."),
+        ("microvm_network_receive_drops_total", "tx_dropped", "Packets towards the microVM dropped on a host interface."),
+        ("microvm_network_transmit_drops_total", "rx_dropped", "Packets from the microVM dropped on a host interface."),
+    ]
+
+    mutating func add(_ entry: MicroVMDirectory) {
+        info.samples.append(Sample(labels: [
+            Label("hypervisor", entry.hypervisor ?? ""), Label("runner", entry.bootedRunner ?? entry.currentRunner ?? ""),
+            Label("vm", entry.name),
+        ], value: 1))
+        restartPending.samples.append(Sample(labels: [Label("vm", entry.name)], value: entry.restartPending ? 1 : 0))
+        declarative.samples.append(Sample(labels: [Label("vm", entry.name)], value: entry.declarative ? 1 : 0))
+    }
+
+    mutating func addUp(vm: String, up isUp: Bool) {
+        up.samples.append(Sample(labels: [Label("vm", vm)], value: isUp ? 1 : 0))
+    }
+
+    mutating func add(_ stats: CgroupStats, vm: String, unit: MicroVMUnit) {
+        let label = Label("vm", vm)
+        func seconds(_ microseconds: UInt64) -> Double { Double(microseconds) / 1e6 }
+        let cpuSamples = [("system", "system_usec"), ("user", "user_usec")].compactMap { mode, key in
+            stats.cpu[key].map { Sample(labels: [Label("mode", mode), label], value: seconds($0)) }
+        }
+        if unit == .virtiofsd {
+            virtiofsdCPU.samples += cpuSamples
+            if let current = stats.memoryCurrent { virtiofsdMemory.samples.append(Sample(labels: [label], value: Double(current))) }
+            return
+        }
+        cpu.samples += cpuSamples
+        if let current = stats.memoryCurrent { memory.samples.append(Sample(labels: [label], value: Double(current))) }
+        if let peak = stats.memoryPeak { memoryPeak.samples.append(Sample(labels: [label], value: Double(peak))) }
+        if case .some(.some(let limit)) = stats.memoryMax { memoryLimit.samples.append(Sample(labels: [label], value: Double(limit))) }
+        if let stat = stats.memoryStat {
+            for kind in MicroVMCollector.memoryKinds.sorted() {
+                if let value = stat[kind] { memoryStat.samples.append(Sample(labels: [Label("kind", kind), label], value: Double(value))) }
+            }
+        }
+        if let killed = stats.memoryEvents?["oom_kill"] { oomKills.samples.append(Sample(labels: [label], value: Double(killed))) }
+        for device in stats.io ?? [] {
+            let labels = [Label("device", device.device), label]
+            blockReadBytes.samples.append(Sample(labels: labels, value: Double(device.readBytes)))
+            blockWrittenBytes.samples.append(Sample(labels: labels, value: Double(device.writtenBytes)))
+            blockReads.samples.append(Sample(labels: labels, value: Double(device.reads)))
+            blockWrites.samples.append(Sample(labels: labels, value: Double(device.writes)))
+        }
+        if let count = stats.tasks { tasks.samples.append(Sample(labels: [label], value: Double(count))) }
+        if let some = stats.cpuPressure?.some { cpuWaiting.samples.append(Sample(labels: [label], value: seconds(some))) }
+        if let some = stats.memoryPressure?.some { memoryWaiting.samples.append(Sample(labels: [label], value: seconds(some))) }
+        if let full = stats.memoryPressure?.full { memoryStalled.samples.append(Sample(labels: [label], value: seconds(full))) }
+        if let some = stats.ioPressure?.some { ioWaiting.samples.append(Sample(labels: [label], value: seconds(some))) }
+        if let full = stats.ioPressure?.full { ioStalled.samples.append(Sample(labels: [label], value: seconds(full))) }
+    }
+
+    mutating func addNetwork(_ counters: [String: UInt64]?, vm: String, interface: String) {
+        guard let counters else { return }
+        for (family, file, help) in Self.networkCounters {
+            guard let value = counters[file] else { continue }
+            network[family, default: MetricFamily(name: family, help: help, type: .counter)].samples
+                .append(Sample(labels: [Label("interface", interface), Label("vm", vm)], value: Double(value)))
+        }
+    }
+
+    /// Every family with at least one sample, in name order.
+    var all: [MetricFamily] {
+        ([info, up, restartPending, declarative, cpu, memory, memoryPeak, memoryLimit, memoryStat, oomKills,
+          blockReadBytes, blockWrittenBytes, blockReads, blockWrites, tasks, cpuWaiting, memoryWaiting, memoryStalled,
+          ioWaiting, ioStalled, virtiofsdCPU, virtiofsdMemory] + Array(network.values))
+            .filter { !$0.samples.isEmpty }
+            .sorted { $0.name < $1.name }
+    }
+}
