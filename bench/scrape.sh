@@ -2,6 +2,9 @@
 # Scrape throughput, latency and memory of `lookout serve` against Debian's node_exporter on this
 # host, with the same collector set, measured in one run so the two share the machine's noise.
 # wrk drives each exporter with 1 connection, then 8; RSS is read from /proc after the load.
+# Then the microVM case: a generated microvm.nix host of 50 VMs (copies of the fixture VM in
+# Tests/Fixtures/microvms), scraped with the microvm collector alone and with every default
+# collector as well (those read this host's /proc, the generated tree's sysfs).
 # Appends a dated table to bench/RESULTS.md and prints it.
 #
 #   bench/scrape.sh [DURATION]      (default 10s per wrk run; run `make bench` to build first)
@@ -26,10 +29,14 @@ for collector in "${collectors[@]}"; do flags+=("--collector.$collector"); done
 
 node_port=19180
 lookout_port=19181
+microvm_port=19182
+microvm_full_port=19183
+microvm_count=50
+microvm_host="$(mktemp -d)"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$textfile_dir"
+    rm -rf "$textfile_dir" "$microvm_host"
 }
 trap cleanup EXIT
 
@@ -40,7 +47,34 @@ pids+=($!); node_pid=$!
 "$lookout" serve --web.listen-address="127.0.0.1:$lookout_port" "${flags[@]}" --log.level=warn >/dev/null 2>&1 &
 pids+=($!); lookout_pid=$!
 
-for port in $node_port $lookout_port; do
+# A microvm.nix host of $microvm_count running qemu VMs, each with the fixture VM's cgroup files,
+# a virtiofsd unit and a tap interface.
+fixture=Tests/Fixtures/microvms
+slice='sys/fs/cgroup/system.slice/system-microvm.slice'
+virtiofsd_slice='sys/fs/cgroup/system.slice/system-microvm\x2dvirtiofsd.slice'
+for i in $(seq 1 "$microvm_count"); do
+    vm="vm$i"
+    runner="/nix/store/$(printf '%032d' "$i")-microvm-qemu-$vm"
+    mkdir -p "$microvm_host$runner/share/microvm" "$microvm_host/var/lib/microvms/$vm" \
+        "$microvm_host/$slice/microvm@$vm.service" "$microvm_host/$virtiofsd_slice/microvm-virtiofsd@$vm.service" \
+        "$microvm_host/sys/class/net/tap-$vm"
+    printf 'qemu\n' > "$microvm_host$runner/share/microvm/hypervisor"
+    printf 'tap-%s\n' "$vm" > "$microvm_host$runner/share/microvm/tap-interfaces"
+    ln -s "$runner" "$microvm_host/var/lib/microvms/$vm/current"
+    ln -s "$runner" "$microvm_host/var/lib/microvms/$vm/booted"
+    cp "$fixture/$slice/microvm@web.service/"* "$microvm_host/$slice/microvm@$vm.service/"
+    cp "$fixture/$virtiofsd_slice/microvm-virtiofsd@web.service/"* "$microvm_host/$virtiofsd_slice/microvm-virtiofsd@$vm.service/"
+    cp -r "$fixture/sys/class/net/vm-web/statistics" "$microvm_host/sys/class/net/tap-$vm/"
+done
+microvm_flags=(--collector.microvm --collector.microvm.state-dir="$microvm_host/var/lib/microvms"
+    --path.sysfs="$microvm_host/sys" --path.rootfs="$microvm_host")
+"$lookout" serve --web.listen-address="127.0.0.1:$microvm_port" --collector.disable-defaults "${microvm_flags[@]}" \
+    --log.level=warn >/dev/null 2>&1 &
+pids+=($!)
+"$lookout" serve --web.listen-address="127.0.0.1:$microvm_full_port" "${microvm_flags[@]}" --log.level=warn >/dev/null 2>&1 &
+pids+=($!)
+
+for port in $node_port $lookout_port $microvm_port $microvm_full_port; do
     for _ in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
         sleep 0.1
@@ -70,6 +104,11 @@ read -r n8_rps n8_p50 n8_p90 n8_p99 < <(measure $node_port 8)
 read -r l8_rps l8_p50 l8_p90 l8_p99 < <(measure $lookout_port 8)
 node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid)
 lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid)
+wrk -t1 -c1 -d2s "http://127.0.0.1:$microvm_port/metrics" >/dev/null
+read -r m_rps m_p50 m_p90 m_p99 < <(measure $microvm_port 1)
+read -r f_rps f_p50 f_p90 f_p99 < <(measure $microvm_full_port 1)
+microvm_series=$(curl -s "http://127.0.0.1:$microvm_port/metrics" | grep -c '^microvm_')
+microvm_seconds=$(curl -s "http://127.0.0.1:$microvm_port/metrics" | awk '/^lookout_scrape_collector_duration_seconds\{collector="microvm"\}/ { printf "%.2f", $2 * 1000 }')
 node_bytes=$(curl -s "http://127.0.0.1:$node_port/metrics" | wc -c)
 lookout_bytes=$(curl -s "http://127.0.0.1:$lookout_port/metrics" | wc -c)
 
@@ -95,6 +134,15 @@ Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
 
 Throughput ratio lookout / node_exporter: $(ratio "$l1_rps" "$n1_rps")× at 1 connection, $(ratio "$l8_rps" "$n8_rps")× at 8 (target ≥ 3×).
 RSS ratio lookout / node_exporter: $(ratio "$lookout_rss" "$node_rss")× (target ≤ 1×).
+
+MicroVM case: ${microvm_count} generated qemu VMs (${microvm_series} microvm_ series), no hypervisor sockets, 1 connection.
+
+| scrape | scrapes/s | p50 ms | p90 ms | p99 ms |
+|---|---|---|---|---|
+| microvm collector alone | $m_rps | $m_p50 | $m_p90 | $m_p99 |
+| all default collectors + microvm | $f_rps | $f_p50 | $f_p90 | $f_p99 |
+
+The microvm collector's own time in the last scrape: ${microvm_seconds} ms (target: under 10 ms for 50 VMs).
 TABLE
 )
 echo "$report"

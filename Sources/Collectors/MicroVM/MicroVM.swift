@@ -13,7 +13,9 @@
 // disappears from the output, and a controller that is off gives no samples for its families.
 // Hypervisor control sockets (QMP, cloud-hypervisor's API) are not read yet.
 
+import Dispatch
 import Pipeline
+import Synchronization
 
 /// The `microvm` collector.
 public struct MicroVMCollector: MetricCollector {
@@ -49,36 +51,61 @@ public struct MicroVMCollector: MetricCollector {
 
     public func collect() throws -> [MetricFamily] {
         guard SourceFile.exists(stateDirectory) else { throw CollectorError.noData("no microvm state directory \(stateDirectory)") }
+        let names = try SourceFile.list(stateDirectory)
+        // Each VM is some twenty small file reads; read the VMs on all cores, then merge in order.
+        let readings = Mutex([Result<VMReading?, CollectorError>](repeating: .success(nil), count: names.count))
+        DispatchQueue.concurrentPerform(iterations: names.count) { index in
+            let reading = Result { () throws(CollectorError) -> VMReading? in try read(vm: names[index]) }
+            readings.withLock { $0[index] = reading }
+        }
         var families = MicroVMFamilies()
-        for name in try SourceFile.list(stateDirectory) {
-            let entry: MicroVMDirectory
-            do {
-                entry = try MicroVMDirectory.read(name: name, stateDirectory: stateDirectory, paths: paths)
-            } catch {
-                if case .noData = error { continue }  // removed while we listed
-                throw error
-            }
-            guard entry.currentRunner != nil || entry.bootedRunner != nil else { continue }  // not a VM directory
-            families.add(entry)
-            let vmCgroup = cgroup(of: .vm, vm: name)
-            let vm = try? CgroupStats.read(vmCgroup)
-            let populated = (try? SourceFile.readIfPresent(vmCgroup + "/cgroup.events"))
-                .flatMap { $0 }.map { (try? parseFlatKeyed($0, path: vmCgroup + "/cgroup.events"))?["populated"] == 1 }
-            families.addUp(vm: name, up: vm != nil && populated != false)
-            if let vm { families.add(vm, vm: name, unit: .vm) }
-            if let virtiofsd = try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)) {
-                families.add(virtiofsd, vm: name, unit: .virtiofsd)
-            }
-            for interface in entry.tapInterfaces + entry.macvtapInterfaces {
-                families.addNetwork(try readInterface(interface), vm: name, interface: interface)
+        for reading in readings.withLock({ $0 }) {
+            guard let vm = try reading.get() else { continue }
+            families.add(vm.entry)
+            families.addUp(vm: vm.entry.name, up: vm.up)
+            if let stats = vm.cgroup { families.add(stats, vm: vm.entry.name, unit: .vm) }
+            if let stats = vm.virtiofsd { families.add(stats, vm: vm.entry.name, unit: .virtiofsd) }
+            for (interface, counters) in vm.interfaces {
+                families.addNetwork(counters, vm: vm.entry.name, interface: interface)
             }
         }
         return families.all
     }
 
+    /// Everything read for one VM.
+    struct VMReading: Sendable {
+        var entry: MicroVMDirectory
+        var up: Bool
+        var cgroup: CgroupStats?
+        var virtiofsd: CgroupStats?
+        var interfaces: [(String, [String: UInt64]?)]
+    }
+
+    /// Reads VM `name`; nil when its directory is gone or is not a VM's.
+    func read(vm name: String) throws(CollectorError) -> VMReading? {
+        let entry: MicroVMDirectory
+        do {
+            entry = try MicroVMDirectory.read(name: name, stateDirectory: stateDirectory, paths: paths)
+        } catch {
+            if case .noData = error { return nil }  // removed while we listed
+            throw error
+        }
+        guard entry.currentRunner != nil || entry.bootedRunner != nil else { return nil }  // not a VM directory
+        let vmCgroup = cgroup(of: .vm, vm: name)
+        let stats = try? CgroupStats.read(vmCgroup)
+        let populated = (try? SourceFile.readIfPresent(vmCgroup + "/cgroup.events"))
+            .flatMap { $0 }.map { (try? parseFlatKeyed($0, path: vmCgroup + "/cgroup.events"))?["populated"] == 1 }
+        var interfaces: [(String, [String: UInt64]?)] = []
+        for interface in entry.tapInterfaces + entry.macvtapInterfaces {
+            interfaces.append((interface, try readInterface(interface)))
+        }
+        return VMReading(entry: entry, up: stats != nil && populated != false, cgroup: stats,
+                         virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)), interfaces: interfaces)
+    }
+
     /// The statistics of a host network interface; nil when it does not exist (the VM's tap unit
     /// is not up).
-    func readInterface(_ interface: String) throws -> [String: UInt64]? {
+    func readInterface(_ interface: String) throws(CollectorError) -> [String: UInt64]? {
         let directory = paths.sys("class/net/\(interface)/statistics")
         guard SourceFile.exists(directory) else { return nil }
         var values: [String: UInt64] = [:]
