@@ -209,14 +209,14 @@ private struct ConfigurationReader {
             case "directory": directories = try strings(value, key: name)
             case "file": files = try strings(value, key: name)
             case "match":
-                configuration.journal.selection.matches = try JournalSettingValue.matches(
-                    try strings(value, key: name), key: name, line: line(value))
+                let terms = try strings(value, key: name)
+                for term in terms { _ = try checked(term, key: name, at: value, SettingValue.journalMatch) }
+                configuration.journal.selection.matches = terms
             case "unit": configuration.journal.selection.units = try strings(value, key: name)
             case "priority":
-                configuration.journal.selection.maximumPriority = try JournalSettingValue.priority(
-                    try string(value, key: name), key: name, line: line(value))
+                configuration.journal.selection.maximumPriority = try checked(value, key: name, SettingValue.journalPriority)
             case "start":
-                configuration.journal.start = try JournalSettingValue.start(try string(value, key: name), key: name, line: line(value))
+                configuration.journal.start = try checked(value, key: name, SettingValue.journalStart)
             case "cursor-file": configuration.journal.cursorFile = try string(value, key: name)
             case "max-units": configuration.journal.maximumUnits = try positive(value, key: name)
             default: throw unknown(name, at: value)
@@ -249,13 +249,13 @@ private struct ConfigurationReader {
             case "insecure-skip-verify": settings.tls.insecureSkipVerify = try bool(value, key: name)
             case "gzip": settings.gzip = try bool(value, key: name)
             case "install-template": settings.installTemplate = try bool(value, key: name)
-            case "timeout": settings.requestTimeout = try duration(value, key: name)
+            case "timeout": settings.requestTimeout = try checked(value, key: name, SettingValue.duration)
             case "dead-letter-file": settings.deadLetterPath = try string(value, key: name)
-            case "backoff-initial": settings.backoffInitial = try duration(value, key: name)
-            case "backoff-max": settings.backoffMax = try duration(value, key: name)
+            case "backoff-initial": settings.backoffInitial = try checked(value, key: name, SettingValue.duration)
+            case "backoff-max": settings.backoffMax = try checked(value, key: name, SettingValue.duration)
             case "batch-size": configuration.batchLimits.maximumDocuments = try positive(value, key: name)
             case "batch-bytes": configuration.batchLimits.maximumBytes = try positive(value, key: name)
-            case "flush-interval": configuration.batchLimits.flushInterval = try duration(value, key: name)
+            case "flush-interval": configuration.batchLimits.flushInterval = try checked(value, key: name, SettingValue.duration)
             case "concurrency": configuration.deliveryConcurrency = try positive(value, key: name)
             default: throw unknown(name, at: value)
             }
@@ -270,7 +270,7 @@ private struct ConfigurationReader {
     private mutating func readShutdown(_ node: Node) throws(ConfigurationError) {
         for (key, value) in try mapping(node, key: "shutdown") {
             guard key == "grace-period" else { throw unknown("shutdown.\(key)", at: value) }
-            configuration.shutdownGracePeriod = try duration(value, key: "shutdown.grace-period")
+            configuration.shutdownGracePeriod = try checked(value, key: "shutdown.grace-period", SettingValue.duration)
         }
     }
 
@@ -282,14 +282,6 @@ private struct ConfigurationReader {
             throw ConfigurationError(key: key, line: line(node), message: "expected a whole number of at least 1, got \"\(text)\"")
         }
         return value
-    }
-
-    private func duration(_ node: Node, key: String) throws(ConfigurationError) -> Duration {
-        let text = try string(node, key: key)
-        guard let duration = DurationText.parse(text), duration > .zero else {
-            throw ConfigurationError(key: key, line: line(node), message: "'\(text)' is not a duration like 500ms, 10s or 1m")
-        }
-        return duration
     }
 
     private func mapping(_ node: Node, key: String) throws(ConfigurationError) -> [(String, Node)] {
@@ -336,7 +328,13 @@ private struct ConfigurationReader {
     private func checked<Value>(
         _ node: Node, key: String, _ rule: (String) throws(SettingProblem) -> Value
     ) throws(ConfigurationError) -> Value {
-        let text = try string(node, key: key)
+        try checked(try string(node, key: key), key: key, at: node, rule)
+    }
+
+    /// One element of a list value checked by a shared rule, its problem tied to the list's line.
+    private func checked<Value>(
+        _ text: String, key: String, at node: Node, _ rule: (String) throws(SettingProblem) -> Value
+    ) throws(ConfigurationError) -> Value {
         do {
             return try rule(text)
         } catch {

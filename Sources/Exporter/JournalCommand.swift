@@ -41,42 +41,13 @@ struct JournalFlags: ParsableArguments {
         }
         if !directories.isEmpty { selection.source = .directories(directories) }
         if !files.isEmpty { selection.source = .files(files) }
-        if !matches.isEmpty { selection.matches = try JournalSettingValue.matches(matches, key: "--journal.match") }
+        if !matches.isEmpty {
+            for term in matches { _ = try SettingValue.checked(term, flag: "--journal.match", SettingValue.journalMatch) }
+            selection.matches = matches
+        }
         if !units.isEmpty { selection.units = units }
-        if let priority { selection.maximumPriority = try JournalSettingValue.priority(priority, key: "--journal.priority") }
-    }
-}
-
-/// The checks journal settings get, from flags and from YAML alike.
-enum JournalSettingValue {
-    /// Match terms: each `FIELD=VALUE` or `+`.
-    static func matches(_ terms: [String], key: String, line: Int? = nil) throws(ConfigurationError) -> [String] {
-        for term in terms where term != "+" {
-            guard let equals = term.firstIndex(of: "="), equals != term.startIndex else {
-                throw ConfigurationError(key: key, line: line, message: "'\(term)' is not FIELD=VALUE or +")
-            }
-        }
-        return terms
-    }
-
-    /// A priority name or number.
-    static func priority(_ text: String, key: String, line: Int? = nil) throws(ConfigurationError) -> Int {
-        guard let level = JournalPriority.parse(text) else {
-            throw ConfigurationError(key: key, line: line, message: "'\(text)' is not a priority (\(JournalPriority.choices))")
-        }
-        return level
-    }
-
-    /// `head`, `tail`, or a time as `--since` takes it.
-    static func start(_ text: String, key: String, line: Int? = nil) throws(ConfigurationError) -> JournalStart {
-        switch text {
-        case "head": return .head
-        case "tail": return .tail
-        default:
-            guard let time = TimeText.parse(text, now: TimeText.now()), time >= 0 else {
-                throw ConfigurationError(key: key, line: line, message: "'\(text)' is not head, tail or a time")
-            }
-            return .since(UInt64(time))
+        if let priority {
+            selection.maximumPriority = try SettingValue.checked(priority, flag: "--journal.priority", SettingValue.journalPriority)
         }
     }
 }

@@ -20,6 +20,8 @@ struct JournalShipping: Service {
     let shipper: ElasticsearchShipper?
     /// Where the cursor of the last acknowledged entry is kept.
     let checkpoint: CheckpointFile
+    /// The cursor saved by the last run, read once at start-up; reading resumes after it.
+    let savedCursor: String?
     /// The journal's counters (acknowledged position, for the lag gauge).
     let counters: JournalCounters
     /// How long shutdown waits for in-flight batches.
@@ -52,25 +54,24 @@ struct JournalShipping: Service {
             }
             collectors.append(ShipperStatistics(stats: shipper!.stats))
         }
+        let checkpoint = CheckpointFile(path: configuration.journalCursorFile)
+        var savedCursor: String?
+        if shipper != nil {
+            do {
+                savedCursor = try checkpoint.load()
+            } catch {
+                throw ConfigurationError(key: "journal.cursor-file", line: nil, message: error.description)
+            }
+        }
         let service = JournalShipping(
-            source: source, shipper: shipper, checkpoint: CheckpointFile(path: configuration.journalCursorFile),
-            counters: counters, gracePeriod: configuration.shutdownGracePeriod,
-            concurrency: configuration.deliveryConcurrency, errors: errors, logger: logger)
+            source: source, shipper: shipper, checkpoint: checkpoint, savedCursor: savedCursor, counters: counters,
+            gracePeriod: configuration.shutdownGracePeriod, concurrency: configuration.deliveryConcurrency,
+            errors: errors, logger: logger)
         return (service, collectors)
     }
 
-    /// Reads the saved cursor, failing start-up (one line) when it exists but cannot be read.
-    func savedCursor() throws(ConfigurationError) -> String? {
-        guard shipper != nil else { return nil }
-        do {
-            return try checkpoint.load()
-        } catch {
-            throw ConfigurationError(key: "journal.cursor-file", line: nil, message: error.description)
-        }
-    }
-
     func run() async throws {
-        let cursor = try savedCursor()
+        let cursor = savedCursor
         guard let shipper else {
             // Counting only: stop reading on shutdown or cancellation, nothing to flush.
             await withTaskCancellationHandler {

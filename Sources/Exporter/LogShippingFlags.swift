@@ -92,7 +92,7 @@ struct LogShippingFlags: ParsableArguments {
         try journal.apply(to: &configuration.journal.selection)
         if let journalEnabled { configuration.journal.enabled = journalEnabled }
         if let journalStart {
-            configuration.journal.start = try JournalSettingValue.start(journalStart, key: "--journal.start")
+            configuration.journal.start = try SettingValue.checked(journalStart, flag: "--journal.start", SettingValue.journalStart)
         }
         if let journalCursorFile { configuration.journal.cursorFile = journalCursorFile }
         if let journalMaximumUnits {
@@ -118,30 +118,23 @@ struct LogShippingFlags: ParsableArguments {
         if insecureSkipVerify { settings.tls.insecureSkipVerify = true }
         if let gzip { settings.gzip = gzip }
         if let installTemplate { settings.installTemplate = installTemplate }
-        if let timeout { settings.requestTimeout = try Self.duration(timeout, flag: "--elasticsearch.timeout") }
+        if let timeout { settings.requestTimeout = try SettingValue.checked(timeout, flag: "--elasticsearch.timeout", SettingValue.duration) }
         if let deadLetterFile { settings.deadLetterPath = deadLetterFile }
-        if let backoffInitial { settings.backoffInitial = try Self.duration(backoffInitial, flag: "--elasticsearch.backoff-initial") }
-        if let backoffMax { settings.backoffMax = try Self.duration(backoffMax, flag: "--elasticsearch.backoff-max") }
+        if let backoffInitial { settings.backoffInitial = try SettingValue.checked(backoffInitial, flag: "--elasticsearch.backoff-initial", SettingValue.duration) }
+        if let backoffMax { settings.backoffMax = try SettingValue.checked(backoffMax, flag: "--elasticsearch.backoff-max", SettingValue.duration) }
         configuration.elasticsearch = settings
 
         if let batchSize { configuration.batchLimits.maximumDocuments = try Self.positive(batchSize, flag: "--elasticsearch.batch-size") }
         if let batchBytes { configuration.batchLimits.maximumBytes = try Self.positive(batchBytes, flag: "--elasticsearch.batch-bytes") }
         if let concurrency { configuration.deliveryConcurrency = try Self.positive(concurrency, flag: "--elasticsearch.concurrency") }
         if let flushInterval {
-            configuration.batchLimits.flushInterval = try Self.duration(flushInterval, flag: "--elasticsearch.flush-interval")
+            configuration.batchLimits.flushInterval = try SettingValue.checked(flushInterval, flag: "--elasticsearch.flush-interval", SettingValue.duration)
         }
-        if let gracePeriod { configuration.shutdownGracePeriod = try Self.duration(gracePeriod, flag: "--shutdown.grace-period") }
+        if let gracePeriod { configuration.shutdownGracePeriod = try SettingValue.checked(gracePeriod, flag: "--shutdown.grace-period", SettingValue.duration) }
     }
 
     private static func positive(_ value: Int, flag: String) throws(ConfigurationError) -> Int {
         guard value > 0 else { throw ConfigurationError(key: flag, line: nil, message: "must be at least 1, got \(value)") }
         return value
-    }
-
-    private static func duration(_ text: String, flag: String) throws(ConfigurationError) -> Duration {
-        guard let duration = DurationText.parse(text), duration > .zero else {
-            throw ConfigurationError(key: flag, line: nil, message: "'\(text)' is not a duration like 500ms, 10s or 1m")
-        }
-        return duration
     }
 }

@@ -45,7 +45,6 @@ struct Serve: AsyncParsableCommand {
                                "telemetry_path": "\(configuration.telemetryPath)",
                                "collectors": "\(configuration.enabledCollectors.joined(separator: ","))"])
             }
-            for case let journal as JournalShipping in services { _ = try journal.savedCursor() }
             try await Self.run(services, logger: logger)
         } catch let error as ConfigurationError {
             printError(error.description)
@@ -208,17 +207,6 @@ struct ServeFlags: ParsableArguments {
          "textfile": textfile, "time": time, "uname": uname]
     }
 
-    /// A flag's value checked by one of the shared ``SettingValue`` rules.
-    private static func checked<Value>(
-        _ text: String, flag: String, _ rule: (String) throws(SettingProblem) -> Value
-    ) throws(ConfigurationError) -> Value {
-        do {
-            return try rule(text)
-        } catch {
-            throw ConfigurationError(key: flag, line: nil, message: error.message)
-        }
-    }
-
     /// Defaults, then the configuration file, then these flags.
     func resolve() throws(ConfigurationError) -> ExporterConfiguration {
         var configuration = ExporterConfiguration()
@@ -226,19 +214,19 @@ struct ServeFlags: ParsableArguments {
             configuration = try ConfigurationFile.load(path: configFile, onto: configuration)
         }
         if let listenAddress {
-            configuration.listenAddress = try Self.checked(listenAddress, flag: "--web.listen-address", SettingValue.listenAddress)
+            configuration.listenAddress = try SettingValue.checked(listenAddress, flag: "--web.listen-address", SettingValue.listenAddress)
         }
         if let telemetryPath {
-            configuration.telemetryPath = try Self.checked(telemetryPath, flag: "--web.telemetry-path", SettingValue.telemetryPath)
+            configuration.telemetryPath = try SettingValue.checked(telemetryPath, flag: "--web.telemetry-path", SettingValue.telemetryPath)
         }
         if let maxRequests {
-            configuration.maxRequests = try Self.checked(String(maxRequests), flag: "--web.max-requests", SettingValue.maxRequests)
+            configuration.maxRequests = try SettingValue.checked(String(maxRequests), flag: "--web.max-requests", SettingValue.maxRequests)
         }
         if let scrapeTimeout {
-            configuration.scrapeTimeout = try Self.checked(scrapeTimeout, flag: "--scrape.timeout", SettingValue.scrapeTimeout)
+            configuration.scrapeTimeout = try SettingValue.checked(scrapeTimeout, flag: "--scrape.timeout", SettingValue.scrapeTimeout)
         }
         if let logLevel {
-            configuration.logLevel = try Self.checked(logLevel, flag: "--log.level", SettingValue.logLevel)
+            configuration.logLevel = try SettingValue.checked(logLevel, flag: "--log.level", SettingValue.logLevel)
         }
         if let procfs { configuration.host.paths.procfs = procfs }
         if let sysfs { configuration.host.paths.sysfs = sysfs }

@@ -1,3 +1,4 @@
+import Collectors
 import Logging
 
 /// Durations as written in flags and YAML: `10s`, `500ms`, `1m`, `1.5s`.
@@ -88,5 +89,54 @@ enum SettingValue {
             throw SettingProblem(message: "expected one of \(LogLevelText.choices), got \"\(text)\"")
         }
         return level
+    }
+
+    /// Durations of the log shipping settings (`elasticsearch.timeout`, `shutdown.grace-period`, …):
+    /// positive, up to ``DurationText/maximum``.
+    static func duration(_ text: String) throws(SettingProblem) -> Duration {
+        guard let duration = DurationText.parse(text), duration > .zero else {
+            throw SettingProblem(message: "'\(text)' is not a duration like 500ms, 10s or 1m")
+        }
+        return duration
+    }
+
+    /// `journal.match`: one term, `FIELD=VALUE` or `+`.
+    static func journalMatch(_ term: String) throws(SettingProblem) -> String {
+        guard term == "+" || term.firstIndex(of: "=").map({ $0 != term.startIndex }) == true else {
+            throw SettingProblem(message: "'\(term)' is not FIELD=VALUE or +")
+        }
+        return term
+    }
+
+    /// `journal.priority`: a syslog priority name or number.
+    static func journalPriority(_ text: String) throws(SettingProblem) -> Int {
+        guard let level = JournalPriority.parse(text) else {
+            throw SettingProblem(message: "'\(text)' is not a priority (\(JournalPriority.choices))")
+        }
+        return level
+    }
+
+    /// `journal.start`: `head`, `tail`, or a time as `--since` takes it.
+    static func journalStart(_ text: String) throws(SettingProblem) -> JournalStart {
+        switch text {
+        case "head": return .head
+        case "tail": return .tail
+        default:
+            guard let time = TimeText.parse(text, now: TimeText.now()), time >= 0 else {
+                throw SettingProblem(message: "'\(text)' is not head, tail or a time")
+            }
+            return .since(UInt64(time))
+        }
+    }
+
+    /// A flag's value checked by one of these rules, its problem tied to the flag's name.
+    static func checked<Value>(
+        _ text: String, flag: String, _ rule: (String) throws(SettingProblem) -> Value
+    ) throws(ConfigurationError) -> Value {
+        do {
+            return try rule(text)
+        } catch {
+            throw ConfigurationError(key: flag, line: nil, message: error.message)
+        }
     }
 }

@@ -9,15 +9,12 @@ public struct SourceBatch: Sendable {
     public var checkpoint: String
     /// When the source received the newest document (µs since the epoch), for lag metrics.
     public var newestReceived: UInt64
-    /// The documents' JSON size in bytes.
-    public var byteCount: Int
 
     /// Creates a batch.
-    public init(documents: [BulkDocument], checkpoint: String, newestReceived: UInt64, byteCount: Int) {
+    public init(documents: [BulkDocument], checkpoint: String, newestReceived: UInt64) {
         self.documents = documents
         self.checkpoint = checkpoint
         self.newestReceived = newestReceived
-        self.byteCount = byteCount
     }
 }
 

@@ -95,15 +95,6 @@ public struct JournalEntry: Sendable {
 
     /// The entry's cursor.
     public var cursor: String { String(decoding: cursorBytes, as: UTF8.self) }
-
-    /// The first value of field `name`, if present.
-    public func value(of name: String) -> [UInt8]? {
-        let wanted = Array(name.utf8)
-        for field in fields where bytes[field.start..<field.separator].elementsEqual(wanted) {
-            return Array(bytes[(field.separator + 1)..<field.end])
-        }
-        return nil
-    }
 }
 
 /// What `sd_journal_wait` saw.

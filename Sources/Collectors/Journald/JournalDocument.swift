@@ -374,42 +374,38 @@ public struct JournalDocumentEncoder {
 /// The parts of a journal cursor (`s=<seqnum id>;i=<seqnum, hex>;b=<boot id>;m=…;t=…;x=…`), as
 /// sd-journal writes it (src/libsystemd/sd-journal/sd-journal.c, `sd_journal_get_cursor`).
 struct CursorFields {
-    /// `s=`: the id of the sequence the seqnum counts in.
-    var seqnumID: Substring?
-    /// `i=`: the entry's sequence number, hex.
-    var seqnumHex: Substring?
-    /// `b=`: the boot id.
-    var bootID: Substring?
-    /// `t=`: the receive time, µs since the epoch, hex.
-    var realtimeHex: Substring?
+    private let bytes: [UInt8]
+    private let parts: Ranges
 
+    /// Finds the parts of `cursor` (one parser: ``ranges(in:)``, the per-entry path's).
     init(_ cursor: String) {
-        for part in cursor.split(separator: ";") where part.count > 2 && part.dropFirst().first == "=" {
-            let value = part.dropFirst(2)
-            switch part.first {
-            case "s": seqnumID = value
-            case "i": seqnumHex = value
-            case "b": bootID = value
-            case "t": realtimeHex = value
-            default: break
-            }
-        }
+        bytes = Array(cursor.utf8)
+        parts = bytes.withUnsafeBytes { Self.ranges(in: $0) }
     }
 
-    /// The receive time, decoded.
-    var realtime: UInt64? { realtimeHex.flatMap { UInt64($0, radix: 16) } }
+    /// `s=`: the id of the sequence the seqnum counts in.
+    var seqnumID: String? { parts.seqnumID.map { String(decoding: bytes[$0], as: UTF8.self) } }
 
-    /// The sequence number, decoded.
-    var seqnum: UInt64? { seqnumHex.flatMap { UInt64($0, radix: 16) } }
+    /// `i=`: the entry's sequence number, decoded.
+    var seqnum: UInt64? { hex(parts.seqnum) }
+
+    /// `t=`: the receive time (µs since the epoch), decoded.
+    var realtime: UInt64? { hex(parts.realtime) }
+
+    private func hex(_ range: Range<Int>?) -> UInt64? {
+        guard let range else { return nil }
+        return bytes.withUnsafeBytes { Self.hexValue(UnsafeRawBufferPointer(rebasing: $0[range])) }
+    }
 
     /// Where the parts lie in a cursor's bytes.
     struct Ranges {
         var seqnumID: Range<Int>?
         var seqnum: Range<Int>?
         var bootID: Range<Int>?
+        var realtime: Range<Int>?
     }
 
-    /// Finds `s=`, `i=` and `b=` in a cursor without allocating: the per-entry path.
+    /// Finds `s=`, `i=`, `b=` and `t=` in a cursor without allocating: the per-entry path.
     static func ranges(in cursor: UnsafeRawBufferPointer) -> Ranges {
         var ranges = Ranges()
         var start = 0
@@ -422,6 +418,7 @@ struct CursorFields {
                 case UInt8(ascii: "s"): ranges.seqnumID = value
                 case UInt8(ascii: "i"): ranges.seqnum = value
                 case UInt8(ascii: "b"): ranges.bootID = value
+                case UInt8(ascii: "t"): ranges.realtime = value
                 default: break
                 }
             }

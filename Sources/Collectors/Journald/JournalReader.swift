@@ -86,10 +86,10 @@ public final class JournalReader {
     private var currentIsUnread = false
     /// The cursor of the last entry returned, where a reopen resumes (bytes: copied per entry
     /// without allocating).
-    private var lastCursorBytes: [UInt8]?
+    private var lastCursorBytes: [UInt8] = []
 
     /// The cursor of the last entry returned, where a reopen resumes.
-    public var lastCursor: String? { lastCursorBytes.map { String(decoding: $0, as: UTF8.self) } }
+    public var lastCursor: String? { lastCursorBytes.isEmpty ? nil : String(decoding: lastCursorBytes, as: UTF8.self) }
     private var faultsSeen: UInt
     private var consecutiveErrors = 0
 
@@ -184,9 +184,8 @@ public final class JournalReader {
             }
             if Journal.absorbedFaults != faultsSeen { continue }  // reopened at the top
             consecutiveErrors = 0
-            if lastCursorBytes == nil { lastCursorBytes = [] }
-            lastCursorBytes!.removeAll(keepingCapacity: true)
-            lastCursorBytes!.append(contentsOf: entry.cursorBytes)
+            lastCursorBytes.removeAll(keepingCapacity: true)
+            lastCursorBytes.append(contentsOf: entry.cursorBytes)
             return true
         }
     }

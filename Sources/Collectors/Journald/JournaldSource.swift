@@ -159,8 +159,7 @@ public final class JournaldSource: Sendable {
     /// Sends the pending batch; false when the channel was closed under us.
     private func hand(_ pending: inout PendingBatch, checkpoint: String?, to channel: BatchChannel) -> Bool {
         guard let checkpoint else { return true }
-        let batch = SourceBatch(documents: pending.documents, checkpoint: checkpoint,
-                                newestReceived: pending.newestReceived, byteCount: pending.byteCount)
+        let batch = SourceBatch(documents: pending.documents, checkpoint: checkpoint, newestReceived: pending.newestReceived)
         pending = PendingBatch()
         return channel.send(batch)
     }
