@@ -20,7 +20,7 @@ let package = Package(
     targets: [
         // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
         // handler a journal reader needs (C, because a signal handler must be async-signal-safe),
-        // and libcurl through a module map.
+        // and libcurl through a module map, imported only by the Curl target below.
         .target(
             name: "CSystemd",
             linkerSettings: [.linkedLibrary("systemd")]),
@@ -34,12 +34,15 @@ let package = Package(
         .target(
             name: "Pipeline",
             dependencies: [.product(name: "Logging", package: "swift-log")]),
+        // libcurl's easy and multi interfaces behind one Swift file: the shipper's HTTP(S) requests
+        // and the microVM collector's GETs over unix-domain API sockets.
+        .target(name: "Curl", dependencies: ["CCurl"]),
         .target(
             name: "Collectors",
-            dependencies: ["Pipeline", "CSystemd", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Pipeline", "CSystemd", "Curl", .product(name: "Logging", package: "swift-log")]),
         .target(
             name: "Shippers",
-            dependencies: ["Pipeline", "CCurl", "CZlib", .product(name: "Logging", package: "swift-log")]),
+            dependencies: ["Pipeline", "Curl", "CZlib", .product(name: "Logging", package: "swift-log")]),
         .executableTarget(
             name: "Exporter",
             dependencies: [
@@ -56,6 +59,7 @@ let package = Package(
             ]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl"]),
         .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline"]),
         // Real peers the test targets share (osmem-server), started on loopback per test.
         .target(name: "PeerSupport", path: "Tests/PeerSupport"),

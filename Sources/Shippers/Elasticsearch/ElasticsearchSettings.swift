@@ -1,3 +1,5 @@
+import Curl
+
 /// Where and how `ElasticsearchShipper` sends documents. Every field but `urls` has a default;
 /// `ElasticsearchShipper.init` validates the whole and reads the credential files.
 public struct ElasticsearchSettings: Sendable, Equatable {
@@ -23,28 +25,9 @@ public struct ElasticsearchSettings: Sendable, Equatable {
         case bearerTokenFile(String)
     }
 
-    /// TLS material for `https://` URLs. Certificate verification is on unless switched off.
-    public struct TLS: Sendable, Equatable {
-        /// A PEM CA bundle to verify the server with, instead of the system's.
-        public var caFile: String?
-        /// A PEM client certificate for mutual TLS.
-        public var clientCertificateFile: String?
-        /// The PEM private key of `clientCertificateFile`.
-        public var clientKeyFile: String?
-        /// Skips server certificate and host name verification. For tests only.
-        public var insecureSkipVerify: Bool
-
-        /// Creates TLS settings; the defaults verify against the system CA store.
-        public init(
-            caFile: String? = nil, clientCertificateFile: String? = nil, clientKeyFile: String? = nil,
-            insecureSkipVerify: Bool = false
-        ) {
-            self.caFile = caFile
-            self.clientCertificateFile = clientCertificateFile
-            self.clientKeyFile = clientKeyFile
-            self.insecureSkipVerify = insecureSkipVerify
-        }
-    }
+    /// TLS material for `https://` URLs; certificate verification is on unless switched off.
+    /// The transport's own options type, handed to libcurl as is.
+    public typealias TLS = TLSOptions
 
     /// The default index pattern, one index per UTC day.
     public static let defaultIndexPattern = "lookout-logs-%Y.%m.%d"
