@@ -59,8 +59,8 @@ let package = Package(
             ]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
-        .testTarget(name: "CurlTests", dependencies: ["Curl"]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline"]),
+        .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
+        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline", "PeerSupport"]),
         // Real peers the test targets share (osmem-server), started on loopback per test.
         .target(name: "PeerSupport", path: "Tests/PeerSupport"),
         .testTarget(

@@ -1,5 +1,6 @@
 import Curl
 import Foundation
+import PeerSupport
 import Testing
 
 /// GETs over unix sockets against scripted servers: exact responses, statuses passed through,

@@ -4,77 +4,93 @@ import Glibc
 #endif
 import Synchronization
 
-/// A failure of the test set-up itself, with the reason.
-struct SetupError: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 /// A fresh directory under /tmp for socket files (`sun_path` holds 108 bytes, so not under the
 /// build tree); `remove()` deletes it and everything in it.
-struct SocketDirectory {
-    /// The directory's path, `/tmp/lookout-curl-XXXXXX`.
-    let path: String
+public struct SocketDirectory {
+    /// The directory's path, `/tmp/lookout-sock-XXXXXX`.
+    public let path: String
 
-    init() throws {
-        var template = Array("/tmp/lookout-curl-XXXXXX".utf8CString)
-        guard let made = mkdtemp(&template) else { throw SetupError("mkdtemp failed: errno \(errno)") }
+    /// Makes the directory.
+    public init() throws {
+        var template = Array("/tmp/lookout-sock-XXXXXX".utf8CString)
+        guard let made = mkdtemp(&template) else { throw PeerError("mkdtemp failed: errno \(errno)") }
         path = String(cString: made)
     }
 
     /// `name` inside the directory.
-    func socket(_ name: String) -> String { path + "/" + name }
+    public func socket(_ name: String) -> String { path + "/" + name }
 
-    func remove() {
+    /// Deletes the directory and everything in it.
+    public func remove() {
         try? FileManager.default.removeItem(atPath: path)
     }
 }
 
-/// A scripted HTTP/1.1 server on a unix-domain socket, standing in for cloud-hypervisor's and
-/// Firecracker's API sockets (neither is installable here) and for the faults they can show: a
-/// hung VMM, a socket that speaks no HTTP, an endless body. Each connection gets the same reply.
-final class UnixSocketServer: @unchecked Sendable {
-    /// How to answer each request.
-    enum Reply: Sendable {
+/// A scripted server on a unix-domain socket, standing in for cloud-hypervisor's and
+/// Firecracker's API sockets (neither is installable here) and for the faults no real peer shows
+/// on demand: a hung VMM, a socket that speaks no HTTP, an endless body, a QMP socket that greets
+/// with garbage. Each connection gets the same reply.
+public final class UnixSocketServer: @unchecked Sendable {
+    /// How to answer each connection.
+    public enum Reply: Sendable {
         /// This status and body, with `Content-Length` when `declaresLength` (otherwise the body
         /// ends when the connection closes).
         case http(status: Int, body: [UInt8], declaresLength: Bool = true)
         /// These bytes as they are, then close.
         case raw([UInt8])
+        /// Per request path, this status and JSON body (with `Content-Length`); 404 for others.
+        case routes([String: Route])
         /// Read the request and say nothing until the client hangs up.
         case silence
+        /// Send these bytes at once, before any request (as a QMP server greets), then say
+        /// nothing more until the client hangs up.
+        case greeting([UInt8])
+    }
+
+    /// One route's answer.
+    public struct Route: Sendable {
+        /// The HTTP status.
+        public var status: Int
+        /// The body.
+        public var body: String
+
+        /// Creates the answer.
+        public init(_ status: Int, _ body: String) {
+            self.status = status
+            self.body = body
+        }
     }
 
     /// The socket's path.
-    let path: String
+    public let path: String
     private let listener: Int32
     private let reply: Reply
     private let beforeReplying: @Sendable () -> Void
     private let heads = Mutex<[String]>([])
 
     /// Listens on `path`, answering each request with `reply` after calling `beforeReplying`.
-    init(path: String, reply: Reply, beforeReplying: @escaping @Sendable () -> Void = {}) throws {
+    public init(path: String, reply: Reply, beforeReplying: @escaping @Sendable () -> Void = {}) throws {
         self.path = path
         self.reply = reply
         self.beforeReplying = beforeReplying
         listener = try Self.bind(path)
         guard listen(listener, 64) == 0 else {
             close(listener)
-            throw SetupError("cannot listen on \(path)")
+            throw PeerError("cannot listen on \(path)")
         }
         Thread { [self] in acceptLoop() }.start()
     }
 
     /// A socket file nothing listens on, as a VMM that died leaves behind: connecting is refused.
-    static func stale(path: String) throws {
+    public static func stale(path: String) throws {
         close(try bind(path))
     }
 
     /// Each request's head (request line and headers, without the blank line), in arrival order.
-    var requestHeads: [String] { heads.withLock { $0 } }
+    public var requestHeads: [String] { heads.withLock { $0 } }
 
     /// Stops accepting; connections in progress finish.
-    func stop() {
+    public func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
     }
 
@@ -85,13 +101,13 @@ final class UnixSocketServer: @unchecked Sendable {
 
     private static func bind(_ path: String) throws -> Int32 {
         let descriptor = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard descriptor >= 0 else { throw SetupError("socket() failed") }
+        guard descriptor >= 0 else { throw PeerError("socket() failed") }
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let bytes = Array(path.utf8)
         guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
             close(descriptor)
-            throw SetupError("socket path too long: \(path)")
+            throw PeerError("socket path too long: \(path)")
         }
         withUnsafeMutableBytes(of: &address.sun_path) { $0.copyBytes(from: bytes) }
         let bound = withUnsafePointer(to: &address) {
@@ -101,7 +117,7 @@ final class UnixSocketServer: @unchecked Sendable {
         }
         guard bound == 0 else {
             close(descriptor)
-            throw SetupError("cannot bind \(path): errno \(errno)")
+            throw PeerError("cannot bind \(path): errno \(errno)")
         }
         return descriptor
     }
@@ -119,6 +135,11 @@ final class UnixSocketServer: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
+        if case .greeting(let bytes) = reply {
+            send(client, bytes)
+            drain(client)
+            return
+        }
         guard let head = readHead(client) else { return }
         heads.withLock { $0.append(head) }
         beforeReplying()
@@ -129,10 +150,20 @@ final class UnixSocketServer: @unchecked Sendable {
             send(client, Array(head.utf8) + body)
         case .raw(let bytes):
             send(client, bytes)
-        case .silence:
-            var scratch = [UInt8](repeating: 0, count: 1024)
-            while recv(client, &scratch, scratch.count, 0) > 0 {}
+        case .routes(let routes):
+            let path = head.split(separator: " ").dropFirst().first.map(String.init) ?? ""
+            let route = routes[path] ?? Route(404, "")
+            send(client, Array(("HTTP/1.1 \(route.status) Scripted\r\nContent-Type: application/json\r\n"
+                + "Content-Length: \(route.body.utf8.count)\r\n\r\n" + route.body).utf8))
+        case .silence, .greeting:
+            drain(client)
         }
+    }
+
+    /// Reads and drops whatever the client sends until it hangs up (or the server stops).
+    private func drain(_ client: Int32) {
+        var scratch = [UInt8](repeating: 0, count: 1024)
+        while recv(client, &scratch, scratch.count, 0) > 0 {}
     }
 
     /// Reads up to the blank line that ends a GET's head; nil if the client hangs up first.
@@ -161,18 +192,19 @@ final class UnixSocketServer: @unchecked Sendable {
 
 /// Holds every arriving request until `count` have arrived (or `limit` passes), so a test can
 /// tell that a client sent them all at once: one at a time, the first would wait out the limit.
-final class Rendezvous: Sendable {
+public final class Rendezvous: Sendable {
     private let count: Int
     private let limit: Duration
     private let arrived = Mutex(0)
 
-    init(count: Int, limit: Duration) {
+    /// Waits for `count` arrivals, at most `limit` each.
+    public init(count: Int, limit: Duration) {
         self.count = count
         self.limit = limit
     }
 
     /// Counts this arrival and waits for the others.
-    func arriveAndWait() {
+    public func arriveAndWait() {
         arrived.withLock { $0 += 1 }
         let clock = ContinuousClock()
         let deadline = clock.now + limit
