@@ -181,6 +181,8 @@ private struct ConfigurationReader {
                     configuration.host.diskstatsDeviceExclude = try pattern(optionValue, key: key)
                 case ("microvm", "state-dir"):
                     configuration.host.microvmStateDirectory = try string(optionValue, key: key)
+                case ("microvm", "socket-timeout"):
+                    configuration.host.microvmSocketTimeout = try checked(optionValue, key: key, SettingValue.duration)
                 case ("netdev", "device-include"):
                     configuration.host.netdevDeviceInclude = try pattern(optionValue, key: key)
                 case ("netdev", "device-exclude"):

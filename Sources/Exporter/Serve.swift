@@ -157,7 +157,7 @@ struct ServeFlags: ParsableArguments {
     var loadavg: Bool?
     @Flag(name: .customLong("collector.meminfo"), inversion: .prefixedNo, help: "Enable the meminfo collector (default: enabled).")
     var meminfo: Bool?
-    @Flag(name: .customLong("collector.microvm"), inversion: .prefixedNo, help: "Enable the microvm collector (default: disabled).")
+    @Flag(name: .customLong("collector.microvm"), inversion: .prefixedNo, help: "Enable the microvm collector (default: enabled).")
     var microvm: Bool?
     @Flag(name: .customLong("collector.netdev"), inversion: .prefixedNo, help: "Enable the netdev collector (default: enabled).")
     var netdev: Bool?
@@ -191,6 +191,9 @@ struct ServeFlags: ParsableArguments {
 
     @Option(name: .customLong("collector.microvm.state-dir"), help: "microvm.nix's state directory (default /var/lib/microvms).")
     var microvmStateDirectory: String?
+
+    @Option(name: .customLong("collector.microvm.socket-timeout"), help: "How long a scrape waits for the hypervisors' control sockets, all together (default 1s).")
+    var microvmSocketTimeout: String?
 
     @Option(name: .customLong("collector.netdev.device-include"), help: "Regexp of network devices to include (exclusive with device-exclude).")
     var netDeviceInclude: String?
@@ -242,6 +245,10 @@ struct ServeFlags: ParsableArguments {
         if let fsTypesExclude { configuration.host.filesystemFSTypesExclude = fsTypesExclude }
         if let diskDeviceExclude { configuration.host.diskstatsDeviceExclude = diskDeviceExclude }
         if let microvmStateDirectory { configuration.host.microvmStateDirectory = microvmStateDirectory }
+        if let microvmSocketTimeout {
+            configuration.host.microvmSocketTimeout = try SettingValue.checked(
+                microvmSocketTimeout, flag: "--collector.microvm.socket-timeout", SettingValue.duration)
+        }
         if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
         if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
         try configuration.checkNetdevDevices()

@@ -40,4 +40,37 @@ import Testing
         #expect(!after.contains("vm=\"db\""))
         #expect(after.contains("vm=\"web\""))
     }
+
+    @Test func aNewMainProcessCountsAsARestart() throws {
+        let cgroup = "sys/fs/cgroup/system.slice/system-microvm.slice/microvm@web.service"
+        let host = Fixtures.scratch([
+            cgroup + "/cpu.stat": "usage_usec 10\nuser_usec 6\nsystem_usec 4\n",
+            cgroup + "/cgroup.procs": "700\n",
+            "proc/700/stat": "700 (qemu) S 1 700 700 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1000 0 0",
+            "proc/700/cmdline": "microvm@web\0",
+            "proc/stat": "btime 1000\n",
+            "state/web/.keep": "",
+        ])
+        defer { Fixtures.removeTree(host) }
+        symlink("/nix/store/1111aaaa-microvm-qemu-web", host + "/state/web/current")
+        let collector = MicroVMCollector(paths: HostPaths(procfs: host + "/proc", sysfs: host + "/sys", rootfs: host),
+                                         stateDirectory: host + "/state")
+        func restartsAndStart() throws -> [String] {
+            Fixtures.render(try collector.collect()).split(separator: "\n")
+                .filter { $0.hasPrefix("microvm_unit_restarts_total{") || $0.hasPrefix("microvm_start_time_seconds{") }.map(String.init)
+        }
+        #expect(try restartsAndStart() == [#"microvm_start_time_seconds{vm="web"} 1010"#, #"microvm_unit_restarts_total{vm="web"} 0"#])
+        #expect(try restartsAndStart() == [#"microvm_start_time_seconds{vm="web"} 1010"#, #"microvm_unit_restarts_total{vm="web"} 0"#])
+        // systemd restarted it: the same PID (reused) but a later start.
+        Fixtures.write("700 (qemu) S 1 700 700 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 3000 0 0", to: host + "/proc/700/stat")
+        #expect(try restartsAndStart() == [#"microvm_start_time_seconds{vm="web"} 1030"#, #"microvm_unit_restarts_total{vm="web"} 1"#])
+        // Stopped (no processes), then started again with another PID: one more.
+        Fixtures.write("", to: host + "/" + cgroup + "/cgroup.procs")
+        #expect(try restartsAndStart() == [#"microvm_unit_restarts_total{vm="web"} 1"#])
+        Fixtures.write("701\n", to: host + "/" + cgroup + "/cgroup.procs")
+        mkdir(host + "/proc/701", 0o755)
+        Fixtures.write("701 (qemu) S 1 701 701 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 5000 0 0", to: host + "/proc/701/stat")
+        Fixtures.write("microvm@web\0", to: host + "/proc/701/cmdline")
+        #expect(try restartsAndStart() == [#"microvm_start_time_seconds{vm="web"} 1050"#, #"microvm_unit_restarts_total{vm="web"} 2"#])
+    }
 }

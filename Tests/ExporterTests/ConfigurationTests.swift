@@ -38,6 +38,9 @@ import Testing
                 device-exclude: "^loop"
               netdev:
                 device-include: "^eth"
+              microvm:
+                state-dir: /srv/microvms
+                socket-timeout: 250ms
             """)
         #expect(configuration.listenAddress == "127.0.0.1:9999")
         #expect(configuration.telemetryPath == "/probe")
@@ -53,6 +56,8 @@ import Testing
         #expect(configuration.host.filesystemFSTypesExclude == "^tmpfs$")
         #expect(configuration.host.diskstatsDeviceExclude == "^loop")
         #expect(configuration.host.netdevDeviceInclude == "^eth")
+        #expect(configuration.host.microvmStateDirectory == "/srv/microvms")
+        #expect(configuration.host.microvmSocketTimeout == .milliseconds(250))
     }
 
     @Test func emptyFileKeepsDefaults() throws {
@@ -71,6 +76,7 @@ import Testing
         ("collector:\n  cpu:\n    enabled: maybe\n", "3: collector.cpu.enabled: expected true or false, got \"maybe\""),
         ("collector:\n  cpu:\n    colour: red\n", "3: collector.cpu.colour: unknown key"),
         ("collector:\n  diskstats:\n    device-exclude: \"(unclosed\"\n", "3: collector.diskstats.device-exclude: invalid regular expression \"(unclosed\""),
+        ("collector:\n  microvm:\n    socket-timeout: 0s\n", "3: collector.microvm.socket-timeout: '0s' is not a duration like 500ms, 10s or 1m"),
         ("scrape:\n  timeout: soon\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"soon\""),
         ("scrape:\n  timeout: 1e300s\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"1e300s\""),
         ("scrape:\n  timeout: 25h\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"25h\""),
@@ -122,6 +128,15 @@ import Testing
         #expect(configuration.host.paths.procfs == "/fixtures/proc")
         #expect(configuration.host.cpuGuest == false)
         #expect(configuration.scrapeTimeout == .seconds(2))
+    }
+
+    @Test func microVMSocketTimeoutFlag() throws {
+        #expect(try ServeFlags.parse(["--collector.microvm.socket-timeout", "300ms"]).resolve().host.microvmSocketTimeout
+            == .milliseconds(300))
+        #expect(try ServeFlags.parse([]).resolve().enabledCollectors.contains("microvm"))
+        #expect(throws: ConfigurationError.self) {
+            try ServeFlags.parse(["--collector.microvm.socket-timeout", "forever"]).resolve()
+        }
     }
 
     @Test func noCollectorFlagDisablesOne() throws {

@@ -23,6 +23,9 @@ public struct HostCollectorSettings: Sendable, Equatable {
     public var netdevDeviceExclude: String? = nil
     /// `--collector.microvm.state-dir`: microvm.nix's state directory (not under `--path.rootfs`).
     public var microvmStateDirectory = MicroVMCollector.defaultStateDirectory
+    /// `--collector.microvm.socket-timeout`: how long a scrape waits for the hypervisors' control
+    /// sockets, all of them together.
+    public var microvmSocketTimeout = MicroVMCollector.defaultSocketTimeout
 
     /// Settings with node_exporter's defaults.
     public init() {}
@@ -70,9 +73,10 @@ public enum HostCollectors {
         HostCollectorSpec(name: "meminfo", enabledByDefault: true, readsProcfs: true) { settings, _ in
             MeminfoCollector(paths: settings.paths)
         },
-        // Off by default until it reads the hypervisor sockets too (issue: microVM collector).
-        HostCollectorSpec(name: "microvm", enabledByDefault: false, readsProcfs: false) { settings, _ in
-            MicroVMCollector(paths: settings.paths, stateDirectory: settings.microvmStateDirectory)
+        // On by default: on a host without microvm.nix it reports no data and costs one access(2).
+        HostCollectorSpec(name: "microvm", enabledByDefault: true, readsProcfs: false) { settings, errors in
+            MicroVMCollector(paths: settings.paths, stateDirectory: settings.microvmStateDirectory,
+                             socketTimeout: settings.microvmSocketTimeout, componentErrors: errors)
         },
         HostCollectorSpec(name: "netdev", enabledByDefault: true, readsProcfs: true) { settings, _ in
             try NetdevCollector.validate(deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)

@@ -7,13 +7,18 @@
 //   `<sysfs>/fs/cgroup/system.slice/system-microvm.slice/microvm@NAME.service/`, and of
 //   `microvm-virtiofsd@NAME.service` under `system-microvm\x2dvirtiofsd.slice` (``CgroupStats``);
 //   the unit is up while its cgroup has processes (`cgroup.events` `populated 1`);
+// - the unit's main process from its cgroup and /proc (``UnitProcess``): start time, restarts
+//   (a new main process), and the hypervisor's command line, which names its control socket;
 // - `<sysfs>/class/net/ID/statistics/*` of its tap and macvtap interfaces, reported from the
-//   guest's side: what the host transmits on a tap, the guest receives.
+//   guest's side: what the host transmits on a tap, the guest receives;
+// - the hypervisor's control socket (``ControlSocket``), when the VM runs: QMP, or
+//   cloud-hypervisor's and Firecracker's REST APIs, all VMs at once under one timeout
+//   (``HypervisorQueries``), and Firecracker's metrics file when one is configured.
 // Emits the `microvm_*` families documented in the README; a VM whose directory disappears
 // disappears from the output, and a controller that is off gives no samples for its families.
-// Hypervisor control sockets (QMP, cloud-hypervisor's API) are not read yet.
 
 import Dispatch
+import Logging
 import Pipeline
 import Synchronization
 
@@ -25,9 +30,16 @@ public struct MicroVMCollector: MetricCollector {
     public let paths: HostPaths
     /// microvm.nix's `microvm.stateDir`.
     public let stateDirectory: String
+    /// How long one scrape waits for the hypervisors' control sockets, all of them together.
+    public let socketTimeout: Duration
+    private let componentErrors: ComponentErrors?
+    private let logger: Logger
+    private let observations = MicroVMObservations()
 
     /// The default state directory of microvm.nix.
     public static let defaultStateDirectory = "/var/lib/microvms"
+    /// The default of `--collector.microvm.socket-timeout`.
+    public static let defaultSocketTimeout = Duration.seconds(1)
 
     /// The `memory.stat` keys reported as `microvm_memory_stat_bytes{kind}`: the byte-valued ones
     /// that explain a VM's memory (guest RAM is `anon`, or `shmem`/`file` with shared memory).
@@ -35,10 +47,19 @@ public struct MicroVMCollector: MetricCollector {
                               "vmalloc", "shmem", "file_mapped", "file_dirty", "file_writeback", "swapcached", "anon_thp",
                               "file_thp", "shmem_thp", "slab_reclaimable", "slab_unreclaimable", "zswap", "zswapped"]
 
-    /// Creates the collector.
-    public init(paths: HostPaths, stateDirectory: String = MicroVMCollector.defaultStateDirectory) {
+    /// Creates the collector. Control-socket failures are counted in `componentErrors` (component
+    /// `collector.microvm`, error type `hypervisor_<why>`) and logged when a VM's socket starts or
+    /// stops failing.
+    public init(
+        paths: HostPaths, stateDirectory: String = MicroVMCollector.defaultStateDirectory,
+        socketTimeout: Duration = MicroVMCollector.defaultSocketTimeout, componentErrors: ComponentErrors? = nil,
+        logger: Logger = Logger(label: "lookout.collector.microvm")
+    ) {
         self.paths = paths
         self.stateDirectory = stateDirectory
+        self.socketTimeout = socketTimeout
+        self.componentErrors = componentErrors
+        self.logger = logger
     }
 
     /// The cgroup directory of a unit of VM `name`.
@@ -58,27 +79,62 @@ public struct MicroVMCollector: MetricCollector {
             let reading = Result { () throws(CollectorError) -> VMReading? in try read(vm: names[index]) }
             readings.withLock { $0[index] = reading }
         }
+        let vms = try readings.withLock { $0 }.compactMap { try $0.get() }
+        let bootTime = (try? SourceFile.readIfPresent(paths.proc("stat"))).flatMap { $0 }
+            .flatMap { try? parseStat($0, path: paths.proc("stat")).bootTime }
+
+        let asked = vms.indices.filter { vms[$0].socket != nil }
+        let answers = HypervisorQueries.read(asked.map { vms[$0].socket! }, timeout: socketTimeout)
+        var hypervisors = [Result<HypervisorReading, HypervisorFailure>?](repeating: nil, count: vms.count)
+        for (index, answer) in zip(asked, answers) { hypervisors[index] = answer }
+
         var families = MicroVMFamilies()
-        for reading in readings.withLock({ $0 }) {
-            guard let vm = try reading.get() else { continue }
+        for (vm, hypervisor) in zip(vms, hypervisors) {
+            let name = vm.entry.name
             families.add(vm.entry)
-            families.addUp(vm: vm.entry.name, up: vm.up)
-            if let stats = vm.cgroup { families.add(stats, vm: vm.entry.name, unit: .vm) }
-            if let stats = vm.virtiofsd { families.add(stats, vm: vm.entry.name, unit: .virtiofsd) }
-            for (interface, counters) in vm.interfaces {
-                families.addNetwork(counters, vm: vm.entry.name, interface: interface)
+            families.addUp(vm: name, up: vm.up)
+            families.addRestarts(vm: name, count: observations.restarts(vm: name, process: vm.process))
+            if let process = vm.process, let bootTime {
+                families.addStartTime(vm: name, seconds: Double(bootTime) + Double(process.startTicks) / Double(UnitProcess.ticksPerSecond))
             }
+            if let stats = vm.cgroup { families.add(stats, vm: name, unit: .vm) }
+            if let stats = vm.virtiofsd { families.add(stats, vm: name, unit: .virtiofsd) }
+            for (interface, counters) in vm.interfaces {
+                families.addNetwork(counters, vm: name, interface: interface)
+            }
+            if let hypervisor { families.add(hypervisor: report(hypervisor, vm: name), vm: name) }
+            if let disks = vm.firecrackerDisks { families.add(disks: disks, vm: name) }
         }
+        observations.keepOnly(Set(vms.map(\.entry.name)))
         return families.all
     }
 
-    /// Everything read for one VM.
+    /// Counts a failed reading and logs when a VM's socket starts failing, fails differently or
+    /// recovers; returns the reading, if any.
+    private func report(_ answer: Result<HypervisorReading, HypervisorFailure>, vm: String) -> HypervisorReading? {
+        let failure: HypervisorFailure? = if case .failure(let failure) = answer { failure } else { nil }
+        if let failure { componentErrors?.record(component: "collector.microvm", errorType: "hypervisor_" + failure.errorType) }
+        switch observations.changedFailure(vm: vm, to: failure?.errorType) {
+        case .some(.some):
+            logger.warning("microVM control socket gives no reading", metadata: ["vm": "\(vm)", "error": "\(failure!)"])
+        case .some(.none):
+            logger.info("microVM control socket answers again", metadata: ["vm": "\(vm)"])
+        case .none:
+            break
+        }
+        return try? answer.get()
+    }
+
+    /// Everything read for one VM from files.
     struct VMReading: Sendable {
         var entry: MicroVMDirectory
         var up: Bool
+        var process: UnitProcess?
+        var socket: ControlSocket?
         var cgroup: CgroupStats?
         var virtiofsd: CgroupStats?
         var interfaces: [(String, [String: UInt64]?)]
+        var firecrackerDisks: [VirtualDiskCounters]?
     }
 
     /// Reads VM `name`; nil when its directory is gone or is not a VM's.
@@ -95,12 +151,42 @@ public struct MicroVMCollector: MetricCollector {
         let stats = try? CgroupStats.read(vmCgroup)
         let populated = (try? SourceFile.readIfPresent(vmCgroup + "/cgroup.events"))
             .flatMap { $0 }.map { (try? parseFlatKeyed($0, path: vmCgroup + "/cgroup.events"))?["populated"] == 1 }
+        let up = stats != nil && populated != false
+        let process = up ? try UnitProcess.read(cgroup: vmCgroup, paths: paths) : nil
         var interfaces: [(String, [String: UInt64]?)] = []
         for interface in entry.tapInterfaces + entry.macvtapInterfaces {
             interfaces.append((interface, try readInterface(interface)))
         }
-        return VMReading(entry: entry, up: stats != nil && populated != false, cgroup: stats,
-                         virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)), interfaces: interfaces)
+        // Ask the hypervisor only while the VM runs; without a cgroup to tell (cgroup v1, a
+        // fixture), a `booted` link says it does.
+        let running = stats == nil ? entry.bootedRunner != nil : up
+        let socket = running ? controlSocket(of: entry, process: process) : nil
+        var firecrackerDisks: [VirtualDiskCounters]? = nil
+        if let configFile = socket?.configFile, let config = try SourceFile.readIfPresent(configFile),
+           let metrics = try FirecrackerMetrics.metricsPath(inConfig: config, path: configFile) {
+            let file = metrics.hasPrefix("/") ? paths.rootfs(metrics) : stateDirectory + "/" + name + "/" + metrics
+            firecrackerDisks = try? observations.firecracker.disks(metricsFile: file)
+        }
+        return VMReading(entry: entry, up: up, process: process, socket: socket, cgroup: stats,
+                         virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)), interfaces: interfaces,
+                         firecrackerDisks: firecrackerDisks)
+    }
+
+    /// The control socket named on the hypervisor's command line: the running process's, else the
+    /// one in the booted runner's `bin/microvm-run`.
+    func controlSocket(of entry: MicroVMDirectory, process: UnitProcess?) -> ControlSocket? {
+        let directory = stateDirectory + "/" + entry.name
+        let root = { (path: String) in paths.rootfs(path) }
+        if let arguments = process?.arguments, let socket = ControlSocket.find(in: arguments, directory: directory, root: root) {
+            return socket
+        }
+        guard let runner = entry.bootedRunner ?? entry.currentRunner else { return nil }
+        let runnerPath = runner.hasPrefix("/") ? paths.rootfs(runner) : directory + "/" + runner
+        // bin/microvm-run is a link into the store (writeShellScript); resolve it under the root too.
+        let script = SourceFile.linkTarget(runnerPath + "/bin/microvm-run").map { $0.hasPrefix("/") ? paths.rootfs($0) : runnerPath + "/bin/" + $0 }
+            ?? runnerPath + "/bin/microvm-run"
+        guard let text = try? SourceFile.readIfPresent(script), let arguments = ControlSocket.execArguments(ofRunScript: text) else { return nil }
+        return ControlSocket.find(in: arguments, directory: directory, root: root)
     }
 
     /// The statistics of a host network interface; nil when it does not exist (the VM's tap unit
@@ -114,6 +200,49 @@ public struct MicroVMCollector: MetricCollector {
             values[file] = try parseSingleValue(text, path: directory + "/" + file)
         }
         return values
+    }
+}
+
+/// What the collector remembers between scrapes: each VM's main process (to count restarts),
+/// the state of its control socket (to log changes once), and Firecracker's metric sums.
+final class MicroVMObservations: Sendable {
+    private struct VMState {
+        var process: (pid: Int32, startTicks: UInt64)?
+        var restarts: UInt64 = 0
+        var failure: String?
+    }
+
+    private let vms = Mutex<[String: VMState]>([:])
+    /// The running totals of Firecracker metrics files.
+    let firecracker = FirecrackerMetrics()
+
+    /// How many times VM `name` has had a new main process since Lookout first saw it: a restart
+    /// by systemd (`Restart=always`) or by hand. A VM seen stopped in between still counts once.
+    func restarts(vm name: String, process: UnitProcess?) -> UInt64 {
+        vms.withLock { vms in
+            var state = vms[name] ?? VMState()
+            if let process {
+                if let seen = state.process, seen.pid != process.pid || seen.startTicks != process.startTicks { state.restarts += 1 }
+                state.process = (process.pid, process.startTicks)
+            }
+            vms[name] = state
+            return state.restarts
+        }
+    }
+
+    /// Records the error type of VM `name`'s control socket (nil: it answered). Returns the new
+    /// value when it changed, nil when it did not.
+    func changedFailure(vm name: String, to failure: String?) -> String?? {
+        vms.withLock { vms in
+            let before = vms[name]?.failure
+            vms[name, default: VMState()].failure = failure
+            return before == failure ? nil : .some(failure)
+        }
+    }
+
+    /// Forgets the VMs not in `names`, and their Firecracker files.
+    func keepOnly(_ names: Set<String>) {
+        vms.withLock { vms in vms = vms.filter { names.contains($0.key) } }
     }
 }
 
@@ -149,6 +278,17 @@ struct MicroVMFamilies {
     private var ioStalled = MetricFamily(name: "microvm_pressure_io_stalled_seconds_total", help: "Time all tasks of the microVM's unit stalled on IO.", type: .counter)
     private var virtiofsdCPU = MetricFamily(name: "microvm_virtiofsd_cpu_usage_seconds_total", help: "CPU time of the microVM's virtiofsd unit, by mode.", type: .counter)
     private var virtiofsdMemory = MetricFamily(name: "microvm_virtiofsd_memory_bytes", help: "Memory charged to the microVM's virtiofsd unit.", type: .gauge)
+    private var restarts = MetricFamily(name: "microvm_unit_restarts_total", help: "Times the microVM's unit got a new main process since Lookout started watching it.", type: .counter)
+    private var startTime = MetricFamily(name: "microvm_start_time_seconds", help: "When the microVM's hypervisor process started, in seconds since the epoch.", type: .gauge)
+    private var hypervisorUp = MetricFamily(name: "microvm_hypervisor_up", help: "1 when the microVM's hypervisor answered on its control socket in this scrape.", type: .gauge)
+    private var hypervisorStatus = MetricFamily(name: "microvm_hypervisor_status", help: "The run state the hypervisor reports for the microVM (1 for the current state).", type: .gauge)
+    private var vcpus = MetricFamily(name: "microvm_vcpus", help: "vCPUs of the microVM, as its hypervisor reports them.", type: .gauge)
+    private var guestMemory = MetricFamily(name: "microvm_guest_memory_bytes", help: "Memory given to the microVM's guest, hot-plugged memory included.", type: .gauge)
+    private var balloon = MetricFamily(name: "microvm_balloon_bytes", help: "Guest memory the balloon device currently holds back from the microVM.", type: .gauge)
+    private var diskReadBytes = MetricFamily(name: "microvm_disk_read_bytes_total", help: "Bytes the microVM's guest read from a virtual disk, as its hypervisor counts them.", type: .counter)
+    private var diskWrittenBytes = MetricFamily(name: "microvm_disk_write_bytes_total", help: "Bytes the microVM's guest wrote to a virtual disk.", type: .counter)
+    private var diskReads = MetricFamily(name: "microvm_disk_reads_total", help: "Read requests of the microVM's guest on a virtual disk.", type: .counter)
+    private var diskWrites = MetricFamily(name: "microvm_disk_writes_total", help: "Write requests of the microVM's guest on a virtual disk.", type: .counter)
     private var network: [String: MetricFamily] = [:]
 
     /// The guest-side names of the tap counters: the host's tx is the guest's receive.
@@ -174,6 +314,36 @@ struct MicroVMFamilies {
 
     mutating func addUp(vm: String, up isUp: Bool) {
         up.samples.append(Sample(labels: [Label("vm", vm)], value: isUp ? 1 : 0))
+    }
+
+    mutating func addRestarts(vm: String, count: UInt64) {
+        restarts.samples.append(Sample(labels: [Label("vm", vm)], value: Double(count)))
+    }
+
+    mutating func addStartTime(vm: String, seconds: Double) {
+        startTime.samples.append(Sample(labels: [Label("vm", vm)], value: seconds))
+    }
+
+    /// A control socket's reading; nil when it gave none (`microvm_hypervisor_up` 0).
+    mutating func add(hypervisor reading: HypervisorReading?, vm: String) {
+        let label = Label("vm", vm)
+        hypervisorUp.samples.append(Sample(labels: [label], value: reading == nil ? 0 : 1))
+        guard let reading else { return }
+        hypervisorStatus.samples.append(Sample(labels: [Label("status", reading.status), label], value: 1))
+        if let count = reading.vcpus { vcpus.samples.append(Sample(labels: [label], value: Double(count))) }
+        if let bytes = reading.guestMemoryBytes { guestMemory.samples.append(Sample(labels: [label], value: Double(bytes))) }
+        if let bytes = reading.balloonBytes { balloon.samples.append(Sample(labels: [label], value: Double(bytes))) }
+        add(disks: reading.disks, vm: vm)
+    }
+
+    mutating func add(disks: [VirtualDiskCounters], vm: String) {
+        for disk in disks {
+            let labels = [Label("disk", disk.disk), Label("vm", vm)]
+            diskReadBytes.samples.append(Sample(labels: labels, value: Double(disk.readBytes)))
+            diskWrittenBytes.samples.append(Sample(labels: labels, value: Double(disk.writtenBytes)))
+            diskReads.samples.append(Sample(labels: labels, value: Double(disk.reads)))
+            diskWrites.samples.append(Sample(labels: labels, value: Double(disk.writes)))
+        }
     }
 
     mutating func add(_ stats: CgroupStats, vm: String, unit: MicroVMUnit) {
@@ -225,7 +395,8 @@ struct MicroVMFamilies {
     var all: [MetricFamily] {
         ([info, up, restartPending, declarative, cpu, memory, memoryPeak, memoryLimit, memoryStat, oomKills,
           blockReadBytes, blockWrittenBytes, blockReads, blockWrites, tasks, cpuWaiting, memoryWaiting, memoryStalled,
-          ioWaiting, ioStalled, virtiofsdCPU, virtiofsdMemory] + Array(network.values))
+          ioWaiting, ioStalled, virtiofsdCPU, virtiofsdMemory, restarts, startTime, hypervisorUp, hypervisorStatus,
+          vcpus, guestMemory, balloon, diskReadBytes, diskWrittenBytes, diskReads, diskWrites] + Array(network.values))
             .filter { !$0.samples.isEmpty }
             .sorted { $0.name < $1.name }
     }

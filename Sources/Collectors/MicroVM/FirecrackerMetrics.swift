@@ -1,0 +1,137 @@
+// Firecracker's metrics file (firecracker docs/metrics.md; shared/research/microvm.md §3.3).
+//
+// microvm.nix configures none; a user adds one with
+// `microvm.firecracker.extraConfig.metrics.metrics_path = "metrics.log"` (or a FIFO), which lands
+// in the `--config-file` JSON as `metrics.metrics_path`, relative to the VM's directory.
+// Firecracker appends one JSON object per line every 60 s (or on `FlushMetrics`), and every
+// counter in a line is the change since the line before, so the collector must read each line
+// once and add it up: it keeps, per file, how far it has read and the sums so far. Only the
+// per-drive sections are used (`block_<drive id>`: `read_bytes`, `write_bytes`, `read_count`,
+// `write_count`); network traffic comes from the tap device.
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import FoundationEssentials
+import Pipeline
+import Synchronization
+
+/// The running totals of the Firecracker metrics files seen so far.
+final class FirecrackerMetrics: Sendable {
+    /// Most bytes read from one file per scrape; a long backlog is worked off over several scrapes.
+    static let readBudget = 4 << 20
+
+    private struct Progress {
+        var device: UInt64
+        var inode: UInt64
+        /// A FIFO stays open between scrapes: Firecracker's writes to one without a reader fail.
+        var fifo: Int32?
+        var offset: Int64 = 0
+        var partialLine: [UInt8] = []
+        var disks: [String: VirtualDiskCounters] = [:]
+    }
+
+    private let files = Mutex<[String: Progress]>([:])
+
+    /// The path of the metrics file named in a Firecracker `--config-file`; nil when it names none.
+    /// Throws when the configuration is not JSON.
+    static func metricsPath(inConfig text: String, path: String) throws(CollectorError) -> String? {
+        struct Config: Decodable {
+            struct Metrics: Decodable {
+                var metricsPath: String
+                private enum CodingKeys: String, CodingKey { case metricsPath = "metrics_path" }
+            }
+            var metrics: Metrics?
+        }
+        do {
+            return try JSONDecoder().decode(Config.self, from: Data(text.utf8)).metrics?.metricsPath
+        } catch {
+            throw .malformed(path: path, reason: "not a Firecracker configuration")
+        }
+    }
+
+    /// Reads what was appended to the metrics file (or written to the FIFO) at `path` since the
+    /// last call and returns the disk totals so far, sorted by drive. A file replaced by a new one
+    /// (another inode) is read from its start, and its counts are added to the old totals, which
+    /// stay monotonic.
+    func disks(metricsFile path: String) throws(CollectorError) -> [VirtualDiskCounters] {
+        var status = stat()
+        guard stat(path, &status) == 0 else { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
+        let isFIFO = status.st_mode & S_IFMT == S_IFIFO
+        let device = UInt64(status.st_dev), inode = UInt64(status.st_ino)
+
+        return try files.withLock { (files: inout [String: Progress]) throws(CollectorError) -> [VirtualDiskCounters] in
+            var progress = files[path] ?? Progress(device: device, inode: inode)
+            if progress.device != device || progress.inode != inode || !isFIFO && Int64(status.st_size) < progress.offset {
+                if let fifo = progress.fifo { close(fifo) }
+                progress = Progress(device: device, inode: inode, disks: progress.disks)
+            }
+            let descriptor = progress.fifo ?? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+            guard descriptor >= 0 else { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
+            if isFIFO {
+                progress.fifo = descriptor
+            }
+            defer { if !isFIFO { close(descriptor) } }
+            if !isFIFO, lseek(descriptor, off_t(progress.offset), SEEK_SET) < 0 {
+                throw .unreadable(path: path, reason: SourceFile.errnoText(errno))
+            }
+            defer { files[path] = progress }
+            var chunk = [UInt8](repeating: 0, count: 65_536)
+            var budget = Self.readBudget
+            while budget > 0 {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, budget)) }
+                if count < 0, errno == EINTR { continue }
+                if count < 0, errno == EAGAIN { break }  // a FIFO with nothing more in it
+                if count < 0 { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
+                if count == 0 { break }
+                budget -= count
+                progress.offset += Int64(count)
+                progress.partialLine.append(contentsOf: chunk[..<count])
+                while let newline = progress.partialLine.firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = Array(progress.partialLine[..<newline])
+                    progress.partialLine.removeFirst(newline + 1)
+                    // A line that is not a metrics object (a truncated write) is skipped, not fatal.
+                    if let deltas = try? JSONDecoder().decode([String: FirecrackerSection].self, from: Data(line)) {
+                        Self.add(deltas, to: &progress.disks)
+                    }
+                }
+                // A megabyte without a newline is not Firecracker's: drop it rather than grow.
+                if progress.partialLine.count > 1 << 20 { progress.partialLine.removeAll() }
+            }
+            return progress.disks.keys.sorted().map { progress.disks[$0]! }
+        }
+    }
+
+    /// Adds the `block_<id>` sections of one line to the totals.
+    private static func add(_ sections: [String: FirecrackerSection], to disks: inout [String: VirtualDiskCounters]) {
+        for (key, section) in sections where key.hasPrefix("block_") {
+            let drive = String(key.dropFirst("block_".count))
+            var total = disks[drive] ?? VirtualDiskCounters(disk: drive, readBytes: 0, writtenBytes: 0, reads: 0, writes: 0)
+            total.readBytes &+= section.counters["read_bytes"] ?? 0
+            total.writtenBytes &+= section.counters["write_bytes"] ?? 0
+            total.reads &+= section.counters["read_count"] ?? 0
+            total.writes &+= section.counters["write_count"] ?? 0
+            disks[drive] = total
+        }
+    }
+}
+
+/// One section of a metrics line: its integer counters; anything else in it (and any section
+/// that is not an object, such as `utc_timestamp_ms`) is ignored.
+private struct FirecrackerSection: Decodable {
+    var counters: [String: UInt64] = [:]
+
+    private struct Key: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: any Decoder) throws {
+        guard let container = try? decoder.container(keyedBy: Key.self) else { return }
+        for key in container.allKeys {
+            if let value = try? container.decode(UInt64.self, forKey: key) { counters[key.stringValue] = value }
+        }
+    }
+}

@@ -1,0 +1,50 @@
+import Foundation
+import Pipeline
+import Testing
+@testable import Collectors
+
+@Suite struct FirecrackerMetricsTests {
+    static func line(read: Int, written: Int = 0) -> String {
+        #"{"utc_timestamp_ms":1,"block_rootfs":{"read_bytes":\#(read),"write_bytes":\#(written),"read_count":1,"write_count":\#(written > 0 ? 1 : 0)}}"# + "\n"
+    }
+
+    @Test func theMetricsPathOfAConfigFile() throws {
+        #expect(try FirecrackerMetrics.metricsPath(inConfig: #"{"metrics":{"metrics_path":"m.fifo"}}"#, path: "c") == "m.fifo")
+        #expect(try FirecrackerMetrics.metricsPath(inConfig: #"{"machine-config":{"vcpu_count":2}}"#, path: "c") == nil)
+        #expect(throws: CollectorError.malformed(path: "c", reason: "not a Firecracker configuration")) {
+            try FirecrackerMetrics.metricsPath(inConfig: "metrics: yes", path: "c")
+        }
+    }
+
+    @Test func aReplacedFileKeepsTheTotalsGoingUp() throws {
+        let directory = Fixtures.scratch(["metrics.log": Self.line(read: 100) + Self.line(read: 50, written: 8)])
+        defer { Fixtures.removeTree(directory) }
+        let metrics = FirecrackerMetrics()
+        let path = directory + "/metrics.log"
+        #expect(try metrics.disks(metricsFile: path) == [VirtualDiskCounters(disk: "rootfs", readBytes: 150, writtenBytes: 8, reads: 2, writes: 1)])
+        #expect(try metrics.disks(metricsFile: path).first?.readBytes == 150)  // nothing new: nothing added
+        // The VM restarted and Firecracker made a new file: its lines count on top.
+        unlink(path)
+        Fixtures.write(Self.line(read: 1), to: path)
+        #expect(try metrics.disks(metricsFile: path) == [VirtualDiskCounters(disk: "rootfs", readBytes: 151, writtenBytes: 8, reads: 3, writes: 1)])
+        #expect(throws: CollectorError.unreadable(path: directory + "/none", reason: "No such file or directory")) {
+            try metrics.disks(metricsFile: directory + "/none")
+        }
+    }
+
+    @Test func aFIFOIsDrainedWithoutBlocking() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { Fixtures.removeTree(directory) }
+        let path = directory + "/metrics.fifo"
+        #expect(mkfifo(path, 0o600) == 0)
+        let metrics = FirecrackerMetrics()
+        #expect(try metrics.disks(metricsFile: path) == [])  // no writer yet: nothing, at once
+        let writer = open(path, O_RDWR | O_NONBLOCK)
+        defer { close(writer) }
+        let text = Self.line(read: 4096) + String(Self.line(read: 1).dropLast(10))
+        _ = text.withCString { Glibc.write(writer, $0, strlen($0)) }
+        #expect(try metrics.disks(metricsFile: path).first?.readBytes == 4096)
+        _ = String(Self.line(read: 1).suffix(10)).withCString { Glibc.write(writer, $0, strlen($0)) }
+        #expect(try metrics.disks(metricsFile: path).first?.readBytes == 4097)
+    }
+}
