@@ -108,7 +108,12 @@ wrk -t1 -c1 -d2s "http://127.0.0.1:$microvm_port/metrics" >/dev/null
 read -r m_rps m_p50 m_p90 m_p99 < <(measure $microvm_port 1)
 read -r f_rps f_p50 f_p90 f_p99 < <(measure $microvm_full_port 1)
 microvm_series=$(curl -s "http://127.0.0.1:$microvm_port/metrics" | grep -c '^microvm_')
-microvm_seconds=$(curl -s "http://127.0.0.1:$microvm_port/metrics" | awk '/^lookout_scrape_collector_duration_seconds\{collector="microvm"\}/ { printf "%.2f", $2 * 1000 }')
+# The collector's own time, as lookout_scrape_collector_duration_seconds reports it: the median
+# and the worst of 50 scrapes, one at a time.
+read -r microvm_median microvm_worst < <(for _ in $(seq 50); do
+        curl -s "http://127.0.0.1:$microvm_port/metrics" \
+            | awk '/^lookout_scrape_collector_duration_seconds\{collector="microvm"\}/ { printf "%.3f\n", $2 * 1000 }'
+    done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int((NR + 1) / 2)], v[NR] }')
 node_bytes=$(curl -s "http://127.0.0.1:$node_port/metrics" | wc -c)
 lookout_bytes=$(curl -s "http://127.0.0.1:$lookout_port/metrics" | wc -c)
 
@@ -142,7 +147,7 @@ MicroVM case: ${microvm_count} generated qemu VMs (${microvm_series} microvm_ se
 | microvm collector alone | $m_rps | $m_p50 | $m_p90 | $m_p99 |
 | all default collectors + microvm | $f_rps | $f_p50 | $f_p90 | $f_p99 |
 
-The microvm collector's own time in the last scrape: ${microvm_seconds} ms (target: under 10 ms for 50 VMs).
+The microvm collector's own time over 50 scrapes: median ${microvm_median} ms, worst ${microvm_worst} ms (target: under 10 ms for 50 VMs).
 TABLE
 )
 echo "$report"

@@ -93,6 +93,7 @@ private struct ConfigurationReader {
             }
         }
         try configuration.checkNetdevDevices(line: netdevLine)
+        try configuration.checkMicroVMSocketTimeout()
     }
 
     private mutating func readWeb(_ node: Node) throws(ConfigurationError) {

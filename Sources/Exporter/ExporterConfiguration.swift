@@ -70,6 +70,16 @@ struct ExporterConfiguration: Sendable, Equatable {
         }
     }
 
+    /// The microVM control sockets must give up before the scrape does, or one hung socket would
+    /// cost every microvm family.
+    func checkMicroVMSocketTimeout(line: Int? = nil) throws(ConfigurationError) {
+        if host.microvmSocketTimeout >= scrapeTimeout {
+            throw ConfigurationError(
+                key: "collector.microvm.socket-timeout", line: line,
+                message: "must be shorter than scrape.timeout (\(scrapeTimeout)), got \(host.microvmSocketTimeout)")
+        }
+    }
+
     /// Builds every enabled collector, counting their recoverable errors in `errors`; an invalid
     /// option surfaces as a `ConfigurationError` naming the setting.
     func makeCollectors(errors: ComponentErrors = ComponentErrors()) throws(ConfigurationError) -> [any MetricCollector] {

@@ -252,6 +252,7 @@ struct ServeFlags: ParsableArguments {
         if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
         if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
         try configuration.checkNetdevDevices()
+        try configuration.checkMicroVMSocketTimeout()
         try logShipping.apply(to: &configuration)
         return configuration
     }

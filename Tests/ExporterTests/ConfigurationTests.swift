@@ -137,6 +137,9 @@ import Testing
         #expect(throws: ConfigurationError.self) {
             try ServeFlags.parse(["--collector.microvm.socket-timeout", "forever"]).resolve()
         }
+        #expect(throws: ConfigurationError(
+            key: "collector.microvm.socket-timeout", line: nil, message: "must be shorter than scrape.timeout (2.0 seconds), got 2.0 seconds")
+        ) { try ServeFlags.parse(["--collector.microvm.socket-timeout", "2s", "--scrape.timeout", "2s"]).resolve() }
     }
 
     @Test func noCollectorFlagDisablesOne() throws {

@@ -45,6 +45,9 @@ public final class UnixSocketServer: @unchecked Sendable {
         /// Send these bytes at once, before any request (as a QMP server greets), then say
         /// nothing more until the client hangs up.
         case greeting([UInt8])
+        /// Send `greeting`, then answer each line the client sends with the pieces `answer`
+        /// gives, written apart (10 ms between them), so replies arrive split across reads.
+        case conversation(greeting: [UInt8], answer: @Sendable (String) -> [[UInt8]])
     }
 
     /// One route's answer.
@@ -135,10 +138,17 @@ public final class UnixSocketServer: @unchecked Sendable {
 
     private func serve(_ client: Int32) {
         defer { close(client) }
-        if case .greeting(let bytes) = reply {
+        switch reply {
+        case .greeting(let bytes):
             send(client, bytes)
             drain(client)
             return
+        case .conversation(let greeting, let answer):
+            send(client, greeting)
+            converse(client, answer)
+            return
+        default:
+            break
         }
         guard let head = readHead(client) else { return }
         heads.withLock { $0.append(head) }
@@ -155,8 +165,27 @@ public final class UnixSocketServer: @unchecked Sendable {
             let route = routes[path] ?? Route(404, "")
             send(client, Array(("HTTP/1.1 \(route.status) Scripted\r\nContent-Type: application/json\r\n"
                 + "Content-Length: \(route.body.utf8.count)\r\n\r\n" + route.body).utf8))
-        case .silence, .greeting:
+        case .silence, .greeting, .conversation:
             drain(client)
+        }
+    }
+
+    /// Answers each line the client sends until it hangs up.
+    private func converse(_ client: Int32, _ answer: @Sendable (String) -> [[UInt8]]) {
+        var buffer: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            while let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = String(decoding: buffer[..<newline], as: UTF8.self)
+                buffer.removeFirst(newline + 1)
+                for piece in answer(line) {
+                    send(client, piece)
+                    usleep(10_000)
+                }
+            }
+            let count = recv(client, &chunk, chunk.count, 0)
+            guard count > 0 else { return }
+            buffer += chunk[..<count]
         }
     }
 

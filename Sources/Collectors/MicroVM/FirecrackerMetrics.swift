@@ -3,11 +3,18 @@
 // microvm.nix configures none; a user adds one with
 // `microvm.firecracker.extraConfig.metrics.metrics_path = "metrics.log"` (or a FIFO), which lands
 // in the `--config-file` JSON as `metrics.metrics_path`, relative to the VM's directory.
-// Firecracker appends one JSON object per line every 60 s (or on `FlushMetrics`), and every
+// Firecracker writes one JSON object per line every 60 s (or on `FlushMetrics`), and every
 // counter in a line is the change since the line before, so the collector must read each line
-// once and add it up: it keeps, per file, how far it has read and the sums so far. Only the
-// per-drive sections are used (`block_<drive id>`: `read_bytes`, `write_bytes`, `read_count`,
-// `write_count`); network traffic comes from the tap device.
+// once and add it up: it keeps, per file, how far it has read, the newest `utc_timestamp_ms`
+// counted and the sums so far. Only the per-drive sections are used (`block_<drive id>`:
+// `read_bytes`, `write_bytes`, `read_count`, `write_count`); network traffic comes from the tap.
+//
+// Firecracker opens a plain file without truncating or appending, so after a restart it
+// overwrites the old lines from the start. When the VM's main process changes, the collector
+// reads the file again from its start and counts only lines newer than the newest it counted;
+// lines the new process writes inside the old file's length after that read are missed until
+// the file grows past it. A FIFO (`metrics_path = "metrics.fifo"`) has no such gap and is the
+// better choice; the collector keeps it open and drained.
 
 #if canImport(Glibc)
 import Glibc
@@ -24,14 +31,23 @@ final class FirecrackerMetrics: Sendable {
     private struct Progress {
         var device: UInt64
         var inode: UInt64
-        /// A FIFO stays open between scrapes: Firecracker's writes to one without a reader fail.
+        /// The writer's identity (its main process); a new one rewrites a plain file from 0.
+        var writer: String?
+        /// A FIFO stays open between scrapes, so that it keeps being drained.
         var fifo: Int32?
         var offset: Int64 = 0
         var partialLine: [UInt8] = []
+        var newestTimestamp: UInt64 = 0
         var disks: [String: VirtualDiskCounters] = [:]
     }
 
     private let files = Mutex<[String: Progress]>([:])
+
+    deinit {
+        files.withLock { files in
+            for progress in files.values { if let fifo = progress.fifo { close(fifo) } }
+        }
+    }
 
     /// The path of the metrics file named in a Firecracker `--config-file`; nil when it names none.
     /// Throws when the configuration is not JSON.
@@ -50,32 +66,35 @@ final class FirecrackerMetrics: Sendable {
         }
     }
 
-    /// Reads what was appended to the metrics file (or written to the FIFO) at `path` since the
-    /// last call and returns the disk totals so far, sorted by drive. A file replaced by a new one
-    /// (another inode) is read from its start, and its counts are added to the old totals, which
-    /// stay monotonic.
-    func disks(metricsFile path: String) throws(CollectorError) -> [VirtualDiskCounters] {
+    /// Reads what was written to the metrics file (or FIFO) at `path` since the last call and
+    /// returns the disk totals so far, sorted by drive. `writer` identifies the process writing
+    /// it (nil when unknown); when it changes, a plain file is read again from its start. A file
+    /// replaced by another inode is read from its start too. The totals only grow.
+    func disks(metricsFile path: String, writer: String?) throws(CollectorError) -> [VirtualDiskCounters] {
         var status = stat()
         guard stat(path, &status) == 0 else { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
         let isFIFO = status.st_mode & S_IFMT == S_IFIFO
         let device = UInt64(status.st_dev), inode = UInt64(status.st_ino)
 
         return try files.withLock { (files: inout [String: Progress]) throws(CollectorError) -> [VirtualDiskCounters] in
-            var progress = files[path] ?? Progress(device: device, inode: inode)
-            if progress.device != device || progress.inode != inode || !isFIFO && Int64(status.st_size) < progress.offset {
+            var progress = files[path] ?? Progress(device: device, inode: inode, writer: writer)
+            if progress.device != device || progress.inode != inode {
                 if let fifo = progress.fifo { close(fifo) }
-                progress = Progress(device: device, inode: inode, disks: progress.disks)
+                progress = Progress(device: device, inode: inode, writer: writer, newestTimestamp: progress.newestTimestamp,
+                                    disks: progress.disks)
+            } else if !isFIFO, writer != nil, progress.writer != writer || Int64(status.st_size) < progress.offset {
+                progress.offset = 0
+                progress.partialLine = []
+                progress.writer = writer
             }
+            defer { files[path] = progress }
             let descriptor = progress.fifo ?? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
             guard descriptor >= 0 else { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
-            if isFIFO {
-                progress.fifo = descriptor
-            }
+            if isFIFO { progress.fifo = descriptor }
             defer { if !isFIFO { close(descriptor) } }
             if !isFIFO, lseek(descriptor, off_t(progress.offset), SEEK_SET) < 0 {
                 throw .unreadable(path: path, reason: SourceFile.errnoText(errno))
             }
-            defer { files[path] = progress }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             var budget = Self.readBudget
             while budget > 0 {
@@ -87,19 +106,39 @@ final class FirecrackerMetrics: Sendable {
                 budget -= count
                 progress.offset += Int64(count)
                 progress.partialLine.append(contentsOf: chunk[..<count])
-                while let newline = progress.partialLine.firstIndex(of: UInt8(ascii: "\n")) {
-                    let line = Array(progress.partialLine[..<newline])
-                    progress.partialLine.removeFirst(newline + 1)
-                    // A line that is not a metrics object (a truncated write) is skipped, not fatal.
-                    if let deltas = try? JSONDecoder().decode([String: FirecrackerSection].self, from: Data(line)) {
-                        Self.add(deltas, to: &progress.disks)
-                    }
+                var start = progress.partialLine.startIndex
+                while let newline = progress.partialLine[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    Self.count(line: progress.partialLine[start..<newline], into: &progress)
+                    start = newline + 1
                 }
+                progress.partialLine.removeFirst(start)
                 // A megabyte without a newline is not Firecracker's: drop it rather than grow.
                 if progress.partialLine.count > 1 << 20 { progress.partialLine.removeAll() }
             }
             return progress.disks.keys.sorted().map { progress.disks[$0]! }
         }
+    }
+
+    /// Forgets the files not in `paths` (their VMs are gone), closing their FIFOs.
+    func keepOnly(_ paths: Set<String>) {
+        files.withLock { files in
+            for (path, progress) in files where !paths.contains(path) {
+                if let fifo = progress.fifo { close(fifo) }
+                files[path] = nil
+            }
+        }
+    }
+
+    /// Adds one line's deltas, unless it is not a metrics object (a torn write) or is not newer
+    /// than the newest line counted (an old line read again after a restart).
+    private static func count(line: ArraySlice<UInt8>, into progress: inout Progress) {
+        guard let sections = try? JSONDecoder().decode([String: FirecrackerSection].self, from: Data(line)) else { return }
+        let timestamp = sections["utc_timestamp_ms"]?.value ?? 0
+        if timestamp != 0 {
+            guard timestamp > progress.newestTimestamp else { return }
+            progress.newestTimestamp = timestamp
+        }
+        add(sections, to: &progress.disks)
     }
 
     /// Adds the `block_<id>` sections of one line to the totals.
@@ -116,10 +155,12 @@ final class FirecrackerMetrics: Sendable {
     }
 }
 
-/// One section of a metrics line: its integer counters; anything else in it (and any section
-/// that is not an object, such as `utc_timestamp_ms`) is ignored.
+/// One section of a metrics line: its integer counters, or its value when it is a number
+/// (`utc_timestamp_ms`); anything else is ignored.
 private struct FirecrackerSection: Decodable {
     var counters: [String: UInt64] = [:]
+    /// The section's own value when it is a number (`utc_timestamp_ms`).
+    var value: UInt64?
 
     private struct Key: CodingKey {
         var stringValue: String
@@ -129,7 +170,10 @@ private struct FirecrackerSection: Decodable {
     }
 
     init(from decoder: any Decoder) throws {
-        guard let container = try? decoder.container(keyedBy: Key.self) else { return }
+        guard let container = try? decoder.container(keyedBy: Key.self) else {
+            value = try? decoder.singleValueContainer().decode(UInt64.self)
+            return
+        }
         for key in container.allKeys {
             if let value = try? container.decode(UInt64.self, forKey: key) { counters[key.stringValue] = value }
         }

@@ -13,6 +13,7 @@
 import Curl
 import Dispatch
 import FoundationEssentials
+import Synchronization
 
 /// One hypervisor's answer, whatever its protocol.
 struct HypervisorReading: Sendable, Equatable {
@@ -23,7 +24,8 @@ struct HypervisorReading: Sendable, Equatable {
     var vcpus: Int?
     /// Memory given to the guest, hot-plugged memory included.
     var guestMemoryBytes: UInt64?
-    /// Memory the balloon currently holds back from the guest; nil without a balloon.
+    /// Memory the balloon holds back from the guest (cloud-hypervisor: its target size); nil
+    /// without a balloon.
     var balloonBytes: UInt64?
     /// The guest's virtual disks, as the hypervisor counts their IO.
     var disks: [VirtualDiskCounters] = []
@@ -39,22 +41,25 @@ enum HypervisorQueries {
         let qmp = sockets.indices.filter { sockets[$0].kind == .qmp }
         let http = sockets.indices.filter { sockets[$0].kind != .qmp }
         let httpRequests = http.flatMap { requests(for: sockets[$0]) }
-        let responses = ResponseBox()
+        let responses = Mutex<[Result<HTTPResponse, TransferError>]?>(nil)
         let done = DispatchSemaphore(value: 0)
-        if httpRequests.isEmpty {
-            done.signal()
-        } else {
-            DispatchQueue.global().async {
-                responses.value = UnixSocketHTTP.get(httpRequests, timeout: timeout)
+        if !httpRequests.isEmpty {
+            // A queue of its own: it targets an overcommitting root queue, so the transfers start
+            // now even when every worker of the global pool is busy (with this very scrape).
+            DispatchQueue(label: "lookout.microvm.hypervisor-api").async {
+                let answers = UnixSocketHTTP.get(httpRequests, timeout: timeout)
+                responses.withLock { $0 = answers }
                 done.signal()
             }
         }
         let qmpResults = QMPClient.read(qmp.map { sockets[$0].path }, timeout: timeout)
-        done.wait()
+        if !httpRequests.isEmpty { _ = done.wait(timeout: .now() + .milliseconds(Int(timeout.components.seconds * 1000) + 1000)) }
+        let late = TransferError(kind: .timeout, code: 28, message: "no answer within \(timeout)")
+        let httpResults = responses.withLock { $0 } ?? Array(repeating: .failure(late), count: httpRequests.count)
 
         var results = [Result<HypervisorReading, HypervisorFailure>?](repeating: nil, count: sockets.count)
         for (index, result) in zip(qmp, qmpResults) { results[index] = result.map(HypervisorReading.init(qmp:)) }
-        var answers = responses.value[...]
+        var answers = httpResults[...]
         for index in http {
             let socket = sockets[index]
             let count = requests(for: socket).count
@@ -86,7 +91,7 @@ enum HypervisorQueries {
         }
         var reading = HypervisorReading(
             status: statusText(vm.state), vcpus: vm.config.cpus?.bootVcpus,
-            guestMemoryBytes: vm.config.memory.map { $0.size + ($0.hotpluggedSize ?? 0) },
+            guestMemoryBytes: vm.config.memory.flatMap { checkedSum($0.size, $0.hotpluggedSize ?? 0) },
             balloonBytes: vm.config.balloon?.size)
         if case .success(let answer) = counters, answer.status == 200,
            let devices = try? JSONDecoder().decode([String: [String: UInt64]].self, from: Data(answer.body)) {
@@ -114,7 +119,8 @@ enum HypervisorQueries {
         if case .success(let answer) = machine, answer.status == 200,
            let config = try? JSONDecoder().decode(FirecrackerMachine.self, from: Data(answer.body)) {
             reading.vcpus = config.vcpuCount
-            reading.guestMemoryBytes = config.memSizeMib * (1 << 20)
+            let (bytes, overflow) = config.memSizeMib.multipliedReportingOverflow(by: 1 << 20)
+            reading.guestMemoryBytes = overflow ? nil : bytes
         }
         return .success(reading)
     }
@@ -140,10 +146,10 @@ enum HypervisorQueries {
     }
 }
 
-/// Where the libcurl thread leaves its answers; written once before the semaphore is signalled
-/// and read after it is waited for.
-private final class ResponseBox: @unchecked Sendable {
-    var value: [Result<HTTPResponse, TransferError>] = []
+/// `a + b`, or nil where a hostile answer would overflow it.
+func checkedSum(_ a: UInt64, _ b: UInt64) -> UInt64? {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? nil : sum
 }
 
 extension HypervisorReading {

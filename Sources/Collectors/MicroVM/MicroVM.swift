@@ -102,27 +102,33 @@ public struct MicroVMCollector: MetricCollector {
             for (interface, counters) in vm.interfaces {
                 families.addNetwork(counters, vm: name, interface: interface)
             }
-            if let hypervisor { families.add(hypervisor: report(hypervisor, vm: name), vm: name) }
-            if let disks = vm.firecrackerDisks { families.add(disks: disks, vm: name) }
+            if let hypervisor {
+                let failure = hypervisor.failure.map { ("hypervisor_" + $0.errorType, $0.message) }
+                report(failure, vm: name, source: .controlSocket)
+                families.add(hypervisor: try? hypervisor.get(), vm: name)
+            }
+            if let metrics = vm.firecrackerMetrics {
+                report(metrics.failure.map { ("firecracker_metrics", $0.description) }, vm: name, source: .metricsFile)
+                if let disks = try? metrics.get() { families.add(disks: disks, vm: name) }
+            }
         }
         observations.keepOnly(Set(vms.map(\.entry.name)))
+        observations.firecracker.keepOnly(Set(vms.compactMap(\.firecrackerMetricsFile)))
         return families.all
     }
 
-    /// Counts a failed reading and logs when a VM's socket starts failing, fails differently or
-    /// recovers; returns the reading, if any.
-    private func report(_ answer: Result<HypervisorReading, HypervisorFailure>, vm: String) -> HypervisorReading? {
-        let failure: HypervisorFailure? = if case .failure(let failure) = answer { failure } else { nil }
-        if let failure { componentErrors?.record(component: "collector.microvm", errorType: "hypervisor_" + failure.errorType) }
-        switch observations.changedFailure(vm: vm, to: failure?.errorType) {
+    /// Counts a failure of one of a VM's optional sources (`errorType`, `message`), and logs
+    /// once when the source starts failing, fails differently or recovers.
+    private func report(_ failure: (errorType: String, message: String)?, vm: String, source: MicroVMSource) {
+        if let failure { componentErrors?.record(component: "collector.microvm", errorType: failure.errorType) }
+        switch observations.changedFailure(vm: vm, source: source, to: failure?.errorType) {
         case .some(.some):
-            logger.warning("microVM control socket gives no reading", metadata: ["vm": "\(vm)", "error": "\(failure!)"])
+            logger.warning("microVM \(source.rawValue) gives no reading", metadata: ["vm": "\(vm)", "error": "\(failure!.message)"])
         case .some(.none):
-            logger.info("microVM control socket answers again", metadata: ["vm": "\(vm)"])
+            logger.info("microVM \(source.rawValue) answers again", metadata: ["vm": "\(vm)"])
         case .none:
             break
         }
-        return try? answer.get()
     }
 
     /// Everything read for one VM from files.
@@ -134,7 +140,10 @@ public struct MicroVMCollector: MetricCollector {
         var cgroup: CgroupStats?
         var virtiofsd: CgroupStats?
         var interfaces: [(String, [String: UInt64]?)]
-        var firecrackerDisks: [VirtualDiskCounters]?
+        /// The Firecracker metrics file named in the hypervisor's configuration, if any.
+        var firecrackerMetricsFile: String?
+        /// Its disk totals, or why they could not be read.
+        var firecrackerMetrics: Result<[VirtualDiskCounters], CollectorError>?
     }
 
     /// Reads VM `name`; nil when its directory is gone or is not a VM's.
@@ -161,15 +170,25 @@ public struct MicroVMCollector: MetricCollector {
         // fixture), a `booted` link says it does.
         let running = stats == nil ? entry.bootedRunner != nil : up
         let socket = running ? controlSocket(of: entry, process: process) : nil
-        var firecrackerDisks: [VirtualDiskCounters]? = nil
-        if let configFile = socket?.configFile, let config = try SourceFile.readIfPresent(configFile),
-           let metrics = try FirecrackerMetrics.metricsPath(inConfig: config, path: configFile) {
-            let file = metrics.hasPrefix("/") ? paths.rootfs(metrics) : stateDirectory + "/" + name + "/" + metrics
-            firecrackerDisks = try? observations.firecracker.disks(metricsFile: file)
+        var reading = VMReading(entry: entry, up: up, process: process, socket: socket, cgroup: stats,
+                                virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)), interfaces: interfaces)
+        if let configFile = socket?.configFile {
+            // A bad configuration or metrics file costs this VM's disk counters, not the scrape.
+            do throws(CollectorError) {
+                if let config = try SourceFile.readIfPresent(configFile),
+                   let metrics = try FirecrackerMetrics.metricsPath(inConfig: config, path: configFile) {
+                    let file = metrics.hasPrefix("/") ? paths.rootfs(metrics) : stateDirectory + "/" + name + "/" + metrics
+                    reading.firecrackerMetricsFile = file
+                    let writer = process.map { "\($0.pid)/\($0.startTicks)" }
+                    reading.firecrackerMetrics = Result { () throws(CollectorError) in
+                        try observations.firecracker.disks(metricsFile: file, writer: writer)
+                    }
+                }
+            } catch {
+                reading.firecrackerMetrics = .failure(error)
+            }
         }
-        return VMReading(entry: entry, up: up, process: process, socket: socket, cgroup: stats,
-                         virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)), interfaces: interfaces,
-                         firecrackerDisks: firecrackerDisks)
+        return reading
     }
 
     /// The control socket named on the hypervisor's command line: the running process's, else the
@@ -209,7 +228,7 @@ final class MicroVMObservations: Sendable {
     private struct VMState {
         var process: (pid: Int32, startTicks: UInt64)?
         var restarts: UInt64 = 0
-        var failure: String?
+        var failures: [MicroVMSource: String] = [:]
     }
 
     private let vms = Mutex<[String: VMState]>([:])
@@ -230,20 +249,28 @@ final class MicroVMObservations: Sendable {
         }
     }
 
-    /// Records the error type of VM `name`'s control socket (nil: it answered). Returns the new
+    /// Records the error type of one of VM `name`'s sources (nil: it answered). Returns the new
     /// value when it changed, nil when it did not.
-    func changedFailure(vm name: String, to failure: String?) -> String?? {
+    func changedFailure(vm name: String, source: MicroVMSource, to failure: String?) -> String?? {
         vms.withLock { vms in
-            let before = vms[name]?.failure
-            vms[name, default: VMState()].failure = failure
+            let before = vms[name]?.failures[source]
+            vms[name, default: VMState()].failures[source] = failure
             return before == failure ? nil : .some(failure)
         }
     }
 
-    /// Forgets the VMs not in `names`, and their Firecracker files.
+    /// Forgets the VMs not in `names`.
     func keepOnly(_ names: Set<String>) {
         vms.withLock { vms in vms = vms.filter { names.contains($0.key) } }
     }
+}
+
+/// A VM's sources that can fail without failing the collector.
+enum MicroVMSource: String, Sendable {
+    /// The hypervisor's control socket.
+    case controlSocket = "control socket"
+    /// Firecracker's metrics file.
+    case metricsFile = "metrics file"
 }
 
 /// The two units microvm.nix runs per VM.
@@ -316,10 +343,12 @@ struct MicroVMFamilies {
         up.samples.append(Sample(labels: [Label("vm", vm)], value: isUp ? 1 : 0))
     }
 
+    /// Adds the restarts seen for `vm`.
     mutating func addRestarts(vm: String, count: UInt64) {
         restarts.samples.append(Sample(labels: [Label("vm", vm)], value: Double(count)))
     }
 
+    /// Adds when `vm`'s main process started.
     mutating func addStartTime(vm: String, seconds: Double) {
         startTime.samples.append(Sample(labels: [Label("vm", vm)], value: seconds))
     }
@@ -336,6 +365,7 @@ struct MicroVMFamilies {
         add(disks: reading.disks, vm: vm)
     }
 
+    /// Adds the virtual disks' counters of `vm`.
     mutating func add(disks: [VirtualDiskCounters], vm: String) {
         for disk in disks {
             let labels = [Label("disk", disk.disk), Label("vm", vm)]
@@ -399,5 +429,12 @@ struct MicroVMFamilies {
           vcpus, guestMemory, balloon, diskReadBytes, diskWrittenBytes, diskReads, diskWrites] + Array(network.values))
             .filter { !$0.samples.isEmpty }
             .sorted { $0.name < $1.name }
+    }
+}
+
+extension Result {
+    /// The error, when this is a failure.
+    fileprivate var failure: Failure? {
+        if case .failure(let error) = self { error } else { nil }
     }
 }

@@ -4,8 +4,9 @@
 // QMP serves one client at a time, and microvm.nix's own `microvm-shutdown` and
 // `microvm-balloon` use the same socket, so a conversation is short: connect, read the greeting,
 // `qmp_capabilities`, then `query-status`, `query-cpus-fast`, `query-blockstats`,
-// `query-balloon` and `query-memory-size-summary` sent together (QMP answers in-band commands
-// in order; each carries an `id`), close. While another client holds the socket, QEMU leaves our
+// `query-balloon` and `query-memory-size-summary`, one at a time (stratovirt's QMP reads one
+// line per wake-up and answers an unknown command with an error that has no `id`, so a reply
+// belongs to the command in flight; event lines are skipped), close. While another client holds the socket, QEMU leaves our
 // connection in the listen backlog and sends no greeting: that, a silent socket and one that
 // answers garbage all end as a failed reading when the shared deadline passes or the garbage
 // arrives. All conversations of a scrape run on one thread with poll(2), so a scrape waits at
@@ -20,8 +21,8 @@ import FoundationEssentials
 struct QMPReading: Sendable, Equatable {
     /// `query-status`'s RunState: `running`, `paused`, `shutdown`, `guest-panicked`, …
     var status: String
-    /// How many vCPUs `query-cpus-fast` lists.
-    var vcpus: Int
+    /// How many vCPUs `query-cpus-fast` lists; nil when QEMU does not answer it (stratovirt).
+    var vcpus: Int?
     /// The guest's virtual disks (`query-blockstats`).
     var disks: [VirtualDiskCounters]
     /// The guest's memory as the balloon leaves it (`query-balloon` `actual`); nil without a balloon.
@@ -57,7 +58,7 @@ struct HypervisorFailure: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// Runs QMP conversations.
 enum QMPClient {
-    /// The commands sent after `qmp_capabilities`, with the ids their replies carry.
+    /// The commands sent after `qmp_capabilities`, in order, each with its name as `id`.
     static let queries = ["query-status", "query-cpus-fast", "query-blockstats", "query-balloon", "query-memory-size-summary"]
 
     /// Longest reply line accepted; `query-blockstats` of a VM with a few disks is a few KiB.
@@ -88,7 +89,7 @@ enum QMPClient {
                 break
             }
             for (slot, index) in owners.enumerated() where polled[slot].revents != 0 {
-                conversations[index].handle(polled[slot].revents)
+                conversations[index].handle(polled[slot].revents, timeout: timeout)
             }
         }
         return conversations.map { $0.result! }
@@ -103,7 +104,9 @@ private struct QMPConversation {
     private var stage = Stage.greeting
     private var received: [UInt8] = []
     private var unsent: [UInt8] = []
+    private var unasked = QMPClient.queries[...]
     private var replies: [String: [UInt8]] = [:]
+    private var skippedLines = 0
 
     private enum Stage { case greeting, capabilities, queries }
 
@@ -144,7 +147,8 @@ private struct QMPConversation {
         if connected < 0 { fail("connect", "connect: \(SourceFile.errnoText(errno))") }
     }
 
-    mutating func handle(_ revents: Int16) {
+    mutating func handle(_ revents: Int16, timeout: Duration) {
+        if revents & Int16(POLLNVAL) != 0 { return fail("closed", "the socket was closed under the conversation") }
         if revents & Int16(POLLOUT) != 0 { flush() }
         if result == nil, revents & (Int16(POLLIN) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { receive() }
     }
@@ -167,32 +171,37 @@ private struct QMPConversation {
         }
     }
 
+    /// One read per wake-up, so that the poll loop checks the deadline between reads however fast
+    /// the peer writes.
     private mutating func receive() {
         var chunk = [UInt8](repeating: 0, count: 65_536)
-        while result == nil {
-            let count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                if errno == EAGAIN { return }
-                return fail("closed", "recv: \(SourceFile.errnoText(errno))")
-            }
-            if count == 0 { return fail("closed", "the hypervisor closed the connection") }
-            received.append(contentsOf: chunk[..<count])
-            while result == nil, let newline = received.firstIndex(of: UInt8(ascii: "\n")) {
-                let line = Array(received[..<newline])
-                received.removeFirst(newline + 1)
-                consume(line)
-            }
-            if received.count > QMPClient.maximumLineBytes { fail("protocol", "a line longer than \(QMPClient.maximumLineBytes) bytes") }
+        var count: Int
+        repeat {
+            count = chunk.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+        } while count < 0 && errno == EINTR
+        if count < 0 {
+            if errno == EAGAIN { return }
+            return fail("closed", "recv: \(SourceFile.errnoText(errno))")
+        }
+        if count == 0 { return fail("closed", "the hypervisor closed the connection") }
+        received.append(contentsOf: chunk[..<count])
+        var start = received.startIndex
+        while result == nil, let newline = received[start...].firstIndex(of: UInt8(ascii: "\n")) {
+            consume(Array(received[start..<newline]))
+            start = newline + 1
+        }
+        received.removeFirst(start - received.startIndex)
+        if result == nil, received.count > QMPClient.maximumLineBytes {
+            fail("protocol", "a line longer than \(QMPClient.maximumLineBytes) bytes")
         }
     }
 
     private mutating func consume(_ line: [UInt8]) {
-        if line.allSatisfy({ $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: " ") }) { return }
+        if line.allSatisfy({ $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: " ") }) || line.isEmpty { return skip() }
         guard let envelope = try? JSONDecoder().decode(QMPEnvelope.self, from: Data(line)) else {
             return fail("protocol", "not a QMP message: \(preview(line))")
         }
-        if envelope.isEvent { return }
+        if envelope.isEvent { return skip() }
         switch stage {
         case .greeting:
             guard envelope.isGreeting else { return fail("protocol", "expected the QMP greeting, got \(preview(line))") }
@@ -202,14 +211,30 @@ private struct QMPConversation {
             if let error = envelope.error { return fail("protocol", "qmp_capabilities failed: \(error.desc)") }
             guard envelope.hasReturn else { return fail("protocol", "unexpected reply to qmp_capabilities: \(preview(line))") }
             stage = .queries
-            send(QMPClient.queries.map { #"{"execute":"\#($0)","id":"\#($0)"}"# }.joined(separator: "\n"))
+            askNext()
         case .queries:
-            guard let id = envelope.id, QMPClient.queries.contains(id), envelope.hasReturn || envelope.error != nil else {
-                return fail("protocol", "unexpected reply: \(preview(line))")
+            // QMP answers in-band commands in order: a reply is the one in flight's, whether it
+            // carries our id or, like stratovirt's errors, none.
+            let asked = QMPClient.queries[unasked.startIndex - 1]
+            guard envelope.hasReturn || envelope.error != nil, envelope.id == nil || envelope.id == asked else {
+                return fail("protocol", "unexpected reply to \(asked): \(preview(line))")
             }
-            replies[id] = line
-            if replies.count == QMPClient.queries.count { finish(reading()) }
+            replies[asked] = line
+            if unasked.isEmpty { finish(reading()) } else { askNext() }
         }
+    }
+
+    /// Sends the next query.
+    private mutating func askNext() {
+        let command = unasked.removeFirst()
+        send(#"{"execute":"\#(command)","id":"\#(command)"}"#)
+    }
+
+    /// Counts a line that carries nothing for us (an event, a blank line); a peer that sends
+    /// nothing else is not a QMP server worth waiting for.
+    private mutating func skip() {
+        skippedLines += 1
+        if skippedLines > 1000 { fail("protocol", "more than 1000 lines without a reply") }
     }
 
     /// Decodes the collected replies. `query-status` must succeed; the others may fail (an old
@@ -230,10 +255,10 @@ private struct QMPConversation {
         let memory = decoded("query-memory-size-summary", as: QMPMemorySummary.self)
         return .success(QMPReading(
             status: status.status,
-            vcpus: decoded("query-cpus-fast", as: [QMPIgnored].self)?.count ?? 0,
+            vcpus: decoded("query-cpus-fast", as: [QMPIgnored].self)?.count,
             disks: disks,
             balloonActualBytes: decoded("query-balloon", as: QMPBalloon.self)?.actual,
-            guestMemoryBytes: memory.map { $0.baseMemory + ($0.pluggedMemory ?? 0) }))
+            guestMemoryBytes: memory.flatMap { checkedSum($0.baseMemory, $0.pluggedMemory ?? 0) }))
     }
 
     /// The start of a bad line, printable, for the one-line error.
