@@ -108,4 +108,57 @@ public struct CivilTime: Sendable, Equatable {
             place /= 10
         }
     }
+
+    /// Microseconds since the epoch for an absolute time in UTC unless it names an offset:
+    /// RFC 3339 (`2026-11-26T10:00:00Z`, `…T10:00:00.5+01:00`), or journalctl's
+    /// `2026-11-26 10:00:00`, `2026-11-26 10:00` and `2026-11-26`. Nil for anything else.
+    public static func parseMicroseconds(_ text: String) -> Int64? {
+        let bytes = Array(text.utf8)
+        func number(_ range: Range<Int>) -> Int? {
+            guard range.upperBound <= bytes.count, range.allSatisfy({ bytes[$0] >= 48 && bytes[$0] <= 57 }) else { return nil }
+            return range.reduce(0) { $0 * 10 + Int(bytes[$1] - 48) }
+        }
+        guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
+              let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
+              (1...12).contains(month), (1...31).contains(day) else { return nil }
+        var time = CivilTime(year: year, month: month, day: day)
+        var index = 10
+        if index < bytes.count {
+            guard bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T"),
+                  let hour = number(11..<13), bytes.count > 13, bytes[13] == UInt8(ascii: ":"), let minute = number(14..<16),
+                  hour < 24, minute < 60 else { return nil }
+            time.hour = hour
+            time.minute = minute
+            index = 16
+            if index < bytes.count, bytes[index] == UInt8(ascii: ":") {
+                guard let second = number(17..<19), second < 61 else { return nil }
+                time.second = min(second, 59)
+                index = 19
+                if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
+                    var digits = 0
+                    var fraction = 0
+                    index += 1
+                    while index < bytes.count, bytes[index] >= 48, bytes[index] <= 57 {
+                        if digits < 6 { fraction = fraction * 10 + Int(bytes[index] - 48); digits += 1 }
+                        index += 1
+                    }
+                    guard digits > 0 else { return nil }
+                    for _ in digits..<6 { fraction *= 10 }
+                    time.microsecond = fraction
+                }
+            }
+        }
+        var offsetSeconds = 0
+        if index < bytes.count {
+            switch bytes[index] {
+            case UInt8(ascii: "Z") where index + 1 == bytes.count: break
+            case UInt8(ascii: "+"), UInt8(ascii: "-"):
+                guard bytes.count == index + 6, bytes[index + 3] == UInt8(ascii: ":"),
+                      let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) else { return nil }
+                offsetSeconds = (hours * 3600 + minutes * 60) * (bytes[index] == UInt8(ascii: "+") ? 1 : -1)
+            default: return nil
+            }
+        }
+        return time.microseconds - Int64(offsetSeconds) * 1_000_000
+    }
 }
