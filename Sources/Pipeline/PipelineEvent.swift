@@ -1,0 +1,282 @@
+/// One thing that happened in a deploy pipeline (unit tests → build → pre-prod deploy →
+/// deterministic simulation test → report → deploy or roll back), as the pipeline reports it to
+/// `POST /api/v1/events` or `lookout event`: a JSON object checked field by field, so that a bad
+/// event is refused with the field and the problem named, and nothing of it is stored.
+public struct PipelineEvent: Sendable, Equatable {
+    /// What happened.
+    public enum Kind: String, Sendable, CaseIterable {
+        case runStarted = "run.started"
+        case runFinished = "run.finished"
+        case stepStarted = "step.started"
+        case stepFinished = "step.finished"
+        case deploy
+        case rollback
+        case dstReport = "dst.report"
+        case note
+    }
+
+    /// How a run, step or deployment ended.
+    public enum Result: String, Sendable, CaseIterable {
+        case success, failure, cancelled, skipped
+    }
+
+    /// What a deterministic simulation test (Jepsen, Maelstrom) concluded: `dst.report` events.
+    public struct SimulationReport: Sendable, Equatable {
+        /// The checker's verdict: true, false, or nil for `:unknown`.
+        public var valid: Bool?
+        /// Operations that completed (`:ok-count`).
+        public var okCount: Int?
+        /// Operations that failed (`:fail-count`).
+        public var failCount: Int?
+        /// Operations with an indeterminate outcome (`:info-count`).
+        public var infoCount: Int?
+
+        /// Creates a report.
+        public init(valid: Bool? = nil, okCount: Int? = nil, failCount: Int? = nil, infoCount: Int? = nil) {
+            self.valid = valid
+            self.okCount = okCount
+            self.failCount = failCount
+            self.infoCount = infoCount
+        }
+    }
+
+    /// The client's id for idempotency (sending the same id again is a no-op), or a generated one.
+    public var id: String
+    /// What happened.
+    public var type: Kind
+    /// The pipeline's name.
+    public var pipeline: String
+    /// The run (one pass of the pipeline over one change).
+    public var runID: String
+    /// The step (`unit-tests`, `build`, `deploy-preprod`, `dst`, …); required for step events.
+    public var step: String?
+    /// The environment (`preprod`, `prod`); required for deploy and rollback.
+    public var stage: String?
+    /// How it ended; required for `run.finished`, `step.finished` and `deploy`.
+    public var result: Result?
+    /// A step's exit code.
+    public var exitCode: Int?
+    /// How long it took, in seconds.
+    public var durationSeconds: Double?
+    /// The revision being built or deployed.
+    public var revision: String?
+    /// Small free-form string labels.
+    public var labels: [String: String]
+    /// A human-readable message.
+    public var message: String?
+    /// When it happened, microseconds since the epoch (the event's `time`, else when it arrived).
+    public var time: Int64
+    /// The verdict of a `dst.report`.
+    public var simulation: SimulationReport?
+
+    /// Creates an event; ``decode(_:receivedAt:newID:)`` is the checked way in.
+    public init(id: String, type: Kind, pipeline: String, runID: String, step: String? = nil, stage: String? = nil,
+                result: Result? = nil, exitCode: Int? = nil, durationSeconds: Double? = nil, revision: String? = nil,
+                labels: [String: String] = [:], message: String? = nil, time: Int64, simulation: SimulationReport? = nil) {
+        self.id = id
+        self.type = type
+        self.pipeline = pipeline
+        self.runID = runID
+        self.step = step
+        self.stage = stage
+        self.result = result
+        self.exitCode = exitCode
+        self.durationSeconds = durationSeconds
+        self.revision = revision
+        self.labels = labels
+        self.message = message
+        self.time = time
+        self.simulation = simulation
+    }
+
+    /// Longest name (pipeline, run id, step, event id), in bytes.
+    public static let maximumNameBytes = 128
+    /// Longest revision, in bytes.
+    public static let maximumRevisionBytes = 256
+    /// Longest message, in bytes.
+    public static let maximumMessageBytes = 65_536
+    /// Most labels on one event.
+    public static let maximumLabels = 32
+    /// Longest label value, in bytes.
+    public static let maximumLabelValueBytes = 256
+
+    /// Checks `json` field by field and builds the event. `receivedAt` (microseconds since the
+    /// epoch) is its time when it has none; `newID` makes an id when it has none. Unknown fields
+    /// are refused, so that a typo (`reslt`) is not silently dropped; `null` means absent.
+    public static func decode(_ json: JSONValue, receivedAt: Int64, newID: () -> String) throws(EventError) -> PipelineEvent {
+        guard case .object(let members) = json else { throw EventError(field: nil, problem: "an event must be a JSON object, got \(json.kindName)") }
+        var fields: [String: JSONValue] = [:]
+        for (key, value) in members {
+            guard known.contains(key) else { throw EventError(field: key, problem: "unknown field") }
+            if value != .null { fields[key] = value }
+        }
+        func text(_ field: String, limit: Int, required: Bool = false) throws(EventError) -> String? {
+            guard let value = fields[field] else {
+                if required { throw EventError(field: field, problem: "missing") }
+                return nil
+            }
+            guard case .string(let string) = value else { throw EventError(field: field, problem: "must be a string, got \(value.kindName)") }
+            guard !string.isEmpty else { throw EventError(field: field, problem: "must not be empty") }
+            guard string.utf8.count <= limit else { throw EventError(field: field, problem: "longer than \(limit) bytes") }
+            return string
+        }
+        func name(_ field: String, required: Bool = false) throws(EventError) -> String? {
+            let value = try text(field, limit: maximumNameBytes, required: required)
+            if let value, value.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw EventError(field: field, problem: "must not contain control characters")
+            }
+            return value
+        }
+
+        let typeText = try name("type", required: true)!
+        guard let type = Kind(rawValue: typeText) else {
+            throw EventError(field: "type", problem: "unknown type \"\(typeText)\"; known: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        let resultText = try name("result")
+        let result = try resultText.map { (text: String) throws(EventError) -> Result in
+            guard let result = Result(rawValue: text) else {
+                throw EventError(field: "result", problem: "must be one of \(Result.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            }
+            return result
+        }
+        var time = receivedAt
+        if let timeText = try text("time", limit: 64) {
+            guard let parsed = CivilTime.parseMicroseconds(timeText) else {
+                throw EventError(field: "time", problem: "must be an RFC 3339 time like 2026-11-27T10:00:00Z, got \"\(timeText)\"")
+            }
+            time = parsed
+        }
+        let event = PipelineEvent(
+            id: try eventID(fields["id"]) ?? newID(), type: type,
+            pipeline: try name("pipeline", required: true)!, runID: try name("run_id", required: true)!,
+            step: try name("step"), stage: try name("stage"), result: result,
+            exitCode: try integer(fields["exit_code"], field: "exit_code", in: Int(Int32.min)...Int(Int32.max)),
+            durationSeconds: try duration(fields["duration_seconds"]),
+            revision: try text("revision", limit: maximumRevisionBytes), labels: try labels(fields["labels"]),
+            message: try text("message", limit: maximumMessageBytes), time: time,
+            simulation: try simulation(fields["dst"], type: type))
+        try event.checkRequiredFields()
+        return event
+    }
+
+    /// The field names an event may have.
+    static let known: Set<String> = ["id", "type", "pipeline", "run_id", "step", "stage", "result", "exit_code",
+                                     "duration_seconds", "revision", "labels", "message", "time", "dst"]
+
+    /// The fields each type needs beyond `type`, `pipeline` and `run_id`.
+    func checkRequiredFields() throws(EventError) {
+        switch type {
+        case .stepStarted, .stepFinished:
+            if step == nil { throw EventError(field: "step", problem: "required for \(type.rawValue)") }
+        case .deploy, .rollback:
+            if stage == nil { throw EventError(field: "stage", problem: "required for \(type.rawValue)") }
+        default:
+            break
+        }
+        switch type {
+        case .runFinished, .stepFinished, .deploy:
+            if result == nil { throw EventError(field: "result", problem: "required for \(type.rawValue)") }
+        default:
+            break
+        }
+        if simulation != nil, type != .dstReport { throw EventError(field: "dst", problem: "only for dst.report") }
+    }
+
+    private static func eventID(_ value: JSONValue?) throws(EventError) -> String? {
+        guard let value else { return nil }
+        guard case .string(let id) = value else { throw EventError(field: "id", problem: "must be a string, got \(value.kindName)") }
+        let allowed = id.utf8.allSatisfy { byte in
+            (0x30...0x39).contains(byte) || (0x41...0x5A).contains(byte) || (0x61...0x7A).contains(byte)
+                || [UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: ":")].contains(byte)
+        }
+        guard !id.isEmpty, id.utf8.count <= maximumNameBytes, allowed else {
+            throw EventError(field: "id", problem: "must be 1 to \(maximumNameBytes) letters, digits, '-', '_', '.' or ':'")
+        }
+        return id
+    }
+
+    private static func integer(_ value: JSONValue?, field: String, in range: ClosedRange<Int>) throws(EventError) -> Int? {
+        guard let value else { return nil }
+        guard case .number(let text) = value, let number = Int(text), range.contains(number) else {
+            throw EventError(field: field, problem: "must be an integer from \(range.lowerBound) to \(range.upperBound), got \(value.shortText)")
+        }
+        return number
+    }
+
+    private static func duration(_ value: JSONValue?) throws(EventError) -> Double? {
+        guard let value else { return nil }
+        guard case .number(let text) = value, let seconds = Double(text), seconds.isFinite, seconds >= 0, seconds <= 1e9 else {
+            throw EventError(field: "duration_seconds", problem: "must be a number of seconds from 0 to 1e9, got \(value.shortText)")
+        }
+        return seconds
+    }
+
+    private static func labels(_ value: JSONValue?) throws(EventError) -> [String: String] {
+        guard let value else { return [:] }
+        guard case .object(let members) = value else { throw EventError(field: "labels", problem: "must be an object of strings, got \(value.kindName)") }
+        guard members.count <= maximumLabels else { throw EventError(field: "labels", problem: "more than \(maximumLabels) labels") }
+        var labels: [String: String] = [:]
+        for (key, member) in members {
+            let field = "labels.\(key)"
+            guard let first = key.utf8.first, first == UInt8(ascii: "_") || (first | 0x20) >= 0x61 && (first | 0x20) <= 0x7A,
+                  key.utf8.count <= 64,
+                  key.utf8.allSatisfy({ $0 == UInt8(ascii: "_") || ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A || (0x30...0x39).contains($0) })
+            else {
+                throw EventError(field: field, problem: "a label name must match [A-Za-z_][A-Za-z0-9_]* and be at most 64 bytes")
+            }
+            guard case .string(let text) = member else { throw EventError(field: field, problem: "must be a string, got \(member.kindName)") }
+            guard text.utf8.count <= maximumLabelValueBytes else { throw EventError(field: field, problem: "longer than \(maximumLabelValueBytes) bytes") }
+            labels[key] = text
+        }
+        return labels
+    }
+
+    private static func simulation(_ value: JSONValue?, type: Kind) throws(EventError) -> SimulationReport? {
+        guard let value else { return nil }
+        guard case .object(let members) = value else { throw EventError(field: "dst", problem: "must be an object, got \(value.kindName)") }
+        var report = SimulationReport()
+        for (key, member) in members {
+            switch key {
+            case "valid":
+                switch member {
+                case .bool(let valid): report.valid = valid
+                case .string("unknown"), .null: report.valid = nil
+                default: throw EventError(field: "dst.valid", problem: "must be true, false or \"unknown\", got \(member.shortText)")
+                }
+            case "ok_count": report.okCount = try integer(member, field: "dst.ok_count", in: 0...Int.max)
+            case "fail_count": report.failCount = try integer(member, field: "dst.fail_count", in: 0...Int.max)
+            case "info_count": report.infoCount = try integer(member, field: "dst.info_count", in: 0...Int.max)
+            default: throw EventError(field: "dst.\(key)", problem: "unknown field")
+            }
+        }
+        return report
+    }
+}
+
+/// Why an event was refused: the field (nil for the event as a whole) and the problem.
+public struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The offending field, dotted for nested ones (`labels.team`, `dst.valid`).
+    public var field: String?
+    /// What is wrong with it.
+    public var problem: String
+
+    /// Creates the error.
+    public init(field: String?, problem: String) {
+        self.field = field
+        self.problem = problem
+    }
+
+    public var description: String { field.map { "\($0): \(problem)" } ?? problem }
+}
+
+extension JSONValue {
+    /// The value for a message: numbers and short strings as written, other kinds by name.
+    var shortText: String {
+        switch self {
+        case .number(let text): text
+        case .string(let text) where text.utf8.count <= 40: "\"\(text)\""
+        case .bool(let value): String(value)
+        default: kindName
+        }
+    }
+}

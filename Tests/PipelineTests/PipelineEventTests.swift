@@ -1,0 +1,85 @@
+import Testing
+import Pipeline
+
+@Suite struct PipelineEventTests {
+    static let received: Int64 = 1_795_773_600_000_000  // 2026-11-27T10:00:00Z
+
+    static func decode(_ text: String) throws -> PipelineEvent {
+        try PipelineEvent.decode(try JSONValue.parse(Array(text.utf8)), receivedAt: received, newID: { "generated-1" })
+    }
+
+    @Test func aFullStepEvent() throws {
+        let event = try Self.decode("""
+            {"id":"ci-4711:build:finished","type":"step.finished","pipeline":"lookout","run_id":"4711","step":"build",
+             "result":"success","exit_code":0,"duration_seconds":93.5,"revision":"5de79cc","labels":{"runner":"ci-2","_arch":"x86_64"},
+             "message":"built","time":"2026-11-27T09:58:26.5+01:00"}
+            """)
+        #expect(event == PipelineEvent(
+            id: "ci-4711:build:finished", type: .stepFinished, pipeline: "lookout", runID: "4711", step: "build",
+            result: .success, exitCode: 0, durationSeconds: 93.5, revision: "5de79cc", labels: ["runner": "ci-2", "_arch": "x86_64"],
+            message: "built", time: Self.received - 3600_000_000 - 93_500_000))
+    }
+
+    @Test func defaultsAndNulls() throws {
+        let event = try Self.decode(#"{"type":"note","pipeline":"p","run_id":"r","step":null,"labels":null}"#)
+        #expect(event == PipelineEvent(id: "generated-1", type: .note, pipeline: "p", runID: "r", time: Self.received))
+    }
+
+    @Test func aSimulationReport() throws {
+        let event = try Self.decode(#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":"unknown","ok_count":120,"fail_count":3,"info_count":0}}"#)
+        #expect(event.simulation == PipelineEvent.SimulationReport(valid: nil, okCount: 120, failCount: 3, infoCount: 0))
+        #expect(try Self.decode(#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":false}}"#).simulation?.valid == false)
+    }
+
+    @Test(arguments: [
+        ("[]", nil, "an event must be a JSON object, got an array"),
+        (#"{"pipeline":"p","run_id":"r"}"#, "type", "missing"),
+        (#"{"type":"run.begun","pipeline":"p","run_id":"r"}"#, "type", "unknown type \"run.begun\"; known: run.started, run.finished, step.started, step.finished, deploy, rollback, dst.report, note"),
+        (#"{"type":"note","run_id":"r"}"#, "pipeline", "missing"),
+        (#"{"type":"note","pipeline":"p"}"#, "run_id", "missing"),
+        (#"{"type":"note","pipeline":"","run_id":"r"}"#, "pipeline", "must not be empty"),
+        (#"{"type":"note","pipeline":7,"run_id":"r"}"#, "pipeline", "must be a string, got a number"),
+        (#"{"type":"note","pipeline":"a\nb","run_id":"r"}"#, "pipeline", "must not contain control characters"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","reslt":"success"}"#, "reslt", "unknown field"),
+        (#"{"type":"step.started","pipeline":"p","run_id":"r"}"#, "step", "required for step.started"),
+        (#"{"type":"step.finished","pipeline":"p","run_id":"r","step":"s"}"#, "result", "required for step.finished"),
+        (#"{"type":"run.finished","pipeline":"p","run_id":"r"}"#, "result", "required for run.finished"),
+        (#"{"type":"deploy","pipeline":"p","run_id":"r","result":"success"}"#, "stage", "required for deploy"),
+        (#"{"type":"rollback","pipeline":"p","run_id":"r"}"#, "stage", "required for rollback"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","result":"ok"}"#, "result", "must be one of success, failure, cancelled, skipped, got \"ok\""),
+        (#"{"type":"note","pipeline":"p","run_id":"r","exit_code":1.5}"#, "exit_code", "must be an integer from -2147483648 to 2147483647, got 1.5"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","exit_code":"1"}"#, "exit_code", "must be an integer from -2147483648 to 2147483647, got \"1\""),
+        (#"{"type":"note","pipeline":"p","run_id":"r","exit_code":99999999999}"#, "exit_code", "must be an integer from -2147483648 to 2147483647, got 99999999999"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","duration_seconds":-1}"#, "duration_seconds", "must be a number of seconds from 0 to 1e9, got -1"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","duration_seconds":1e400}"#, "duration_seconds", "must be a number of seconds from 0 to 1e9, got 1e400"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","labels":["a"]}"#, "labels", "must be an object of strings, got an array"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","labels":{"team":1}}"#, "labels.team", "must be a string, got a number"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","labels":{"1x":"a"}}"#, "labels.1x", "a label name must match [A-Za-z_][A-Za-z0-9_]* and be at most 64 bytes"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","labels":{"a-b":"a"}}"#, "labels.a-b", "a label name must match [A-Za-z_][A-Za-z0-9_]* and be at most 64 bytes"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","id":"has space"}"#, "id", "must be 1 to 128 letters, digits, '-', '_', '.' or ':'"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","id":""}"#, "id", "must be 1 to 128 letters, digits, '-', '_', '.' or ':'"),
+        (#"{"type":"note","pipeline":"p","run_id":"r","time":"yesterday"}"#, "time", "must be an RFC 3339 time like 2026-11-27T10:00:00Z, got \"yesterday\""),
+        (#"{"type":"note","pipeline":"p","run_id":"r","dst":{"valid":true}}"#, "dst", "only for dst.report"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":"maybe"}}"#, "dst.valid", "must be true, false or \"unknown\", got \"maybe\""),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"ok_count":-1}}"#, "dst.ok_count", "must be an integer from 0 to 9223372036854775807, got -1"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"latency":1}}"#, "dst.latency", "unknown field"),
+    ] as [(String, String?, String)])
+    func everyBadFieldIsNamed(json: String, field: String?, problem: String) {
+        #expect(throws: EventError(field: field, problem: problem)) { try Self.decode(json) }
+    }
+
+    @Test func limits() throws {
+        let long = String(repeating: "x", count: 129)
+        #expect(throws: EventError(field: "pipeline", problem: "longer than 128 bytes")) {
+            try Self.decode(#"{"type":"note","pipeline":"\#(long)","run_id":"r"}"#)
+        }
+        let labels = (0...32).map { #""l\#($0)":"v""# }.joined(separator: ",")
+        #expect(throws: EventError(field: "labels", problem: "more than 32 labels")) {
+            try Self.decode(#"{"type":"note","pipeline":"p","run_id":"r","labels":{\#(labels)}}"#)
+        }
+        let message = String(repeating: "m", count: 65_537)
+        #expect(throws: EventError(field: "message", problem: "longer than 65536 bytes")) {
+            try Self.decode(#"{"type":"note","pipeline":"p","run_id":"r","message":"\#(message)"}"#)
+        }
+    }
+}
