@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
@@ -39,7 +40,11 @@ let package = Package(
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(
             name: "Collectors",
-            dependencies: ["Pipeline", "CSystemd", "Curl", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Pipeline", "CSystemd", "Curl", .product(name: "Logging", package: "swift-log"),
+                // The pipeline-event store (SQLite; libsqlite3-dev from scripts/bootstrap).
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         .target(
             name: "Shippers",
             dependencies: ["Pipeline", "Curl", "CZlib", .product(name: "Logging", package: "swift-log")]),

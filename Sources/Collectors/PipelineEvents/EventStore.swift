@@ -1,0 +1,184 @@
+// The durable store of pipeline events: SQLite through GRDB, in `<data.dir>/pipeline-events.sqlite`.
+//
+// An event is committed (WAL, `synchronous = FULL`, so a committed transaction survives a power
+// cut, not only a crash) before the API answers 2xx. Each event keeps its client id, unique, so
+// a re-sent event is recognised and stored once; `seq` orders events as they arrived, and the
+// shipper's watermark is the highest `seq` Elasticsearch has acknowledged.
+
+import GRDB
+import Pipeline
+
+/// A stored event: the event and where it stands in arrival order.
+public struct StoredEvent: Sendable, Equatable {
+    /// Arrival order, from 1; the shipping watermark counts in it.
+    public var seq: Int64
+    /// When Lookout received it, microseconds since the epoch.
+    public var received: Int64
+    /// The event.
+    public var event: PipelineEvent
+}
+
+/// Why the store failed: what it was doing, and SQLite's message.
+public struct EventStoreError: Error, Sendable, CustomStringConvertible {
+    /// One line naming the file and the problem.
+    public var description: String
+}
+
+/// The pipeline-event store.
+public final class EventStore: Sendable {
+    /// The database file.
+    public let path: String
+    private let database: DatabasePool
+
+    /// Opens (creating and migrating when needed) the store under `directory`.
+    public init(directory: String) throws(EventStoreError) {
+        path = directory + "/pipeline-events.sqlite"
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // WAL's default NORMAL can lose the last transactions on power loss; an answered
+            // event must not be lost.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Self.migrator.migrate(database)
+        } catch {
+            throw EventStoreError(description: "cannot open the event store \(path): \(error)")
+        }
+    }
+
+    /// The schema, version by version.
+    private static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: events and the shipping watermark") { db in
+            try db.execute(sql: """
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                    id TEXT NOT NULL UNIQUE,
+                    type TEXT NOT NULL,
+                    pipeline TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    step TEXT,
+                    stage TEXT,
+                    result TEXT,
+                    exit_code INTEGER,
+                    duration_seconds REAL,
+                    revision TEXT,
+                    labels TEXT NOT NULL,
+                    message TEXT,
+                    time INTEGER NOT NULL,
+                    received INTEGER NOT NULL,
+                    dst INTEGER NOT NULL,
+                    dst_valid INTEGER,
+                    dst_ok_count INTEGER,
+                    dst_fail_count INTEGER,
+                    dst_info_count INTEGER
+                );
+                CREATE INDEX events_by_run ON events (pipeline, run_id, seq);
+                CREATE TABLE watermarks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+                """)
+        }
+        return migrator
+    }
+
+    /// Stores `events` in one transaction, received at `receivedAt`; returns, per event, whether
+    /// it was new (false: an event with its id was already stored, and nothing changed). When
+    /// this returns, the events are on disk.
+    public func append(_ events: [PipelineEvent], receivedAt: Int64) throws(EventStoreError) -> [Bool] {
+        do {
+            return try database.write { db in
+                let statement = try db.cachedStatement(sql: """
+                    INSERT OR IGNORE INTO events (id, type, pipeline, run_id, step, stage, result, exit_code, duration_seconds,
+                        revision, labels, message, time, received, dst, dst_valid, dst_ok_count, dst_fail_count, dst_info_count)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+                return try events.map { event in
+                    try statement.execute(arguments: Self.arguments(event, receivedAt: receivedAt))
+                    return db.changesCount == 1
+                }
+            }
+        } catch {
+            throw EventStoreError(description: "cannot store events in \(path): \(error)")
+        }
+    }
+
+    /// Up to `limit` events after `seq`, in arrival order.
+    public func events(after seq: Int64, limit: Int) throws(EventStoreError) -> [StoredEvent] {
+        do {
+            return try database.read { db in
+                try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
+                    .map(Self.storedEvent)
+            }
+        } catch {
+            throw EventStoreError(description: "cannot read events from \(path): \(error)")
+        }
+    }
+
+    /// How many events are stored.
+    public func count() throws(EventStoreError) -> Int {
+        do {
+            return try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
+        } catch {
+            throw EventStoreError(description: "cannot count events in \(path): \(error)")
+        }
+    }
+
+    /// The watermark called `name` (0 when never set).
+    public func watermark(_ name: String) throws(EventStoreError) -> Int64 {
+        do {
+            return try database.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM watermarks WHERE name = ?", arguments: [name]) ?? 0 }
+        } catch {
+            throw EventStoreError(description: "cannot read watermark \(name) from \(path): \(error)")
+        }
+    }
+
+    /// Moves the watermark called `name` to `seq` (never backwards).
+    public func advanceWatermark(_ name: String, to seq: Int64) throws(EventStoreError) {
+        do {
+            try database.write { db in
+                try db.execute(sql: """
+                    INSERT INTO watermarks (name, seq) VALUES (?, ?)
+                    ON CONFLICT (name) DO UPDATE SET seq = max(seq, excluded.seq)
+                    """, arguments: [name, seq])
+            }
+        } catch {
+            throw EventStoreError(description: "cannot save watermark \(name) in \(path): \(error)")
+        }
+    }
+
+    private static func arguments(_ event: PipelineEvent, receivedAt: Int64) -> StatementArguments {
+        var labels: [UInt8] = [UInt8(ascii: "{")]
+        for (index, key) in event.labels.keys.sorted().enumerated() {
+            if index > 0 { labels.append(UInt8(ascii: ",")) }
+            JSONText.appendString(key, to: &labels)
+            labels.append(UInt8(ascii: ":"))
+            JSONText.appendString(event.labels[key]!, to: &labels)
+        }
+        labels.append(UInt8(ascii: "}"))
+        let simulation = event.simulation
+        return [
+            event.id, event.type.rawValue, event.pipeline, event.runID, event.step, event.stage, event.result?.rawValue,
+            event.exitCode, event.durationSeconds, event.revision, String(decoding: labels, as: UTF8.self), event.message,
+            event.time, receivedAt, simulation == nil ? 0 : 1, simulation?.valid.map { $0 ? 1 : 0 }, simulation?.okCount, simulation?.failCount,
+            simulation?.infoCount,
+        ]
+    }
+
+    private static func storedEvent(_ row: Row) throws -> StoredEvent {
+        var labels: [String: String] = [:]
+        if case .object(let members) = try JSONValue.parse(Array((row["labels"] as String).utf8)) {
+            for (key, value) in members { if case .string(let text) = value { labels[key] = text } }
+        }
+        let event = PipelineEvent(
+            id: row["id"], type: PipelineEvent.Kind(rawValue: row["type"]) ?? .note, pipeline: row["pipeline"], runID: row["run_id"],
+            step: row["step"], stage: row["stage"], result: (row["result"] as String?).flatMap(PipelineEvent.Result.init(rawValue:)),
+            exitCode: row["exit_code"], durationSeconds: row["duration_seconds"], revision: row["revision"], labels: labels,
+            message: row["message"], time: row["time"],
+            simulation: row["dst"] as Int == 1
+                ? PipelineEvent.SimulationReport(valid: (row["dst_valid"] as Int?).map { $0 != 0 }, okCount: row["dst_ok_count"],
+                                                 failCount: row["dst_fail_count"], infoCount: row["dst_info_count"])
+                : nil)
+        return StoredEvent(seq: row["seq"], received: row["received"], event: event)
+    }
+}
