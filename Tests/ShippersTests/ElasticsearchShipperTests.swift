@@ -44,7 +44,7 @@ import Testing
         #expect(message { $0.maxBulkBytes = 0 } != nil)
         #expect(message { $0.backoffMax = .milliseconds(1) } != nil)
         #expect(message { $0.tls.caFile = "/nonexistent/ca.pem" } == "the TLS CA file /nonexistent/ca.pem cannot be read")
-        #expect(message { $0.credentials = .apiKeyFile("/nonexistent/key") } == "the API key file /nonexistent/key cannot be read")
+        #expect(message { $0.credentials = .apiKeyFile("/nonexistent/key") } == "the API key file /nonexistent/key cannot be read: No such file or directory")
     }
 
     @Test func credentialFilesAreCheckedWithoutRevealingThem() throws {

@@ -439,19 +439,11 @@ public final class ElasticsearchShipper: Shipper {
     }
 
     private static func readSecret(_ path: String, what: String) throws(ElasticsearchConfigurationError) -> String {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ElasticsearchConfigurationError("the \(what) file \(path) cannot be read")
+        do {
+            return try SecretFile.read(path, what: what)
+        } catch {
+            throw ElasticsearchConfigurationError(error.description)
         }
-        var secret = String(decoding: data, as: UTF8.self)
-        while let last = secret.unicodeScalars.last, last == "\n" || last == "\r" {
-            secret.unicodeScalars.removeLast()
-        }
-        guard !secret.isEmpty else { throw ElasticsearchConfigurationError("the \(what) file \(path) is empty") }
-        // A line break inside would let the file's content inject HTTP headers.
-        guard !secret.unicodeScalars.contains(where: { $0 == "\n" || $0 == "\r" }) else {
-            throw ElasticsearchConfigurationError("the \(what) file \(path) holds more than one line")
-        }
-        return secret
     }
 }
 
