@@ -105,6 +105,10 @@ private struct ConfigurationReader {
                 configuration.telemetryPath = try checked(value, key: "web.telemetry-path", SettingValue.telemetryPath)
             case "max-requests":
                 configuration.maxRequests = try checked(value, key: "web.max-requests", SettingValue.maxRequests)
+            case "events-token-file":
+                configuration.eventsTokenFile = try string(value, key: "web.events-token-file")
+            case "events-max-body-bytes":
+                configuration.eventsMaxBodyBytes = try checked(value, key: "web.events-max-body-bytes", SettingValue.bodyBytes)
             default: throw unknown("web.\(key)", at: value)
             }
         }

@@ -26,17 +26,20 @@ enum ExporterApplication {
     ) throws(ConfigurationError) -> [any Service] {
         let errors = ComponentErrors()
         let journal = try JournalShipping.make(configuration, errors: errors, logger: logger)
+        let events = try EventsEndpoint.make(configuration, errors: errors, logger: logger)
         let registry = CollectorRegistry(
-            collectors: try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? []),
+            collectors: try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? [])
+                + (events.map { [$0.counters] } ?? []),
             constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
-        let application = try build(configuration, registry: registry, logger: logger, onServerRunning: onServerRunning)
+        let application = try build(configuration, registry: registry, events: events, logger: logger, onServerRunning: onServerRunning)
         return [application] + (journal.map { [$0.service] } ?? [])
     }
 
-    /// The HTTP application over a given registry; tests pass registries of scripted collectors.
+    /// The HTTP application over a given registry, with the events API when `events` is given;
+    /// tests pass registries of scripted collectors.
     static func build(
-        _ configuration: ExporterConfiguration, registry: CollectorRegistry, logger: Logger,
+        _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let address: ListenAddress
@@ -46,8 +49,10 @@ enum ExporterApplication {
             throw ConfigurationError(key: "web.listen-address", line: nil, message: error.message)
         }
         let endpoint = MetricsEndpoint(registry: registry, configuration: configuration, logger: logger)
+        let router = endpoint.router()
+        events?.add(to: router)
         return Application(
-            router: endpoint.router(),
+            router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "lookout"),
             onServerRunning: onServerRunning,
             logger: logger)

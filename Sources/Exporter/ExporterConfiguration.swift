@@ -27,7 +27,12 @@ struct ExporterConfiguration: Sendable, Equatable {
     var collectorChoices: [String: Bool] = [:]
     /// Roots and per-collector options.
     var host = HostCollectorSettings()
-    /// `--data.dir`: where checkpoints and the dead-letter file live.
+    /// `--web.events-token-file`: the bearer token `POST /api/v1/events` requires; the events
+    /// API (and its store under `--data.dir`) is off while this is unset.
+    var eventsTokenFile: String?
+    /// `--web.events-max-body-bytes`: the largest `POST /api/v1/events` body; larger gets 413.
+    var eventsMaxBodyBytes = 1 << 20
+    /// `--data.dir`: where checkpoints, the dead-letter file and the event store live.
     var dataDirectory = "/var/lib/lookout"
     /// Reading the journal (`--journal.*`).
     var journal = JournalSettings()

@@ -124,6 +124,12 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("web.max-requests"), help: "Maximum scrapes served at once; more get 503. 0 disables the limit (default 40).")
     var maxRequests: Int?
 
+    @Option(name: .customLong("web.events-token-file"), help: "File holding the bearer token POST /api/v1/events requires; the events API is off without it.")
+    var eventsTokenFile: String?
+
+    @Option(name: .customLong("web.events-max-body-bytes"), help: "Largest POST /api/v1/events body in bytes; larger gets 413 (default 1048576).")
+    var eventsMaxBodyBytes: String?
+
     @Option(name: .customLong("scrape.timeout"), help: "Longest a scrape waits for collectors, e.g. 10s or 500ms (default 10s).")
     var scrapeTimeout: String?
 
@@ -224,6 +230,11 @@ struct ServeFlags: ParsableArguments {
         }
         if let maxRequests {
             configuration.maxRequests = try SettingValue.checked(String(maxRequests), flag: "--web.max-requests", SettingValue.maxRequests)
+        }
+        if let eventsTokenFile { configuration.eventsTokenFile = eventsTokenFile }
+        if let eventsMaxBodyBytes {
+            configuration.eventsMaxBodyBytes = try SettingValue.checked(
+                eventsMaxBodyBytes, flag: "--web.events-max-body-bytes", SettingValue.bodyBytes)
         }
         if let scrapeTimeout {
             configuration.scrapeTimeout = try SettingValue.checked(scrapeTimeout, flag: "--scrape.timeout", SettingValue.scrapeTimeout)

@@ -75,6 +75,14 @@ enum SettingValue {
         return value
     }
 
+    /// `web.events-max-body-bytes`: from 1 KiB to 1 GiB.
+    static func bodyBytes(_ text: String) throws(SettingProblem) -> Int {
+        guard let value = Int(text), (1024...(1 << 30)).contains(value) else {
+            throw SettingProblem(message: "expected a byte count from 1024 to 1073741824, got \"\(text)\"")
+        }
+        return value
+    }
+
     /// `scrape.timeout`: a positive duration up to ``DurationText/maximum``.
     static func scrapeTimeout(_ text: String) throws(SettingProblem) -> Duration {
         guard let duration = DurationText.parse(text), duration > .zero else {

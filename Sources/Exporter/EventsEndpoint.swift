@@ -1,0 +1,187 @@
+import Collectors
+import Dispatch
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import Pipeline
+import Synchronization
+
+/// `POST /api/v1/events`: a pipeline reports what happened, one JSON event or an NDJSON batch.
+///
+/// The request needs `Authorization: Bearer <token>` with the token of `--web.events-token-file`
+/// (compared in constant time). The whole body is checked before anything is stored: one bad
+/// event refuses the batch with 400 and a body naming the line, the field and the problem. The
+/// events are committed to the store before the 200 answer, which says how many were new and how
+/// many were already stored under their ids. Every refusal counts in
+/// `lookout_component_errors_total{component="events"}`; the daemon keeps serving.
+struct EventsEndpoint: Sendable {
+    /// Where events are kept.
+    let store: EventStore
+    /// The token a request must present.
+    let token: String
+    /// The largest body accepted.
+    let maxBodyBytes: Int
+    /// Refusals by type.
+    let errors: ComponentErrors
+    /// Events received, by result.
+    let counters: EventCounters
+    /// Where store failures are logged.
+    let logger: Logger
+
+    /// The path events are posted to.
+    static let path = "/api/v1/events"
+
+    /// The endpoint for `configuration`, or nil while the events API is off (no token file).
+    /// Throws when the token file or the store cannot serve.
+    static func make(_ configuration: ExporterConfiguration, errors: ComponentErrors, logger: Logger) throws(ConfigurationError) -> EventsEndpoint? {
+        guard let tokenFile = configuration.eventsTokenFile else { return nil }
+        let token: String
+        do {
+            token = try SecretFile.read(tokenFile, what: "events token")
+        } catch {
+            throw ConfigurationError(key: "web.events-token-file", line: nil, message: error.description)
+        }
+        let store: EventStore
+        do {
+            store = try EventStore(directory: configuration.dataDirectory)
+        } catch {
+            throw ConfigurationError(key: "data.dir", line: nil, message: error.description)
+        }
+        return EventsEndpoint(store: store, token: token, maxBodyBytes: configuration.eventsMaxBodyBytes, errors: errors,
+                              counters: EventCounters(), logger: logger)
+    }
+
+    /// Adds the route to `router`.
+    func add(to router: Router<BasicRequestContext>) {
+        router.post(RouterPath(Self.path)) { request, _ in
+            await self.receive(request)
+        }
+    }
+
+    /// Answers one POST.
+    func receive(_ request: Request) async -> Response {
+        guard authorized(request.headers[.authorization]) else {
+            errors.record(component: "events", errorType: "unauthorized")
+            return Self.problem(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
+        }
+        if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
+            errors.record(component: "events", errorType: "too_large")
+            return Self.problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            errors.record(component: "events", errorType: "too_large")
+            return Self.problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
+        }
+        let received = TimeText.now()
+        let events: [PipelineEvent]
+        switch Self.decode(Array(buffer: body), receivedAt: received) {
+        case .failure(let refused):
+            errors.record(component: "events", errorType: "bad_request")
+            return Self.problem(.badRequest, refused.message)
+        case .success(let decoded):
+            events = decoded
+        }
+        let stored: [Bool]
+        do {
+            stored = try await Self.offThePool { [store] () throws(EventStoreError) in try store.append(events, receivedAt: received) }
+        } catch {
+            errors.record(component: "events", errorType: "store")
+            logger.error("cannot store pipeline events", metadata: ["error": "\(error)"])
+            return Self.problem(.serviceUnavailable, "the events could not be stored; send them again")
+        }
+        let new = stored.filter { $0 }.count
+        counters.add(stored: new, duplicates: stored.count - new)
+        return Self.json(.ok, #"{"stored":\#(new),"duplicates":\#(stored.count - new)}"#)
+    }
+
+    /// The events in a body: one JSON object (which may span lines), or one object per line.
+    /// The first bad event refuses them all, named by its line.
+    static func decode(_ body: [UInt8], receivedAt: Int64) -> Result<[PipelineEvent], RefusedEvents> {
+        func newID() -> String {
+            var generator = SystemRandomNumberGenerator()
+            let high = generator.next() as UInt64, low = generator.next() as UInt64
+            return "lookout-" + String(high, radix: 16) + String(low, radix: 16)
+        }
+        if let whole = try? JSONValue.parse(body), case .object = whole {
+            do throws(EventError) {
+                return .success([try PipelineEvent.decode(whole, receivedAt: receivedAt, newID: newID)])
+            } catch {
+                return .failure(RefusedEvents(message: error.description))
+            }
+        }
+        var events: [PipelineEvent] = []
+        for (number, line) in body.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false).enumerated() {
+            if line.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) { continue }
+            do {
+                let json = try JSONValue.parse(line)
+                events.append(try PipelineEvent.decode(json, receivedAt: receivedAt, newID: newID))
+            } catch {
+                return .failure(RefusedEvents(message: "line \(number + 1): \(error)"))
+            }
+        }
+        guard !events.isEmpty else { return .failure(RefusedEvents(message: "no events in the body")) }
+        return .success(events)
+    }
+
+    /// Whether the `Authorization` header carries the token.
+    private func authorized(_ header: String?) -> Bool {
+        guard let header, header.utf8.count > 7, header.lowercased().hasPrefix("bearer ") else { return false }
+        return SecretFile.matches(header.utf8.dropFirst(7), secret: token)
+    }
+
+    /// Runs blocking store work on a dispatch thread, never on the cooperative pool.
+    private static func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws(EventStoreError) -> Value) async throws(EventStoreError) -> Value {
+        let result: Result<Value, EventStoreError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(EventStoreError) -> Value in try work() })
+            }
+        }
+        return try result.get()
+    }
+
+    /// `{"error": "…"}` with `status`.
+    private static func problem(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+        var body: [UInt8] = Array(#"{"error":"#.utf8)
+        JSONText.appendString(message, to: &body)
+        body.append(UInt8(ascii: "}"))
+        var response = json(status, String(decoding: body, as: UTF8.self))
+        response.headers.append(contentsOf: headers)
+        return response
+    }
+
+    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+}
+
+/// Why a body's events were refused: one line naming the line, the field and the problem.
+struct RefusedEvents: Error {
+    /// The message the 400 answer carries.
+    var message: String
+}
+
+/// Counts of events received, served as `lookout_events_received_total{result}`.
+final class EventCounters: MetricCollector, Sendable {
+    /// The collector's name.
+    let name = "events"
+    private let counts = Mutex((stored: UInt64(0), duplicates: UInt64(0)))
+
+    /// Adds one request's outcome.
+    func add(stored: Int, duplicates: Int) {
+        counts.withLock { $0.stored += UInt64(stored); $0.duplicates += UInt64(duplicates) }
+    }
+
+    func collect() throws -> [MetricFamily] {
+        let (stored, duplicates) = counts.withLock { ($0.stored, $0.duplicates) }
+        return [MetricFamily(
+            name: "lookout_events_received_total",
+            help: "Pipeline events received through the events API: stored, or already stored under their id.",
+            type: .counter,
+            samples: [Sample(labels: [Label("result", "duplicate")], value: Double(duplicates)),
+                      Sample(labels: [Label("result", "stored")], value: Double(stored))])]
+    }
+}
