@@ -26,6 +26,8 @@ struct EventsEndpoint: Sendable {
     let errors: ComponentErrors
     /// Events received, by result.
     let counters: EventCounters
+    /// The `pipeline_*` families, fed with every newly stored event.
+    let statistics: PipelineStatistics
     /// Where store failures are logged.
     let logger: Logger
 
@@ -48,8 +50,21 @@ struct EventsEndpoint: Sendable {
         } catch {
             throw ConfigurationError(key: "data.dir", line: nil, message: error.description)
         }
+        // The statistics are rebuilt from every stored event, so counters survive a restart.
+        let statistics = PipelineStatistics()
+        do {
+            var seq: Int64 = 0
+            while true {
+                let page = try store.events(after: seq, limit: 10_000)
+                guard let last = page.last else { break }
+                statistics.add(page.map(\.event))
+                seq = last.seq
+            }
+        } catch {
+            throw ConfigurationError(key: "data.dir", line: nil, message: error.description)
+        }
         return EventsEndpoint(store: store, token: token, maxBodyBytes: configuration.eventsMaxBodyBytes, errors: errors,
-                              counters: EventCounters(), logger: logger)
+                              counters: EventCounters(), statistics: statistics, logger: logger)
     }
 
     /// Adds the route to `router`.
@@ -95,6 +110,7 @@ struct EventsEndpoint: Sendable {
         }
         let new = stored.filter { $0 }.count
         counters.add(stored: new, duplicates: stored.count - new)
+        statistics.add(zip(events, stored).filter(\.1).map(\.0))
         return Self.json(.ok, #"{"stored":\#(new),"duplicates":\#(stored.count - new)}"#)
     }
 

@@ -29,7 +29,7 @@ enum ExporterApplication {
         let events = try EventsEndpoint.make(configuration, errors: errors, logger: logger)
         let registry = CollectorRegistry(
             collectors: try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? [])
-                + (events.map { [$0.counters] } ?? []),
+                + (events.map { [$0.counters, $0.statistics] } ?? []),
             constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
         let application = try build(configuration, registry: registry, events: events, logger: logger, onServerRunning: onServerRunning)

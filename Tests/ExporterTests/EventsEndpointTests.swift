@@ -26,7 +26,7 @@ import Testing
         configuration.eventsMaxBodyBytes = maxBodyBytes
         let errors = ComponentErrors()
         let events = try #require(try EventsEndpoint.make(configuration, errors: errors, logger: logger))
-        let registry = CollectorRegistry(collectors: [events.counters], logger: logger)
+        let registry = CollectorRegistry(collectors: [events.counters, events.statistics], logger: logger)
         try await ExporterApplication.build(configuration, registry: registry, events: events, logger: logger).test(.live) { client in
             try await body(events, errors, client)
         }
@@ -56,6 +56,9 @@ import Testing
             let counters = String(decoding: ExpositionEncoder(format: .text).encode(try events.counters.collect()), as: UTF8.self)
             #expect(counters.contains("lookout_events_received_total{result=\"stored\"} 4\n"))
             #expect(counters.contains("lookout_events_received_total{result=\"duplicate\"} 1\n"))
+            // Only new events are counted: e1 was sent twice, its run started once.
+            let pipeline = String(decoding: ExpositionEncoder(format: .text).encode(events.statistics.collect()), as: UTF8.self)
+            #expect(pipeline.contains("pipeline_runs_in_progress{pipeline=\"lookout\"} 1\n"))
         }
     }
 
@@ -107,6 +110,24 @@ import Testing
             #expect(after == .ok)
             #expect(try events.store.count() == 1)
         }
+    }
+
+    @Test func statisticsAreRebuiltFromTheStoreOnStart() async throws {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try Data("t\n".utf8).write(to: URL(fileURLWithPath: directory + "/token"))
+        var configuration = ExporterConfiguration()
+        configuration.dataDirectory = directory
+        configuration.eventsTokenFile = directory + "/token"
+        let store = try EventStore(directory: directory)
+        let now = PipelineStatistics.wallClock()
+        _ = try store.append([
+            PipelineEvent(id: "a", type: .deploy, pipeline: "p", runID: "1", stage: "prod", result: .success, time: now),
+            PipelineEvent(id: "b", type: .deploy, pipeline: "p", runID: "2", stage: "prod", result: .success, time: now),
+        ], receivedAt: now)
+        let events = try #require(try EventsEndpoint.make(configuration, errors: ComponentErrors(), logger: logger))
+        let text = String(decoding: ExpositionEncoder(format: .text).encode(events.statistics.collect()), as: UTF8.self)
+        #expect(text.contains("pipeline_deployments_total{pipeline=\"p\",stage=\"prod\",result=\"success\"} 2\n"))
     }
 
     @Test func theEventsAPIIsOffWithoutAToken() throws {

@@ -62,7 +62,19 @@ enum Harness {
 
     /// GETs `url` and returns the status and body text.
     static func get(_ url: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
+        try await send(URLRequest(url: URL(string: url)!), headers: headers)
+    }
+
+    /// POSTs `body` to `url` and returns the status and body text.
+    static func post(_ url: String, body: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
         var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = "POST"
+        request.httpBody = Data(body.utf8)
+        return try await send(request, headers: headers)
+    }
+
+    private static func send(_ request: URLRequest, headers: [String: String]) async throws -> (status: Int, body: String, headers: [String: String]) {
+        var request = request
         request.timeoutInterval = 10
         for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let (data, response) = try await URLSession.shared.data(for: request)
