@@ -67,11 +67,71 @@ struct EventsEndpoint: Sendable {
                               counters: EventCounters(), statistics: statistics, logger: logger)
     }
 
-    /// Adds the route to `router`.
+    /// Adds the routes to `router`: `POST /api/v1/events`, and `GET /api/v1/runs` (newest first;
+    /// `?pipeline=P`, `?limit=N` up to 500, default 20) and `GET /api/v1/runs/{run id}`
+    /// (`?pipeline=P` when run ids repeat across pipelines). Reading runs needs no token, as
+    /// reading /metrics does not.
     func add(to router: Router<BasicRequestContext>) {
         router.post(RouterPath(Self.path)) { request, _ in
             await self.receive(request)
         }
+        router.get("/api/v1/runs") { request, _ in
+            await self.runs(request)
+        }
+        router.get("/api/v1/runs/:id") { request, context in
+            await self.run(request, id: context.parameters.get("id") ?? "")
+        }
+    }
+
+    /// How long a run may go without events before it is stale (as the statistics judge it).
+    private var staleAfter: Int64 { statistics.staleAfter }
+
+    /// Answers `GET /api/v1/runs`.
+    func runs(_ request: Request) async -> Response {
+        let query = request.uri.queryParameters
+        let pipeline = query["pipeline"].map(String.init)
+        var limit = 20
+        if let text = query["limit"] {
+            guard let value = Int(text), (1...500).contains(value) else {
+                errors.record(component: "events", errorType: "bad_request")
+                return Self.problem(.badRequest, "limit must be an integer from 1 to 500, got \"\(text)\"")
+            }
+            limit = value
+        }
+        do {
+            let runs = try await Self.offThePool { [store, limit] () throws(EventStoreError) in try store.recentRuns(pipeline: pipeline, limit: limit) }
+            let now = TimeText.now()
+            var body: [UInt8] = Array(#"{"runs":["#.utf8)
+            for (index, events) in runs.enumerated() {
+                guard let run = PipelineRun.derive(events, now: now, staleAfter: staleAfter) else { continue }
+                if index > 0 { body.append(UInt8(ascii: ",")) }
+                body += run.json
+            }
+            body += Array("]}".utf8)
+            return Self.json(.ok, String(decoding: body, as: UTF8.self))
+        } catch {
+            return storeFailure(error)
+        }
+    }
+
+    /// Answers `GET /api/v1/runs/{id}`.
+    func run(_ request: Request, id: String) async -> Response {
+        let pipeline = request.uri.queryParameters["pipeline"].map(String.init)
+        do {
+            let events = try await Self.offThePool { [store] () throws(EventStoreError) in try store.run(pipeline: pipeline, runID: id) }
+            guard let run = PipelineRun.derive(events, now: TimeText.now(), staleAfter: staleAfter) else {
+                return Self.problem(.notFound, "no run \(id)" + (pipeline.map { " of pipeline \($0)" } ?? ""))
+            }
+            return Self.json(.ok, String(decoding: run.json, as: UTF8.self))
+        } catch {
+            return storeFailure(error)
+        }
+    }
+
+    private func storeFailure(_ error: EventStoreError) -> Response {
+        errors.record(component: "events", errorType: "store")
+        logger.error("cannot read pipeline runs", metadata: ["error": "\(error)"])
+        return Self.problem(.serviceUnavailable, "the event store cannot be read")
     }
 
     /// Answers one POST.

@@ -62,6 +62,33 @@ import Testing
         }
     }
 
+    @Test func runsAreServedNewestFirst() async throws {
+        try await withEndpoint { _, _, client in
+            let batch = [
+                #"{"type":"run.started","pipeline":"lookout","run_id":"1"}"#,
+                #"{"type":"run.finished","pipeline":"lookout","run_id":"1","result":"success","duration_seconds":300}"#,
+                #"{"type":"run.started","pipeline":"other","run_id":"1"}"#,
+            ].joined(separator: "\n")
+            _ = try await post(client, batch)
+            try await client.execute(uri: "/api/v1/runs?limit=5", method: .get) { response in
+                #expect(response.status == .ok)
+                let json = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: [[String: Any]]]
+                #expect(json?["runs"]?.map { "\($0["pipeline"]!) \($0["status"]!)" } == ["other running", "lookout success"])
+            }
+            try await client.execute(uri: "/api/v1/runs/1?pipeline=lookout", method: .get) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                #expect(json?["duration_seconds"] as? Double == 300)
+            }
+            try await client.execute(uri: "/api/v1/runs/nope", method: .get) { response in
+                #expect(response.status == .notFound)
+                #expect(String(buffer: response.body) == "{\"error\":\"no run nope\"}\n")
+            }
+            try await client.execute(uri: "/api/v1/runs?limit=0", method: .get) { response in
+                #expect(response.status == .badRequest)
+            }
+        }
+    }
+
     @Test func aMissingOrWrongTokenIs401() async throws {
         try await withEndpoint { events, errors, client in
             let event = #"{"type":"note","pipeline":"p","run_id":"r"}"#

@@ -115,6 +115,42 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// The events of the `limit` runs that saw events most recently (of `pipeline`, when given),
+    /// newest run first; each run's events in arrival order.
+    public func recentRuns(pipeline: String?, limit: Int) throws(EventStoreError) -> [[PipelineEvent]] {
+        do {
+            return try database.read { db in
+                let runs = try Row.fetchAll(db, sql: """
+                    SELECT pipeline, run_id FROM events WHERE ?1 IS NULL OR pipeline = ?1
+                    GROUP BY pipeline, run_id ORDER BY max(seq) DESC LIMIT ?2
+                    """, arguments: [pipeline, limit])
+                return try runs.map { run in
+                    try Row.fetchAll(db, sql: "SELECT * FROM events WHERE pipeline = ? AND run_id = ? ORDER BY seq",
+                                     arguments: [run["pipeline"] as String, run["run_id"] as String])
+                        .map { try Self.storedEvent($0).event }
+                }
+            }
+        } catch {
+            throw EventStoreError(description: "cannot read runs from \(path): \(error)")
+        }
+    }
+
+    /// The events of run `runID` (of `pipeline`, when given; else of the pipeline that saw it
+    /// last), in arrival order; empty when there is no such run.
+    public func run(pipeline: String?, runID: String) throws(EventStoreError) -> [PipelineEvent] {
+        do {
+            return try database.read { db in
+                guard let owner = try String.fetchOne(db, sql: """
+                    SELECT pipeline FROM events WHERE run_id = ?1 AND (?2 IS NULL OR pipeline = ?2) ORDER BY seq DESC LIMIT 1
+                    """, arguments: [runID, pipeline]) else { return [] }
+                return try Row.fetchAll(db, sql: "SELECT * FROM events WHERE pipeline = ? AND run_id = ? ORDER BY seq",
+                                        arguments: [owner, runID]).map { try Self.storedEvent($0).event }
+            }
+        } catch {
+            throw EventStoreError(description: "cannot read run \(runID) from \(path): \(error)")
+        }
+    }
+
     /// How many events are stored.
     public func count() throws(EventStoreError) -> Int {
         do {

@@ -1,0 +1,187 @@
+/// One run of a pipeline as its events tell it: when it started and ended, how it went, and
+/// each step's outcome. Derived, never stored: the events are the record.
+public struct PipelineRun: Sendable, Equatable {
+    /// How a run stands.
+    public enum Status: String, Sendable {
+        /// Started, not finished, events still coming.
+        case running
+        /// No `run.finished` and no event for longer than the stale timeout.
+        case stale
+        case success, failure, cancelled, skipped
+    }
+
+    /// One step's outcome within the run.
+    public struct Step: Sendable, Equatable {
+        /// The step's name.
+        public var name: String
+        /// Its result; nil while it runs.
+        public var result: PipelineEvent.Result?
+        /// When it started and finished, microseconds since the epoch.
+        public var started: Int64?, finished: Int64?
+        /// `duration_seconds` of its finish event, else finished − started.
+        public var durationSeconds: Double?
+        /// Its exit code, when reported.
+        public var exitCode: Int?
+
+        /// Creates a step.
+        public init(name: String, result: PipelineEvent.Result? = nil, started: Int64? = nil, finished: Int64? = nil,
+                    durationSeconds: Double? = nil, exitCode: Int? = nil) {
+            self.name = name
+            self.result = result
+            self.started = started
+            self.finished = finished
+            self.durationSeconds = durationSeconds
+            self.exitCode = exitCode
+        }
+    }
+
+    /// The pipeline's name.
+    public var pipeline: String
+    /// The run id.
+    public var runID: String
+    /// How it stands.
+    public var status: Status
+    /// The revision its events name (the latest one given).
+    public var revision: String?
+    /// When it started (its `run.started`, else its first event).
+    public var started: Int64
+    /// When it finished (`run.finished`); nil while it has not.
+    public var finished: Int64?
+    /// The run's duration: `duration_seconds` of `run.finished`, else finished − started.
+    public var durationSeconds: Double?
+    /// Its steps in the order they first appeared.
+    public var steps: [Step]
+    /// The simulation test's verdict, when a `dst.report` came.
+    public var simulation: PipelineEvent.SimulationReport?
+    /// Deployments and rollbacks: (type, stage, result).
+    public var deployments: [(type: PipelineEvent.Kind, stage: String, result: PipelineEvent.Result?)]
+
+    /// Creates a run; ``derive(_:now:staleAfter:)`` is how runs are made from events.
+    public init(pipeline: String, runID: String, status: Status, revision: String?, started: Int64, finished: Int64?,
+                durationSeconds: Double?, steps: [Step], simulation: PipelineEvent.SimulationReport?,
+                deployments: [(type: PipelineEvent.Kind, stage: String, result: PipelineEvent.Result?)]) {
+        self.pipeline = pipeline
+        self.runID = runID
+        self.status = status
+        self.revision = revision
+        self.started = started
+        self.finished = finished
+        self.durationSeconds = durationSeconds
+        self.steps = steps
+        self.simulation = simulation
+        self.deployments = deployments
+    }
+
+    public static func == (left: PipelineRun, right: PipelineRun) -> Bool {
+        left.pipeline == right.pipeline && left.runID == right.runID && left.status == right.status && left.revision == right.revision
+            && left.started == right.started && left.finished == right.finished && left.durationSeconds == right.durationSeconds
+            && left.steps == right.steps && left.simulation == right.simulation
+            && left.deployments.map { "\($0.type.rawValue) \($0.stage) \($0.result?.rawValue ?? "")" }
+            == right.deployments.map { "\($0.type.rawValue) \($0.stage) \($0.result?.rawValue ?? "")" }
+    }
+
+    /// The run the events of one (pipeline, run id) tell, in arrival order; nil for no events.
+    /// A run without `run.finished` is stale when its newest event is older than `staleAfter`
+    /// microseconds before `now`.
+    public static func derive(_ events: [PipelineEvent], now: Int64, staleAfter: Int64) -> PipelineRun? {
+        guard let first = events.first else { return nil }
+        var run = PipelineRun(pipeline: first.pipeline, runID: first.runID, status: .running, revision: nil,
+                              started: events.map(\.time).min()!, finished: nil, durationSeconds: nil, steps: [],
+                              simulation: nil, deployments: [])
+        var finishResult: PipelineEvent.Result?
+        for event in events {
+            if let revision = event.revision { run.revision = revision }
+            switch event.type {
+            case .runStarted:
+                run.started = event.time
+            case .runFinished:
+                run.finished = event.time
+                finishResult = event.result ?? .success
+                run.durationSeconds = event.durationSeconds
+            case .stepStarted, .stepFinished:
+                let name = event.step ?? ""
+                var index = run.steps.firstIndex { $0.name == name }
+                if index == nil {
+                    run.steps.append(Step(name: name))
+                    index = run.steps.count - 1
+                }
+                if event.type == .stepStarted {
+                    run.steps[index!].started = event.time
+                } else {
+                    run.steps[index!].finished = event.time
+                    run.steps[index!].result = event.result
+                    run.steps[index!].exitCode = event.exitCode
+                    run.steps[index!].durationSeconds = event.durationSeconds
+                        ?? run.steps[index!].started.map { Double(event.time - $0) / 1e6 }
+                }
+            case .deploy, .rollback:
+                run.deployments.append((event.type, event.stage ?? "", event.result))
+            case .dstReport:
+                run.simulation = event.simulation
+            case .note:
+                break
+            }
+        }
+        if let finishResult {
+            run.status = Status(rawValue: finishResult.rawValue)!
+            if run.durationSeconds == nil, let finished = run.finished { run.durationSeconds = Double(finished - run.started) / 1e6 }
+        } else if now - events.map(\.time).max()! > staleAfter {
+            run.status = .stale
+        }
+        return run
+    }
+
+    /// The run as a JSON object, for `GET /api/v1/runs`: times in RFC 3339.
+    public var json: [UInt8] {
+        var output: [UInt8] = []
+        func string(_ text: String) { JSONText.appendString(text, to: &output) }
+        func time(_ microseconds: Int64?) {
+            guard let microseconds else { return output.append(contentsOf: "null".utf8) }
+            output.append(UInt8(ascii: "\""))
+            CivilTime(microseconds: microseconds).appendRFC3339(to: &output)
+            output.append(UInt8(ascii: "\""))
+        }
+        func number(_ value: Double?) { output.append(contentsOf: (value.map { PrometheusFloat.format($0) } ?? "null").utf8) }
+        func optional(_ text: String?) { if let text { string(text) } else { output.append(contentsOf: "null".utf8) } }
+        func raw(_ text: String) { output.append(contentsOf: text.utf8) }
+
+        raw(#"{"pipeline":"#); string(pipeline)
+        raw(#","run_id":"#); string(runID)
+        raw(#","status":"#); string(status.rawValue)
+        raw(#","revision":"#); optional(revision)
+        raw(#","started":"#); time(started)
+        raw(#","finished":"#); time(finished)
+        raw(#","duration_seconds":"#); number(durationSeconds)
+        raw(#","steps":["#)
+        for (index, step) in steps.enumerated() {
+            if index > 0 { raw(",") }
+            raw(#"{"name":"#); string(step.name)
+            raw(#","result":"#); optional(step.result?.rawValue)
+            raw(#","started":"#); time(step.started)
+            raw(#","finished":"#); time(step.finished)
+            raw(#","duration_seconds":"#); number(step.durationSeconds)
+            raw(#","exit_code":"#); raw(step.exitCode.map(String.init) ?? "null")
+            raw("}")
+        }
+        raw(#"],"deployments":["#)
+        for (index, deployment) in deployments.enumerated() {
+            if index > 0 { raw(",") }
+            raw(#"{"type":"#); string(deployment.type.rawValue)
+            raw(#","stage":"#); string(deployment.stage)
+            raw(#","result":"#); optional(deployment.result?.rawValue)
+            raw("}")
+        }
+        raw(#"],"dst":"#)
+        if let report = simulation {
+            raw(#"{"valid":"#); raw(report.valid.map { $0 ? "true" : "false" } ?? #""unknown""#)
+            raw(#","ok_count":"#); raw(report.okCount.map(String.init) ?? "null")
+            raw(#","fail_count":"#); raw(report.failCount.map(String.init) ?? "null")
+            raw(#","info_count":"#); raw(report.infoCount.map(String.init) ?? "null")
+            raw("}")
+        } else {
+            raw("null")
+        }
+        raw("}")
+        return output
+    }
+}

@@ -1,0 +1,37 @@
+import Pipeline
+import Testing
+
+@Suite struct PipelineRunTests {
+    static let t0: Int64 = 1_795_773_600_000_000
+
+    static func event(_ type: PipelineEvent.Kind, step: String? = nil, stage: String? = nil, result: PipelineEvent.Result? = nil,
+                      exitCode: Int? = nil, duration: Double? = nil, revision: String? = nil, at seconds: Int64) -> PipelineEvent {
+        PipelineEvent(id: "\(type.rawValue)\(step ?? "")\(seconds)", type: type, pipeline: "lookout", runID: "7", step: step, stage: stage,
+                      result: result, exitCode: exitCode, durationSeconds: duration, revision: revision, time: t0 + seconds * 1_000_000)
+    }
+
+    @Test func aFinishedRunWithStepsAndADeployment() throws {
+        let run = try #require(PipelineRun.derive([
+            Self.event(.runStarted, revision: "abc", at: 0),
+            Self.event(.stepStarted, step: "build", at: 1),
+            Self.event(.stepFinished, step: "build", result: .success, exitCode: 0, at: 31),
+            Self.event(.stepFinished, step: "dst", result: .failure, exitCode: 1, duration: 12.5, at: 50),
+            Self.event(.rollback, stage: "preprod", at: 55),
+            Self.event(.runFinished, result: .failure, at: 60),
+        ], now: Self.t0, staleAfter: 3600_000_000))
+        #expect(run == PipelineRun(
+            pipeline: "lookout", runID: "7", status: .failure, revision: "abc", started: Self.t0, finished: Self.t0 + 60_000_000,
+            durationSeconds: 60,
+            steps: [.init(name: "build", result: .success, started: Self.t0 + 1_000_000, finished: Self.t0 + 31_000_000, durationSeconds: 30, exitCode: 0),
+                    .init(name: "dst", result: .failure, finished: Self.t0 + 50_000_000, durationSeconds: 12.5, exitCode: 1)],
+            simulation: nil, deployments: [(.rollback, "preprod", nil)]))
+        #expect(String(decoding: run.json, as: UTF8.self) == #"{"pipeline":"lookout","run_id":"7","status":"failure","revision":"abc","started":"2026-11-27T10:00:00.000000Z","finished":"2026-11-27T10:01:00.000000Z","duration_seconds":60,"steps":[{"name":"build","result":"success","started":"2026-11-27T10:00:01.000000Z","finished":"2026-11-27T10:00:31.000000Z","duration_seconds":30,"exit_code":0},{"name":"dst","result":"failure","started":null,"finished":"2026-11-27T10:00:50.000000Z","duration_seconds":12.5,"exit_code":1}],"deployments":[{"type":"rollback","stage":"preprod","result":null}],"dst":null}"#)
+    }
+
+    @Test func runningThenStale() throws {
+        let events = [Self.event(.runStarted, at: 0), Self.event(.stepStarted, step: "build", at: 10)]
+        #expect(PipelineRun.derive(events, now: Self.t0 + 100_000_000, staleAfter: 3600_000_000)?.status == .running)
+        #expect(PipelineRun.derive(events, now: Self.t0 + 3611_000_000, staleAfter: 3600_000_000)?.status == .stale)
+        #expect(PipelineRun.derive([], now: 0, staleAfter: 0) == nil)
+    }
+}
