@@ -51,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "Exporter",
             dependencies: [
-                "Pipeline", "Collectors", "Shippers",
+                "Pipeline", "Collectors", "Shippers", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

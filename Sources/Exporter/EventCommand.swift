@@ -1,0 +1,184 @@
+import ArgumentParser
+import Curl
+#if canImport(Glibc)
+import Glibc
+#endif
+import Pipeline
+
+/// `lookout event TYPE --pipeline P --run-id R …`: sends one pipeline event to the daemon's
+/// `POST /api/v1/events`. The event is checked here first, with the daemon's own rules, so a
+/// mistake is one line before anything is sent. Exits 0 once the daemon has stored it (or had
+/// it already), 1 otherwise.
+struct EventCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "event",
+        abstract: "Send one pipeline event to a running `lookout serve`.",
+        discussion: """
+            TYPE is one of run.started, run.finished, step.started, step.finished, deploy, rollback, \
+            dst.report, note. The daemon URL comes from --url or LOOKOUT_URL, the token file from \
+            --token-file or LOOKOUT_EVENTS_TOKEN_FILE.
+            """)
+
+    @Argument(help: "The event type.")
+    var type: String
+
+    @Option(help: "The pipeline's name.")
+    var pipeline: String
+
+    @Option(name: .customLong("run-id"), help: "The run's id.")
+    var runID: String
+
+    @Option(help: "The step (required for step events).")
+    var step: String?
+
+    @Option(help: "The stage (required for deploy and rollback).")
+    var stage: String?
+
+    @Option(help: "success, failure, cancelled or skipped.")
+    var result: String?
+
+    @Option(name: .customLong("exit-code"), help: "The step's exit code.")
+    var exitCode: Int?
+
+    @Option(help: "How long it took, in seconds.")
+    var duration: Double?
+
+    @Option(help: "The revision built or deployed.")
+    var revision: String?
+
+    @Option(help: "A label NAME=VALUE; repeatable.")
+    var label: [String] = []
+
+    @Option(help: "A message.")
+    var message: String?
+
+    @Option(help: "An id for idempotency (sending it again is a no-op); made up by the daemon when absent.")
+    var id: String?
+
+    @Option(help: "The daemon's base URL (default LOOKOUT_URL, else http://127.0.0.1:10100).")
+    var url: String?
+
+    @Option(name: .customLong("token-file"), help: "File holding the events token (default LOOKOUT_EVENTS_TOKEN_FILE).")
+    var tokenFile: String?
+
+    @Option(help: "How long to wait for the daemon, e.g. 10s.")
+    var timeout: String = "10s"
+
+    func run() async throws {
+        let body: [UInt8]
+        do {
+            body = try eventJSON()
+            // The daemon's own check, here, so that a mistake never needs a round trip.
+            _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        let environment = ProcessEnvironment()
+        let base = url ?? environment["LOOKOUT_URL"] ?? "http://127.0.0.1:10100"
+        guard let tokenPath = tokenFile ?? environment["LOOKOUT_EVENTS_TOKEN_FILE"] else {
+            printError("no events token: give --token-file or LOOKOUT_EVENTS_TOKEN_FILE")
+            throw ExitCode.failure
+        }
+        let token: String
+        let limit: Duration
+        do {
+            token = try SecretFile.read(tokenPath, what: "events token")
+            limit = try SettingValue.checked(timeout, flag: "--timeout", SettingValue.duration)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        let request = HTTPRequest(
+            method: "POST", url: base.trimmingSuffix("/") + EventsEndpoint.path,
+            headers: ["Authorization: Bearer \(token)", "Content-Type: application/json"], body: body)
+        do {
+            let response = try await CurlEasy().perform(request, options: TransferOptions(requestTimeout: limit, connectTimeout: limit))
+            let answer = String(decoding: response.body, as: UTF8.self).trimmingSuffix("\n")
+            guard response.status == 200 else {
+                printError("the daemon refused the event (\(response.status)): \(answer)")
+                throw ExitCode.failure
+            }
+            print(answer)
+        } catch let error as TransferError {
+            printError("cannot reach the daemon at \(base): \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// The event as JSON, from the flags.
+    func eventJSON() throws(EventError) -> [UInt8] {
+        var json: [UInt8] = []
+        var first = true
+        func member(_ name: String, _ write: (inout [UInt8]) -> Void) {
+            json.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            JSONText.appendString(name, to: &json)
+            json.append(UInt8(ascii: ":"))
+            write(&json)
+        }
+        func string(_ name: String, _ value: String?) {
+            guard let value else { return }
+            member(name) { JSONText.appendString(value, to: &$0) }
+        }
+        string("type", type)
+        string("pipeline", pipeline)
+        string("run_id", runID)
+        string("step", step)
+        string("stage", stage)
+        string("result", result)
+        if let exitCode { member("exit_code") { $0 += Array(String(exitCode).utf8) } }
+        if let duration {
+            guard duration.isFinite else { throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds") }
+            member("duration_seconds") { $0 += Array(PrometheusFloat.format(duration).utf8) }
+        }
+        string("revision", revision)
+        if !label.isEmpty {
+            var labels: [(String, String)] = []
+            for pair in label {
+                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                    throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
+                }
+                labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+            }
+            member("labels") { output in
+                for (index, (name, value)) in labels.enumerated() {
+                    output.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
+                    JSONText.appendString(name, to: &output)
+                    output.append(UInt8(ascii: ":"))
+                    JSONText.appendString(value, to: &output)
+                }
+                output.append(UInt8(ascii: "}"))
+            }
+        }
+        string("message", message)
+        string("id", id)
+        json.append(UInt8(ascii: "}"))
+        return json
+    }
+}
+
+/// The process environment, read once.
+struct ProcessEnvironment {
+    private let values: [String: String]
+
+    init() {
+        var values: [String: String] = [:]
+        var entry = environ
+        while let pointer = entry.pointee {
+            let text = String(cString: pointer)
+            if let equals = text.firstIndex(of: "=") { values[String(text[..<equals])] = String(text[text.index(after: equals)...]) }
+            entry += 1
+        }
+        self.values = values
+    }
+
+    subscript(name: String) -> String? { values[name].flatMap { $0.isEmpty ? nil : $0 } }
+}
+
+extension String {
+    /// The string without one trailing `suffix`, if it has one.
+    func trimmingSuffix(_ suffix: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) : self
+    }
+}
