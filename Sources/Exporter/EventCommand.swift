@@ -108,53 +108,34 @@ struct EventCommand: AsyncParsableCommand {
 
     /// The event as JSON, from the flags.
     func eventJSON() throws(EventError) -> [UInt8] {
-        var json: [UInt8] = []
-        var first = true
-        func member(_ name: String, _ write: (inout [UInt8]) -> Void) {
-            json.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
-            first = false
-            JSONText.appendString(name, to: &json)
-            json.append(UInt8(ascii: ":"))
-            write(&json)
-        }
-        func string(_ name: String, _ value: String?) {
-            guard let value else { return }
-            member(name) { JSONText.appendString(value, to: &$0) }
-        }
-        string("type", type)
-        string("pipeline", pipeline)
-        string("run_id", runID)
-        string("step", step)
-        string("stage", stage)
-        string("result", result)
-        if let exitCode { member("exit_code") { $0 += Array(String(exitCode).utf8) } }
-        if let duration {
-            guard duration.isFinite else { throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds") }
-            member("duration_seconds") { $0 += Array(PrometheusFloat.format(duration).utf8) }
-        }
-        string("revision", revision)
-        if !label.isEmpty {
-            var labels: [(String, String)] = []
-            for pair in label {
-                guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                    throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
-                }
-                labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+        var labels: [(name: String, value: String)] = []
+        for pair in label {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
             }
-            member("labels") { output in
-                for (index, (name, value)) in labels.enumerated() {
-                    output.append(index == 0 ? UInt8(ascii: "{") : UInt8(ascii: ","))
-                    JSONText.appendString(name, to: &output)
-                    output.append(UInt8(ascii: ":"))
-                    JSONText.appendString(value, to: &output)
-                }
-                output.append(UInt8(ascii: "}"))
+            labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+        }
+        if let duration, !duration.isFinite {
+            throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds")
+        }
+        var json = JSONObjectWriter()
+        json.string("type", type)
+        json.string("pipeline", pipeline)
+        json.string("run_id", runID)
+        json.string("step", step)
+        json.string("stage", stage)
+        json.string("result", result)
+        json.integer("exit_code", exitCode.map(Int64.init))
+        json.number("duration_seconds", duration)
+        json.string("revision", revision)
+        if !labels.isEmpty {
+            json.object("labels") { object in
+                for (name, value) in labels { object.string(name, value) }
             }
         }
-        string("message", message)
-        string("id", id)
-        json.append(UInt8(ascii: "}"))
-        return json
+        json.string("message", message)
+        json.string("id", id)
+        return json.finished()
     }
 }
 

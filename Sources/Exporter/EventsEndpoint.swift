@@ -100,7 +100,7 @@ struct EventsEndpoint: Sendable {
         }
         do {
             let runs = try await Self.offThePool { [store, limit] () throws(EventStoreError) in try store.recentRuns(pipeline: pipeline, limit: limit) }
-            let now = TimeText.now()
+            let now = CivilTime.nowMicroseconds()
             var body: [UInt8] = Array(#"{"runs":["#.utf8)
             for (index, events) in runs.enumerated() {
                 guard let run = PipelineRun.derive(events, now: now, staleAfter: staleAfter) else { continue }
@@ -119,7 +119,7 @@ struct EventsEndpoint: Sendable {
         let pipeline = request.uri.queryParameters["pipeline"].map(String.init)
         do {
             let events = try await Self.offThePool { [store] () throws(EventStoreError) in try store.run(pipeline: pipeline, runID: id) }
-            guard let run = PipelineRun.derive(events, now: TimeText.now(), staleAfter: staleAfter) else {
+            guard let run = PipelineRun.derive(events, now: CivilTime.nowMicroseconds(), staleAfter: staleAfter) else {
                 return Self.problem(.notFound, "no run \(id)" + (pipeline.map { " of pipeline \($0)" } ?? ""))
             }
             return Self.json(.ok, String(decoding: run.json, as: UTF8.self))
@@ -151,7 +151,7 @@ struct EventsEndpoint: Sendable {
             errors.record(component: "events", errorType: "too_large")
             return Self.problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
         }
-        let received = TimeText.now()
+        let received = CivilTime.nowMicroseconds()
         let events: [PipelineEvent]
         switch Self.decode(Array(buffer: body), receivedAt: received) {
         case .failure(let refused):
@@ -221,10 +221,9 @@ struct EventsEndpoint: Sendable {
 
     /// `{"error": "…"}` with `status`.
     private static func problem(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
-        var body: [UInt8] = Array(#"{"error":"#.utf8)
-        JSONText.appendString(message, to: &body)
-        body.append(UInt8(ascii: "}"))
-        var response = json(status, String(decoding: body, as: UTF8.self))
+        var body = JSONObjectWriter()
+        body.string("error", message)
+        var response = json(status, String(decoding: body.finished(), as: UTF8.self))
         response.headers.append(contentsOf: headers)
         return response
     }

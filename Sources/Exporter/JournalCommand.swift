@@ -87,13 +87,6 @@ enum TimeText {
         }
         return CivilTime.parseMicroseconds(text)
     }
-
-    /// The current time in microseconds since the epoch.
-    static func now() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
-    }
 }
 
 /// `lookout journal`: prints journal entries as the NDJSON documents `lookout serve` ships.
@@ -124,7 +117,7 @@ struct JournalCommand: ParsableCommand {
         do throws(ConfigurationError) {
             selection = try source.selection()
             if let since {
-                guard let time = TimeText.parse(since, now: TimeText.now()), time >= 0 else {
+                guard let time = TimeText.parse(since, now: CivilTime.nowMicroseconds()), time >= 0 else {
                     throw ConfigurationError(key: "--since", line: nil, message: "'\(since)' is not a time")
                 }
                 start = .since(UInt64(time))

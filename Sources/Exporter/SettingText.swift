@@ -1,5 +1,6 @@
 import Collectors
 import Logging
+import Pipeline
 
 /// Durations as written in flags and YAML: `10s`, `500ms`, `1m`, `1.5s`.
 enum DurationText {
@@ -130,7 +131,7 @@ enum SettingValue {
         case "head": return .head
         case "tail": return .tail
         default:
-            guard let time = TimeText.parse(text, now: TimeText.now()), time >= 0 else {
+            guard let time = TimeText.parse(text, now: CivilTime.nowMicroseconds()), time >= 0 else {
                 throw SettingProblem(message: "'\(text)' is not head, tail or a time")
             }
             return .since(UInt64(time))

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// A UTC calendar time from microseconds since the Unix epoch, without Foundation: what
 /// `@timestamp` and dated index names are written from.
 public struct CivilTime: Sendable, Equatable {
@@ -160,5 +164,12 @@ public struct CivilTime: Sendable, Equatable {
             }
         }
         return time.microseconds - Int64(offsetSeconds) * 1_000_000
+    }
+
+    /// The wall clock, in microseconds since the epoch.
+    public static func nowMicroseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
     }
 }

@@ -159,6 +159,13 @@ public struct PipelineEvent: Sendable, Equatable {
         return event
     }
 
+    /// How long the finished thing took: its own `duration_seconds`, else the time since
+    /// `started` (microseconds since the epoch); nil when neither is known or it is negative.
+    public func durationSeconds(startedAt started: Int64?) -> Double? {
+        guard let seconds = durationSeconds ?? started.map({ Double(time - $0) / 1e6 }), seconds >= 0 else { return nil }
+        return seconds
+    }
+
     /// The field names an event may have.
     static let known: Set<String> = ["id", "type", "pipeline", "run_id", "step", "stage", "result", "exit_code",
                                      "duration_seconds", "revision", "labels", "message", "time", "dst"]

@@ -88,7 +88,7 @@ public struct PipelineRun: Sendable, Equatable {
         var run = PipelineRun(pipeline: first.pipeline, runID: first.runID, status: .running, revision: nil,
                               started: events.map(\.time).min()!, finished: nil, durationSeconds: nil, steps: [],
                               simulation: nil, deployments: [])
-        var finishResult: PipelineEvent.Result?
+        var finish: PipelineEvent?
         for event in events {
             if let revision = event.revision { run.revision = revision }
             switch event.type {
@@ -96,8 +96,7 @@ public struct PipelineRun: Sendable, Equatable {
                 run.started = event.time
             case .runFinished:
                 run.finished = event.time
-                finishResult = event.result ?? .success
-                run.durationSeconds = event.durationSeconds
+                finish = event
             case .stepStarted, .stepFinished:
                 let name = event.step ?? ""
                 var index = run.steps.firstIndex { $0.name == name }
@@ -111,8 +110,7 @@ public struct PipelineRun: Sendable, Equatable {
                     run.steps[index!].finished = event.time
                     run.steps[index!].result = event.result
                     run.steps[index!].exitCode = event.exitCode
-                    run.steps[index!].durationSeconds = event.durationSeconds
-                        ?? run.steps[index!].started.map { Double(event.time - $0) / 1e6 }
+                    run.steps[index!].durationSeconds = event.durationSeconds(startedAt: run.steps[index!].started)
                 }
             case .deploy, .rollback:
                 run.deployments.append((event.type, event.stage ?? "", event.result))
@@ -122,9 +120,9 @@ public struct PipelineRun: Sendable, Equatable {
                 break
             }
         }
-        if let finishResult {
-            run.status = Status(rawValue: finishResult.rawValue)!
-            if run.durationSeconds == nil, let finished = run.finished { run.durationSeconds = Double(finished - run.started) / 1e6 }
+        if let finish {
+            run.status = Status(rawValue: (finish.result ?? .success).rawValue)!
+            run.durationSeconds = finish.durationSeconds(startedAt: run.started)
         } else if now - events.map(\.time).max()! > staleAfter {
             run.status = .stale
         }

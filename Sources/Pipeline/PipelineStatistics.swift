@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Synchronization
 
 /// The `pipeline_*` families, kept up to date from pipeline events as they are stored (and
@@ -31,16 +28,9 @@ public final class PipelineStatistics: MetricCollector, Sendable {
 
     /// Statistics that call a run stale after `staleAfter` without events (default six hours),
     /// judged against `now` (microseconds since the epoch; the wall clock unless a test says).
-    public init(staleAfter: Duration = .seconds(6 * 3600), now: @escaping @Sendable () -> Int64 = PipelineStatistics.wallClock) {
+    public init(staleAfter: Duration = .seconds(6 * 3600), now: @escaping @Sendable () -> Int64 = CivilTime.nowMicroseconds) {
         self.staleAfter = staleAfter.components.seconds * 1_000_000
         self.now = now
-    }
-
-    /// The wall clock in microseconds since the epoch.
-    public static func wallClock() -> Int64 {
-        var spec = timespec()
-        clock_gettime(CLOCK_REALTIME, &spec)
-        return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000
     }
 
     private struct RunKey: Hashable { var pipeline: String, run: String }
@@ -94,7 +84,7 @@ public final class PipelineStatistics: MetricCollector, Sendable {
         case .runFinished:
             let open = state.openRuns.removeValue(forKey: run)
             state.runs[[event.pipeline, event.result?.rawValue ?? "success"], default: 0] += 1
-            if let seconds = event.durationSeconds ?? open?.started.map({ Double(event.time - $0) / 1e6 }), seconds >= 0 {
+            if let seconds = event.durationSeconds(startedAt: open?.started) {
                 state.runDurations[event.pipeline, default: Histogram(bounds: runBuckets)].observe(seconds, bounds: runBuckets)
             }
             state.openSteps = state.openSteps.filter { $0.key.pipeline != run.pipeline || $0.key.run != run.run }
@@ -104,7 +94,7 @@ public final class PipelineStatistics: MetricCollector, Sendable {
             let step = event.step ?? ""
             let started = state.openSteps.removeValue(forKey: StepKey(pipeline: event.pipeline, run: event.runID, step: step))
             let result = event.result?.rawValue ?? "success"
-            if let seconds = event.durationSeconds ?? started.map({ Double(event.time - $0) / 1e6 }), seconds >= 0 {
+            if let seconds = event.durationSeconds(startedAt: started) {
                 state.stepDurations[[event.pipeline, step, result], default: Histogram(bounds: stepBuckets)].observe(seconds, bounds: stepBuckets)
             }
             if event.time >= state.stepLast[[event.pipeline, step]]?.time ?? .min {

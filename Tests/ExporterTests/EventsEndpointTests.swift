@@ -147,7 +147,7 @@ import Testing
         configuration.dataDirectory = directory
         configuration.eventsTokenFile = directory + "/token"
         let store = try EventStore(directory: directory)
-        let now = PipelineStatistics.wallClock()
+        let now = CivilTime.nowMicroseconds()
         _ = try store.append([
             PipelineEvent(id: "a", type: .deploy, pipeline: "p", runID: "1", stage: "prod", result: .success, time: now),
             PipelineEvent(id: "b", type: .deploy, pipeline: "p", runID: "2", stage: "prod", result: .success, time: now),

@@ -5,18 +5,10 @@ import Testing
 /// daemon that is down is an error, never a silent loss.
 @Suite(.serialized) struct EventCommandTests {
     @Test func anEventIsStoredOnceAndMistakesAreOneLine() async throws {
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-event-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        try Data("cli-token\n".utf8).write(to: URL(fileURLWithPath: data + "/token"))
-        let port = try Harness.freePort()
-        let server = try ServerProcess(
-            name: "lookout", executable: Harness.lookoutBinary,
-            arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
-                        "--data.dir", data, "--web.events-token-file", data + "/token"])
-        defer { server.stop() }
-        try await server.waitUntilServing("http://127.0.0.1:\(port)/metrics")
-        let common = ["--url", "http://127.0.0.1:\(port)", "--token-file", data + "/token"]
+        let daemon = try await EventsDaemon(token: "cli-token")
+        defer { daemon.stop() }
+        let data = daemon.data
+        let common = ["--url", daemon.url, "--token-file", daemon.tokenFile]
         let step = ["event", "step.finished", "--pipeline", "lookout", "--run-id", "42", "--step", "build", "--result", "failure",
                     "--exit-code", "2", "--duration", "7.25", "--label", "runner=ci-1", "--id", "42-build"]
 
@@ -26,7 +18,7 @@ import Testing
         let again = try Harness.run(Harness.lookoutBinary, step + common)
         #expect(again.stdout == "{\"stored\":0,\"duplicates\":1}\n")
 
-        let run = try await Harness.get("http://127.0.0.1:\(port)/api/v1/runs/42")
+        let run = try await Harness.get(daemon.url + "/api/v1/runs/42")
         let json = try JSONSerialization.jsonObject(with: Data(run.body.utf8)) as? [String: Any]
         let steps = json?["steps"] as? [[String: Any]]
         #expect(steps?.first?["result"] as? String == "failure")
@@ -39,12 +31,12 @@ import Testing
 
         try Data("not-the-token\n".utf8).write(to: URL(fileURLWithPath: data + "/wrong"))
         let refused = try Harness.run(Harness.lookoutBinary, ["event", "note", "--pipeline", "p", "--run-id", "1",
-                                                              "--url", "http://127.0.0.1:\(port)", "--token-file", data + "/wrong"])
+                                                              "--url", daemon.url, "--token-file", data + "/wrong"])
         #expect(refused.status == 1)
         #expect(refused.stderr == "lookout: error: the daemon refused the event (401): {\"error\":\"missing or wrong bearer token\"}\n")
 
         let down = try Harness.run(Harness.lookoutBinary, ["event", "note", "--pipeline", "p", "--run-id", "1",
-                                                           "--url", "http://127.0.0.1:\(try Harness.freePort())", "--token-file", data + "/token"])
+                                                           "--url", "http://127.0.0.1:\(try Harness.freePort())", "--token-file", daemon.tokenFile])
         #expect(down.status == 1)
         #expect(down.stderr.hasPrefix("lookout: error: cannot reach the daemon at http://127.0.0.1:"))
     }

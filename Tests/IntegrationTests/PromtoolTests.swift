@@ -57,17 +57,8 @@ import Testing
 
     @Test func thePipelineFamiliesLintClean() async throws {
         let promtool = try Harness.tool("promtool")
-        let data = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-events-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: data) }
-        try Data("pipeline-token\n".utf8).write(to: URL(fileURLWithPath: data + "/token"))
-        let port = try Harness.freePort()
-        let server = try ServerProcess(
-            name: "lookout", executable: Harness.lookoutBinary,
-            arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
-                        "--data.dir", data, "--web.events-token-file", data + "/token"])
-        defer { server.stop() }
-        try await server.waitUntilServing("http://127.0.0.1:\(port)/metrics")
+        let daemon = try await EventsDaemon(token: "pipeline-token")
+        defer { daemon.stop() }
         let events = [
             #"{"type":"run.started","pipeline":"lookout","run_id":"1"}"#,
             #"{"type":"step.finished","pipeline":"lookout","run_id":"1","step":"build","result":"success","duration_seconds":12}"#,
@@ -77,11 +68,11 @@ import Testing
             #"{"type":"run.finished","pipeline":"lookout","run_id":"1","result":"success"}"#,
             #"{"type":"run.started","pipeline":"lookout","run_id":"2"}"#,
         ].joined(separator: "\n")
-        let posted = try await Harness.post("http://127.0.0.1:\(port)/api/v1/events", body: events,
+        let posted = try await Harness.post(daemon.url + "/api/v1/events", body: events,
                                             headers: ["Authorization": "Bearer pipeline-token"])
         #expect(posted.status == 200)
         #expect(posted.body == "{\"stored\":7,\"duplicates\":0}\n")
-        let body = try await Harness.get("http://127.0.0.1:\(port)/metrics").body
+        let body = try await Harness.get(daemon.url + "/metrics").body
         for line in ["pipeline_runs_total{pipeline=\"lookout\",result=\"success\"} 1", "pipeline_runs_in_progress{pipeline=\"lookout\"} 1",
                      "pipeline_dst_valid{pipeline=\"lookout\"} 1", "lookout_events_received_total{result=\"stored\"} 7"] {
             #expect(body.contains(line + "\n"), "no \(line)")

@@ -197,3 +197,34 @@ final class ServerProcess: @unchecked Sendable {
         try? FileManager.default.removeItem(at: logFile)
     }
 }
+
+/// `lookout serve` with only the events API on, over a scratch data directory holding the token
+/// file; `stop()` stops the daemon and removes the directory.
+final class EventsDaemon: Sendable {
+    /// The scratch data directory.
+    let data: String
+    /// The token file, holding `token`.
+    var tokenFile: String { data + "/token" }
+    /// The daemon's base URL.
+    let url: String
+    private let server: ServerProcess
+
+    /// Starts the daemon and waits until it serves.
+    init(token: String) async throws {
+        data = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-events-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
+        try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: data + "/token"))
+        let port = try Harness.freePort()
+        url = "http://127.0.0.1:\(port)"
+        server = try ServerProcess(
+            name: "lookout", executable: Harness.lookoutBinary,
+            arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
+                        "--data.dir", data, "--web.events-token-file", data + "/token"])
+        try await server.waitUntilServing(url + "/metrics")
+    }
+
+    func stop() {
+        server.stop()
+        try? FileManager.default.removeItem(atPath: data)
+    }
+}

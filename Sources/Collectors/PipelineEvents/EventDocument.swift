@@ -23,7 +23,7 @@ public enum EventDocument {
     /// The document of `stored`, with the event id as `_id`, so that a retry is a 409, never a copy.
     public static func document(_ stored: StoredEvent) -> BulkDocument {
         let event = stored.event
-        var writer = ObjectWriter()
+        var writer = JSONObjectWriter()
         writer.time("@timestamp", event.time)
         writer.object("event") { ecsEvent in
             ecsEvent.string("kind", "event")
@@ -64,52 +64,4 @@ public enum EventDocument {
         }
         return BulkDocument(id: event.id, timestampMicroseconds: event.time, source: writer.finished())
     }
-}
-
-/// Writes one JSON object member by member; members whose value is nil are left out.
-private struct ObjectWriter {
-    private(set) var json: [UInt8] = [UInt8(ascii: "{")]
-    private var empty = true
-
-    private mutating func key(_ name: String) {
-        if !empty { json.append(UInt8(ascii: ",")) }
-        empty = false
-        JSONText.appendString(name, to: &json)
-        json.append(UInt8(ascii: ":"))
-    }
-
-    mutating func string(_ name: String, _ value: String?) {
-        guard let value else { return }
-        key(name)
-        JSONText.appendString(value, to: &json)
-    }
-
-    mutating func integer(_ name: String, _ value: Int64?) {
-        guard let value else { return }
-        key(name)
-        json.append(contentsOf: String(value).utf8)
-    }
-
-    mutating func boolean(_ name: String, _ value: Bool?) {
-        guard let value else { return }
-        key(name)
-        json.append(contentsOf: (value ? "true" : "false").utf8)
-    }
-
-    mutating func time(_ name: String, _ microseconds: Int64) {
-        key(name)
-        json.append(UInt8(ascii: "\""))
-        CivilTime(microseconds: microseconds).appendRFC3339(to: &json)
-        json.append(UInt8(ascii: "\""))
-    }
-
-    /// A nested object filled by `fill`.
-    mutating func object(_ name: String, _ fill: (inout ObjectWriter) -> Void) {
-        var inner = ObjectWriter()
-        fill(&inner)
-        key(name)
-        json.append(contentsOf: inner.finished())
-    }
-
-    func finished() -> [UInt8] { json + [UInt8(ascii: "}")] }
 }

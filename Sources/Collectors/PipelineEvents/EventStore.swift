@@ -184,18 +184,12 @@ public final class EventStore: Sendable {
     }
 
     private static func arguments(_ event: PipelineEvent, receivedAt: Int64) -> StatementArguments {
-        var labels: [UInt8] = [UInt8(ascii: "{")]
-        for (index, key) in event.labels.keys.sorted().enumerated() {
-            if index > 0 { labels.append(UInt8(ascii: ",")) }
-            JSONText.appendString(key, to: &labels)
-            labels.append(UInt8(ascii: ":"))
-            JSONText.appendString(event.labels[key]!, to: &labels)
-        }
-        labels.append(UInt8(ascii: "}"))
+        var labels = JSONObjectWriter()
+        for key in event.labels.keys.sorted() { labels.string(key, event.labels[key]) }
         let simulation = event.simulation
         return [
             event.id, event.type.rawValue, event.pipeline, event.runID, event.step, event.stage, event.result?.rawValue,
-            event.exitCode, event.durationSeconds, event.revision, String(decoding: labels, as: UTF8.self), event.message,
+            event.exitCode, event.durationSeconds, event.revision, String(decoding: labels.finished(), as: UTF8.self), event.message,
             event.time, receivedAt, simulation == nil ? 0 : 1, simulation?.valid.map { $0 ? 1 : 0 }, simulation?.okCount, simulation?.failCount,
             simulation?.infoCount,
         ]

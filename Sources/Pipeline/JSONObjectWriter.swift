@@ -1,0 +1,64 @@
+/// Writes one JSON object member by member, keys and strings escaped by ``JSONText``; members
+/// whose value is nil are left out.
+public struct JSONObjectWriter {
+    private var json: [UInt8] = [UInt8(ascii: "{")]
+    private var empty = true
+
+    /// An empty object.
+    public init() {}
+
+    private mutating func key(_ name: String) {
+        if !empty { json.append(UInt8(ascii: ",")) }
+        empty = false
+        JSONText.appendString(name, to: &json)
+        json.append(UInt8(ascii: ":"))
+    }
+
+    /// A string member.
+    public mutating func string(_ name: String, _ value: String?) {
+        guard let value else { return }
+        key(name)
+        JSONText.appendString(value, to: &json)
+    }
+
+    /// An integer member.
+    public mutating func integer(_ name: String, _ value: Int64?) {
+        guard let value else { return }
+        key(name)
+        json.append(contentsOf: String(value).utf8)
+    }
+
+    /// A number member, written as Prometheus writes floats (`1.5`, `100`); must be finite.
+    public mutating func number(_ name: String, _ value: Double?) {
+        guard let value else { return }
+        precondition(value.isFinite, "JSON has no \(value)")
+        key(name)
+        json.append(contentsOf: PrometheusFloat.format(value).utf8)
+    }
+
+    /// A boolean member.
+    public mutating func boolean(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        json.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
+    /// A time member in RFC 3339 with microseconds.
+    public mutating func time(_ name: String, _ microseconds: Int64) {
+        key(name)
+        json.append(UInt8(ascii: "\""))
+        CivilTime(microseconds: microseconds).appendRFC3339(to: &json)
+        json.append(UInt8(ascii: "\""))
+    }
+
+    /// A nested object filled by `fill`.
+    public mutating func object(_ name: String, _ fill: (inout JSONObjectWriter) -> Void) {
+        var inner = JSONObjectWriter()
+        fill(&inner)
+        key(name)
+        json.append(contentsOf: inner.finished())
+    }
+
+    /// The object's text.
+    public func finished() -> [UInt8] { json + [UInt8(ascii: "}")] }
+}
