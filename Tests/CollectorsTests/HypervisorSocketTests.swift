@@ -50,13 +50,19 @@ final class ScratchMicroVMHost {
         servers.append(try UnixSocketServer(path: path, reply: reply))
     }
 
-    /// Waits up to ten seconds for a socket file.
-    func waitFor(_ path: String) throws {
+    /// Waits up to ten seconds for a QMP server on `path` to greet a client. The socket file
+    /// exists from QEMU's bind(2), a moment before its listen(2), so its mere presence is not
+    /// enough: a connection before then is refused.
+    func waitForQMP(_ path: String) throws {
         for _ in 0..<500 {
-            if access(path, F_OK) == 0 { return }
+            if let probe = try? UnixClient(path: path) {
+                let greeting = probe.readLine()
+                probe.close()
+                if greeting.contains("\"QMP\"") { return }
+            }
             usleep(20_000)
         }
-        throw PeerError("\(path) did not appear: is qemu-system-x86_64 installed (scripts/bootstrap --test)?")
+        throw PeerError("no QMP greeting on \(path): is qemu-system-x86_64 installed (scripts/bootstrap --test)?")
     }
 
     func collector(timeout: Duration, errors: ComponentErrors? = nil) -> MicroVMCollector {
@@ -101,7 +107,7 @@ private func hypervisorLines(_ families: [MetricFamily]) -> String {
         let directory = host.addVM(name, hypervisor: "qemu", command: qemuCommand(socket: name + ".sock"))
         Fixtures.write(String(repeating: "\0", count: 65_536), to: directory + "/store.img")
         _ = try host.start(name)
-        try host.waitFor(directory + "/" + name + ".sock")
+        try host.waitForQMP(directory + "/" + name + ".sock")
     }
 
     @Test func aLiveQEMUAnswersOverQMP() throws {
@@ -306,7 +312,11 @@ final class UnixClient {
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
-        guard connected == 0 else { throw PeerError("cannot connect to \(path): \(String(cString: strerror(errno)))") }
+        guard connected == 0 else {
+            let reason = String(cString: strerror(errno))
+            close()
+            throw PeerError("cannot connect to \(path): \(reason)")
+        }
     }
 
     /// What the server sends up to the end of its first line.
