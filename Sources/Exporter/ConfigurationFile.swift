@@ -245,6 +245,7 @@ private struct ConfigurationReader {
             case "url": settings.urls = try strings(value, key: name)
             case "index": settings.target = .indexPattern(try string(value, key: name))
             case "data-stream": settings.target = .dataStream(try string(value, key: name))
+            case "events-index": configuration.eventsIndex = try string(value, key: name)
             case "basic-auth-file", "api-key-file", "bearer-token-file":
                 let path = try string(value, key: name)
                 settings.credentials = key == "basic-auth-file" ? .basicAuthFile(path)

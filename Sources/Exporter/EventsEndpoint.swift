@@ -28,6 +28,8 @@ struct EventsEndpoint: Sendable {
     let counters: EventCounters
     /// The `pipeline_*` families, fed with every newly stored event.
     let statistics: PipelineStatistics
+    /// Rung when new events are stored, for shipping.
+    let arrivals = EventArrivals()
     /// Where store failures are logged.
     let logger: Logger
 
@@ -99,7 +101,7 @@ struct EventsEndpoint: Sendable {
             limit = value
         }
         do {
-            let runs = try await Self.offThePool { [store, limit] () throws(EventStoreError) in try store.recentRuns(pipeline: pipeline, limit: limit) }
+            let runs = try await BlockingWork.run { [store, limit] () throws(EventStoreError) in try store.recentRuns(pipeline: pipeline, limit: limit) }
             let now = CivilTime.nowMicroseconds()
             var body: [UInt8] = Array(#"{"runs":["#.utf8)
             for (index, events) in runs.enumerated() {
@@ -118,7 +120,7 @@ struct EventsEndpoint: Sendable {
     func run(_ request: Request, id: String) async -> Response {
         let pipeline = request.uri.queryParameters["pipeline"].map(String.init)
         do {
-            let events = try await Self.offThePool { [store] () throws(EventStoreError) in try store.run(pipeline: pipeline, runID: id) }
+            let events = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.run(pipeline: pipeline, runID: id) }
             guard let run = PipelineRun.derive(events, now: CivilTime.nowMicroseconds(), staleAfter: staleAfter) else {
                 return Self.problem(.notFound, "no run \(id)" + (pipeline.map { " of pipeline \($0)" } ?? ""))
             }
@@ -162,7 +164,7 @@ struct EventsEndpoint: Sendable {
         }
         let stored: [Bool]
         do {
-            stored = try await Self.offThePool { [store] () throws(EventStoreError) in try store.append(events, receivedAt: received) }
+            stored = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.append(events, receivedAt: received) }
         } catch {
             errors.record(component: "events", errorType: "store")
             logger.error("cannot store pipeline events", metadata: ["error": "\(error)"])
@@ -171,6 +173,7 @@ struct EventsEndpoint: Sendable {
         let new = stored.filter { $0 }.count
         counters.add(stored: new, duplicates: stored.count - new)
         statistics.add(zip(events, stored).filter(\.1).map(\.0))
+        if new > 0 { arrivals.ring() }
         return Self.json(.ok, #"{"stored":\#(new),"duplicates":\#(stored.count - new)}"#)
     }
 
@@ -209,16 +212,6 @@ struct EventsEndpoint: Sendable {
         return SecretFile.matches(header.utf8.dropFirst(7), secret: token)
     }
 
-    /// Runs blocking store work on a dispatch thread, never on the cooperative pool.
-    private static func offThePool<Value: Sendable>(_ work: @escaping @Sendable () throws(EventStoreError) -> Value) async throws(EventStoreError) -> Value {
-        let result: Result<Value, EventStoreError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(EventStoreError) -> Value in try work() })
-            }
-        }
-        return try result.get()
-    }
-
     /// `{"error": "…"}` with `status`.
     private static func problem(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         var body = JSONObjectWriter()
@@ -230,6 +223,19 @@ struct EventsEndpoint: Sendable {
 
     private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    }
+}
+
+/// Blocking work (SQLite, with its fsyncs) on a dispatch thread, never on the cooperative pool.
+enum BlockingWork {
+    /// The result of `work`, run on a global dispatch queue.
+    static func run<Value: Sendable>(_ work: @escaping @Sendable () throws(EventStoreError) -> Value) async throws(EventStoreError) -> Value {
+        let result: Result<Value, EventStoreError> = await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(returning: Result { () throws(EventStoreError) -> Value in try work() })
+            }
+        }
+        return try result.get()
     }
 }
 

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Pipeline
 import ServiceLifecycle
+import Shippers
 
 /// The version `lookout --version` prints and `lookout_build_info` reports.
 enum LookoutVersion {
@@ -18,22 +19,32 @@ enum LookoutVersion {
 /// application. `lookout serve` runs what this returns; tests call it too.
 enum ExporterApplication {
     /// The services of `lookout serve`, in start-up order: the HTTP application, then journal
-    /// shipping when the configuration reads the journal. The service group stops them in
-    /// reverse: journal shipping flushes before the endpoint closes.
+    /// shipping when the configuration reads the journal, then event shipping when events are
+    /// received and shipped. The service group stops them in reverse: shipping flushes before
+    /// the endpoint closes.
     static func build(
         _ configuration: ExporterConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> [any Service] {
         let errors = ComponentErrors()
-        let journal = try JournalShipping.make(configuration, errors: errors, logger: logger)
+        // One set of shipping statistics for the journal and the events: one series per family.
+        let shippingStats = ElasticsearchStats()
+        let ships = !configuration.elasticsearch.urls.isEmpty
+        let journal = try JournalShipping.make(configuration, stats: shippingStats, errors: errors, logger: logger)
         let events = try EventsEndpoint.make(configuration, errors: errors, logger: logger)
+        let eventShipping = try events.flatMap { (endpoint: EventsEndpoint) throws(ConfigurationError) in
+            try EventShipping.make(configuration, store: endpoint.store, arrivals: endpoint.arrivals, stats: shippingStats,
+                                   errors: errors, logger: logger)
+        }
+        var collectors = try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? [])
+        if let events { collectors += [events.counters, events.statistics] as [any MetricCollector] }
+        if ships { collectors.append(ShipperStatistics(stats: shippingStats)) }
+        if let eventShipping { collectors.append(EventShippingStatistics(store: eventShipping.store)) }
         let registry = CollectorRegistry(
-            collectors: try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? [])
-                + (events.map { [$0.counters, $0.statistics] } ?? []),
-            constantFamilies: [buildInfo()],
+            collectors: collectors, constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
         let application = try build(configuration, registry: registry, events: events, logger: logger, onServerRunning: onServerRunning)
-        return [application] + (journal.map { [$0.service] } ?? [])
+        return [application] + (journal.map { [$0.service] } ?? []) + (eventShipping.map { [$0] } ?? [])
     }
 
     /// The HTTP application over a given registry, with the events API when `events` is given;

@@ -38,6 +38,9 @@ struct ExporterConfiguration: Sendable, Equatable {
     var journal = JournalSettings()
     /// Shipping to Elasticsearch (`--elasticsearch.*`); off while `urls` is empty.
     var elasticsearch = ElasticsearchSettings(urls: [])
+    /// `--elasticsearch.events-index`: the index pattern of pipeline events, dated from each
+    /// event's own time.
+    var eventsIndex = ElasticsearchSettings.defaultEventsIndexPattern
     /// Batch bounds for shipping (`--elasticsearch.batch-*`, `--elasticsearch.flush-interval`).
     var batchLimits = BatchLimits()
     /// `--elasticsearch.concurrency`: bulk requests in flight at once; cursors are still saved
@@ -55,6 +58,15 @@ struct ExporterConfiguration: Sendable, Equatable {
 
     /// The dead-letter file: `--elasticsearch.dead-letter-file`, else in the data directory.
     var deadLetterFile: String { elasticsearch.deadLetterPath ?? dataDirectory + "/dead-letter.ndjson" }
+
+    /// The dead-letter file of pipeline events: the journal's, with `-events` before its
+    /// extension (`dead-letter-events.ndjson` by default), so each file has one writer.
+    var eventsDeadLetterFile: String {
+        let path = deadLetterFile
+        guard let dot = path.lastIndex(of: "."), !path[dot...].contains("/"), dot != path.startIndex,
+              path[path.index(before: dot)] != "/" else { return path + "-events" }
+        return String(path[..<dot]) + "-events" + String(path[dot...])
+    }
 
     /// The host collectors that will run, in catalog order.
     var enabledSpecs: [HostCollectorSpec] {

@@ -33,9 +33,9 @@ struct JournalShipping: Service {
     let logger: Logger
 
     /// Builds the service when the configuration reads the journal; nil otherwise. Also returns
-    /// the collectors that expose its metrics. Problems with settings or files come back as one
+    /// the collectors that expose its metrics (the shipper's `stats` are the caller's to expose). Problems with settings or files come back as one
     /// `ConfigurationError` naming the setting.
-    static func make(_ configuration: ExporterConfiguration, errors: ComponentErrors, logger: Logger)
+    static func make(_ configuration: ExporterConfiguration, stats: ElasticsearchStats, errors: ComponentErrors, logger: Logger)
         throws(ConfigurationError) -> (service: JournalShipping, collectors: [any MetricCollector])?
     {
         guard configuration.readsJournal else { return nil }
@@ -48,11 +48,10 @@ struct JournalShipping: Service {
             var settings = configuration.elasticsearch
             settings.deadLetterPath = configuration.deadLetterFile
             do {
-                shipper = try ElasticsearchShipper(settings: settings, logger: logger, errors: errors)
+                shipper = try ElasticsearchShipper(settings: settings, logger: logger, errors: errors, stats: stats)
             } catch {
                 throw ConfigurationError(key: "elasticsearch", line: nil, message: error.description)
             }
-            collectors.append(ShipperStatistics(stats: shipper!.stats))
         }
         let checkpoint = CheckpointFile(path: configuration.journalCursorFile)
         var savedCursor: String?

@@ -29,6 +29,9 @@ struct LogShippingFlags: ParsableArguments {
     @Option(name: .customLong("elasticsearch.index"), help: "Index name pattern, dated from each document's own time (default lookout-logs-%Y.%m.%d).")
     var index: String?
 
+    @Option(name: .customLong("elasticsearch.events-index"), help: "Index name pattern of pipeline events (default lookout-pipeline-%Y.%m.%d).")
+    var eventsIndex: String?
+
     @Option(name: .customLong("elasticsearch.data-stream"), help: "Write to this data stream instead of dated indices.")
     var dataStream: String?
 
@@ -104,6 +107,7 @@ struct LogShippingFlags: ParsableArguments {
         if !urls.isEmpty { settings.urls = urls }
         if let index { settings.target = .indexPattern(index) }
         if let dataStream { settings.target = .dataStream(dataStream) }
+        if let eventsIndex { configuration.eventsIndex = eventsIndex }
         let credentials = [basicAuthFile.map(ElasticsearchSettings.Credentials.basicAuthFile),
                            apiKeyFile.map(ElasticsearchSettings.Credentials.apiKeyFile),
                            bearerTokenFile.map(ElasticsearchSettings.Credentials.bearerTokenFile)].compactMap { $0 }

@@ -199,27 +199,44 @@ final class ServerProcess: @unchecked Sendable {
 }
 
 /// `lookout serve` with only the events API on, over a scratch data directory holding the token
-/// file; `stop()` stops the daemon and removes the directory.
-final class EventsDaemon: Sendable {
+/// file; `restart()` starts it again on the same directory and port (after `kill()`, as after a
+/// crash), `stop()` stops the daemon and removes the directory.
+final class EventsDaemon: @unchecked Sendable {
     /// The scratch data directory.
     let data: String
     /// The token file, holding `token`.
     var tokenFile: String { data + "/token" }
     /// The daemon's base URL.
     let url: String
-    private let server: ServerProcess
+    private let arguments: [String]
+    private var server: ServerProcess
 
-    /// Starts the daemon and waits until it serves.
-    init(token: String) async throws {
+    /// Starts the daemon, with `extra` arguments, and waits until it serves.
+    init(token: String, extra: [String] = []) async throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-events-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
         try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: data + "/token"))
         let port = try Harness.freePort()
         url = "http://127.0.0.1:\(port)"
-        server = try ServerProcess(
-            name: "lookout", executable: Harness.lookoutBinary,
-            arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
-                        "--data.dir", data, "--web.events-token-file", data + "/token"])
+        arguments = ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
+                     "--data.dir", data, "--web.events-token-file", data + "/token"] + extra
+        server = try ServerProcess(name: "lookout", executable: Harness.lookoutBinary, arguments: arguments)
+        try await server.waitUntilServing(url + "/metrics")
+    }
+
+    /// What the daemon has logged so far.
+    var log: String { server.log }
+
+    /// Kills the daemon with SIGKILL, as a crash would.
+    func kill() { server.kill() }
+
+    /// Stops the daemon (SIGTERM) and returns its exit status.
+    func terminate() -> Int32 { server.terminate() }
+
+    /// Starts the daemon again on the same data directory and port, and waits until it serves.
+    func restart() async throws {
+        server.stop()
+        server = try ServerProcess(name: "lookout", executable: Harness.lookoutBinary, arguments: arguments)
         try await server.waitUntilServing(url + "/metrics")
     }
 

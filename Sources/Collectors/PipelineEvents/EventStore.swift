@@ -160,6 +160,20 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// The events after `seq`: how many, and when the oldest of them was received (nil when
+    /// there are none). What a shipper's watermark leaves behind.
+    public func backlog(after seq: Int64) throws(EventStoreError) -> (count: Int, oldestReceived: Int64?) {
+        do {
+            return try database.read { db in
+                let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(received) AS oldest FROM events WHERE seq > ?",
+                                           arguments: [seq])
+                return (row?["n"] ?? 0, row?["oldest"])
+            }
+        } catch {
+            throw EventStoreError(description: "cannot measure the backlog in \(path): \(error)")
+        }
+    }
+
     /// The watermark called `name` (0 when never set).
     public func watermark(_ name: String) throws(EventStoreError) -> Int64 {
         do {

@@ -31,6 +31,8 @@ public struct ElasticsearchSettings: Sendable, Equatable {
 
     /// The default index pattern, one index per UTC day.
     public static let defaultIndexPattern = "lookout-logs-%Y.%m.%d"
+    /// The default index pattern of pipeline events, one index per UTC day.
+    public static let defaultEventsIndexPattern = "lookout-pipeline-%Y.%m.%d"
 
     /// Base URLs of the cluster's nodes (`http://host:9200`); requests go to one node and move to
     /// the next, round-robin, after a connection error, a timeout or a 5xx.
@@ -39,6 +41,8 @@ public struct ElasticsearchSettings: Sendable, Equatable {
     public var target: Target
     /// The name `prepare()` installs the index template under; default `lookout-logs`.
     public var templateName: String
+    /// Which documents are shipped, for the index template's mappings; default `.journal`.
+    public var schema: DocumentSchema = .journal
     /// Whether `prepare()` installs the index template; off when the cluster's templates are
     /// managed elsewhere (Filebeat's `setup.template.enabled: false`). Default `true`.
     public var installTemplate = true
@@ -102,6 +106,14 @@ public struct ElasticsearchSettings: Sendable, Equatable {
         self.backoffInitial = backoffInitial
         self.backoffMax = backoffMax
     }
+}
+
+/// The kinds of document Lookout ships; each gets the mappings of its own fields.
+public enum DocumentSchema: Sendable, Equatable {
+    /// Journal entries (`journald.*`, `systemd.*`, ECS `log`, `host`, `process`).
+    case journal
+    /// Pipeline events (ECS `event`, `pipeline.*`, `labels.*`).
+    case pipelineEvents
 }
 
 /// Settings that cannot work, found before anything is sent: names the setting and the file or

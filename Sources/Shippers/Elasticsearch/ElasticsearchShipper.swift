@@ -124,7 +124,7 @@ public final class ElasticsearchShipper: Shipper {
     /// - Throws: `CancellationError` only.
     public func prepare() async throws {
         guard settings.installTemplate else { return }
-        let template = IndexTemplate(indexPattern: templatePattern, dataStream: indexPattern == nil)
+        let template = IndexTemplate(indexPattern: templatePattern, dataStream: indexPattern == nil, schema: settings.schema)
         let headers = ["Content-Type: application/json"] + commonHeaders
         var lastFailure = ""
         for _ in nodes.indices {
