@@ -86,6 +86,7 @@ private struct ConfigurationReader {
             case "log": try readLog(value)
             case "collector": try readCollectors(value)
             case "data": try readData(value)
+            case "events": try readEvents(value)
             case "journal": try readJournal(value)
             case "elasticsearch": try readElasticsearch(value)
             case "shutdown": try readShutdown(value)
@@ -203,6 +204,16 @@ private struct ConfigurationReader {
         for (key, value) in try mapping(node, key: "data") {
             guard key == "dir" else { throw unknown("data.\(key)", at: value) }
             configuration.dataDirectory = try string(value, key: "data.dir")
+        }
+    }
+
+    private mutating func readEvents(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "events") {
+            switch key {
+            case "spool-dir": configuration.eventsSpoolDirectory = try string(value, key: "events.spool-dir")
+            case "retention": configuration.eventsRetention = try checked(value, key: "events.retention", SettingValue.retention)
+            default: throw unknown("events.\(key)", at: value)
+            }
         }
     }
 

@@ -8,7 +8,7 @@ import Pipeline
 /// `lookout event TYPE --pipeline P --run-id R …`: sends one pipeline event to the daemon's
 /// `POST /api/v1/events`. The event is checked here first, with the daemon's own rules, so a
 /// mistake is one line before anything is sent. Exits 0 once the daemon has stored it (or had
-/// it already), 1 otherwise.
+/// it already) or, when it cannot be reached, once the event is in the spool; 1 otherwise.
 struct EventCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "event",
@@ -16,7 +16,8 @@ struct EventCommand: AsyncParsableCommand {
         discussion: """
             TYPE is one of run.started, run.finished, step.started, step.finished, deploy, rollback, \
             dst.report, note. The daemon URL comes from --url or LOOKOUT_URL, the token file from \
-            --token-file or LOOKOUT_EVENTS_TOKEN_FILE.
+            --token-file or LOOKOUT_EVENTS_TOKEN_FILE. When the daemon cannot be reached the event \
+            is spooled for it (--spool-dir, LOOKOUT_SPOOL_DIR) unless --strict is given.
             """)
 
     @Argument(help: "The event type.")
@@ -55,59 +56,33 @@ struct EventCommand: AsyncParsableCommand {
     @Option(help: "An id for idempotency (sending it again is a no-op); made up by the daemon when absent.")
     var id: String?
 
-    @Option(help: "The daemon's base URL (default LOOKOUT_URL, else http://127.0.0.1:10100).")
-    var url: String?
-
-    @Option(name: .customLong("token-file"), help: "File holding the events token (default LOOKOUT_EVENTS_TOKEN_FILE).")
-    var tokenFile: String?
-
-    @Option(help: "How long to wait for the daemon, e.g. 10s.")
-    var timeout: String = "10s"
+    @OptionGroup var daemon: DaemonOptions
 
     func run() async throws {
         let body: [UInt8]
+        let delivery: EventDelivery
         do {
-            body = try eventJSON()
+            body = try eventJSON(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds())
             // The daemon's own check, here, so that a mistake never needs a round trip.
             _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
+            delivery = try daemon.delivery()
         } catch {
             printError("\(error)")
             throw ExitCode.failure
         }
-        let environment = ProcessEnvironment()
-        let base = url ?? environment["LOOKOUT_URL"] ?? "http://127.0.0.1:10100"
-        guard let tokenPath = tokenFile ?? environment["LOOKOUT_EVENTS_TOKEN_FILE"] else {
-            printError("no events token: give --token-file or LOOKOUT_EVENTS_TOKEN_FILE")
-            throw ExitCode.failure
-        }
-        let token: String
-        let limit: Duration
-        do {
-            token = try SecretFile.read(tokenPath, what: "events token")
-            limit = try SettingValue.checked(timeout, flag: "--timeout", SettingValue.duration)
-        } catch {
-            printError("\(error)")
-            throw ExitCode.failure
-        }
-        let request = HTTPRequest(
-            method: "POST", url: base.trimmingSuffix("/") + EventsEndpoint.path,
-            headers: ["Authorization: Bearer \(token)", "Content-Type: application/json"], body: body)
-        do {
-            let response = try await CurlEasy().perform(request, options: TransferOptions(requestTimeout: limit, connectTimeout: limit))
-            let answer = String(decoding: response.body, as: UTF8.self).trimmingSuffix("\n")
-            guard response.status == 200 else {
-                printError("the daemon refused the event (\(response.status)): \(answer)")
-                throw ExitCode.failure
-            }
+        switch await delivery.deliver(body) {
+        case .stored(let answer):
             print(answer)
-        } catch let error as TransferError {
-            printError("cannot reach the daemon at \(base): \(error)")
+        case .spooled(let file, let reason):
+            printWarning("\(reason); the event waits in \(file) for the daemon")
+        case .failed(let reason):
+            printError(reason)
             throw ExitCode.failure
         }
     }
 
-    /// The event as JSON, from the flags.
-    func eventJSON() throws(EventError) -> [UInt8] {
+    /// The event as JSON, from the flags, with its `id` and `time` (microseconds since the epoch).
+    func eventJSON(id: String, time: Int64) throws(EventError) -> [UInt8] {
         var labels: [(name: String, value: String)] = []
         for pair in label {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -135,6 +110,7 @@ struct EventCommand: AsyncParsableCommand {
         }
         json.string("message", message)
         json.string("id", id)
+        json.time("time", time)
         return json.finished()
     }
 }

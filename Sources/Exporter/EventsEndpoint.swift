@@ -162,29 +162,32 @@ struct EventsEndpoint: Sendable {
         case .success(let decoded):
             events = decoded
         }
-        let stored: [Bool]
+        let outcome: (stored: Int, duplicates: Int)
         do {
-            stored = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.append(events, receivedAt: received) }
+            outcome = try await commit(events, receivedAt: received)
         } catch {
             errors.record(component: "events", errorType: "store")
             logger.error("cannot store pipeline events", metadata: ["error": "\(error)"])
             return Self.problem(.serviceUnavailable, "the events could not be stored; send them again")
         }
+        return Self.json(.ok, #"{"stored":\#(outcome.stored),"duplicates":\#(outcome.duplicates)}"#)
+    }
+
+    /// Stores `events` durably, counts them, feeds the new ones to the statistics and wakes
+    /// shipping; returns how many were new and how many were stored already.
+    func commit(_ events: [PipelineEvent], receivedAt received: Int64) async throws(EventStoreError) -> (stored: Int, duplicates: Int) {
+        let stored = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.append(events, receivedAt: received) }
         let new = stored.filter { $0 }.count
         counters.add(stored: new, duplicates: stored.count - new)
         statistics.add(zip(events, stored).filter(\.1).map(\.0))
         if new > 0 { arrivals.ring() }
-        return Self.json(.ok, #"{"stored":\#(new),"duplicates":\#(stored.count - new)}"#)
+        return (new, stored.count - new)
     }
 
     /// The events in a body: one JSON object (which may span lines), or one object per line.
     /// The first bad event refuses them all, named by its line.
     static func decode(_ body: [UInt8], receivedAt: Int64) -> Result<[PipelineEvent], RefusedEvents> {
-        func newID() -> String {
-            var generator = SystemRandomNumberGenerator()
-            let high = generator.next() as UInt64, low = generator.next() as UInt64
-            return "lookout-" + String(high, radix: 16) + String(low, radix: 16)
-        }
+        let newID = EventDelivery.newID
         if let whole = try? JSONValue.parse(body), case .object = whole {
             do throws(EventError) {
                 return .success([try PipelineEvent.decode(whole, receivedAt: receivedAt, newID: newID)])

@@ -19,8 +19,8 @@ enum LookoutVersion {
 /// application. `lookout serve` runs what this returns; tests call it too.
 enum ExporterApplication {
     /// The services of `lookout serve`, in start-up order: the HTTP application, then journal
-    /// shipping when the configuration reads the journal, then event shipping when events are
-    /// received and shipped. The service group stops them in reverse: shipping flushes before
+    /// shipping when the configuration reads the journal, then, with the events API, its spool
+    /// import and retention, and event shipping when Elasticsearch is configured. The service group stops them in reverse: shipping flushes before
     /// the endpoint closes.
     static func build(
         _ configuration: ExporterConfiguration, logger: Logger,
@@ -36,15 +36,21 @@ enum ExporterApplication {
             try EventShipping.make(configuration, store: endpoint.store, arrivals: endpoint.arrivals, stats: shippingStats,
                                    errors: errors, logger: logger)
         }
+        let maintenance = try events.map { (endpoint: EventsEndpoint) throws(ConfigurationError) in
+            try EventMaintenance.make(configuration, endpoint: endpoint, logger: logger)
+        }
         var collectors = try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? [])
-        if let events { collectors += [events.counters, events.statistics] as [any MetricCollector] }
+        if let events, let maintenance {
+            collectors += [events.counters, events.statistics, maintenance.counts] as [any MetricCollector]
+        }
         if ships { collectors.append(ShipperStatistics(stats: shippingStats)) }
         if let eventShipping { collectors.append(EventShippingStatistics(store: eventShipping.store)) }
         let registry = CollectorRegistry(
             collectors: collectors, constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
         let application = try build(configuration, registry: registry, events: events, logger: logger, onServerRunning: onServerRunning)
-        return [application] + (journal.map { [$0.service] } ?? []) + (eventShipping.map { [$0] } ?? [])
+        let eventServices: [any Service] = (maintenance.map { [$0] } ?? []) + (eventShipping.map { [$0] } ?? [])
+        return [application] + (journal.map { [$0.service] } ?? []) + eventServices
     }
 
     /// The HTTP application over a given registry, with the events API when `events` is given;

@@ -32,6 +32,12 @@ struct ExporterConfiguration: Sendable, Equatable {
     var eventsTokenFile: String?
     /// `--web.events-max-body-bytes`: the largest `POST /api/v1/events` body; larger gets 413.
     var eventsMaxBodyBytes = 1 << 20
+    /// `--events.spool-dir`: where `lookout run` and `lookout event` leave events the daemon
+    /// could not take; imported at start-up and every few seconds. Default `DATA_DIR/spool`.
+    var eventsSpoolDirectory: String?
+    /// `--events.retention`: events received longer ago are deleted (once shipped, when
+    /// shipping is on); nil keeps them forever.
+    var eventsRetention: Duration? = .seconds(90 * 86_400)
     /// `--data.dir`: where checkpoints, the dead-letter file and the event store live.
     var dataDirectory = "/var/lib/lookout"
     /// Reading the journal (`--journal.*`).
@@ -58,6 +64,9 @@ struct ExporterConfiguration: Sendable, Equatable {
 
     /// The dead-letter file: `--elasticsearch.dead-letter-file`, else in the data directory.
     var deadLetterFile: String { elasticsearch.deadLetterPath ?? dataDirectory + "/dead-letter.ndjson" }
+
+    /// The spool directory: `--events.spool-dir`, else `spool` in the data directory.
+    var spoolDirectory: String { eventsSpoolDirectory ?? dataDirectory + "/spool" }
 
     /// The dead-letter file of pipeline events: the journal's, with `-events` before its
     /// extension (`dead-letter-events.ndjson` by default), so each file has one writer.

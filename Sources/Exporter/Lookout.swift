@@ -15,7 +15,7 @@ struct Lookout: AsyncParsableCommand {
             a configuration file.
             """,
         version: LookoutVersion.current,
-        subcommands: [Serve.self, JournalCommand.self, EventCommand.self, CheckConfig.self])
+        subcommands: [Serve.self, JournalCommand.self, EventCommand.self, RunCommand.self, CheckConfig.self])
 
     /// Runs the command line like ArgumentParser's own `main`, except that a usage error is one
     /// line on standard error (`lookout: error: …`) instead of a message plus the usage text.

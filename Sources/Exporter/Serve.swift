@@ -79,10 +79,13 @@ struct Serve: AsyncParsableCommand {
         }
     }
 
-    /// Creates the data directory when shipping needs it (checkpoints, dead letters).
+    /// Creates the data directory when shipping (checkpoints, dead letters) or the events API
+    /// (the event store) needs it.
     static func prepareDataDirectory(_ configuration: ExporterConfiguration) throws(ConfigurationError) {
-        guard !configuration.elasticsearch.urls.isEmpty else { return }
-        for file in [configuration.journalCursorFile, configuration.deadLetterFile] {
+        let ships = !configuration.elasticsearch.urls.isEmpty
+        let files = (ships ? [configuration.journalCursorFile, configuration.deadLetterFile] : [])
+            + (configuration.eventsTokenFile != nil ? [configuration.dataDirectory + "/pipeline-events.sqlite"] : [])
+        for file in files {
             guard let slash = file.lastIndex(of: "/"), slash != file.startIndex else { continue }
             let directory = String(file[..<slash])
             var components = ""
@@ -129,6 +132,12 @@ struct ServeFlags: ParsableArguments {
 
     @Option(name: .customLong("web.events-max-body-bytes"), help: "Largest POST /api/v1/events body in bytes; larger gets 413 (default 1048576).")
     var eventsMaxBodyBytes: String?
+
+    @Option(name: .customLong("events.spool-dir"), help: "Where lookout run/event spool events the daemon could not take; imported every few seconds (default DATA_DIR/spool).")
+    var eventsSpoolDirectory: String?
+
+    @Option(name: .customLong("events.retention"), help: "Delete events received longer ago than this, once shipped, e.g. 30d or 12h; 0 keeps them (default 90d).")
+    var eventsRetention: String?
 
     @Option(name: .customLong("scrape.timeout"), help: "Longest a scrape waits for collectors, e.g. 10s or 500ms (default 10s).")
     var scrapeTimeout: String?
@@ -235,6 +244,10 @@ struct ServeFlags: ParsableArguments {
         if let eventsMaxBodyBytes {
             configuration.eventsMaxBodyBytes = try SettingValue.checked(
                 eventsMaxBodyBytes, flag: "--web.events-max-body-bytes", SettingValue.bodyBytes)
+        }
+        if let eventsSpoolDirectory { configuration.eventsSpoolDirectory = eventsSpoolDirectory }
+        if let eventsRetention {
+            configuration.eventsRetention = try SettingValue.checked(eventsRetention, flag: "--events.retention", SettingValue.retention)
         }
         if let scrapeTimeout {
             configuration.scrapeTimeout = try SettingValue.checked(scrapeTimeout, flag: "--scrape.timeout", SettingValue.scrapeTimeout)

@@ -109,6 +109,17 @@ enum SettingValue {
         return duration
     }
 
+    /// `events.retention`: `0` (keep forever), or a whole number of days (`30d`) or hours (`12h`).
+    static func retention(_ text: String) throws(SettingProblem) -> Duration? {
+        if text == "0" { return nil }
+        for (suffix, seconds) in [("d", Int64(86_400)), ("h", Int64(3_600))] where text.hasSuffix(suffix) {
+            if let count = Int64(text.dropLast()), count > 0, count <= 36_500 * 86_400 / seconds {
+                return .seconds(count * seconds)
+            }
+        }
+        throw SettingProblem(message: "'\(text)' is not a retention like 90d or 12h (0 keeps events forever)")
+    }
+
     /// `journal.match`: one term, `FIELD=VALUE` or `+`.
     static func journalMatch(_ term: String) throws(SettingProblem) -> String {
         guard term == "+" || term.firstIndex(of: "=").map({ $0 != term.startIndex }) == true else {

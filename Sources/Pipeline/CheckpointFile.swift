@@ -14,10 +14,14 @@ public struct CheckpointFile: Sendable {
 
     /// Where the checkpoint lives.
     public let path: String
+    /// The permission bits a saved file gets (before the umask).
+    public let mode: mode_t
 
-    /// A checkpoint at `path`; nothing is read or written until asked.
-    public init(path: String) {
+    /// A checkpoint at `path`, saved with permissions `mode` (default owner-only); nothing is
+    /// read or written until asked.
+    public init(path: String, mode: mode_t = 0o600) {
         self.path = path
+        self.mode = mode
     }
 
     /// The saved position, or nil when none was ever saved. An empty file counts as none.
@@ -47,7 +51,7 @@ public struct CheckpointFile: Sendable {
     public func save(_ position: String) throws(Failure) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
         let temporary = path + ".tmp"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard descriptor >= 0 else { throw failure("create", temporary) }
         var bytes = Array((position + "\n").utf8)
         var written = 0

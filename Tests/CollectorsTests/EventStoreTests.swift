@@ -46,6 +46,24 @@ import Testing
         #expect(try reopened.append([Self.event("e1")], receivedAt: 2) == [false])
     }
 
+    @Test func pruningTakesOldEventsButNeverUnshippedOnes() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { Fixtures.removeTree(directory) }
+        let store = try EventStore(directory: directory)
+        _ = try store.append((1...10).map { Self.event("old\($0)") }, receivedAt: 1_000)
+        _ = try store.append((1...5).map { Self.event("new\($0)") }, receivedAt: 5_000)
+        let seqs = try store.events(after: 0, limit: 100).map(\.seq)
+        #expect(try store.backlog(after: 0) == (15, 1_000))
+        // Shipped up to the 6th event: only those of the old ones may go.
+        #expect(try store.prune(receivedBefore: 2_000, notAfter: seqs[5]) == 6)
+        #expect(try store.events(after: 0, limit: 100).map(\.event.id).first == "old7")
+        // Without shipping, age alone decides.
+        #expect(try store.prune(receivedBefore: 2_000, notAfter: nil) == 4)
+        #expect(try store.count() == 5)
+        #expect(try store.backlog(after: seqs[12]) == (2, 5_000))
+        #expect(try store.backlog(after: seqs[14]) == (0, nil))
+    }
+
     @Test func anUnwritableDirectoryIsOneClearError() {
         #expect {
             _ = try EventStore(directory: "/nonexistent/lookout")

@@ -68,6 +68,32 @@ import Testing
         #expect(configuration.readsJournal)
     }
 
+    @Test func eventKeysAreReadAndDefaultToTheDataDirectory() throws {
+        let configuration = try apply("""
+            data:
+              dir: /d
+            events:
+              spool-dir: /run/lookout-spool
+              retention: 30d
+            elasticsearch:
+              events-index: ci-events-%Y.%m
+              dead-letter-file: /var/log/lookout/refused.ndjson
+            """)
+        #expect(configuration.spoolDirectory == "/run/lookout-spool")
+        #expect(configuration.eventsRetention == .seconds(30 * 86_400))
+        #expect(configuration.eventsIndex == "ci-events-%Y.%m")
+        #expect(configuration.eventsDeadLetterFile == "/var/log/lookout/refused-events.ndjson")
+        let defaults = try apply("data:\n  dir: /d\nevents:\n  retention: \"0\"\n")
+        #expect(defaults.spoolDirectory == "/d/spool")
+        #expect(defaults.eventsRetention == nil)
+        #expect(defaults.eventsIndex == "lookout-pipeline-%Y.%m.%d")
+        #expect(defaults.eventsDeadLetterFile == "/d/dead-letter-events.ndjson")
+        #expect(ExporterConfiguration().eventsRetention == .seconds(90 * 86_400))
+        let flags = try ServeFlags.parse(["--events.retention", "12h", "--events.spool-dir", "/s", "--elasticsearch.events-index", "e-%Y"])
+        let flagged = try flags.resolve()
+        #expect(flagged.eventsRetention == .seconds(12 * 3_600) && flagged.spoolDirectory == "/s" && flagged.eventsIndex == "e-%Y")
+    }
+
     @Test func shippingImpliesReadingAndFilesDefaultToTheDataDirectory() throws {
         let configuration = try apply("data:\n  dir: /d\nelasticsearch:\n  url: http://x:9200\n")
         #expect(configuration.readsJournal && !configuration.journal.enabled)
@@ -88,6 +114,8 @@ import Testing
         ("elasticsearch:\n  api-key-file: /a\n  bearer-token-file: /b\n", "2: elasticsearch: give one of api-key-file, bearer-token-file, not several"),
         ("elasticsearch:\n  gzip: sometimes\n", "2: elasticsearch.gzip: expected true or false, got \"sometimes\""),
         ("data:\n  directory: /x\n", "2: data.directory: unknown key"),
+        ("events:\n  retention: 2w\n", "2: events.retention: '2w' is not a retention like 90d or 12h (0 keeps events forever)"),
+        ("events:\n  spool: /x\n", "2: events.spool: unknown key"),
         ("shutdown:\n  grace-period: 0s\n", "2: shutdown.grace-period: '0s' is not a duration like 500ms, 10s or 1m"),
     ])
     func badInputNamesKeyAndLine(yaml: String, expected: String) {

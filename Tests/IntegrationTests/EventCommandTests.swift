@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `lookout event` against a live `lookout serve`: stored once, refused with one line, and a
-/// daemon that is down is an error, never a silent loss.
+/// daemon that cannot be reached means the spool, or an error with `--strict`; never a silent loss.
 @Suite(.serialized) struct EventCommandTests {
     @Test func anEventIsStoredOnceAndMistakesAreOneLine() async throws {
         let daemon = try await EventsDaemon(token: "cli-token")
@@ -35,9 +35,20 @@ import Testing
         #expect(refused.status == 1)
         #expect(refused.stderr == "lookout: error: the daemon refused the event (401): {\"error\":\"missing or wrong bearer token\"}\n")
 
-        let down = try Harness.run(Harness.lookoutBinary, ["event", "note", "--pipeline", "p", "--run-id", "1",
-                                                           "--url", "http://127.0.0.1:\(try Harness.freePort())", "--token-file", daemon.tokenFile])
-        #expect(down.status == 1)
-        #expect(down.stderr.hasPrefix("lookout: error: cannot reach the daemon at http://127.0.0.1:"))
+        let elsewhere = "http://127.0.0.1:\(try Harness.freePort())"
+        let strict = try Harness.run(Harness.lookoutBinary, ["event", "note", "--pipeline", "p", "--run-id", "1", "--strict",
+                                                             "--url", elsewhere, "--token-file", daemon.tokenFile])
+        #expect(strict.status == 1)
+        #expect(strict.stderr.hasPrefix("lookout: error: cannot reach the daemon at http://127.0.0.1:"))
+
+        // Not strict: the event waits in the spool, and the daemon that owns it imports it.
+        let spooled = try Harness.run(Harness.lookoutBinary, ["event", "note", "--pipeline", "p", "--run-id", "spooled",
+                                                              "--url", elsewhere, "--token-file", daemon.tokenFile,
+                                                              "--spool-dir", data + "/spool"])
+        #expect(spooled.status == 0)
+        #expect(spooled.stderr.hasPrefix("lookout: warning: cannot reach the daemon at \(elsewhere)"))
+        try await Harness.waitUntil(seconds: 15, "the spooled note") {
+            (try? await Harness.get(daemon.url + "/api/v1/runs/spooled").status) == 200
+        }
     }
 }

@@ -174,6 +174,20 @@ public final class EventStore: Sendable {
         }
     }
 
+    /// Deletes the events received before `cutoff` (microseconds since the epoch), but none
+    /// after `seq` when given (the shipping watermark: unshipped events are kept whatever their
+    /// age); returns how many went.
+    public func prune(receivedBefore cutoff: Int64, notAfter seq: Int64?) throws(EventStoreError) -> Int {
+        do {
+            return try database.write { db in
+                try db.execute(sql: "DELETE FROM events WHERE received < ? AND (?2 IS NULL OR seq <= ?2)", arguments: [cutoff, seq])
+                return db.changesCount
+            }
+        } catch {
+            throw EventStoreError(description: "cannot delete old events from \(path): \(error)")
+        }
+    }
+
     /// The watermark called `name` (0 when never set).
     public func watermark(_ name: String) throws(EventStoreError) -> Int64 {
         do {

@@ -1,0 +1,275 @@
+import ArgumentParser
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import Pipeline
+import Synchronization
+
+/// `lookout run --pipeline P --run-id R --step S -- CMD ARGS…`: reports a pipeline step around
+/// its command. Sends `step.started`, runs the command with Lookout's standard input, output and
+/// error (nothing is copied or buffered), sends `step.finished` with the exit code and the
+/// duration, and exits as the command did.
+///
+/// - The command runs whether or not the daemon can be reached: undeliverable events go to the
+///   spool (see `DaemonOptions`), unless `--strict`, which makes them an error: the command is
+///   then not started, or Lookout exits 1 after a successful command whose end could not be
+///   reported.
+/// - SIGINT, SIGTERM, SIGHUP and SIGQUIT sent to Lookout are passed on to the command, whose
+///   end is then reported as usual.
+/// - A command killed by a signal is reported with exit code 128 + the signal's number, and
+///   Lookout then kills itself with the same signal, so the caller sees what it would have seen
+///   without Lookout. A command that cannot be started is reported as 127 (not found) or 126.
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run a pipeline step's command and report its start, end, exit code and duration.",
+        discussion: "Example: lookout run --pipeline web --run-id $CI_PIPELINE_ID --step build -- make build")
+
+    @Option(help: "The pipeline's name.")
+    var pipeline: String
+
+    @Option(name: .customLong("run-id"), help: "The run's id.")
+    var runID: String
+
+    @Option(help: "The step's name.")
+    var step: String
+
+    @Option(help: "The stage (preprod, prod, …), when the step has one.")
+    var stage: String?
+
+    @Option(help: "The revision built or deployed.")
+    var revision: String?
+
+    @Option(help: "A label NAME=VALUE; repeatable.")
+    var label: [String] = []
+
+    @OptionGroup var daemon: DaemonOptions
+
+    @Argument(parsing: .postTerminator, help: "The command and its arguments, after --.")
+    var command: [String] = []
+
+    func validate() throws {
+        guard !command.isEmpty else { throw ValidationError("give the command after --, e.g. lookout run … -- make test") }
+    }
+
+    func run() async throws {
+        let delivery: EventDelivery
+        let started: [UInt8]
+        do {
+            delivery = try daemon.delivery()
+            started = try event(type: "step.started", time: CivilTime.nowMicroseconds())
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        guard await report(started, with: delivery) || !daemon.strict else { throw ExitCode.failure }
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let ending: ChildProcess.Ending
+        do {
+            ending = try await ChildProcess.run(command)
+        } catch {
+            printError("\(error)")
+            ending = .notStarted(error)
+        }
+        let seconds = (clock.now - start) / .seconds(1)
+
+        let finished: [UInt8]
+        do {
+            finished = try event(type: "step.finished", time: CivilTime.nowMicroseconds(), ending: ending, seconds: seconds)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        let reported = await report(finished, with: delivery)
+        switch ending {
+        case .exited(0):
+            if !reported && daemon.strict { throw ExitCode.failure }
+        case .exited(let code):
+            throw ExitCode(code)
+        case .signalled(let signal):
+            ChildProcess.dieLike(signal)
+        case .notStarted(let error):
+            throw ExitCode(error.exitCode)
+        }
+    }
+
+    /// Delivers `event`; says on standard error what went wrong, if anything. True when the
+    /// daemon stored it (or it was spooled).
+    private func report(_ event: [UInt8], with delivery: EventDelivery) async -> Bool {
+        switch await delivery.deliver(event) {
+        case .stored: return true
+        case .spooled(let file, let reason):
+            printWarning("\(reason); the event waits in \(file) for the daemon")
+            return true
+        case .failed(let reason):
+            printError(reason)
+            return false
+        }
+    }
+
+    /// The event of `type`, from the flags and, for the end, how the command ended.
+    private func event(type: String, time: Int64, ending: ChildProcess.Ending? = nil, seconds: Double? = nil) throws(EventError) -> [UInt8] {
+        var json = JSONObjectWriter()
+        json.string("id", EventDelivery.newID())
+        json.string("type", type)
+        json.string("pipeline", pipeline)
+        json.string("run_id", runID)
+        json.string("step", step)
+        json.string("stage", stage)
+        json.string("revision", revision)
+        if let ending {
+            json.string("result", ending.succeeded ? "success" : "failure")
+            json.integer("exit_code", Int64(ending.exitCode))
+            json.number("duration_seconds", seconds)
+            json.string("message", ending.message)
+        }
+        var labels: [(String, String)] = []
+        for pair in label {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
+            }
+            labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+        }
+        if !labels.isEmpty {
+            json.object("labels") { object in
+                for (name, value) in labels { object.string(name, value) }
+            }
+        }
+        json.time("time", time)
+        let body = json.finished()
+        do {
+            _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
+        } catch let error as EventError {
+            throw error
+        } catch {
+            throw EventError(field: "event", problem: "\(error)")
+        }
+        return body
+    }
+}
+
+/// The command of `lookout run`, started with `posix_spawnp` and waited for.
+enum ChildProcess {
+    /// How a command ended.
+    enum Ending: Sendable {
+        /// It exited with this status.
+        case exited(Int32)
+        /// A signal killed it.
+        case signalled(Int32)
+        /// It could not be started.
+        case notStarted(SpawnError)
+
+        /// Whether it exited 0.
+        var succeeded: Bool {
+            if case .exited(0) = self { return true }
+            return false
+        }
+
+        /// The exit code a shell would report: the status, 128 + the signal, 127 or 126.
+        var exitCode: Int32 {
+            switch self {
+            case .exited(let code): code
+            case .signalled(let signal): 128 + signal
+            case .notStarted(let error): error.exitCode
+            }
+        }
+
+        /// What to say in the event's message, when the exit code does not say it all.
+        var message: String? {
+            switch self {
+            case .exited: nil
+            case .signalled(let signal): "killed by signal \(signal) (\(String(cString: strsignal(signal))))"
+            case .notStarted(let error): error.description
+            }
+        }
+    }
+
+    /// A command that could not be started.
+    struct SpawnError: Error, Sendable, CustomStringConvertible {
+        /// The command.
+        let command: String
+        /// `posix_spawnp`'s error number.
+        let number: Int32
+
+        var description: String { "cannot run \(command): \(String(cString: strerror(number)))" }
+
+        /// 127 when the command was not found, 126 when it could not be executed, as shells say.
+        var exitCode: Int32 { number == ENOENT ? 127 : 126 }
+    }
+
+    /// The signals passed on to the command while it runs.
+    static let forwardedSignals: [Int32] = [SIGINT, SIGTERM, SIGHUP, SIGQUIT]
+
+    /// Runs `arguments` (found on PATH) to its end, passing on the forwarded signals.
+    static func run(_ arguments: [String]) async throws(SpawnError) -> Ending {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The command starts with default dispositions and no blocked signals, whatever Lookout's.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in forwardedSignals + [SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var unblocked = sigset_t()
+        sigemptyset(&unblocked)
+        posix_spawnattr_setsigmask(&attributes, &unblocked)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = arguments.map { strdup($0) } + [nil]
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let status = posix_spawnp(&pid, arguments[0], nil, &attributes, argv, environ)
+        guard status == 0 else { throw SpawnError(command: arguments[0], number: status) }
+        let child = pid
+
+        runningChild.store(child, ordering: .sequentiallyConsistent)
+        var action = sigaction()
+        action.__sigaction_handler.sa_sigaction = forwardToChild
+        action.sa_flags = SA_SIGINFO | SA_RESTART
+        for signal in forwardedSignals { sigaction(signal, &action, nil) }
+        defer {
+            runningChild.store(0, ordering: .sequentiallyConsistent)
+        }
+        return await withCheckedContinuation { continuation in
+            DispatchQueue(label: "lookout.run.wait").async {
+                // This thread takes the forwarded signals, even if Lookout's parent blocked them.
+                var forwarded = sigset_t()
+                sigemptyset(&forwarded)
+                for signal in forwardedSignals { sigaddset(&forwarded, signal) }
+                pthread_sigmask(SIG_UNBLOCK, &forwarded, nil)
+                var status: Int32 = 0
+                while waitpid(child, &status, 0) < 0, errno == EINTR {}
+                let signal = status & 0x7f
+                continuation.resume(returning: signal == 0 ? .exited((status >> 8) & 0xff) : .signalled(signal))
+            }
+        }
+    }
+
+    /// Ends Lookout with `signal`, as the command ended (without a core dump of Lookout).
+    static func dieLike(_ signal: Int32) -> Never {
+        var noCore = rlimit(rlim_cur: 0, rlim_max: 0)
+        setrlimit(__rlimit_resource_t(RLIMIT_CORE.rawValue), &noCore)
+        Glibc.signal(signal, SIG_DFL)
+        var only = sigset_t()
+        sigemptyset(&only)
+        sigaddset(&only, signal)
+        sigprocmask(SIG_UNBLOCK, &only, nil)
+        raise(signal)
+        exit(128 + signal)
+    }
+}
+
+/// The running command's process id, for the signal handler; 0 when none runs.
+private let runningChild = Atomic<Int32>(0)
+
+/// Passes a signal another process sent to the running command (async-signal-safe: an atomic
+/// load and kill(2)). A signal from the terminal (Ctrl-C) reached the command already, with the
+/// whole foreground process group, so it is not sent twice.
+private let forwardToChild: @convention(c) (Int32, UnsafeMutablePointer<siginfo_t>?, UnsafeMutableRawPointer?) -> Void = { signal, info, _ in
+    let pid = runningChild.load(ordering: .sequentiallyConsistent)
+    guard pid > 0, let info, info.pointee.si_code <= 0 else { return }
+    kill(pid, signal)
+}
