@@ -4,7 +4,7 @@ SWIFT ?= swift
 LISTEN ?=
 ARGS ?=
 
-.PHONY: run build release test bench bench-journal clean
+.PHONY: run build release test bench bench-journal bench-events clean
 
 ## run: install what is missing, build (release), start `lookout serve` on the embedded defaults
 run: release
@@ -34,6 +34,11 @@ bench: release
 bench-journal: release
 	scripts/bootstrap --bench
 	bench/journal.sh
+
+## bench-events: pipeline-event ingest, batched and single, with durability on
+bench-events: release
+	scripts/bootstrap --bench
+	bench/events.sh
 
 clean:
 	rm -rf .build
