@@ -26,29 +26,26 @@ import Testing
         return path
     }
 
-    /// Every `_id` in the pipeline indices, with repeats if any id were indexed twice.
-    static func indexedIDs(_ url: String) async throws -> [String] {
+    /// The hits of a match-all search of the pipeline indices, with or without their sources.
+    static func hits(_ url: String, sources: Bool) async throws -> [[String: Any]] {
         var request = URLRequest(url: URL(string: "\(url)/lookout-pipeline-*/_search")!)
         request.httpMethod = "POST"
-        request.httpBody = Data(#"{"size":10000,"_source":false,"query":{"match_all":{}}}"#.utf8)
+        request.httpBody = Data(#"{"size":10000,"_source":\#(sources),"query":{"match_all":{}}}"#.utf8)
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         let (data, _) = try await URLSession.shared.data(for: request)
         let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        let hits = (object?["hits"] as? [String: Any])?["hits"] as? [[String: Any]] ?? []
-        return hits.compactMap { $0["_id"] as? String }
+        return (object?["hits"] as? [String: Any])?["hits"] as? [[String: Any]] ?? []
+    }
+
+    /// Every `_id` in the pipeline indices, with repeats if any id were indexed twice.
+    static func indexedIDs(_ url: String) async throws -> [String] {
+        try await hits(url, sources: false).compactMap { $0["_id"] as? String }
     }
 
     /// The documents in the pipeline indices, by id, with the index each is in.
     static func documents(_ url: String) async throws -> [String: (index: String, source: [String: Any])] {
-        var request = URLRequest(url: URL(string: "\(url)/lookout-pipeline-*/_search")!)
-        request.httpMethod = "POST"
-        request.httpBody = Data(#"{"size":10000,"query":{"match_all":{}}}"#.utf8)
-        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        let (data, _) = try await URLSession.shared.data(for: request)
-        let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
-        let hits = (object?["hits"] as? [String: Any])?["hits"] as? [[String: Any]] ?? []
         var documents: [String: (index: String, source: [String: Any])] = [:]
-        for hit in hits {
+        for hit in try await hits(url, sources: true) {
             if let id = hit["_id"] as? String, let index = hit["_index"] as? String, let source = hit["_source"] as? [String: Any] {
                 documents[id] = (index, source)
             }
