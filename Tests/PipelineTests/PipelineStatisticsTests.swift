@@ -24,13 +24,15 @@ import Testing
             Self.event(.stepFinished, step: "build", result: .success, at: 45),
             Self.event(.stepFinished, step: "unit-tests", result: .failure, duration: 3, at: 50),
             Self.event(.deploy, stage: "preprod", result: .success, at: 60),
-            Self.event(.dstReport, at: 70, simulation: .init(valid: false, okCount: 90, failCount: 2, infoCount: 1)),
+            Self.event(.dstReport, at: 70, simulation: .init(valid: false, okCount: 90, failCount: 2, infoCount: 1, messageCount: 19842)),
+            Self.event(.dstReport, at: 75, simulation: .init(valid: false, messageCount: 158)),
             Self.event(.rollback, stage: "preprod", at: 80),
             Self.event(.runFinished, result: .failure, at: 100),
             Self.event(.runStarted, run: "2", at: 200),
         ])
         #expect(Self.text(statistics) == """
             pipeline_deployments_total{pipeline="lookout",stage="preprod",result="success"} 1
+            pipeline_dst_messages_total{pipeline="lookout"} 20000
             pipeline_dst_operations_total{pipeline="lookout",result="fail"} 2
             pipeline_dst_operations_total{pipeline="lookout",result="info"} 1
             pipeline_dst_operations_total{pipeline="lookout",result="ok"} 90
