@@ -15,8 +15,10 @@ struct EventCommand: AsyncParsableCommand {
         abstract: "Send one pipeline event to a running `lookout serve`.",
         discussion: """
             TYPE is one of run.started, run.finished, step.started, step.finished, deploy, rollback, \
-            dst.report, note. The daemon URL comes from --url or LOOKOUT_URL, the token file from \
-            --token-file or LOOKOUT_EVENTS_TOKEN_FILE.
+            dst.report (also spelled dst-report), note. A dst.report takes its verdict and counts \
+            from --file, a Jepsen or Maelstrom results.edn (or the same as JSON). The daemon URL \
+            comes from --url or LOOKOUT_URL, the token file from --token-file or \
+            LOOKOUT_EVENTS_TOKEN_FILE.
             """)
 
     @Argument(help: "The event type.")
@@ -52,6 +54,9 @@ struct EventCommand: AsyncParsableCommand {
     @Option(help: "A message.")
     var message: String?
 
+    @Option(help: "A simulation test's results file (results.edn, or JSON) for a dst.report.")
+    var file: String?
+
     @Option(help: "An id for idempotency (sending it again is a no-op); made up by the daemon when absent.")
     var id: String?
 
@@ -67,7 +72,7 @@ struct EventCommand: AsyncParsableCommand {
     func run() async throws {
         let body: [UInt8]
         do {
-            body = try eventJSON()
+            body = try eventJSON(simulation: simulationReport())
             // The daemon's own check, here, so that a mistake never needs a round trip.
             _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
         } catch {
@@ -106,8 +111,20 @@ struct EventCommand: AsyncParsableCommand {
         }
     }
 
-    /// The event as JSON, from the flags.
-    func eventJSON() throws(EventError) -> [UInt8] {
+    /// The event's type, `dst-report` spelled as the API spells it.
+    var eventType: String { type == "dst-report" ? PipelineEvent.Kind.dstReport.rawValue : type }
+
+    /// The report in `--file`, which only a dst.report may have; nil without `--file`.
+    func simulationReport() throws -> PipelineEvent.SimulationReport? {
+        guard let file else { return nil }
+        guard eventType == PipelineEvent.Kind.dstReport.rawValue else {
+            throw EventError(field: nil, problem: "--file is only for dst.report, not \(eventType)")
+        }
+        return try SimulationResults.read(file)
+    }
+
+    /// The event as JSON, from the flags and `simulation`, the report read from `--file`.
+    func eventJSON(simulation: PipelineEvent.SimulationReport?) throws(EventError) -> [UInt8] {
         var labels: [(name: String, value: String)] = []
         for pair in label {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -119,7 +136,7 @@ struct EventCommand: AsyncParsableCommand {
             throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds")
         }
         var json = JSONObjectWriter()
-        json.string("type", type)
+        json.string("type", eventType)
         json.string("pipeline", pipeline)
         json.string("run_id", runID)
         json.string("step", step)
@@ -134,6 +151,9 @@ struct EventCommand: AsyncParsableCommand {
             }
         }
         json.string("message", message)
+        if let simulation {
+            json.object("dst") { simulation.write(to: &$0) }
+        }
         json.string("id", id)
         return json.finished()
     }
