@@ -10,7 +10,7 @@ import Glibc
 /// |---|---|
 /// | `valid` | `:valid?`: true, false, or `:unknown` (nil); required |
 /// | `count`, `ok_count`, `fail_count`, `info_count` | `:stats {:count :ok-count :fail-count :info-count}` (Jepsen's stats checker; its `:by-f` breakdown is left out) |
-/// | `msg_count`, `server_msg_count` | `:net {:all {:msg-count} :servers {:msg-count}}` (Maelstrom; before 0.2.3 under `:net {:stats …}`) |
+/// | `msg_count`, `server_msg_count` | `:net {:all {:msg-count} :servers {:msg-count}}` (Maelstrom; nested in `:net {:stats …}` in the results its tutorial shows) |
 /// | `invalid_checkers`, `unknown_checkers` | the top-level keys whose value is a checker's map with `:valid? false`, or `:unknown` (a composed checker's `:workload`, `:perf`, …), sorted |
 /// | `anomaly_types` | those checkers' `:anomaly-types` (Elle: `(:G1c :internal)`), merged and sorted |
 ///

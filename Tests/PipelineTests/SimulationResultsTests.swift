@@ -22,8 +22,8 @@ import Testing
             invalidCheckers: ["workload"], unknownCheckers: [], anomalyTypes: []))
     }
 
-    @Test func aMaelstromEchoRunWithTheOlderNetShape() throws {
-        #expect(try SimulationResults.read(Self.fixtures + "maelstrom-echo-0.1.edn") == PipelineEvent.SimulationReport(
+    @Test func aMaelstromEchoRunWithItsCountsUnderNetStats() throws {
+        #expect(try SimulationResults.read(Self.fixtures + "maelstrom-echo-nested-net.edn") == PipelineEvent.SimulationReport(
             valid: true, operationCount: 12, okCount: 12, failCount: 0, infoCount: 0, messageCount: 26, serverMessageCount: 0,
             invalidCheckers: [], unknownCheckers: [], anomalyTypes: []))
     }
