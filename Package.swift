@@ -65,7 +65,10 @@ let package = Package(
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
-        .testTarget(name: "CollectorsTests", dependencies: ["Collectors", "Pipeline", "PeerSupport"]),
+        // GRDB to write a store as an older release left it, for the migration tests.
+        .testTarget(
+            name: "CollectorsTests",
+            dependencies: ["Collectors", "Pipeline", "PeerSupport", .product(name: "GRDB", package: "GRDB.swift")]),
         // Real peers the test targets share (osmem-server), started on loopback per test.
         .target(name: "PeerSupport", path: "Tests/PeerSupport"),
         .testTarget(

@@ -15,9 +15,11 @@ struct EventCommand: AsyncParsableCommand {
         abstract: "Send one pipeline event to a running `lookout serve`.",
         discussion: """
             TYPE is one of run.started, run.finished, step.started, step.finished, deploy, rollback, \
-            dst.report, note. The daemon URL comes from --url or LOOKOUT_URL, the token file from \
-            --token-file or LOOKOUT_EVENTS_TOKEN_FILE. When the daemon cannot be reached the event \
-            is spooled for it (--spool-dir, LOOKOUT_SPOOL_DIR) unless --strict is given.
+            dst.report (also spelled dst-report), note. A dst.report takes its verdict and counts \
+            from --file, a Jepsen or Maelstrom results.edn (or the same as JSON). The daemon URL \
+            comes from --url or LOOKOUT_URL, the token file from --token-file or \
+            LOOKOUT_EVENTS_TOKEN_FILE. When the daemon cannot be reached the event is spooled for \
+            it (--spool-dir, LOOKOUT_SPOOL_DIR) unless --strict is given.
             """)
 
     @Argument(help: "The event type.")
@@ -53,6 +55,9 @@ struct EventCommand: AsyncParsableCommand {
     @Option(help: "A message.")
     var message: String?
 
+    @Option(help: "A simulation test's results file (results.edn, or JSON) for a dst.report.")
+    var file: String?
+
     @Option(help: "An id for idempotency (sending it again is a no-op); made up by the daemon when absent.")
     var id: String?
 
@@ -62,7 +67,8 @@ struct EventCommand: AsyncParsableCommand {
         let body: [UInt8]
         let delivery: EventDelivery
         do {
-            body = try eventJSON(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds())
+            body = try eventJSON(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds(),
+                                 simulation: simulationReport())
             // The daemon's own check, here, so that a mistake never needs a round trip.
             _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
             delivery = try daemon.delivery()
@@ -81,20 +87,27 @@ struct EventCommand: AsyncParsableCommand {
         }
     }
 
-    /// The event as JSON, from the flags, with its `id` and `time` (microseconds since the epoch).
-    func eventJSON(id: String, time: Int64) throws(EventError) -> [UInt8] {
-        var labels: [(name: String, value: String)] = []
-        for pair in label {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
-            }
-            labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+    /// The event's type, `dst-report` spelled as the API spells it.
+    var eventType: String { type == "dst-report" ? PipelineEvent.Kind.dstReport.rawValue : type }
+
+    /// The report in `--file`, which only a dst.report may have; nil without `--file`.
+    func simulationReport() throws -> PipelineEvent.SimulationReport? {
+        guard let file else { return nil }
+        guard eventType == PipelineEvent.Kind.dstReport.rawValue else {
+            throw EventError(field: nil, problem: "--file is only for dst.report, not \(eventType)")
         }
+        return try SimulationResults.read(file)
+    }
+
+    /// The event as JSON, from the flags, with its `id`, `time` (microseconds since the epoch)
+    /// and `simulation`, the report read from `--file`.
+    func eventJSON(id: String, time: Int64, simulation: PipelineEvent.SimulationReport?) throws(EventError) -> [UInt8] {
+        let labels = try Self.labels(label)
         if let duration, !duration.isFinite {
             throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds")
         }
         var json = JSONObjectWriter()
-        json.string("type", type)
+        json.string("type", eventType)
         json.string("pipeline", pipeline)
         json.string("run_id", runID)
         json.string("step", step)
@@ -109,9 +122,26 @@ struct EventCommand: AsyncParsableCommand {
             }
         }
         json.string("message", message)
+        if let simulation {
+            json.object("dst") { simulation.write(to: &$0) }
+        }
         json.string("id", id)
         json.time("time", time)
         return json.finished()
+    }
+}
+
+extension EventCommand {
+    /// The `--label NAME=VALUE` flags as pairs, in order.
+    static func labels(_ flags: [String]) throws(EventError) -> [(name: String, value: String)] {
+        var labels: [(name: String, value: String)] = []
+        for pair in flags {
+            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
+                throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
+            }
+            labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+        }
+        return labels
     }
 }
 

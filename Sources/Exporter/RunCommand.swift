@@ -126,13 +126,7 @@ struct RunCommand: AsyncParsableCommand {
             json.number("duration_seconds", seconds)
             json.string("message", ending.message)
         }
-        var labels: [(String, String)] = []
-        for pair in label {
-            guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
-                throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
-            }
-            labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
-        }
+        let labels = try EventCommand.labels(label)
         if !labels.isEmpty {
             json.object("labels") { object in
                 for (name, value) in labels { object.string(name, value) }

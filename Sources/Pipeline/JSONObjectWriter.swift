@@ -43,6 +43,18 @@ public struct JSONObjectWriter {
         json.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
+    /// An array-of-strings member.
+    public mutating func strings(_ name: String, _ values: [String]?) {
+        guard let values else { return }
+        key(name)
+        json.append(UInt8(ascii: "["))
+        for (index, value) in values.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            JSONText.appendString(value, to: &json)
+        }
+        json.append(UInt8(ascii: "]"))
+    }
+
     /// A time member in RFC 3339 with microseconds.
     public mutating func time(_ name: String, _ microseconds: Int64) {
         key(name)

@@ -21,22 +21,58 @@ public struct PipelineEvent: Sendable, Equatable {
     }
 
     /// What a deterministic simulation test (Jepsen, Maelstrom) concluded: `dst.report` events.
+    /// Each fact is optional (nil: not reported); ``SimulationResults`` reads them from a results file.
     public struct SimulationReport: Sendable, Equatable {
         /// The checker's verdict: true, false, or nil for `:unknown`.
         public var valid: Bool?
+        /// Operations that completed in any way (`:stats :count`).
+        public var operationCount: Int?
         /// Operations that completed (`:ok-count`).
         public var okCount: Int?
         /// Operations that failed (`:fail-count`).
         public var failCount: Int?
         /// Operations with an indeterminate outcome (`:info-count`).
         public var infoCount: Int?
+        /// Messages sent on the simulated network, clients' included (Maelstrom's `:net :all :msg-count`).
+        public var messageCount: Int?
+        /// Messages between servers (Maelstrom's `:net :servers :msg-count`).
+        public var serverMessageCount: Int?
+        /// The composed checkers that found the history invalid (`workload`, `perf`, …), sorted.
+        public var invalidCheckers: [String]?
+        /// The composed checkers that could not decide (`:valid? :unknown`), sorted.
+        public var unknownCheckers: [String]?
+        /// The anomalies the checkers name (Elle's `G1c`, `internal`, …), sorted.
+        public var anomalyTypes: [String]?
 
         /// Creates a report.
-        public init(valid: Bool? = nil, okCount: Int? = nil, failCount: Int? = nil, infoCount: Int? = nil) {
+        public init(valid: Bool? = nil, operationCount: Int? = nil, okCount: Int? = nil, failCount: Int? = nil, infoCount: Int? = nil,
+                    messageCount: Int? = nil, serverMessageCount: Int? = nil, invalidCheckers: [String]? = nil,
+                    unknownCheckers: [String]? = nil, anomalyTypes: [String]? = nil) {
             self.valid = valid
+            self.operationCount = operationCount
             self.okCount = okCount
             self.failCount = failCount
             self.infoCount = infoCount
+            self.messageCount = messageCount
+            self.serverMessageCount = serverMessageCount
+            self.invalidCheckers = invalidCheckers
+            self.unknownCheckers = unknownCheckers
+            self.anomalyTypes = anomalyTypes
+        }
+
+        /// Writes the report as the members of an event's `dst` object, as ``PipelineEvent/decode(_:receivedAt:newID:)``
+        /// reads them; facts not reported are left out.
+        public func write(to dst: inout JSONObjectWriter) {
+            if let valid { dst.boolean("valid", valid) } else { dst.string("valid", "unknown") }
+            dst.integer("count", operationCount.map(Int64.init))
+            dst.integer("ok_count", okCount.map(Int64.init))
+            dst.integer("fail_count", failCount.map(Int64.init))
+            dst.integer("info_count", infoCount.map(Int64.init))
+            dst.integer("msg_count", messageCount.map(Int64.init))
+            dst.integer("server_msg_count", serverMessageCount.map(Int64.init))
+            dst.strings("invalid_checkers", invalidCheckers)
+            dst.strings("unknown_checkers", unknownCheckers)
+            dst.strings("anomaly_types", anomalyTypes)
         }
     }
 
@@ -95,6 +131,8 @@ public struct PipelineEvent: Sendable, Equatable {
     public static let maximumRevisionBytes = 256
     /// Longest message, in bytes.
     public static let maximumMessageBytes = 65_536
+    /// Most names in one of a report's lists (`invalid_checkers`, `unknown_checkers`, `anomaly_types`).
+    public static let maximumReportNames = 64
     /// Most labels on one event.
     public static let maximumLabels = 32
     /// Longest label value, in bytes.
@@ -250,13 +288,35 @@ public struct PipelineEvent: Sendable, Equatable {
                 case .string("unknown"), .null: report.valid = nil
                 default: throw EventError(field: "dst.valid", problem: "must be true, false or \"unknown\", got \(member.shortText)")
                 }
+            case "count": report.operationCount = try integer(member, field: "dst.count", in: 0...Int.max)
             case "ok_count": report.okCount = try integer(member, field: "dst.ok_count", in: 0...Int.max)
             case "fail_count": report.failCount = try integer(member, field: "dst.fail_count", in: 0...Int.max)
             case "info_count": report.infoCount = try integer(member, field: "dst.info_count", in: 0...Int.max)
+            case "msg_count": report.messageCount = try integer(member, field: "dst.msg_count", in: 0...Int.max)
+            case "server_msg_count": report.serverMessageCount = try integer(member, field: "dst.server_msg_count", in: 0...Int.max)
+            case "invalid_checkers": report.invalidCheckers = try names(member, field: "dst.invalid_checkers")
+            case "unknown_checkers": report.unknownCheckers = try names(member, field: "dst.unknown_checkers")
+            case "anomaly_types": report.anomalyTypes = try names(member, field: "dst.anomaly_types")
             default: throw EventError(field: "dst.\(key)", problem: "unknown field")
             }
         }
         return report
+    }
+
+    /// A report's list of names: strings as names are (1 to 128 bytes, no control characters),
+    /// at most ``maximumReportNames``, each once; sorted.
+    private static func names(_ value: JSONValue, field: String) throws(EventError) -> [String] {
+        guard case .array(let elements) = value else { throw EventError(field: field, problem: "must be an array of strings, got \(value.kindName)") }
+        guard elements.count <= maximumReportNames else { throw EventError(field: field, problem: "more than \(maximumReportNames) names") }
+        var names = Set<String>()
+        for element in elements {
+            guard case .string(let name) = element else { throw EventError(field: field, problem: "must be an array of strings, got \(element.shortText) in it") }
+            guard !name.isEmpty, name.utf8.count <= maximumNameBytes, !name.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else {
+                throw EventError(field: field, problem: "a name must be 1 to \(maximumNameBytes) bytes without control characters, got \(element.shortText)")
+            }
+            guard names.insert(name).inserted else { throw EventError(field: field, problem: "\"\(name)\" is there twice") }
+        }
+        return names.sorted()
     }
 }
 

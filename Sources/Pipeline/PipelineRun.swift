@@ -142,6 +142,16 @@ public struct PipelineRun: Sendable, Equatable {
         func number(_ value: Double?) { output.append(contentsOf: (value.map { PrometheusFloat.format($0) } ?? "null").utf8) }
         func optional(_ text: String?) { if let text { string(text) } else { output.append(contentsOf: "null".utf8) } }
         func raw(_ text: String) { output.append(contentsOf: text.utf8) }
+        func integer(_ value: Int?) { raw(value.map(String.init) ?? "null") }
+        func strings(_ values: [String]?) {
+            guard let values else { return raw("null") }
+            raw("[")
+            for (index, value) in values.enumerated() {
+                if index > 0 { raw(",") }
+                string(value)
+            }
+            raw("]")
+        }
 
         raw(#"{"pipeline":"#); string(pipeline)
         raw(#","run_id":"#); string(runID)
@@ -158,7 +168,7 @@ public struct PipelineRun: Sendable, Equatable {
             raw(#","started":"#); time(step.started)
             raw(#","finished":"#); time(step.finished)
             raw(#","duration_seconds":"#); number(step.durationSeconds)
-            raw(#","exit_code":"#); raw(step.exitCode.map(String.init) ?? "null")
+            raw(#","exit_code":"#); integer(step.exitCode)
             raw("}")
         }
         raw(#"],"deployments":["#)
@@ -172,9 +182,15 @@ public struct PipelineRun: Sendable, Equatable {
         raw(#"],"dst":"#)
         if let report = simulation {
             raw(#"{"valid":"#); raw(report.valid.map { $0 ? "true" : "false" } ?? #""unknown""#)
-            raw(#","ok_count":"#); raw(report.okCount.map(String.init) ?? "null")
-            raw(#","fail_count":"#); raw(report.failCount.map(String.init) ?? "null")
-            raw(#","info_count":"#); raw(report.infoCount.map(String.init) ?? "null")
+            raw(#","count":"#); integer(report.operationCount)
+            raw(#","ok_count":"#); integer(report.okCount)
+            raw(#","fail_count":"#); integer(report.failCount)
+            raw(#","info_count":"#); integer(report.infoCount)
+            raw(#","msg_count":"#); integer(report.messageCount)
+            raw(#","server_msg_count":"#); integer(report.serverMessageCount)
+            raw(#","invalid_checkers":"#); strings(report.invalidCheckers)
+            raw(#","unknown_checkers":"#); strings(report.unknownCheckers)
+            raw(#","anomaly_types":"#); strings(report.anomalyTypes)
             raw("}")
         } else {
             raw("null")

@@ -12,7 +12,8 @@ import Synchronization
 /// - `pipeline_runs_in_progress{pipeline}`.
 /// - `pipeline_deployments_total{pipeline,stage,result}`, `pipeline_rollbacks_total{pipeline,stage}`.
 /// - `pipeline_dst_valid{pipeline}` (the latest report's verdict; absent while unknown),
-///   `pipeline_dst_operations_total{pipeline,result}` (`ok`, `fail`, `info`).
+///   `pipeline_dst_operations_total{pipeline,result}` (`ok`, `fail`, `info`),
+///   `pipeline_dst_messages_total{pipeline}` (messages on the simulated network, Maelstrom's `msg_count`).
 public final class PipelineStatistics: MetricCollector, Sendable {
     /// The collector's name.
     public let name = "pipeline"
@@ -63,6 +64,7 @@ public final class PipelineStatistics: MetricCollector, Sendable {
         var rollbacks: [[String]: UInt64] = [:]  // [pipeline, stage]
         var dstValid: [String: (valid: Bool?, time: Int64)] = [:]
         var dstOperations: [[String]: UInt64] = [:]  // [pipeline, result]
+        var dstMessages: [[String]: UInt64] = [:]  // [pipeline]
     }
 
     /// Counts newly stored events (never one twice: the store tells which are new).
@@ -110,8 +112,9 @@ public final class PipelineStatistics: MetricCollector, Sendable {
                     state.dstValid[event.pipeline] = (report.valid, event.time)
                 }
                 for (result, count) in [("ok", report.okCount), ("fail", report.failCount), ("info", report.infoCount)] {
-                    if let count { state.dstOperations[[event.pipeline, result], default: 0] += UInt64(count) }
+                    if let count { state.dstOperations[[event.pipeline, result], default: 0].addSaturating(count) }
                 }
+                if let messages = report.messageCount { state.dstMessages[[event.pipeline], default: 0].addSaturating(messages) }
             }
         case .note:
             break
@@ -170,7 +173,17 @@ public final class PipelineStatistics: MetricCollector, Sendable {
                                  state.dstValid[pipeline]!.valid.map { Sample(labels: [Label("pipeline", pipeline)], value: $0 ? 1 : 0) }
                              }),
                 counter("pipeline_dst_operations_total", "Operations of simulation tests, by outcome (ok, fail, info).", ["pipeline", "result"], state.dstOperations),
+                counter("pipeline_dst_messages_total", "Messages sent on the simulated network of simulation tests.", ["pipeline"], state.dstMessages),
             ].filter { !$0.samples.isEmpty }
         }
+    }
+}
+
+extension UInt64 {
+    /// Adds a count a client reported, stopping at the largest value rather than overflowing:
+    /// counts come from outside and may be absurd, and the daemon must not trap on them.
+    mutating func addSaturating(_ count: Int) {
+        let (sum, overflow) = addingReportingOverflow(UInt64(clamping: count))
+        self = overflow ? .max : sum
     }
 }

@@ -23,4 +23,13 @@ import Testing
         #expect(String(decoding: EventDocument.document(StoredEvent(seq: 1, received: 0, event: report)).source, as: UTF8.self)
             == #"{"@timestamp":"1970-01-01T00:00:00.000000Z","event":{"kind":"event","action":"dst.report","id":"d","ingested":"1970-01-01T00:00:00.000000Z"},"pipeline":{"name":"p","run_id":"r","dst":{"ok_count":3,"fail_count":0}}}"#)
     }
+
+    @Test func everyFactOfASimulationReport() {
+        let report = PipelineEvent(
+            id: "d", type: .dstReport, pipeline: "p", runID: "r", step: "dst", time: 0,
+            simulation: .init(valid: false, operationCount: 4217, okCount: 3591, failCount: 409, infoCount: 217, messageCount: 19842,
+                              serverMessageCount: 16338, invalidCheckers: ["workload"], unknownCheckers: ["clock"], anomalyTypes: ["G1c", "internal"]))
+        #expect(String(decoding: EventDocument.document(StoredEvent(seq: 1, received: 0, event: report)).source, as: UTF8.self)
+            == #"{"@timestamp":"1970-01-01T00:00:00.000000Z","event":{"kind":"event","action":"dst.report","id":"d","ingested":"1970-01-01T00:00:00.000000Z"},"pipeline":{"name":"p","run_id":"r","step":"dst","dst":{"valid":false,"count":4217,"ok_count":3591,"fail_count":409,"info_count":217,"msg_count":19842,"server_msg_count":16338,"invalid_checkers":["workload"],"unknown_checkers":["clock"],"anomaly_types":["G1c","internal"]}}}"#)
+    }
 }

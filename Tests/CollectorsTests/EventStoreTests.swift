@@ -1,3 +1,4 @@
+import GRDB
 import Pipeline
 import Testing
 @testable import Collectors
@@ -18,14 +19,18 @@ import Testing
         let report = PipelineEvent(id: "dst", type: .dstReport, pipeline: "lookout", runID: "4711", time: 1,
                                    simulation: .init(valid: nil, okCount: 10, failCount: 0, infoCount: nil))
         let empty = PipelineEvent(id: "dst-empty", type: .dstReport, pipeline: "lookout", runID: "4711", time: 2, simulation: .init())
-        #expect(try store.append([full, Self.event("a"), report, empty], receivedAt: 99) == [true, true, true, true])
+        let maelstrom = PipelineEvent(
+            id: "dst-full", type: .dstReport, pipeline: "lookout", runID: "4711", time: 3,
+            simulation: .init(valid: false, operationCount: 1732, okCount: 1260, failCount: 431, infoCount: 41, messageCount: 19842,
+                              serverMessageCount: 16338, invalidCheckers: ["perf", "work\"load"], unknownCheckers: [], anomalyTypes: ["G1c"]))
+        #expect(try store.append([full, Self.event("a"), report, empty, maelstrom], receivedAt: 99) == [true, true, true, true, true])
         #expect(try store.append([Self.event("a"), Self.event("b")], receivedAt: 100) == [false, true])
-        #expect(try store.count() == 5)
+        #expect(try store.count() == 6)
         let stored = try store.events(after: 0, limit: 10)
         // In arrival order; a refused duplicate may use up a number (AUTOINCREMENT never reuses one).
-        #expect(stored.map(\.seq) == stored.map(\.seq).sorted() && Set(stored.map(\.seq)).count == 5)
-        #expect(stored.map(\.event) == [full, Self.event("a"), report, empty, Self.event("b")])
-        #expect(stored.map(\.received) == [99, 99, 99, 99, 100])
+        #expect(stored.map(\.seq) == stored.map(\.seq).sorted() && Set(stored.map(\.seq)).count == 6)
+        #expect(stored.map(\.event) == [full, Self.event("a"), report, empty, maelstrom, Self.event("b")])
+        #expect(stored.map(\.received) == [99, 99, 99, 99, 99, 100])
         #expect(try store.events(after: stored[2].seq, limit: 1).map(\.event.id) == ["dst-empty"])
     }
 
@@ -62,6 +67,37 @@ import Testing
         #expect(try store.count() == 5)
         #expect(try store.backlog(after: seqs[12]) == (2, 5_000))
         #expect(try store.backlog(after: seqs[14]) == (0, nil))
+    }
+
+    @Test func aStoreOfTheFirstSchemaIsMigratedWithItsEvents() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { Fixtures.removeTree(directory) }
+        // The store as the first release left it: its schema and migration record, one report.
+        let old = try DatabaseQueue(path: directory + "/pipeline-events.sqlite")
+        try old.write { db in
+            try db.execute(sql: """
+                CREATE TABLE grdb_migrations (identifier TEXT NOT NULL PRIMARY KEY);
+                INSERT INTO grdb_migrations VALUES ('v1: events and the shipping watermark');
+                CREATE TABLE events (
+                    seq INTEGER PRIMARY KEY AUTOINCREMENT, id TEXT NOT NULL UNIQUE, type TEXT NOT NULL, pipeline TEXT NOT NULL,
+                    run_id TEXT NOT NULL, step TEXT, stage TEXT, result TEXT, exit_code INTEGER, duration_seconds REAL, revision TEXT,
+                    labels TEXT NOT NULL, message TEXT, time INTEGER NOT NULL, received INTEGER NOT NULL, dst INTEGER NOT NULL,
+                    dst_valid INTEGER, dst_ok_count INTEGER, dst_fail_count INTEGER, dst_info_count INTEGER);
+                CREATE INDEX events_by_run ON events (pipeline, run_id, seq);
+                CREATE TABLE watermarks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
+                INSERT INTO events (id, type, pipeline, run_id, labels, time, received, dst, dst_valid, dst_ok_count)
+                    VALUES ('old', 'dst.report', 'lookout', '1', '{}', 5, 6, 1, 1, 7);
+                """)
+        }
+        try old.close()
+        let store = try EventStore(directory: directory)
+        #expect(try store.events(after: 0, limit: 10).map(\.event) == [
+            PipelineEvent(id: "old", type: .dstReport, pipeline: "lookout", runID: "1", time: 5, simulation: .init(valid: true, okCount: 7)),
+        ])
+        let new = PipelineEvent(id: "new", type: .dstReport, pipeline: "lookout", runID: "1", time: 8,
+                                simulation: .init(valid: true, messageCount: 26, invalidCheckers: []))
+        #expect(try store.append([new], receivedAt: 9) == [true])
+        #expect(try store.run(pipeline: nil, runID: "1").last == new)
     }
 
     @Test func anUnwritableDirectoryIsOneClearError() {

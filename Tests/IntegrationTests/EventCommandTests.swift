@@ -51,4 +51,38 @@ import Testing
             (try? await Harness.get(daemon.url + "/api/v1/runs/spooled").status) == 200
         }
     }
+
+    @Test func aResultsFileBecomesTheReportOfADstReport() async throws {
+        let daemon = try await EventsDaemon(token: "dst-token")
+        defer { daemon.stop() }
+        let common = ["--pipeline", "lookout", "--url", daemon.url, "--token-file", daemon.tokenFile]
+        let dst = Harness.fixtures.appendingPathComponent("dst").path
+
+        let edn = try Harness.run(Harness.lookoutBinary,
+                                  ["event", "dst-report", "--run-id", "77", "--step", "dst", "--file", dst + "/maelstrom-lin-kv.edn"] + common)
+        #expect(edn.status == 0)
+        #expect(edn.stdout == "{\"stored\":1,\"duplicates\":0}\n")
+        let run = try await Harness.get(daemon.url + "/api/v1/runs/77")
+        #expect(run.body.contains(#""dst":{"valid":false,"count":1732,"ok_count":1260,"fail_count":431,"info_count":41,"msg_count":19842,"server_msg_count":16338,"invalid_checkers":["workload"],"unknown_checkers":[],"anomaly_types":[]}"#))
+
+        let json = try Harness.run(Harness.lookoutBinary, ["event", "dst.report", "--run-id", "78", "--file", dst + "/jepsen-results.json"] + common)
+        #expect(json.status == 0)
+        let unknown = try await Harness.get(daemon.url + "/api/v1/runs/78")
+        #expect(unknown.body.contains(#""dst":{"valid":"unknown","count":120,"ok_count":111,"fail_count":6,"info_count":3,"msg_count":null,"server_msg_count":null,"invalid_checkers":[],"unknown_checkers":["linear"],"anomaly_types":[]}"#))
+
+        let metrics = try await Harness.get(daemon.url + "/metrics")
+        #expect(metrics.body.contains("\npipeline_dst_messages_total{pipeline=\"lookout\"} 19842\n"))
+
+        // A file that cannot give a report is one line naming it, and nothing is sent.
+        let truncated = try Harness.run(Harness.lookoutBinary, ["event", "dst-report", "--run-id", "79", "--file", dst + "/truncated.edn"] + common)
+        #expect(truncated.status == 1)
+        #expect(truncated.stderr == "lookout: error: \(dst)/truncated.edn:18:36: invalid EDN: unterminated map opened at line 17, column 25\n")
+        let absent = try Harness.run(Harness.lookoutBinary, ["event", "dst-report", "--run-id", "79", "--file", dst + "/absent.edn"] + common)
+        #expect(absent.status == 1)
+        #expect(absent.stderr == "lookout: error: \(dst)/absent.edn: cannot be read: No such file or directory\n")
+        let note = try Harness.run(Harness.lookoutBinary, ["event", "note", "--run-id", "79", "--file", dst + "/maelstrom-lin-kv.edn"] + common)
+        #expect(note.status == 1)
+        #expect(note.stderr == "lookout: error: --file is only for dst.report, not note\n")
+        #expect(try await Harness.get(daemon.url + "/api/v1/runs/79").status == 404)
+    }
 }

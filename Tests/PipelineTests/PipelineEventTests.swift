@@ -31,6 +31,35 @@ import Pipeline
         #expect(try Self.decode(#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":false}}"#).simulation?.valid == false)
     }
 
+    @Test func aSimulationReportWithEveryFact() throws {
+        let event = try Self.decode("""
+            {"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":false,"count":1732,"ok_count":1260,"fail_count":431,
+             "info_count":41,"msg_count":19842,"server_msg_count":16338,"invalid_checkers":["workload","perf"],"unknown_checkers":[],
+             "anomaly_types":["internal","G1c"]}}
+            """)
+        #expect(event.simulation == PipelineEvent.SimulationReport(
+            valid: false, operationCount: 1732, okCount: 1260, failCount: 431, infoCount: 41, messageCount: 19842, serverMessageCount: 16338,
+            invalidCheckers: ["perf", "workload"], unknownCheckers: [], anomalyTypes: ["G1c", "internal"]))
+    }
+
+    @Test func aReportWrittenAsDstReadsBackAsItWas() throws {
+        let full = PipelineEvent.SimulationReport(
+            valid: true, operationCount: 12, okCount: 10, failCount: 1, infoCount: 1, messageCount: 26, serverMessageCount: 0,
+            invalidCheckers: [], unknownCheckers: ["clock"], anomalyTypes: ["G1c"])
+        var dst = JSONObjectWriter()
+        full.write(to: &dst)
+        #expect(String(decoding: dst.finished(), as: UTF8.self)
+            == #"{"valid":true,"count":12,"ok_count":10,"fail_count":1,"info_count":1,"msg_count":26,"server_msg_count":0,"invalid_checkers":[],"unknown_checkers":["clock"],"anomaly_types":["G1c"]}"#)
+        for report in [full, PipelineEvent.SimulationReport(), PipelineEvent.SimulationReport(valid: false, messageCount: 3)] {
+            var event = JSONObjectWriter()
+            event.string("type", "dst.report")
+            event.string("pipeline", "p")
+            event.string("run_id", "r")
+            event.object("dst") { report.write(to: &$0) }
+            #expect(try PipelineEvent.decode(try JSONValue.parse(event.finished()), receivedAt: 0, newID: { "x" }).simulation == report)
+        }
+    }
+
     @Test(arguments: [
         ("[]", nil, "an event must be a JSON object, got an array"),
         (#"{"pipeline":"p","run_id":"r"}"#, "type", "missing"),
@@ -63,6 +92,15 @@ import Pipeline
         (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":"maybe"}}"#, "dst.valid", "must be true, false or \"unknown\", got \"maybe\""),
         (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"ok_count":-1}}"#, "dst.ok_count", "must be an integer from 0 to 9223372036854775807, got -1"),
         (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"latency":1}}"#, "dst.latency", "unknown field"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"count":-1}}"#, "dst.count", "must be an integer from 0 to 9223372036854775807, got -1"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"msg_count":1.5}}"#, "dst.msg_count", "must be an integer from 0 to 9223372036854775807, got 1.5"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"server_msg_count":"9"}}"#, "dst.server_msg_count", "must be an integer from 0 to 9223372036854775807, got \"9\""),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"invalid_checkers":"workload"}}"#, "dst.invalid_checkers", "must be an array of strings, got a string"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"invalid_checkers":null}}"#, "dst.invalid_checkers", "must be an array of strings, got null"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"anomaly_types":["G1c",1]}}"#, "dst.anomaly_types", "must be an array of strings, got 1 in it"),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"unknown_checkers":[""]}}"#, "dst.unknown_checkers", "a name must be 1 to 128 bytes without control characters, got \"\""),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"unknown_checkers":["a\tb"]}}"#, "dst.unknown_checkers", "a name must be 1 to 128 bytes without control characters, got \"a\tb\""),
+        (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"invalid_checkers":["perf","perf"]}}"#, "dst.invalid_checkers", "\"perf\" is there twice"),
     ] as [(String, String?, String)])
     func everyBadFieldIsNamed(json: String, field: String?, problem: String) {
         #expect(throws: EventError(field: field, problem: problem)) { try Self.decode(json) }
@@ -76,6 +114,10 @@ import Pipeline
         let labels = (0...32).map { #""l\#($0)":"v""# }.joined(separator: ",")
         #expect(throws: EventError(field: "labels", problem: "more than 32 labels")) {
             try Self.decode(#"{"type":"note","pipeline":"p","run_id":"r","labels":{\#(labels)}}"#)
+        }
+        let names = (0...64).map { #""n\#($0)""# }.joined(separator: ",")
+        #expect(throws: EventError(field: "dst.anomaly_types", problem: "more than 64 names")) {
+            try Self.decode(#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"anomaly_types":[\#(names)]}}"#)
         }
         let message = String(repeating: "m", count: 65_537)
         #expect(throws: EventError(field: "message", problem: "longer than 65536 bytes")) {

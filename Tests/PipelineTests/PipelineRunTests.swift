@@ -28,6 +28,23 @@ import Testing
         #expect(String(decoding: run.json, as: UTF8.self) == #"{"pipeline":"lookout","run_id":"7","status":"failure","revision":"abc","started":"2026-11-27T10:00:00.000000Z","finished":"2026-11-27T10:01:00.000000Z","duration_seconds":60,"steps":[{"name":"build","result":"success","started":"2026-11-27T10:00:01.000000Z","finished":"2026-11-27T10:00:31.000000Z","duration_seconds":30,"exit_code":0},{"name":"dst","result":"failure","started":null,"finished":"2026-11-27T10:00:50.000000Z","duration_seconds":12.5,"exit_code":1}],"deployments":[{"type":"rollback","stage":"preprod","result":null}],"dst":null}"#)
     }
 
+    @Test func aSimulationReportInTheRun() throws {
+        let report = PipelineEvent.SimulationReport(
+            valid: false, operationCount: 1732, okCount: 1260, failCount: 431, infoCount: 41, messageCount: 19842, serverMessageCount: 16338,
+            invalidCheckers: ["workload"], unknownCheckers: [], anomalyTypes: nil)
+        let run = try #require(PipelineRun.derive([
+            PipelineEvent(id: "d", type: .dstReport, pipeline: "lookout", runID: "7", step: "dst", time: Self.t0, simulation: report),
+        ], now: Self.t0, staleAfter: 3600_000_000))
+        #expect(run.simulation == report)
+        #expect(String(decoding: run.json, as: UTF8.self).hasSuffix(
+            #""dst":{"valid":false,"count":1732,"ok_count":1260,"fail_count":431,"info_count":41,"msg_count":19842,"server_msg_count":16338,"invalid_checkers":["workload"],"unknown_checkers":[],"anomaly_types":null}}"#))
+        let unknown = try #require(PipelineRun.derive([
+            PipelineEvent(id: "d", type: .dstReport, pipeline: "lookout", runID: "7", time: Self.t0, simulation: .init()),
+        ], now: Self.t0, staleAfter: 3600_000_000))
+        #expect(String(decoding: unknown.json, as: UTF8.self).hasSuffix(
+            #""dst":{"valid":"unknown","count":null,"ok_count":null,"fail_count":null,"info_count":null,"msg_count":null,"server_msg_count":null,"invalid_checkers":null,"unknown_checkers":null,"anomaly_types":null}}"#))
+    }
+
     @Test func runningThenStale() throws {
         let events = [Self.event(.runStarted, at: 0), Self.event(.stepStarted, step: "build", at: 10)]
         #expect(PipelineRun.derive(events, now: Self.t0 + 100_000_000, staleAfter: 3600_000_000)?.status == .running)

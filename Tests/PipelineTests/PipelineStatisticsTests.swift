@@ -24,13 +24,15 @@ import Testing
             Self.event(.stepFinished, step: "build", result: .success, at: 45),
             Self.event(.stepFinished, step: "unit-tests", result: .failure, duration: 3, at: 50),
             Self.event(.deploy, stage: "preprod", result: .success, at: 60),
-            Self.event(.dstReport, at: 70, simulation: .init(valid: false, okCount: 90, failCount: 2, infoCount: 1)),
+            Self.event(.dstReport, at: 70, simulation: .init(valid: false, okCount: 90, failCount: 2, infoCount: 1, messageCount: 19842)),
+            Self.event(.dstReport, at: 75, simulation: .init(valid: false, messageCount: 158)),
             Self.event(.rollback, stage: "preprod", at: 80),
             Self.event(.runFinished, result: .failure, at: 100),
             Self.event(.runStarted, run: "2", at: 200),
         ])
         #expect(Self.text(statistics) == """
             pipeline_deployments_total{pipeline="lookout",stage="preprod",result="success"} 1
+            pipeline_dst_messages_total{pipeline="lookout"} 20000
             pipeline_dst_operations_total{pipeline="lookout",result="fail"} 2
             pipeline_dst_operations_total{pipeline="lookout",result="info"} 1
             pipeline_dst_operations_total{pipeline="lookout",result="ok"} 90
@@ -100,5 +102,16 @@ import Testing
         // An unknown verdict hides pipeline_dst_valid rather than guessing.
         statistics.add([Self.event(.dstReport, run: "10", at: 1000, simulation: .init(valid: nil))])
         #expect(!Self.text(statistics).contains("pipeline_dst_valid"))
+    }
+
+    @Test func absurdCountsSaturateInsteadOfTrapping() {
+        let statistics = PipelineStatistics(now: { Self.t0 })
+        for second in 0..<3 {
+            statistics.add([Self.event(.dstReport, run: "\(second)", at: Int64(second),
+                                       simulation: .init(valid: true, okCount: Int.max, messageCount: Int.max))])
+        }
+        let text = Self.text(statistics)
+        #expect(text.contains(#"pipeline_dst_operations_total{pipeline="lookout",result="ok"} 1.8446744073709552e+19"#))
+        #expect(text.contains(#"pipeline_dst_messages_total{pipeline="lookout"} 1.8446744073709552e+19"#))
     }
 }

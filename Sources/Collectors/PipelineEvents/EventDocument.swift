@@ -14,7 +14,8 @@
 // | `message` | `message` |
 // | `labels.*` | `labels` |
 // | `pipeline.name`, `.run_id`, `.step`, `.stage`, `.result`, `.exit_code`, `.revision` | the fields of the same names |
-// | `pipeline.dst.valid`, `.ok_count`, `.fail_count`, `.info_count` | `dst` (`valid` absent while unknown) |
+// | `pipeline.dst.valid`, `.count`, `.ok_count`, `.fail_count`, `.info_count`, `.msg_count`, `.server_msg_count` | `dst` (`valid` absent while unknown) |
+// | `pipeline.dst.invalid_checkers`, `.unknown_checkers`, `.anomaly_types` | `dst`: arrays of names |
 
 import Pipeline
 
@@ -56,9 +57,15 @@ public enum EventDocument {
             if let report = event.simulation {
                 pipeline.object("dst") { dst in
                     dst.boolean("valid", report.valid)
+                    dst.integer("count", report.operationCount.map(Int64.init))
                     dst.integer("ok_count", report.okCount.map(Int64.init))
                     dst.integer("fail_count", report.failCount.map(Int64.init))
                     dst.integer("info_count", report.infoCount.map(Int64.init))
+                    dst.integer("msg_count", report.messageCount.map(Int64.init))
+                    dst.integer("server_msg_count", report.serverMessageCount.map(Int64.init))
+                    dst.strings("invalid_checkers", report.invalidCheckers)
+                    dst.strings("unknown_checkers", report.unknownCheckers)
+                    dst.strings("anomaly_types", report.anomalyTypes)
                 }
             }
         }

@@ -79,6 +79,18 @@ public final class EventStore: Sendable {
                 CREATE TABLE watermarks (name TEXT PRIMARY KEY, seq INTEGER NOT NULL);
                 """)
         }
+        // The facts `lookout event dst-report --file` reads from a results file; the lists as
+        // JSON arrays of strings. NULL: not reported (and for events stored before).
+        migrator.registerMigration("v2: message counts and checker names of simulation reports") { db in
+            try db.execute(sql: """
+                ALTER TABLE events ADD COLUMN dst_count INTEGER;
+                ALTER TABLE events ADD COLUMN dst_msg_count INTEGER;
+                ALTER TABLE events ADD COLUMN dst_server_msg_count INTEGER;
+                ALTER TABLE events ADD COLUMN dst_invalid_checkers TEXT;
+                ALTER TABLE events ADD COLUMN dst_unknown_checkers TEXT;
+                ALTER TABLE events ADD COLUMN dst_anomaly_types TEXT;
+                """)
+        }
         return migrator
     }
 
@@ -90,8 +102,9 @@ public final class EventStore: Sendable {
             return try database.write { db in
                 let statement = try db.cachedStatement(sql: """
                     INSERT OR IGNORE INTO events (id, type, pipeline, run_id, step, stage, result, exit_code, duration_seconds,
-                        revision, labels, message, time, received, dst, dst_valid, dst_ok_count, dst_fail_count, dst_info_count)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        revision, labels, message, time, received, dst, dst_valid, dst_ok_count, dst_fail_count, dst_info_count,
+                        dst_count, dst_msg_count, dst_server_msg_count, dst_invalid_checkers, dst_unknown_checkers, dst_anomaly_types)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
                 return try events.map { event in
                     try statement.execute(arguments: Self.arguments(event, receivedAt: receivedAt))
@@ -219,8 +232,31 @@ public final class EventStore: Sendable {
             event.id, event.type.rawValue, event.pipeline, event.runID, event.step, event.stage, event.result?.rawValue,
             event.exitCode, event.durationSeconds, event.revision, String(decoding: labels.finished(), as: UTF8.self), event.message,
             event.time, receivedAt, simulation == nil ? 0 : 1, simulation?.valid.map { $0 ? 1 : 0 }, simulation?.okCount, simulation?.failCount,
-            simulation?.infoCount,
+            simulation?.infoCount, simulation?.operationCount, simulation?.messageCount, simulation?.serverMessageCount,
+            namesText(simulation?.invalidCheckers), namesText(simulation?.unknownCheckers), namesText(simulation?.anomalyTypes),
         ]
+    }
+
+    /// A list of names as a JSON array, for a TEXT column.
+    private static func namesText(_ names: [String]?) -> String? {
+        guard let names else { return nil }
+        var text: [UInt8] = [UInt8(ascii: "[")]
+        for (index, name) in names.enumerated() {
+            if index > 0 { text.append(UInt8(ascii: ",")) }
+            JSONText.appendString(name, to: &text)
+        }
+        text.append(UInt8(ascii: "]"))
+        return String(decoding: text, as: UTF8.self)
+    }
+
+    /// The names in a TEXT column written by ``namesText(_:)``.
+    private static func names(_ text: String?) throws -> [String]? {
+        guard let text else { return nil }
+        guard case .array(let elements) = try JSONValue.parse(Array(text.utf8)) else { return [] }
+        return elements.compactMap { element in
+            guard case .string(let name) = element else { return nil }
+            return name
+        }
     }
 
     private static func storedEvent(_ row: Row) throws -> StoredEvent {
@@ -234,8 +270,11 @@ public final class EventStore: Sendable {
             exitCode: row["exit_code"], durationSeconds: row["duration_seconds"], revision: row["revision"], labels: labels,
             message: row["message"], time: row["time"],
             simulation: row["dst"] as Int == 1
-                ? PipelineEvent.SimulationReport(valid: (row["dst_valid"] as Int?).map { $0 != 0 }, okCount: row["dst_ok_count"],
-                                                 failCount: row["dst_fail_count"], infoCount: row["dst_info_count"])
+                ? PipelineEvent.SimulationReport(
+                    valid: (row["dst_valid"] as Int?).map { $0 != 0 }, operationCount: row["dst_count"], okCount: row["dst_ok_count"],
+                    failCount: row["dst_fail_count"], infoCount: row["dst_info_count"], messageCount: row["dst_msg_count"],
+                    serverMessageCount: row["dst_server_msg_count"], invalidCheckers: try names(row["dst_invalid_checkers"]),
+                    unknownCheckers: try names(row["dst_unknown_checkers"]), anomalyTypes: try names(row["dst_anomaly_types"]))
                 : nil)
         return StoredEvent(seq: row["seq"], received: row["received"], event: event)
     }
