@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import Pipeline
 import ServiceLifecycle
+import Shippers
 
 /// The version `lookout --version` prints and `lookout_build_info` reports.
 enum LookoutVersion {
@@ -32,14 +33,18 @@ enum ExporterApplication {
                 + (events.map { [$0.counters, $0.statistics] } ?? []),
             constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
-        let application = try build(configuration, registry: registry, events: events, logger: logger, onServerRunning: onServerRunning)
+        let application = try build(
+            configuration, registry: registry, events: events, shipping: journal?.service.shipper?.stats, logger: logger,
+            onServerRunning: onServerRunning)
         return [application] + (journal.map { [$0.service] } ?? [])
     }
 
-    /// The HTTP application over a given registry, with the events API when `events` is given;
-    /// tests pass registries of scripted collectors.
+    /// The HTTP application over a given registry: /metrics, `GET /api/v1/summary` (which shows
+    /// `shipping`'s last error), and the events API when `events` is given. Tests pass registries
+    /// of their own collectors.
     static func build(
-        _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil, logger: Logger,
+        _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil,
+        shipping: ElasticsearchStats? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let address: ListenAddress
@@ -48,8 +53,11 @@ enum ExporterApplication {
         } catch {
             throw ConfigurationError(key: "web.listen-address", line: nil, message: error.message)
         }
-        let endpoint = MetricsEndpoint(registry: registry, configuration: configuration, logger: logger)
+        let history = SummaryHistory()
+        let endpoint = MetricsEndpoint(registry: registry, configuration: configuration, history: history, logger: logger)
         let router = endpoint.router()
+        SummaryEndpoint(registry: registry, history: history, events: events, shipping: shipping, scrapeTimeout: configuration.scrapeTimeout,
+                        limiter: endpoint.limiter, logger: logger).add(to: router)
         events?.add(to: router)
         return Application(
             router: router,
