@@ -182,10 +182,3 @@ public final class SummaryHistory: Sendable {
         }
     }
 }
-
-extension Sample {
-    /// The value of the label called `name`, if the sample has one.
-    public func label(_ name: String) -> String? {
-        labels.first { $0.name == name }?.value
-    }
-}
