@@ -96,24 +96,24 @@ struct EventsEndpoint: Sendable {
         if let text = query["limit"] {
             guard let value = Int(text), (1...500).contains(value) else {
                 errors.record(component: "events", errorType: "bad_request")
-                return Self.problem(.badRequest, "limit must be an integer from 1 to 500, got \"\(text)\"")
+                return .problem(.badRequest, "limit must be an integer from 1 to 500, got \"\(text)\"")
             }
             limit = value
         }
         do {
-            let runs = try await BlockingWork.run { [store, limit] () throws(EventStoreError) in try store.recentRuns(pipeline: pipeline, limit: limit) }
-            let now = CivilTime.nowMicroseconds()
-            var body: [UInt8] = Array(#"{"runs":["#.utf8)
-            for (index, events) in runs.enumerated() {
-                guard let run = PipelineRun.derive(events, now: now, staleAfter: staleAfter) else { continue }
-                if index > 0 { body.append(UInt8(ascii: ",")) }
-                body += run.json
-            }
-            body += Array("]}".utf8)
-            return Self.json(.ok, String(decoding: body, as: UTF8.self))
+            var body = JSONObjectWriter()
+            body.array("runs", try await recentRuns(pipeline: pipeline, limit: limit).map(\.json))
+            return .json(.ok, body.finished())
         } catch {
             return storeFailure(error)
         }
+    }
+
+    /// The latest `limit` runs (of `pipeline`, or of all pipelines), newest first.
+    func recentRuns(pipeline: String? = nil, limit: Int) async throws(EventStoreError) -> [PipelineRun] {
+        let runs = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.recentRuns(pipeline: pipeline, limit: limit) }
+        let now = CivilTime.nowMicroseconds()
+        return runs.compactMap { PipelineRun.derive($0, now: now, staleAfter: staleAfter) }
     }
 
     /// Answers `GET /api/v1/runs/{id}`.
@@ -122,9 +122,9 @@ struct EventsEndpoint: Sendable {
         do {
             let events = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.run(pipeline: pipeline, runID: id) }
             guard let run = PipelineRun.derive(events, now: CivilTime.nowMicroseconds(), staleAfter: staleAfter) else {
-                return Self.problem(.notFound, "no run \(id)" + (pipeline.map { " of pipeline \($0)" } ?? ""))
+                return .problem(.notFound, "no run \(id)" + (pipeline.map { " of pipeline \($0)" } ?? ""))
             }
-            return Self.json(.ok, String(decoding: run.json, as: UTF8.self))
+            return .json(.ok, run.json)
         } catch {
             return storeFailure(error)
         }
@@ -133,32 +133,32 @@ struct EventsEndpoint: Sendable {
     private func storeFailure(_ error: EventStoreError) -> Response {
         errors.record(component: "events", errorType: "store")
         logger.error("cannot read pipeline runs", metadata: ["error": "\(error)"])
-        return Self.problem(.serviceUnavailable, "the event store cannot be read")
+        return .problem(.serviceUnavailable, "the event store cannot be read")
     }
 
     /// Answers one POST.
     func receive(_ request: Request) async -> Response {
         guard authorized(request.headers[.authorization]) else {
             errors.record(component: "events", errorType: "unauthorized")
-            return Self.problem(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
+            return .problem(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
             errors.record(component: "events", errorType: "too_large")
-            return Self.problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
+            return .problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
             errors.record(component: "events", errorType: "too_large")
-            return Self.problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
+            return .problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
         }
         let received = CivilTime.nowMicroseconds()
         let events: [PipelineEvent]
         switch Self.decode(Array(buffer: body), receivedAt: received) {
         case .failure(let refused):
             errors.record(component: "events", errorType: "bad_request")
-            return Self.problem(.badRequest, refused.message)
+            return .problem(.badRequest, refused.message)
         case .success(let decoded):
             events = decoded
         }
@@ -168,9 +168,9 @@ struct EventsEndpoint: Sendable {
         } catch {
             errors.record(component: "events", errorType: "store")
             logger.error("cannot store pipeline events", metadata: ["error": "\(error)"])
-            return Self.problem(.serviceUnavailable, "the events could not be stored; send them again")
+            return .problem(.serviceUnavailable, "the events could not be stored; send them again")
         }
-        return Self.json(.ok, #"{"stored":\#(outcome.stored),"duplicates":\#(outcome.duplicates)}"#)
+        return .json(.ok, Array(#"{"stored":\#(outcome.stored),"duplicates":\#(outcome.duplicates)}"#.utf8))
     }
 
     /// Stores `events` durably, counts them, feeds the new ones to the statistics and wakes
@@ -214,18 +214,21 @@ struct EventsEndpoint: Sendable {
         guard let header, header.utf8.count > 7, header.lowercased().hasPrefix("bearer ") else { return false }
         return SecretFile.matches(header.utf8.dropFirst(7), secret: token)
     }
+}
 
-    /// `{"error": "…"}` with `status`.
-    private static func problem(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
+extension Response {
+    /// `{"error": "…"}` with `status`: how the JSON API refuses a request, in one line.
+    static func problem(_ status: HTTPResponse.Status, _ message: String, headers: HTTPFields = [:]) -> Response {
         var body = JSONObjectWriter()
         body.string("error", message)
-        var response = json(status, String(decoding: body.finished(), as: UTF8.self))
+        var response = json(status, body.finished())
         response.headers.append(contentsOf: headers)
         return response
     }
 
-    private static func json(_ status: HTTPResponse.Status, _ text: String) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(string: text + "\n")))
+    /// `body`, JSON text, as one line with `status`.
+    static func json(_ status: HTTPResponse.Status, _ body: [UInt8]) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body + [0x0A])))
     }
 }
 

@@ -48,15 +48,19 @@ enum ExporterApplication {
         let registry = CollectorRegistry(
             collectors: collectors, constantFamilies: [buildInfo()],
             parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
-        let application = try build(configuration, registry: registry, events: events, logger: logger, onServerRunning: onServerRunning)
+        let application = try build(
+            configuration, registry: registry, events: events, shipping: ships ? shippingStats : nil, logger: logger,
+            onServerRunning: onServerRunning)
         let eventServices: [any Service] = (maintenance.map { [$0] } ?? []) + (eventShipping.map { [$0] } ?? [])
         return [application] + (journal.map { [$0.service] } ?? []) + eventServices
     }
 
-    /// The HTTP application over a given registry, with the events API when `events` is given;
-    /// tests pass registries of scripted collectors.
+    /// The HTTP application over a given registry: /metrics, `GET /api/v1/summary` (which shows
+    /// `shipping`'s last error), and the events API when `events` is given. Tests pass registries
+    /// of their own collectors.
     static func build(
-        _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil, logger: Logger,
+        _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil,
+        shipping: ElasticsearchStats? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let address: ListenAddress
@@ -65,8 +69,11 @@ enum ExporterApplication {
         } catch {
             throw ConfigurationError(key: "web.listen-address", line: nil, message: error.message)
         }
-        let endpoint = MetricsEndpoint(registry: registry, configuration: configuration, logger: logger)
+        let history = SummaryHistory()
+        let endpoint = MetricsEndpoint(registry: registry, configuration: configuration, history: history, logger: logger)
         let router = endpoint.router()
+        SummaryEndpoint(registry: registry, history: history, events: events, shipping: shipping, scrapeTimeout: configuration.scrapeTimeout,
+                        limiter: endpoint.limiter, logger: logger).add(to: router)
         events?.add(to: router)
         return Application(
             router: router,

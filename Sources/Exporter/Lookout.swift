@@ -11,11 +11,12 @@ struct Lookout: AsyncParsableCommand {
         abstract: "Metrics and log exporter for hosts that run microVMs.",
         discussion: """
             `lookout serve` exposes node_exporter-compatible host metrics for Prometheus. \
-            `lookout event TYPE …` reports a pipeline event to it. `lookout check-config FILE` validates \
-            a configuration file.
+            `lookout event TYPE …` and `lookout run … -- CMD` report pipeline events to it, `lookout summary` \
+            shows what it sees. \
+            `lookout check-config FILE` validates a configuration file.
             """,
         version: LookoutVersion.current,
-        subcommands: [Serve.self, JournalCommand.self, EventCommand.self, RunCommand.self, CheckConfig.self])
+        subcommands: [Serve.self, JournalCommand.self, EventCommand.self, RunCommand.self, SummaryCommand.self, CheckConfig.self])
 
     /// Runs the command line like ArgumentParser's own `main`, except that a usage error is one
     /// line on standard error (`lookout: error: …`) instead of a message plus the usage text.

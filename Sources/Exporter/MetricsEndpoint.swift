@@ -26,15 +26,19 @@ struct MetricsEndpoint: Sendable {
     let logger: Logger
     /// The names `collect[]` and `exclude[]` may use.
     let knownCollectors: Set<String>
+    /// Where each scrape leaves the counters `GET /api/v1/summary` takes rates over.
+    let history: SummaryHistory
     private let loggedErrorTypes = FirstOccurrences()
 
-    /// An endpoint over `registry` with the web and scrape settings of `configuration`.
-    init(registry: CollectorRegistry, configuration: ExporterConfiguration, logger: Logger) {
+    /// An endpoint over `registry` with the web and scrape settings of `configuration`, feeding
+    /// `history` with every scrape.
+    init(registry: CollectorRegistry, configuration: ExporterConfiguration, history: SummaryHistory, logger: Logger) {
         self.registry = registry
         self.telemetryPath = configuration.telemetryPath
         self.scrapeTimeout = configuration.scrapeTimeout
         self.limiter = ConcurrencyLimiter(limit: configuration.maxRequests)
         self.knownCollectors = Set(registry.collectors.map(\.name))
+        self.history = history
         self.logger = logger
     }
 
@@ -85,6 +89,7 @@ struct MetricsEndpoint: Sendable {
         }
 
         let families = await registry.scrape(timeout: timeout, selection: selection)
+        history.record(CounterReading(families, at: .now))
         let format = ExpositionFormat.negotiate(accept: request.headers[.accept])
         let body = ExpositionEncoder(format: format).encode(families)
         var buffer = ByteBuffer(bytes: body)

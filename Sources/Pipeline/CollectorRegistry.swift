@@ -20,6 +20,10 @@ public final class CollectorRegistry: Sendable {
     private let lastDurations = Mutex<[String: Duration]>([:])
     private let running = RunningCollectors()
 
+    /// The collectors whose latest run failed (an error, or the deadline passed), by name. One
+    /// without data to report (a missing kernel feature, no microVMs) is not failing.
+    public var failingCollectors: Set<String> { failing.withLock { $0 } }
+
     /// How many threads run one scrape's collectors at once.
     public let parallelism: Int
 

@@ -71,6 +71,29 @@ public struct JSONObjectWriter {
         json.append(contentsOf: inner.finished())
     }
 
+    /// A `null` member, for a key that readers should always find.
+    public mutating func null(_ name: String) {
+        key(name)
+        json.append(contentsOf: "null".utf8)
+    }
+
+    /// A member whose value is JSON text made elsewhere (an object another writer finished).
+    public mutating func raw(_ name: String, _ value: [UInt8]) {
+        key(name)
+        json.append(contentsOf: value)
+    }
+
+    /// An array member of values that are JSON text made elsewhere.
+    public mutating func array(_ name: String, _ elements: [[UInt8]]) {
+        key(name)
+        json.append(UInt8(ascii: "["))
+        for (index, element) in elements.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: element)
+        }
+        json.append(UInt8(ascii: "]"))
+    }
+
     /// The object's text.
     public func finished() -> [UInt8] { json + [UInt8(ascii: "}")] }
 }

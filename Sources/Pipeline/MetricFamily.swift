@@ -42,6 +42,11 @@ public struct Sample: Sendable, Equatable {
         self.labels = labels
         self.value = value
     }
+
+    /// The value of the label called `name`, if the sample has one.
+    public func label(_ name: String) -> String? {
+        labels.first { $0.name == name }?.value
+    }
 }
 
 /// A named group of samples sharing one HELP text and one TYPE, the unit of exposition.

@@ -2,7 +2,7 @@
 /// each step's outcome. Derived, never stored: the events are the record.
 public struct PipelineRun: Sendable, Equatable {
     /// How a run stands.
-    public enum Status: String, Sendable {
+    public enum Status: String, Sendable, CaseIterable {
         /// Started, not finished, events still coming.
         case running
         /// No `run.finished` and no event for longer than the stale timeout.
@@ -127,6 +127,45 @@ public struct PipelineRun: Sendable, Equatable {
             run.status = .stale
         }
         return run
+    }
+
+    /// The run that ``json`` wrote, read back (by `lookout summary`).
+    public init(json: JSONValue) throws(JSONShapeError) {
+        try self.init(reading: JSONObjectReader(json))
+    }
+
+    init(reading run: JSONObjectReader) throws(JSONShapeError) {
+        var steps: [Step] = []
+        for step in try run.objects("steps") ?? [] {
+            steps.append(Step(
+                name: try step.required(try step.string("name"), "name"),
+                result: try step.choice(try step.string("result"), "result", as: PipelineEvent.Result.self),
+                started: try step.time("started"), finished: try step.time("finished"),
+                durationSeconds: try step.number("duration_seconds"), exitCode: try step.integer("exit_code")))
+        }
+        var deployments: [(type: PipelineEvent.Kind, stage: String, result: PipelineEvent.Result?)] = []
+        for deployment in try run.objects("deployments") ?? [] {
+            deployments.append((
+                try deployment.required(try deployment.choice(try deployment.string("type"), "type", as: PipelineEvent.Kind.self), "type"),
+                try deployment.string("stage") ?? "",
+                try deployment.choice(try deployment.string("result"), "result", as: PipelineEvent.Result.self)))
+        }
+        var simulation: PipelineEvent.SimulationReport?
+        if let report = try run.object("dst") {
+            // `valid` is true, false, or "unknown" for the checker's :unknown.
+            let valid = report.value("valid") == .string("unknown") ? nil : try report.boolean("valid")
+            simulation = PipelineEvent.SimulationReport(
+                valid: valid, okCount: try report.integer("ok_count"), failCount: try report.integer("fail_count"),
+                infoCount: try report.integer("info_count"))
+        }
+        self.init(
+            pipeline: try run.required(try run.string("pipeline"), "pipeline"),
+            runID: try run.required(try run.string("run_id"), "run_id"),
+            status: try run.required(try run.choice(try run.string("status"), "status", as: Status.self), "status"),
+            revision: try run.string("revision"),
+            started: try run.required(try run.time("started"), "started"),
+            finished: try run.time("finished"), durationSeconds: try run.number("duration_seconds"),
+            steps: steps, simulation: simulation, deployments: deployments)
     }
 
     /// The run as a JSON object, for `GET /api/v1/runs`: times in RFC 3339.

@@ -12,7 +12,8 @@ import Testing
 
     /// A daemon receiving events and shipping them (and an empty journal) to `osmem`.
     static func daemon(shippingTo osmem: OsmemServer, journal: String) async throws -> EventsDaemon {
-        try await EventsDaemon(token: token, extra: [
+        try await EventsDaemon(token: token, serveArguments: [
+            "--collector.disable-defaults",
             "--elasticsearch.url", osmem.url, "--journal.directory", journal,
             "--elasticsearch.backoff-initial", "50ms", "--elasticsearch.backoff-max", "500ms",
             "--elasticsearch.flush-interval", "200ms",
@@ -119,7 +120,8 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: journal) }
         // Reserve a port, start the daemon against it while nothing listens there.
         let port = try Harness.freePort()
-        let daemon = try await EventsDaemon(token: Self.token, extra: [
+        let daemon = try await EventsDaemon(token: Self.token, serveArguments: [
+            "--collector.disable-defaults",
             "--elasticsearch.url", "http://127.0.0.1:\(port)", "--journal.directory", journal,
             "--elasticsearch.backoff-initial", "50ms", "--elasticsearch.backoff-max", "300ms",
             "--elasticsearch.flush-interval", "200ms",

@@ -26,26 +26,14 @@ import Testing
         #expect(result.status == 0)
     }
 
-    /// Every default collector on one fixture host: the node fixture tree with the microVM
-    /// fixture host's cgroups, tap devices, processes and state directory merged in. meminfo is
-    /// left out: the node fixture's meminfo holds made-up fields to test odd names with, and
+    /// Every default collector on one fixture host (``Harness/fixtureHost()``). meminfo is left
+    /// out: the node fixture's meminfo holds made-up fields to test odd names with, and
     /// meminfo's real output is checked above.
     @Test func theFullOutputWithMicroVMsLintsClean() async throws {
         let promtool = try Harness.tool("promtool")
-        let host = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-host-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: host, withIntermediateDirectories: false)
-        defer { try? FileManager.default.removeItem(atPath: host) }
-        let fixtures = Harness.fixtures.path
-        for (from, to) in [("proc", "proc"), ("sys", "sys"), ("rootfs", "rootfs"), ("microvms/proc/.", "proc"),
-                           ("microvms/sys/.", "sys"), ("microvms/nix", "rootfs/nix"), ("microvms/var", "rootfs/var")] {
-            let copy = try Harness.run("/bin/cp", ["-a", fixtures + "/" + from, host + "/" + to], input: nil)
-            #expect(copy.status == 0, "cp \(from): \(copy.stderr)")
-        }
-        let body = try await liveOutput([
-            "--path.procfs", host + "/proc", "--path.sysfs", host + "/sys", "--path.rootfs", host + "/rootfs",
-            "--collector.microvm.state-dir", host + "/rootfs/var/lib/microvms", "--collector.microvm.socket-timeout", "200ms",
-            "--no-collector.meminfo",
-        ])
+        let host = try Harness.fixtureHost()
+        defer { try? FileManager.default.removeItem(atPath: host.directory) }
+        let body = try await liveOutput(host.flags + ["--no-collector.meminfo"])
         for line in ["microvm_up{vm=\"web\"} 1", "microvm_hypervisor_up{vm=\"db\"} 0", "node_load1 ",
                      "lookout_scrape_collector_success{collector=\"microvm\"} 1", "lookout_scrape_collector_success{collector=\"cpu\"} 1"] {
             #expect(body.contains(line), "no \(line)")

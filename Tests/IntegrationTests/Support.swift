@@ -60,6 +60,23 @@ enum Harness {
         return url
     }
 
+    /// One fixture host in a fresh temporary directory (removed by the caller): the microVM
+    /// fixture host's cgroups, tap devices, processes, store and state directory, with the node
+    /// fixture tree over it (its /proc/stat has per-CPU lines). `flags` points `lookout serve` at it.
+    static func fixtureHost() throws -> (directory: String, flags: [String]) {
+        let host = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-host-\(UUID().uuidString)").path
+        for directory in ["proc", "sys", "rootfs/nix", "rootfs/var"] {
+            try FileManager.default.createDirectory(atPath: host + "/" + directory, withIntermediateDirectories: true)
+        }
+        for (from, to) in [("microvms/proc", "proc"), ("microvms/sys", "sys"), ("microvms/nix", "rootfs/nix"),
+                           ("microvms/var", "rootfs/var"), ("proc", "proc"), ("sys", "sys"), ("rootfs", "rootfs")] {
+            let copy = try run("/bin/cp", ["-a", fixtures.path + "/" + from + "/.", host + "/" + to])
+            guard copy.status == 0 else { throw HarnessError("cp \(from): \(copy.stderr)") }
+        }
+        return (host, ["--path.procfs", host + "/proc", "--path.sysfs", host + "/sys", "--path.rootfs", host + "/rootfs",
+                       "--collector.microvm.state-dir", host + "/rootfs/var/lib/microvms", "--collector.microvm.socket-timeout", "200ms"])
+    }
+
     /// GETs `url` and returns the status and body text.
     static func get(_ url: String, headers: [String: String] = [:]) async throws -> (status: Int, body: String, headers: [String: String]) {
         try await send(URLRequest(url: URL(string: url)!), headers: headers)
@@ -198,9 +215,10 @@ final class ServerProcess: @unchecked Sendable {
     }
 }
 
-/// `lookout serve` with only the events API on, over a scratch data directory holding the token
-/// file; `restart()` starts it again on the same directory and port (after `kill()`, as after a
-/// crash), `stop()` stops the daemon and removes the directory.
+/// `lookout serve` with the events API on (and no collector unless `serveArguments` say), over a
+/// scratch data directory holding the token file; `restart()` starts it again on the same
+/// directory and port (after `kill()`, as after a crash), `stop()` stops the daemon and removes
+/// the directory.
 final class EventsDaemon: @unchecked Sendable {
     /// The scratch data directory.
     let data: String
@@ -211,15 +229,15 @@ final class EventsDaemon: @unchecked Sendable {
     private let arguments: [String]
     private var server: ServerProcess
 
-    /// Starts the daemon, with `extra` arguments, and waits until it serves.
-    init(token: String, extra: [String] = []) async throws {
+    /// Starts the daemon with `serveArguments` added and waits until it serves.
+    init(token: String, serveArguments: [String] = ["--collector.disable-defaults"]) async throws {
         data = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-events-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: false)
         try Data((token + "\n").utf8).write(to: URL(fileURLWithPath: data + "/token"))
         let port = try Harness.freePort()
         url = "http://127.0.0.1:\(port)"
-        arguments = ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults",
-                     "--data.dir", data, "--web.events-token-file", data + "/token"] + extra
+        arguments = ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--data.dir", data,
+                     "--web.events-token-file", data + "/token"] + serveArguments
         server = try ServerProcess(name: "lookout", executable: Harness.lookoutBinary, arguments: arguments)
         try await server.waitUntilServing(url + "/metrics")
     }

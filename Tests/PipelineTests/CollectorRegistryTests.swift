@@ -76,6 +76,8 @@ private struct CountingCollector: MetricCollector {
         #expect(families.contains { $0.name == "good_value" })
         #expect(errors.count(component: "collector.broken", errorType: "parse_error") == 1)
         #expect(errors.count(component: "collector.absent", errorType: "no_data") == 0)
+        // Having no data is not failing.
+        #expect(registry.failingCollectors == ["broken"])
     }
 
     @Test func slowCollectorTimesOutAndTheRestIsServed() async {

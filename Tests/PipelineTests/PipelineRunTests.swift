@@ -51,4 +51,27 @@ import Testing
         #expect(PipelineRun.derive(events, now: Self.t0 + 3611_000_000, staleAfter: 3600_000_000)?.status == .stale)
         #expect(PipelineRun.derive([], now: 0, staleAfter: 0) == nil)
     }
+
+    @Test func theJSONReadsBackAsTheSameRun() throws {
+        let run = try #require(PipelineRun.derive([
+            Self.event(.runStarted, revision: "abc", at: 0),
+            Self.event(.stepStarted, step: "build", at: 1),
+            Self.event(.stepFinished, step: "build", result: .success, exitCode: 0, duration: 29.75, at: 31),
+            Self.event(.stepStarted, step: "deploy", at: 32),
+            Self.event(.deploy, stage: "preprod", result: .success, at: 40),
+            PipelineEvent(id: "r", type: .dstReport, pipeline: "lookout", runID: "7", time: Self.t0 + 45_000_000,
+                          simulation: PipelineEvent.SimulationReport(valid: nil, okCount: 5, failCount: 0)),
+        ], now: Self.t0 + 50_000_000, staleAfter: 3600_000_000))
+        #expect(try PipelineRun(json: try JSONValue.parse(run.json)) == run)
+    }
+
+    @Test func aMemberOfTheWrongKindIsNamedWithItsPath() {
+        let json = #"{"pipeline":"p","run_id":"1","status":"success","started":"2026-11-27T10:00:00Z","steps":[{"name":"a","result":"won"}]}"#
+        #expect(throws: JSONShapeError(path: "steps[0].result", problem: "expected one of success, failure, cancelled, skipped, got \"won\"")) {
+            try PipelineRun(json: try JSONValue.parse(Array(json.utf8)))
+        }
+        #expect(throws: JSONShapeError(path: "run_id", problem: "required")) {
+            try PipelineRun(json: try JSONValue.parse(Array(#"{"pipeline":"p","status":"running","started":"2026-11-27T10:00:00Z"}"#.utf8)))
+        }
+    }
 }

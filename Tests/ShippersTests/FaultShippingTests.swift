@@ -72,6 +72,22 @@ import Testing
         #expect(errorCount(errors, "server_error") == 3)
     }
 
+    @Test func theLastErrorIsKeptWithItsTimeAndWithoutCredentials() async throws {
+        let server = try FaultServer { number, _ in
+            number < 2 ? .status(503, #"{"error":{"type":"cluster_block_exception","reason":"blocked"},"status":503}"#) : .normal
+        }
+        #expect(try shipper([server.url]).0.stats.lastError == nil)
+        let withCredentials = server.url.replacingOccurrences(of: "http://", with: "http://elastic:hunter2@")
+        let (shipper, _, _) = try shipper([withCredentials])
+        let before = Int64(Date().timeIntervalSince1970 * 1_000_000)
+
+        #expect(try await shipper.ship(Fixture.documents(3)) == ShipmentReport(indexed: 3))
+        // Healed, but still the last error: the summary shows it with its age.
+        let last = try #require(shipper.stats.lastError)
+        #expect(last.message == "\(server.url): HTTP 503 cluster_block_exception: blocked")
+        #expect(last.time >= before && last.time <= Int64(Date().timeIntervalSince1970 * 1_000_000))
+    }
+
     @Test func failsOverToTheNextNode() async throws {
         let refusing = "http://127.0.0.1:\(try closedPort())"
         let broken = try FaultServer { _, _ in .status(502, "<html>Bad Gateway</html>") }
@@ -228,6 +244,8 @@ import Testing
         #expect(letters.map { $0["_id"] as? String } == documents.map(\.id))
         #expect(letters.allSatisfy { ($0["error"] as? [String: String])?["reason"] == "pipeline [x] does not exist" })
         #expect(errorCount(errors, "request_rejected") == 1)
+        #expect(shipper.stats.lastError?.message
+                == "\(server.url): refused a bulk request: HTTP 400 illegal_argument_exception: pipeline [x] does not exist")
     }
 
     @Test func cancellationInterruptsAStalledRequest() async throws {

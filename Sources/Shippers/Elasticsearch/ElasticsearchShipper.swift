@@ -245,6 +245,9 @@ public final class ElasticsearchShipper: Shipper {
                 pending.append(request)
             case .refused(let error, let node):
                 errors.record(component: Self.component, errorType: ErrorType.requestRejected.rawValue)
+                stats.noteError(
+                    Node.redacted("\(node.displayURL): refused a bulk request: HTTP \(error.status) \(error.type): \(error.reason)"),
+                    timeMicroseconds: Self.nowMicroseconds())
                 logger.error(
                     "Elasticsearch refused a bulk request of \(request.items.count) documents: HTTP \(error.status) \(error.type): \(error.reason); dead-lettering them",
                     metadata: ["url": "\(node.displayURL)"])
@@ -371,6 +374,7 @@ public final class ElasticsearchShipper: Shipper {
     // MARK: - Logging on transitions
 
     private func noteFailure(_ type: ErrorType, at node: Node, reason: String) {
+        stats.noteError(Node.redacted("\(node.displayURL): \(reason)"), timeMicroseconds: Self.nowMicroseconds())
         let isNew = failing.withLock { state in
             defer { state = type }
             return state != type
@@ -471,11 +475,18 @@ private struct Node: Sendable {
         displayURL = Node.redacted(url)
     }
 
-    /// `url` without the user information of its authority.
-    static func redacted(_ url: String) -> String {
-        guard let scheme = url.range(of: "://") else { return url }
-        let authorityEnd = url[scheme.upperBound...].firstIndex(of: "/") ?? url.endIndex
-        guard let at = url[scheme.upperBound..<authorityEnd].lastIndex(of: "@") else { return url }
-        return String(url[..<scheme.upperBound]) + String(url[url.index(after: at)...])
+    /// `text` (a URL, or a message quoting URLs) with the user information taken out of every
+    /// URL's authority: the log and `GET /api/v1/summary` show these to whoever reads them.
+    static func redacted(_ text: String) -> String {
+        var output = ""
+        var rest = Substring(text)
+        while let scheme = rest.range(of: "://") {
+            output += rest[..<scheme.upperBound]
+            rest = rest[scheme.upperBound...]
+            // The authority ends at the path, or where a message goes on after the URL.
+            let authorityEnd = rest.firstIndex { $0 == "/" || $0 == " " || $0 == "\"" } ?? rest.endIndex
+            if let at = rest[..<authorityEnd].lastIndex(of: "@") { rest = rest[rest.index(after: at)...] }
+        }
+        return output + rest
     }
 }

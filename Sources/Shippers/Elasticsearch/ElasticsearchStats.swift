@@ -44,6 +44,7 @@ public final class ElasticsearchStats: Sendable {
         var batchesInFlight = 0
         var consecutiveFailures = 0
         var lastSuccessSeconds: Double = 0
+        var lastError: Summary.ShippingError?
     }
 
     private let counts = Mutex(Counts())
@@ -84,6 +85,16 @@ public final class ElasticsearchStats: Sendable {
 
     /// A request failed as a whole (transport error, 401/403, 429, 5xx, unreadable answer).
     func failed() { counts.withLock { $0.consecutiveFailures += 1 } }
+
+    /// Keeps `message` as the most recent failure, at `timeMicroseconds`. The message must not
+    /// carry credentials: the shipper passes URLs through its redaction first.
+    func noteError(_ message: String, timeMicroseconds: Int64) {
+        counts.withLock { $0.lastError = Summary.ShippingError(time: timeMicroseconds, message: message) }
+    }
+
+    /// The most recent failure, healed or not; nil until one happens. Not a metric (its text
+    /// would be an unbounded label): `GET /api/v1/summary` shows it.
+    public var lastError: Summary.ShippingError? { counts.withLock { $0.lastError } }
 
     func acknowledged(indexed: Int, duplicates: Int) {
         counts.withLock {
