@@ -34,6 +34,14 @@ import Testing
         #expect(try store.events(after: stored[2].seq, limit: 1).map(\.event.id) == ["dst-empty"])
     }
 
+    @Test func commitsAreSyncedToDisk() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { Fixtures.removeTree(directory) }
+        let store = try EventStore(directory: directory)
+        _ = try store.append([Self.event("a")], receivedAt: 1)
+        #expect(try store.synchronousLevel() == 2, "synchronous=FULL on the connection that commits")
+    }
+
     @Test func eventsAndWatermarksSurviveReopening() throws {
         let directory = Fixtures.temporaryDirectory()
         defer { Fixtures.removeTree(directory) }

@@ -10,11 +10,11 @@ import Testing
 @Suite(.serialized) struct EventShippingTests {
     static let token = "shipping-token"
 
-    /// A daemon receiving events and shipping them (and an empty journal) to `osmem`.
-    static func daemon(shippingTo osmem: OsmemServer, journal: String) async throws -> EventsDaemon {
+    /// A daemon receiving events and shipping them (and an empty journal) to the server at `url`.
+    static func daemon(shippingTo url: String, journal: String) async throws -> EventsDaemon {
         try await EventsDaemon(token: token, serveArguments: [
             "--collector.disable-defaults",
-            "--elasticsearch.url", osmem.url, "--journal.directory", journal,
+            "--elasticsearch.url", url, "--journal.directory", journal,
             "--elasticsearch.backoff-initial", "50ms", "--elasticsearch.backoff-max", "500ms",
             "--elasticsearch.flush-interval", "200ms",
         ])
@@ -64,7 +64,7 @@ import Testing
         defer { osmem.stop() }
         let journal = try Self.emptyJournal()
         defer { try? FileManager.default.removeItem(atPath: journal) }
-        let daemon = try await Self.daemon(shippingTo: osmem, journal: journal)
+        let daemon = try await Self.daemon(shippingTo: osmem.url, journal: journal)
         defer { daemon.stop() }
 
         let batch = """
@@ -120,12 +120,7 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: journal) }
         // Reserve a port, start the daemon against it while nothing listens there.
         let port = try Harness.freePort()
-        let daemon = try await EventsDaemon(token: Self.token, serveArguments: [
-            "--collector.disable-defaults",
-            "--elasticsearch.url", "http://127.0.0.1:\(port)", "--journal.directory", journal,
-            "--elasticsearch.backoff-initial", "50ms", "--elasticsearch.backoff-max", "300ms",
-            "--elasticsearch.flush-interval", "200ms",
-        ])
+        let daemon = try await Self.daemon(shippingTo: "http://127.0.0.1:\(port)", journal: journal)
         defer { daemon.stop() }
         let lines = (1...25).map { #"{"id":"down-\#($0)","type":"note","pipeline":"web","run_id":"r\#($0)","message":"n"}"# }
         let answer = try await Harness.post(daemon.url + "/api/v1/events", body: lines.joined(separator: "\n"),
@@ -149,7 +144,7 @@ import Testing
         defer { osmem.stop() }
         let journal = try Self.emptyJournal()
         defer { try? FileManager.default.removeItem(atPath: journal) }
-        let daemon = try await Self.daemon(shippingTo: osmem, journal: journal)
+        let daemon = try await Self.daemon(shippingTo: osmem.url, journal: journal)
         defer { daemon.stop() }
 
         let clients = 4, batches = 60, perBatch = 25

@@ -5,6 +5,7 @@
 // a re-sent event is recognised and stored once; `seq` orders events as they arrived, and the
 // shipper's watermark is the highest `seq` Elasticsearch has acknowledged.
 
+import Dispatch
 import GRDB
 import Pipeline
 
@@ -29,23 +30,40 @@ public final class EventStore: Sendable {
     /// The database file.
     public let path: String
     private let database: DatabasePool
+    /// A connection of its own that copies the WAL back into the database file, so that the
+    /// commit answering a request never does (see `init`).
+    private let checkpoints: PeriodicCheckpoint
 
     /// Opens (creating and migrating when needed) the store under `directory`.
     public init(directory: String) throws(EventStoreError) {
         path = directory + "/pipeline-events.sqlite"
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // WAL's default NORMAL can lose the last transactions on power loss; an answered
-            // event must not be lost.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         configuration.busyMode = .timeout(10)
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            // Every commit goes through the pool's one writer connection. GRDB sets it to WAL's
+            // usual NORMAL, which may lose the last commits on power loss; an answered event must
+            // not be lost, so the WAL is synced at each commit. (prepareDatabase runs before
+            // GRDB's own setting, so this must come after opening.)
+            try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(database)
+            // SQLite's automatic checkpoint runs inside the commit that fills the WAL past 1000
+            // pages, making that one request wait for the copy and an fsync of the database.
+            // Instead the writer never checkpoints, and a second connection does every 250 ms
+            // (see PeriodicCheckpoint); the WAL file is cut back to 64 MiB when it restarts.
+            try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
+                try db.execute(sql: "PRAGMA journal_size_limit = \(PeriodicCheckpoint.walLimitBytes)")
+            }
+            checkpoints = PeriodicCheckpoint(try DatabaseQueue(path: path, configuration: configuration), every: .milliseconds(250))
         } catch {
             throw EventStoreError(description: "cannot open the event store \(path): \(error)")
         }
+    }
+
+    /// The writer's `PRAGMA synchronous` level (2 = FULL), for tests that check durability.
+    func synchronousLevel() throws -> Int {
+        try database.writeWithoutTransaction { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? -1 }
     }
 
     /// The schema, version by version.
@@ -277,5 +295,35 @@ public final class EventStore: Sendable {
                     unknownCheckers: try names(row["dst_unknown_checkers"]), anomalyTypes: try names(row["dst_anomaly_types"]))
                 : nil)
         return StoredEvent(seq: row["seq"], received: row["received"], event: event)
+    }
+}
+
+/// WAL checkpoints on a connection of their own, on a timer, until released: PASSIVE ones, which
+/// never hold up the writer; and, when the writer commits so steadily that the WAL never gets
+/// fully copied back and so never restarts, a TRUNCATE one once it passes `walLimitBytes`, which
+/// holds the writer for the copy but bounds the file.
+private final class PeriodicCheckpoint: @unchecked Sendable {
+    /// The WAL size past which a checkpoint waits for the writer and truncates the file.
+    static let walLimitBytes = 64 << 20
+
+    // A dispatch source is safe to use from any thread; it is only set up here and cancelled
+    // in deinit.
+    private let timer: any DispatchSourceTimer
+
+    init(_ connection: DatabaseQueue, every interval: DispatchTimeInterval) {
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "lookout.events.checkpoint"))
+        timer.schedule(deadline: .now() + interval, repeating: interval)
+        timer.setEventHandler {
+            // A failed checkpoint leaves the WAL longer until the next one; nothing is lost.
+            _ = try? connection.writeWithoutTransaction { db in
+                let (frames, _) = try db.checkpoint(.passive)
+                if frames * 4096 > Self.walLimitBytes { _ = try db.checkpoint(.truncate) }
+            }
+        }
+        timer.resume()
+    }
+
+    deinit {
+        timer.cancel()
     }
 }
