@@ -5,7 +5,6 @@
 // a re-sent event is recognised and stored once; `seq` orders events as they arrived, and the
 // shipper's watermark is the highest `seq` Elasticsearch has acknowledged.
 
-import Dispatch
 import GRDB
 import Pipeline
 
@@ -30,9 +29,6 @@ public final class EventStore: Sendable {
     /// The database file.
     public let path: String
     private let database: DatabasePool
-    /// A connection of its own that copies the WAL back into the database file, so that the
-    /// commit answering a request never does (see `init`).
-    private let checkpoints: PeriodicCheckpoint
 
     /// Opens (creating and migrating when needed) the store under `directory`.
     public init(directory: String) throws(EventStoreError) {
@@ -47,15 +43,6 @@ public final class EventStore: Sendable {
             // GRDB's own setting, so this must come after opening.)
             try database.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
             try Self.migrator.migrate(database)
-            // SQLite's automatic checkpoint runs inside the commit that fills the WAL past 1000
-            // pages, making that one request wait for the copy and an fsync of the database.
-            // Instead the writer never checkpoints, and a second connection does every 250 ms
-            // (see PeriodicCheckpoint); the WAL file is cut back to 64 MiB when it restarts.
-            try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA wal_autocheckpoint = 0")
-                try db.execute(sql: "PRAGMA journal_size_limit = \(PeriodicCheckpoint.walLimitBytes)")
-            }
-            checkpoints = PeriodicCheckpoint(try DatabaseQueue(path: path, configuration: configuration), every: .milliseconds(250))
         } catch {
             throw EventStoreError(description: "cannot open the event store \(path): \(error)")
         }
@@ -298,32 +285,3 @@ public final class EventStore: Sendable {
     }
 }
 
-/// WAL checkpoints on a connection of their own, on a timer, until released: PASSIVE ones, which
-/// never hold up the writer; and, when the writer commits so steadily that the WAL never gets
-/// fully copied back and so never restarts, a TRUNCATE one once it passes `walLimitBytes`, which
-/// holds the writer for the copy but bounds the file.
-private final class PeriodicCheckpoint: @unchecked Sendable {
-    /// The WAL size past which a checkpoint waits for the writer and truncates the file.
-    static let walLimitBytes = 64 << 20
-
-    // A dispatch source is safe to use from any thread; it is only set up here and cancelled
-    // in deinit.
-    private let timer: any DispatchSourceTimer
-
-    init(_ connection: DatabaseQueue, every interval: DispatchTimeInterval) {
-        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "lookout.events.checkpoint"))
-        timer.schedule(deadline: .now() + interval, repeating: interval)
-        timer.setEventHandler {
-            // A failed checkpoint leaves the WAL longer until the next one; nothing is lost.
-            _ = try? connection.writeWithoutTransaction { db in
-                let (frames, _) = try db.checkpoint(.passive)
-                if frames * 4096 > Self.walLimitBytes { _ = try db.checkpoint(.truncate) }
-            }
-        }
-        timer.resume()
-    }
-
-    deinit {
-        timer.cancel()
-    }
-}
