@@ -103,6 +103,8 @@ public final class EventStore: Sendable {
     /// it was new (false: an event with its id was already stored, and nothing changed). When
     /// this returns, the events are on disk.
     public func append(_ events: [PipelineEvent], receivedAt: Int64) throws(EventStoreError) -> [Bool] {
+        // Built before taking the one writer, so concurrent requests do this part in parallel.
+        let rows = events.map { Self.arguments($0, receivedAt: receivedAt) }
         do {
             return try database.write { db in
                 let statement = try db.cachedStatement(sql: """
@@ -111,8 +113,8 @@ public final class EventStore: Sendable {
                         dst_count, dst_msg_count, dst_server_msg_count, dst_invalid_checkers, dst_unknown_checkers, dst_anomaly_types)
                     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
-                return try events.map { event in
-                    try statement.execute(arguments: Self.arguments(event, receivedAt: receivedAt))
+                return try rows.map { row in
+                    try statement.execute(arguments: row)
                     return db.changesCount == 1
                 }
             }
