@@ -77,6 +77,22 @@ import Testing
         #expect(try store.backlog(after: seqs[14]) == (0, nil))
     }
 
+    @Test func recentRunsFollowInsertsAndPruning() throws {
+        let directory = Fixtures.temporaryDirectory()
+        defer { Fixtures.removeTree(directory) }
+        let store = try EventStore(directory: directory)
+        _ = try store.append([Self.event("a1", run: "a"), Self.event("b1", run: "b")], receivedAt: 1)
+        _ = try store.append([Self.event("a2", run: "a"), Self.event("c1", run: "c")], receivedAt: 2)
+        _ = try store.append([Self.event("a2", run: "a")], receivedAt: 3)  // a duplicate moves nothing
+        let order = { try store.recentRuns(pipeline: nil, limit: 10).map { $0.map(\.id) } }
+        #expect(try order() == [["c1"], ["a1", "a2"], ["b1"]])
+        #expect(try store.recentRuns(pipeline: "lookout", limit: 1).map { $0.map(\.id) } == [["c1"]])
+        #expect(try store.recentRuns(pipeline: "other", limit: 10).isEmpty)
+        // Pruning b's only event forgets run b; pruning a's first event keeps a where it was.
+        _ = try store.prune(receivedBefore: 2, notAfter: nil)
+        #expect(try order() == [["c1"], ["a2"]])
+    }
+
     @Test func aStoreOfTheFirstSchemaIsMigratedWithItsEvents() throws {
         let directory = Fixtures.temporaryDirectory()
         defer { Fixtures.removeTree(directory) }
@@ -106,6 +122,7 @@ import Testing
                                 simulation: .init(valid: true, messageCount: 26, invalidCheckers: []))
         #expect(try store.append([new], receivedAt: 9) == [true])
         #expect(try store.run(pipeline: nil, runID: "1").last == new)
+        #expect(try store.recentRuns(pipeline: nil, limit: 5).map { $0.map(\.id) } == [["old", "new"]])
     }
 
     @Test func anUnwritableDirectoryIsOneClearError() {

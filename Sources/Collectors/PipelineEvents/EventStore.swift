@@ -96,6 +96,28 @@ public final class EventStore: Sendable {
                 ALTER TABLE events ADD COLUMN dst_anomaly_types TEXT;
                 """)
         }
+        // The runs that saw events most recently, without grouping every stored event: kept by
+        // triggers in the transaction that inserts or deletes the events.
+        migrator.registerMigration("v3: runs by their latest event") { db in
+            try db.execute(sql: """
+                CREATE TABLE runs (
+                    pipeline TEXT NOT NULL,
+                    run_id TEXT NOT NULL,
+                    last_seq INTEGER NOT NULL,
+                    PRIMARY KEY (pipeline, run_id)
+                );
+                CREATE INDEX runs_by_last_seq ON runs (last_seq);
+                INSERT INTO runs (pipeline, run_id, last_seq) SELECT pipeline, run_id, max(seq) FROM events GROUP BY pipeline, run_id;
+                CREATE TRIGGER runs_on_insert AFTER INSERT ON events BEGIN
+                    INSERT INTO runs (pipeline, run_id, last_seq) VALUES (new.pipeline, new.run_id, new.seq)
+                    ON CONFLICT (pipeline, run_id) DO UPDATE SET last_seq = max(last_seq, excluded.last_seq);
+                END;
+                CREATE TRIGGER runs_on_delete AFTER DELETE ON events
+                WHEN NOT EXISTS (SELECT 1 FROM events WHERE pipeline = old.pipeline AND run_id = old.run_id) BEGIN
+                    DELETE FROM runs WHERE pipeline = old.pipeline AND run_id = old.run_id;
+                END;
+                """)
+        }
         return migrator
     }
 
@@ -141,8 +163,7 @@ public final class EventStore: Sendable {
         do {
             return try database.read { db in
                 let runs = try Row.fetchAll(db, sql: """
-                    SELECT pipeline, run_id FROM events WHERE ?1 IS NULL OR pipeline = ?1
-                    GROUP BY pipeline, run_id ORDER BY max(seq) DESC LIMIT ?2
+                    SELECT pipeline, run_id FROM runs WHERE ?1 IS NULL OR pipeline = ?1 ORDER BY last_seq DESC LIMIT ?2
                     """, arguments: [pipeline, limit])
                 return try runs.map { run in
                     try Row.fetchAll(db, sql: "SELECT * FROM events WHERE pipeline = ? AND run_id = ? ORDER BY seq",
