@@ -1,0 +1,117 @@
+/// The `values` of an `input_series` in a promtool rule unit-test file, expanded: one entry per
+/// evaluation interval, from the test's start.
+///
+/// The notation (prometheus `docs/configuration/unit_testing_rules.md`, the `series_values` rules
+/// of `promql/parser/generated_parser.y`):
+/// - `a` — one value (`Inf`, `NaN`, hex and exponents as PromQL numbers);
+/// - `a+bxn`, `a-bxn` — n+1 values, a, a+b, …, each the previous plus b, as promtool adds them;
+/// - `axn` — a, n+1 times;
+/// - `_` — no sample in that interval; `_xn` — n intervals without;
+/// - `stale` — a staleness marker.
+public enum SeriesValue: Sendable, Equatable {
+    /// A sample with this value.
+    case sample(Double)
+    /// No sample in this interval.
+    case missing
+    /// A staleness marker: the series ended.
+    case stale
+
+    /// The values `text` denotes, or an error naming the item at fault and its column (1-based).
+    public static func expand(_ text: String) throws(SeriesValuesError) -> [SeriesValue] {
+        var values: [SeriesValue] = []
+        var column = 1
+        for item in text.split(separator: " ", omittingEmptySubsequences: false) {
+            defer { column += item.count + 1 }
+            if item.isEmpty { continue }
+            values += try expandItem(String(item), column: column)
+        }
+        return values
+    }
+
+    private static func expandItem(_ item: String, column: Int) throws(SeriesValuesError) -> [SeriesValue] {
+        func problem(_ reason: String) -> SeriesValuesError { SeriesValuesError(column: column, item: item, reason: reason) }
+        if item == "_" { return [.missing] }
+        if item == "stale" { return [.stale] }
+        // The x of a hex number (`0x10`, `-0x10`) is not a repeat.
+        let unsigned = item.first == "+" || item.first == "-" ? item.dropFirst() : Substring(item)
+        let hexMarker = unsigned.lowercased().hasPrefix("0x") ? unsigned.index(after: unsigned.startIndex) : nil
+        guard let times = item.lastIndex(of: "x"), times != hexMarker else {
+            guard let value = number(item) else { throw problem("not a number, _ or stale") }
+            return [.sample(value)]
+        }
+        guard let count = UInt(item[item.index(after: times)...]) else {
+            throw problem("the repeat count after x must be a whole number")
+        }
+        let head = String(item[..<times])
+        if head == "_" { return Array(repeating: .missing, count: Int(count)) }
+        let (startText, stepText) = splitStep(head)
+        guard let start = number(startText) else { throw problem("'\(startText)' is not a number") }
+        var step = 0.0
+        if let stepText {
+            guard let parsed = number(stepText) else { throw problem("'\(stepText)' is not a number") }
+            step = parsed
+        }
+        var values: [SeriesValue] = []
+        var current = start
+        for _ in 0...count {
+            values.append(.sample(current))
+            current += step
+        }
+        return values
+    }
+
+    /// `a+b` → ("a", "+b"), `a-b` → ("a", "-b"), `a` → ("a", nil); a sign that begins the text
+    /// or follows an exponent's `e` belongs to the number.
+    private static func splitStep(_ text: String) -> (String, String?) {
+        let characters = Array(text)
+        var index = characters.count - 1
+        while index > 0 {
+            let character = characters[index]
+            if character == "+" || character == "-" {
+                let previous = characters[index - 1]
+                let inExponent = (previous == "e" || previous == "E") && index >= 2 && characters[index - 2].isNumber
+                if !inExponent { return (String(characters[..<index]), String(characters[index...])) }
+            }
+            index -= 1
+        }
+        return (text, nil)
+    }
+
+    /// A PromQL number literal: decimal with optional exponent, hex, `Inf`, `NaN`, signed.
+    private static func number(_ text: String) -> Double? {
+        var body = Substring(text)
+        var sign = 1.0
+        if let first = body.first, first == "+" || first == "-" {
+            sign = first == "-" ? -1 : 1
+            body = body.dropFirst()
+        }
+        switch body.lowercased() {
+        case "inf", "+inf": return sign * .infinity
+        case "nan": return .nan
+        default: break
+        }
+        if body.lowercased().hasPrefix("0x"), let value = UInt64(body.dropFirst(2), radix: 16) { return sign * Double(value) }
+        guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-" }),
+              let value = Double(body) else { return nil }
+        return sign * value
+    }
+}
+
+/// A `values` string that is not in the notation: the column of the item, the item, and why.
+public struct SeriesValuesError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The 1-based column where the item starts.
+    public var column: Int
+    /// The item as written.
+    public var item: String
+    /// What is wrong with it.
+    public var reason: String
+
+    /// Creates the error.
+    public init(column: Int, item: String, reason: String) {
+        self.column = column
+        self.item = item
+        self.reason = reason
+    }
+
+    public var description: String { "column \(column): '\(item)': \(reason)" }
+}
