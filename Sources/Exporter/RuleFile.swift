@@ -1,0 +1,189 @@
+import Collectors
+import Pipeline
+import Yams
+
+/// Reads a Prometheus rule file into rule groups, checking it as `promtool check rules` does
+/// (prometheus `model/rulefmt/rulefmt.go`): known keys only, group names present and unique, an
+/// `expr` and exactly one of `record` or `alert` per rule, `for`, `keep_firing_for` and
+/// `annotations` only on alerts, valid metric and label names, Prometheus durations. The first
+/// problem is one `RuleFileError` naming the file, line and what is wrong. Expressions are kept
+/// as text here; the PromQL parser checks them.
+enum RuleFile {
+    /// The groups in the file at `path`.
+    static func load(path: String) throws(RuleFileError) -> [RuleGroup] {
+        let text: String
+        do {
+            text = try SourceFile.read(path)
+        } catch {
+            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
+            throw RuleFileError(file: path, line: nil, message: "cannot read: \(reason)")
+        }
+        do {
+            return try parse(yaml: text)
+        } catch var error {
+            error.file = path
+            throw error
+        }
+    }
+
+    /// The groups in `text`.
+    static func parse(yaml text: String) throws(RuleFileError) -> [RuleGroup] {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch {
+            throw RuleFileError(file: nil, line: nil, message: "invalid YAML: \("\(error)".split(separator: "\n").first ?? "")")
+        }
+        guard let root else { return [] }
+        var groups: [RuleGroup] = []
+        var names: Set<String> = []
+        for (key, value) in try mapping(root, what: "the file") {
+            guard key == "groups" else { throw RuleFileError(at: value, "unknown key \"\(key)\" (a rule file has only groups)") }
+            guard case .sequence(let sequence) = value else { throw RuleFileError(at: value, "groups must be a list") }
+            for node in sequence {
+                let group = try readGroup(node)
+                guard names.insert(group.name).inserted else {
+                    throw RuleFileError(at: node, "group name \"\(group.name)\" is repeated in the same file")
+                }
+                groups.append(group)
+            }
+        }
+        return groups
+    }
+
+    private static func readGroup(_ node: Node) throws(RuleFileError) -> RuleGroup {
+        var group = RuleGroup(name: "", line: node.mark?.line)
+        var rules: Node?
+        for (key, value) in try mapping(node, what: "a group") {
+            switch key {
+            case "name": group.name = try scalar(value, key)
+            case "interval": group.intervalMilliseconds = try duration(value, key)
+            case "limit":
+                guard let limit = Int(try scalar(value, key)), limit >= 0 else { throw RuleFileError(at: value, "limit must be a whole number") }
+                group.limit = limit
+            case "rules": rules = value
+            default: throw RuleFileError(at: value, "unknown key \"\(key)\" in a group")
+            }
+        }
+        guard !group.name.isEmpty else { throw RuleFileError(at: node, "a group needs a name") }
+        if let rules {
+            guard case .sequence(let sequence) = rules else { throw RuleFileError(at: rules, "rules must be a list") }
+            for rule in sequence { group.rules.append(try readRule(rule, group: group.name)) }
+        }
+        return group
+    }
+
+    private static func readRule(_ node: Node, group: String) throws(RuleFileError) -> Rule {
+        var record: String?, alert: String?, expression: String?, expressionLine: Int?
+        var forDuration: Node?, keepFiringFor: Node?, annotations: Node?
+        var labels: [String: String] = [:]
+        for (key, value) in try mapping(node, what: "a rule") {
+            switch key {
+            case "record": record = try scalar(value, key)
+            case "alert": alert = try scalar(value, key)
+            case "expr":
+                expression = try scalar(value, key)
+                expressionLine = value.mark?.line
+            case "for": forDuration = value
+            case "keep_firing_for": keepFiringFor = value
+            case "labels": labels = try labelMap(value, key)
+            case "annotations": annotations = value
+            default: throw RuleFileError(at: value, "unknown key \"\(key)\" in a rule of group \"\(group)\"")
+            }
+        }
+        guard let expression, !expression.isEmpty else { throw RuleFileError(at: node, "a rule of group \"\(group)\" has no expr") }
+        switch (record, alert) {
+        case (let record?, nil):
+            guard isMetricName(record) else { throw RuleFileError(at: node, "invalid recording rule name \"\(record)\"") }
+            for (value, key) in [(forDuration, "for"), (keepFiringFor, "keep_firing_for"), (annotations, "annotations")] {
+                if let value { throw RuleFileError(at: value, "recording rule \"\(record)\" cannot have \(key)") }
+            }
+            return Rule(kind: .record(name: record), expression: expression, labels: labels, expressionLine: expressionLine)
+        case (nil, let alert?):
+            guard !alert.isEmpty else { throw RuleFileError(at: node, "an alerting rule needs a name") }
+            let pending = try forDuration.map { (value: Node) throws(RuleFileError) in try duration(value, "for") } ?? 0
+            let keep = try keepFiringFor.map { (value: Node) throws(RuleFileError) in try duration(value, "keep_firing_for") } ?? 0
+            let texts = try annotations.map { (value: Node) throws(RuleFileError) in try labelMap(value, "annotations") } ?? [:]
+            return Rule(kind: .alert(name: alert, forMilliseconds: pending, keepFiringForMilliseconds: keep, annotations: texts),
+                        expression: expression, labels: labels, expressionLine: expressionLine)
+        case (nil, nil):
+            throw RuleFileError(at: node, "a rule of group \"\(group)\" needs one of record or alert")
+        case (_?, _?):
+            throw RuleFileError(at: node, "a rule of group \"\(group)\" cannot have both record and alert")
+        }
+    }
+
+    private static func mapping(_ node: Node, what: String) throws(RuleFileError) -> [(String, Node)] {
+        guard case .mapping(let mapping) = node else { throw RuleFileError(at: node, "\(what) must be a mapping of keys to values") }
+        var pairs: [(String, Node)] = []
+        for (key, value) in mapping {
+            guard case .scalar(let text) = key else { throw RuleFileError(at: key, "keys must be plain strings") }
+            pairs.append((text.string, value))
+        }
+        return pairs
+    }
+
+    private static func scalar(_ node: Node, _ key: String) throws(RuleFileError) -> String {
+        guard case .scalar(let text) = node else { throw RuleFileError(at: node, "\(key) must be a single value") }
+        return text.string
+    }
+
+    private static func duration(_ node: Node, _ key: String) throws(RuleFileError) -> Int64 {
+        let text = try scalar(node, key)
+        guard let milliseconds = PrometheusDuration.milliseconds(text) else {
+            throw RuleFileError(at: node, "\(key): \"\(text)\" is not a duration like 30s, 5m or 1h30m")
+        }
+        return milliseconds
+    }
+
+    private static func labelMap(_ node: Node, _ key: String) throws(RuleFileError) -> [String: String] {
+        var map: [String: String] = [:]
+        for (name, value) in try mapping(node, what: key) {
+            guard isLabelName(name) else { throw RuleFileError(at: value, "invalid label name \"\(name)\" in \(key)") }
+            map[name] = try scalar(value, "\(key).\(name)")
+        }
+        return map
+    }
+
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+    static func isMetricName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCIILetter || first == "_" || first == ":" else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" || $0 == ":" }
+    }
+
+    /// `[a-zA-Z_][a-zA-Z0-9_]*`
+    static func isLabelName(_ text: String) -> Bool {
+        guard let first = text.unicodeScalars.first, first.isASCIILetter || first == "_" else { return false }
+        return text.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" }
+    }
+}
+
+private extension Unicode.Scalar {
+    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
+    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
+}
+
+/// A rule file that cannot be used: the file, the line, and what is wrong, as one line.
+struct RuleFileError: Error, Equatable, CustomStringConvertible {
+    /// The file, once known.
+    var file: String?
+    /// The 1-based line of the offending node, when known.
+    var line: Int?
+    /// What is wrong.
+    var message: String
+
+    init(file: String?, line: Int?, message: String) {
+        self.file = file
+        self.line = line
+        self.message = message
+    }
+
+    /// A problem at `node`'s line.
+    init(at node: Node, _ message: String) {
+        self.init(file: nil, line: node.mark?.line, message: message)
+    }
+
+    var description: String {
+        [file, line.map(String.init)].compactMap { $0 }.joined(separator: ":") + (file == nil && line == nil ? "" : ": ") + message
+    }
+}

@@ -1,0 +1,72 @@
+import Pipeline
+import Testing
+@testable import Exporter
+
+@Suite struct RuleFileTests {
+    @Test func groupsAndRulesAreReadWithTheirLines() throws {
+        let groups = try RuleFile.parse(yaml: """
+            groups:
+              - name: host
+                interval: 30s
+                rules:
+                  - record: instance:node_cpu:rate5m
+                    expr: sum without (cpu) (rate(node_cpu_seconds_total{mode!="idle"}[5m]))
+                    labels: {source: lookout}
+                  - alert: HostOutOfMemory
+                    expr: node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.1
+                    for: 5m
+                    keep_firing_for: 1h30m
+                    labels:
+                      severity: critical
+                    annotations:
+                      summary: "{{ $labels.instance }} is low on memory"
+              - name: empty
+            """)
+        #expect(groups == [
+            RuleGroup(name: "host", intervalMilliseconds: 30_000, rules: [
+                Rule(kind: .record(name: "instance:node_cpu:rate5m"),
+                     expression: #"sum without (cpu) (rate(node_cpu_seconds_total{mode!="idle"}[5m]))"#,
+                     labels: ["source": "lookout"], expressionLine: 6),
+                Rule(kind: .alert(name: "HostOutOfMemory", forMilliseconds: 300_000, keepFiringForMilliseconds: 5_400_000,
+                                  annotations: ["summary": "{{ $labels.instance }} is low on memory"]),
+                     expression: "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.1",
+                     labels: ["severity": "critical"], expressionLine: 9),
+            ], line: 2),
+            RuleGroup(name: "empty", line: 16),
+        ])
+    }
+
+    @Test(arguments: [
+        ("groups:\n  - name: a\n  - name: a\n", "3: group name \"a\" is repeated in the same file"),
+        ("groups:\n  - interval: 1m\n", "2: a group needs a name"),
+        ("groups:\n  - name: a\n    rules:\n      - alert: X\n", "4: a rule of group \"a\" has no expr"),
+        ("groups:\n  - name: a\n    rules:\n      - expr: up\n", "4: a rule of group \"a\" needs one of record or alert"),
+        ("groups:\n  - name: a\n    rules:\n      - record: x\n        alert: Y\n        expr: up\n", "4: a rule of group \"a\" cannot have both record and alert"),
+        ("groups:\n  - name: a\n    rules:\n      - record: 1x\n        expr: up\n", "4: invalid recording rule name \"1x\""),
+        ("groups:\n  - name: a\n    rules:\n      - record: x\n        expr: up\n        for: 1m\n", "6: recording rule \"x\" cannot have for"),
+        ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up\n        for: 5 minutes\n", "6: for: \"5 minutes\" is not a duration like 30s, 5m or 1h30m"),
+        ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up\n        labels: {bad-name: x}\n", "6: invalid label name \"bad-name\" in labels"),
+        ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up\n        severity: page\n", "6: unknown key \"severity\" in a rule of group \"a\""),
+        ("groups:\n  - name: a\n    evaluation_interval: 1m\n", "3: unknown key \"evaluation_interval\" in a group"),
+        ("rules: []\n", "1: unknown key \"rules\" (a rule file has only groups)"),
+        ("groups:\n  - name: a\n    interval: 1m30\n", "3: interval: \"1m30\" is not a duration like 30s, 5m or 1h30m"),
+    ])
+    func mistakesAreOneLineWithTheirLine(yaml: String, message: String) {
+        #expect(throws: RuleFileError(file: nil, line: Int(message.prefix { $0.isNumber }), message: String(message.drop { $0 != " " }.dropFirst()))) {
+            try RuleFile.parse(yaml: yaml)
+        }
+    }
+
+    @Test(arguments: [
+        ("0", 0), ("500ms", 500), ("30s", 30_000), ("5m", 300_000), ("1h30m", 5_400_000), ("1d", 86_400_000),
+        ("2w", 1_209_600_000), ("1y", 31_536_000_000), ("1m500ms", 60_500),
+    ] as [(String, Int64)])
+    func prometheusDurations(text: String, milliseconds: Int64) {
+        #expect(PrometheusDuration.milliseconds(text) == milliseconds)
+    }
+
+    @Test(arguments: ["", "5", "m", "1.5h", "30m1h", "1m1m", "-1s", "1s ", "99999999999999999999y"])
+    func notDurations(text: String) {
+        #expect(PrometheusDuration.milliseconds(text) == nil)
+    }
+}
