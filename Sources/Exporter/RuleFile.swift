@@ -37,7 +37,7 @@ enum RuleFile {
         guard let root else { return [] }
         var groups: [RuleGroup] = []
         var names: Set<String> = []
-        for (key, value) in try mapping(root, what: "the file") {
+        for (key, value) in try RuleYAML.mapping(root, what: "the file") {
             guard key == "groups" else { throw RuleFileError(at: value, "unknown key \"\(key)\" (a rule file has only groups)") }
             guard case .sequence(let sequence) = value else { throw RuleFileError(at: value, "groups must be a list") }
             for node in sequence {
@@ -54,12 +54,12 @@ enum RuleFile {
     private static func readGroup(_ node: Node) throws(RuleFileError) -> RuleGroup {
         var group = RuleGroup(name: "", line: node.mark?.line)
         var rules: Node?
-        for (key, value) in try mapping(node, what: "a group") {
+        for (key, value) in try RuleYAML.mapping(node, what: "a group") {
             switch key {
-            case "name": group.name = try scalar(value, key)
-            case "interval": group.intervalMilliseconds = try duration(value, key)
+            case "name": group.name = try RuleYAML.scalar(value, key)
+            case "interval": group.intervalMilliseconds = try RuleYAML.duration(value, key)
             case "limit":
-                guard let limit = Int(try scalar(value, key)), limit >= 0 else { throw RuleFileError(at: value, "limit must be a whole number") }
+                guard let limit = Int(try RuleYAML.scalar(value, key)), limit >= 0 else { throw RuleFileError(at: value, "limit must be a whole number") }
                 group.limit = limit
             case "rules": rules = value
             default: throw RuleFileError(at: value, "unknown key \"\(key)\" in a group")
@@ -77,16 +77,16 @@ enum RuleFile {
         var record: String?, alert: String?, expression: String?, expressionLine: Int?
         var forDuration: Node?, keepFiringFor: Node?, annotations: Node?
         var labels: [String: String] = [:]
-        for (key, value) in try mapping(node, what: "a rule") {
+        for (key, value) in try RuleYAML.mapping(node, what: "a rule") {
             switch key {
-            case "record": record = try scalar(value, key)
-            case "alert": alert = try scalar(value, key)
+            case "record": record = try RuleYAML.scalar(value, key)
+            case "alert": alert = try RuleYAML.scalar(value, key)
             case "expr":
-                expression = try scalar(value, key)
+                expression = try RuleYAML.scalar(value, key)
                 expressionLine = value.mark?.line
             case "for": forDuration = value
             case "keep_firing_for": keepFiringFor = value
-            case "labels": labels = try labelMap(value, key)
+            case "labels": labels = try RuleYAML.labelMap(value, key)
             case "annotations": annotations = value
             default: throw RuleFileError(at: value, "unknown key \"\(key)\" in a rule of group \"\(group)\"")
             }
@@ -94,16 +94,16 @@ enum RuleFile {
         guard let expression, !expression.isEmpty else { throw RuleFileError(at: node, "a rule of group \"\(group)\" has no expr") }
         switch (record, alert) {
         case (let record?, nil):
-            guard isMetricName(record) else { throw RuleFileError(at: node, "invalid recording rule name \"\(record)\"") }
+            guard RuleYAML.isMetricName(record) else { throw RuleFileError(at: node, "invalid recording rule name \"\(record)\"") }
             for (value, key) in [(forDuration, "for"), (keepFiringFor, "keep_firing_for"), (annotations, "annotations")] {
                 if let value { throw RuleFileError(at: value, "recording rule \"\(record)\" cannot have \(key)") }
             }
             return Rule(kind: .record(name: record), expression: expression, labels: labels, expressionLine: expressionLine)
         case (nil, let alert?):
             guard !alert.isEmpty else { throw RuleFileError(at: node, "an alerting rule needs a name") }
-            let pending = try forDuration.map { (value: Node) throws(RuleFileError) in try duration(value, "for") } ?? 0
-            let keep = try keepFiringFor.map { (value: Node) throws(RuleFileError) in try duration(value, "keep_firing_for") } ?? 0
-            let texts = try annotations.map { (value: Node) throws(RuleFileError) in try labelMap(value, "annotations") } ?? [:]
+            let pending = try forDuration.map { (value: Node) throws(RuleFileError) in try RuleYAML.duration(value, "for") } ?? 0
+            let keep = try keepFiringFor.map { (value: Node) throws(RuleFileError) in try RuleYAML.duration(value, "keep_firing_for") } ?? 0
+            let texts = try annotations.map { (value: Node) throws(RuleFileError) in try RuleYAML.labelMap(value, "annotations") } ?? [:]
             return Rule(kind: .alert(name: alert, forMilliseconds: pending, keepFiringForMilliseconds: keep, annotations: texts),
                         expression: expression, labels: labels, expressionLine: expressionLine)
         case (nil, nil):
@@ -112,8 +112,13 @@ enum RuleFile {
             throw RuleFileError(at: node, "a rule of group \"\(group)\" cannot have both record and alert")
         }
     }
+}
 
-    private static func mapping(_ node: Node, what: String) throws(RuleFileError) -> [(String, Node)] {
+/// Reading YAML nodes the way rule files and rule test files need: typed values whose problems
+/// name the line.
+enum RuleYAML {
+    /// The key-value pairs of a mapping node; `what` names it in the error otherwise.
+    static func mapping(_ node: Node, what: String) throws(RuleFileError) -> [(String, Node)] {
         guard case .mapping(let mapping) = node else { throw RuleFileError(at: node, "\(what) must be a mapping of keys to values") }
         var pairs: [(String, Node)] = []
         for (key, value) in mapping {
@@ -123,24 +128,27 @@ enum RuleFile {
         return pairs
     }
 
-    private static func scalar(_ node: Node, _ key: String) throws(RuleFileError) -> String {
+    /// A scalar's text; `key` names it in the error otherwise.
+    static func scalar(_ node: Node, _ key: String) throws(RuleFileError) -> String {
         guard case .scalar(let text) = node else { throw RuleFileError(at: node, "\(key) must be a single value") }
         return text.string
     }
 
-    private static func duration(_ node: Node, _ key: String) throws(RuleFileError) -> Int64 {
-        let text = try scalar(node, key)
+    /// A Prometheus duration, in milliseconds.
+    static func duration(_ node: Node, _ key: String) throws(RuleFileError) -> Int64 {
+        let text = try RuleYAML.scalar(node, key)
         guard let milliseconds = PrometheusDuration.milliseconds(text) else {
             throw RuleFileError(at: node, "\(key): \"\(text)\" is not a duration like 30s, 5m or 1h30m")
         }
         return milliseconds
     }
 
-    private static func labelMap(_ node: Node, _ key: String) throws(RuleFileError) -> [String: String] {
+    /// A mapping of label names (checked) to string values.
+    static func labelMap(_ node: Node, _ key: String) throws(RuleFileError) -> [String: String] {
         var map: [String: String] = [:]
-        for (name, value) in try mapping(node, what: key) {
+        for (name, value) in try RuleYAML.mapping(node, what: key) {
             guard isLabelName(name) else { throw RuleFileError(at: value, "invalid label name \"\(name)\" in \(key)") }
-            map[name] = try scalar(value, "\(key).\(name)")
+            map[name] = try RuleYAML.scalar(value, "\(key).\(name)")
         }
         return map
     }

@@ -60,8 +60,8 @@ public enum SeriesValue: Sendable, Equatable {
         return values
     }
 
-    /// `a+b` → ("a", "+b"), `a-b` → ("a", "-b"), `a` → ("a", nil); a sign that begins the text
-    /// or follows an exponent's `e` belongs to the number.
+    /// `a+b` → ("a", "+b"), `a-b` → ("a", "-b"), `a+-b` → ("a", "-b"), `a` → ("a", nil); a sign
+    /// that begins the text or follows an exponent's `e` belongs to the number.
     private static func splitStep(_ text: String) -> (String, String?) {
         let characters = Array(text)
         var index = characters.count - 1
@@ -70,15 +70,22 @@ public enum SeriesValue: Sendable, Equatable {
             if character == "+" || character == "-" {
                 let previous = characters[index - 1]
                 let inExponent = (previous == "e" || previous == "E") && index >= 2 && characters[index - 2].isNumber
-                if !inExponent { return (String(characters[..<index]), String(characters[index...])) }
+                if !inExponent {
+                    // `100+-10`: the operator, then the step's own sign.
+                    if (previous == "+" || previous == "-") && index >= 2 {
+                        let negative = (previous == "-") != (character == "-")
+                        return (String(characters[..<(index - 1)]), (negative ? "-" : "+") + String(characters[(index + 1)...]))
+                    }
+                    return (String(characters[..<index]), String(characters[index...]))
+                }
             }
             index -= 1
         }
         return (text, nil)
     }
 
-    /// A PromQL number literal: decimal with optional exponent, hex, `Inf`, `NaN`, signed.
-    private static func number(_ text: String) -> Double? {
+    /// A PromQL number literal (decimal with optional exponent, hex, `Inf`, `NaN`, signed), or nil.
+    public static func number(_ text: String) -> Double? {
         var body = Substring(text)
         var sign = 1.0
         if let first = body.first, first == "+" || first == "-" {
