@@ -147,7 +147,12 @@ import Pipeline
 
     @Test func literalsFollowTheLexer() throws {
         #expect(try PromQLExpression.parse("0x1F + 010 + 08 + 1e3 + 1_000 + .5 + 5. + 1.5E-7 + Inf + -inf").description
-            == "31 + 8 + 8 + 1000 + 1000 + 0.5 + 5 + 1.5e-07 + +Inf + -Inf")
+            == "31 + 8 + 8 + 1000 + 1000 + 0.5 + 5 + 0.00000015 + +Inf + -Inf")
+        // Go's 'f' format: all the digits, however large or small the number.
+        #expect(try PromQLExpression.parse("1e21 + 123456.789 + 1.7976931348623157e308 - 5e-324").description
+            == "1000000000000000000000 + 123456.789 + 17976931348623157" + String(repeating: "0", count: 292)
+            + " - 0." + String(repeating: "0", count: 323) + "5")
+        try Self.expectRoundTrip("-0.25 * x", prints: "-0.25 * x")
         #expect(try PromQLExpression.parse("NaN").description == "NaN")
         #expect(try PromQLExpression.parse("-1") == .number(-1))
         #expect(try PromQLExpression.parse(#"label_replace(up, "a\tb\u00e9\x41\101\"", 'it\'s', `raw\n"`, "\U0001F600")"#)

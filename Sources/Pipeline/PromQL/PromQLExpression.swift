@@ -52,7 +52,7 @@ public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertib
     /// binary operators, `sum by (le) (x)`), except that matchers keep their written order.
     public var description: String {
         switch self {
-        case .number(let value): return PrometheusFloat.format(value)
+        case .number(let value): return plainPromQLNumber(value)
         case .string(let value): return quotedPromQLString(value)
         case .vectorSelector(let selector): return selector.description
         case .rangeSelector(let selector, let range):
@@ -364,6 +364,29 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
         }
         return text + "(" + (parameter.map { "\($0), " } ?? "") + expression.description + ")"
     }
+}
+
+/// `value` as Prometheus prints a number literal, Go's `strconv.FormatFloat(value, 'f', -1, 64)`:
+/// the shortest digits that read back, never in exponent form (`0.0000001`, not `1e-07`).
+func plainPromQLNumber(_ value: Double) -> String {
+    if value.isNaN { return "NaN" }
+    if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
+    let sign = value.sign == .minus ? "-" : ""
+    if value == 0 { return sign + "0" }
+    // Swift's description holds the same shortest digits (`1.5e-07`, `100.0`); only the layout differs.
+    let parts = value.magnitude.description.split(separator: "e")
+    let mantissa = parts[0]
+    var digits = Array(mantissa.filter { $0 != "." })
+    var point = (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count)
+        + (parts.count > 1 ? Int(parts[1])! : 0)
+    while digits.first == "0" {
+        digits.removeFirst()
+        point -= 1
+    }
+    while digits.last == "0" { digits.removeLast() }
+    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+    if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
+    return sign + String(digits[..<point]) + "." + String(digits[point...])
 }
 
 /// `value` as a Go double-quoted string (`strconv.Quote`), as Prometheus prints strings.
