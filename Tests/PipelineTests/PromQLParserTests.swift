@@ -60,6 +60,8 @@ import Pipeline
             ("kube_pod_info * ignoring(pod) group_right kube_node_info", "kube_pod_info * ignoring (pod) group_right () kube_node_info"),
             ("a / on() group_left b", "a / on () group_left () b"),
             ("a + ignoring() b", "a + b"),
+            (#"kube_pod_container_resource_requests{resource="cpu"} * on(namespace, pod) group_left() max by (namespace, pod) (kube_pod_status_phase{phase=~"Pending|Running"} == 1)"#,
+             #"kube_pod_container_resource_requests{resource="cpu"} * on (namespace, pod) group_left () max by (namespace, pod) (kube_pod_status_phase{phase=~"Pending|Running"} == 1)"#),
             ("count by (instance) (up == 0) / count by (instance) (up) > bool 0.5",
              "count by (instance) (up == 0) / count by (instance) (up) > bool 0.5"),
             ("up unless on (instance) node_up", "up unless on (instance) node_up"),
@@ -93,6 +95,9 @@ import Pipeline
             ("sum + SUM(x) + by", "sum + sum(x) + by"),
             ("node:cpu:rate5m > 0.9 # recorded by a rule\n", "node:cpu:rate5m > 0.9"),
             ("-up + +up - -(1)", "-up + +up - -(1)"),
+            // Keywords in any case; comments inside braces.
+            ("SUM BY (job) (x) > BOOL 1 AND x", "sum by (job) (x) > bool 1 and x"),
+            ("up{job=\"a\", # the scrape job\n env='prod'}", #"up{job="a",env="prod"}"#),
         ]
         for (text, printed) in rules {
             try Self.expectRoundTrip(text, prints: printed)
@@ -167,6 +172,10 @@ import Pipeline
         for (text, printed) in durations {
             try Self.expectRoundTrip(text, prints: printed)
         }
+    }
+
+    @Test func errorsCarryLineAndColumn() {
+        #expect(throws: PromQLError(line: 2, column: 4, message: "unexpected end of input")) { try PromQLExpression.parse("up\n  +") }
     }
 
     @Test func malformedAndUnsupportedInputsSayWhatAndWhere() {
