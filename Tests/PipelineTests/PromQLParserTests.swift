@@ -235,6 +235,12 @@ import Pipeline
             ("{}", "1:1: parse error: vector selector must contain at least one non-empty matcher"),
             (#"{job=~".*"}"#, "1:1: parse error: vector selector must contain at least one non-empty matcher"),
             (#"foo{__name__="bar"}"#, #"1:1: parse error: metric name must not be set twice: "foo" or "bar""#),
+            // With several type errors, the first `checkAST` finds: a call's argument count before
+            // its arguments, an aggregation's vector before its parameter, left before right.
+            ("rate(x[5m], 1 == 1)", #"1:1: parse error: expected 1 argument(s) in call to "rate", got 2"#),
+            ("topk(1 == 1, x[5m])", "1:14: parse error: expected type instant vector in aggregation expression, got range vector"),
+            ("sum(rate(x)) + (1 == 1)", #"1:10: parse error: expected type range vector in call to function "rate", got instant vector"#),
+            ("-(1 == 1) + x[5m]", "1:5: parse error: comparisons between scalars must use BOOL modifier"),
             // A syntax error later in the input wins over a type error before it, as in Prometheus.
             ("rate(up) +", "1:11: parse error: unexpected end of input"),
             // Ranges and offsets.

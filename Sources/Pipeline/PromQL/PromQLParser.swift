@@ -1,18 +1,20 @@
 /// The parser behind ``PromQLExpression/parse(_:)``: precedence climbing over
 /// prometheus `promql/parser/generated_parser.y`, with its checks (`parse.go` `checkAST`).
 ///
-/// As in Prometheus, syntax errors win over type errors: a type error is remembered and thrown
-/// only once the whole input has parsed, so `rate(x) +` reports the missing operand.
+/// As in Prometheus, syntax errors win over type errors: each node carries the first type error
+/// of its subtree, in the order `checkAST` would find it, and that is thrown only once the whole
+/// input has parsed, so `rate(x) +` reports the missing operand.
 struct PromQLParser {
     private let bytes: [UInt8]
     private var lexer: PromQLLexer
     private var lookahead: [PromQLToken] = []
-    private var firstTypeError: PromQLError?
 
-    /// An expression with the offset of its first byte, where errors about it point.
+    /// An expression with the offset of its first byte, where errors about it point, and the
+    /// first type error within it.
     private struct Node {
         var expression: PromQLExpression
         var start: Int
+        var typeError: PromQLError? = nil
         var type: PromQLValueType { expression.valueType }
     }
 
@@ -26,7 +28,7 @@ struct PromQLParser {
         let node = try expression(minimumPrecedence: 1)
         let next = peek()
         if next.kind != .end { throw unexpected(next) }
-        if let firstTypeError { throw firstTypeError }
+        if let typeError = node.typeError { throw typeError }
         return node.expression
     }
 
@@ -62,9 +64,6 @@ struct PromQLParser {
         return error(message, at: token.offset)
     }
 
-    private mutating func typeError(_ message: String, at offset: Int) {
-        if firstTypeError == nil { firstTypeError = error(message, at: offset) }
-    }
 
     // MARK: Operators
 
@@ -91,10 +90,11 @@ struct PromQLParser {
         if case .number(let value) = operand.expression {
             return Node(expression: .number(op == .subtract ? -value : value), start: start)
         }
-        if operand.type != .scalar && operand.type != .instantVector {
-            typeError("unary expression only allowed on expressions of type scalar or instant vector, got \"\(operand.type.rawValue)\"", at: start)
+        var typeError = operand.typeError
+        if typeError == nil && operand.type != .scalar && operand.type != .instantVector {
+            typeError = error("unary expression only allowed on expressions of type scalar or instant vector, got \"\(operand.type.rawValue)\"", at: start)
         }
-        return Node(expression: .unary(negated: op == .subtract, operand.expression), start: start)
+        return Node(expression: .unary(negated: op == .subtract, operand.expression), start: start, typeError: typeError)
     }
 
     private mutating func binaryModifiers() throws(PromQLError) -> PromQLVectorMatching {
@@ -113,10 +113,13 @@ struct PromQLParser {
         return matching
     }
 
-    private mutating func binary(
+    private func binary(
         _ op: PromQLBinaryOperator, _ left: Node, _ right: Node, _ matching: PromQLVectorMatching, operatorOffset: Int
     ) -> Node {
         let start = left.start
+        // In `checkAST` order: the operands, then this operation.
+        var typeErrors = [left.typeError, right.typeError].compactMap { $0 }
+        func typeError(_ message: String, at offset: Int) { typeErrors.append(error(message, at: offset)) }
         if matching.returnsBool && !op.isComparison {
             typeError("bool modifier can only be used on comparison operators", at: operatorOffset)
         }
@@ -144,7 +147,7 @@ struct PromQLParser {
         if (left.type == .scalar || right.type == .scalar) && op.isSetOperator {
             typeError("set operator \"\(op.rawValue)\" not allowed in binary scalar expression", at: start)
         }
-        return Node(expression: .binary(op, left.expression, right.expression, matching), start: start)
+        return Node(expression: .binary(op, left.expression, right.expression, matching), start: start, typeError: typeErrors.first)
     }
 
     // MARK: Operands
@@ -167,7 +170,7 @@ struct PromQLParser {
             let inner = try expression(minimumPrecedence: 1)
             let close = advance()
             guard close.kind == .rightParen else { throw unexpected(close) }
-            return Node(expression: .parenthesized(inner.expression), start: token.offset)
+            return Node(expression: .parenthesized(inner.expression), start: token.offset, typeError: inner.typeError)
         case .leftBrace:
             return try selector(named: nil, start: token.offset)
         case .identifier:
@@ -250,14 +253,15 @@ struct PromQLParser {
                 guard separator.kind == .comma else { throw unexpected(separator, in: "label matching", expected: "\",\" or \"}\"") }
             }
         }
+        var typeError: PromQLError?
         if let name {
             if let named = matchers.first(where: { $0.label == "__name__" }) {
-                typeError("metric name must not be set twice: \(quotedPromQLString(name)) or \(quotedPromQLString(named.value))", at: start)
+                typeError = error("metric name must not be set twice: \(quotedPromQLString(name)) or \(quotedPromQLString(named.value))", at: start)
             }
         } else if matchers.allSatisfy(\.matchesEmptyValue) {
-            typeError("vector selector must contain at least one non-empty matcher", at: start)
+            typeError = error("vector selector must contain at least one non-empty matcher", at: start)
         }
-        return Node(expression: .vectorSelector(PromQLSelector(metricName: name, matchers: matchers)), start: start)
+        return Node(expression: .vectorSelector(PromQLSelector(metricName: name, matchers: matchers)), start: start, typeError: typeError)
     }
 
     /// The arguments of a call or aggregation, from its `(` to its `)`.
@@ -289,6 +293,9 @@ struct PromQLParser {
         }
         let required = function.argumentTypes.count - function.optionalArgumentCount
         let quotedName = quotedPromQLString(name)
+        // In `checkAST` order: the argument count, then each argument and its type.
+        var typeErrors: [PromQLError] = []
+        func typeError(_ message: String, at offset: Int) { typeErrors.append(error(message, at: offset)) }
         if function.optionalArgumentCount == 0 {
             if arguments.count != required {
                 typeError("expected \(required) argument(s) in call to \(quotedName), got \(arguments.count)", at: nameToken.offset)
@@ -298,10 +305,13 @@ struct PromQLParser {
         } else if arguments.count > function.argumentTypes.count {
             typeError("expected at most \(function.argumentTypes.count) argument(s) in call to \(quotedName), got \(arguments.count)", at: nameToken.offset)
         }
-        for (argument, expected) in zip(arguments, function.argumentTypes) where argument.type != expected {
-            typeError("expected type \(expected.rawValue) in call to function \(quotedName), got \(argument.type.rawValue)", at: argument.start)
+        for (argument, expected) in zip(arguments, function.argumentTypes) {
+            typeErrors += [argument.typeError].compactMap { $0 }
+            if argument.type != expected {
+                typeError("expected type \(expected.rawValue) in call to function \(quotedName), got \(argument.type.rawValue)", at: argument.start)
+            }
         }
-        return Node(expression: .call(function, arguments.map(\.expression)), start: nameToken.offset)
+        return Node(expression: .call(function, arguments.map(\.expression)), start: nameToken.offset, typeError: typeErrors.first)
     }
 
     private mutating func aggregation(_ opToken: PromQLToken) throws(PromQLError) -> Node {
@@ -315,15 +325,20 @@ struct PromQLParser {
             throw error("wrong number of arguments for aggregate expression provided, expected \(expected), got \(arguments.count)", at: opToken.offset)
         }
         let vector = arguments[expected - 1]
+        // In `checkAST` order: the vector and its type, then the parameter and its type.
+        var typeErrors = [vector.typeError].compactMap { $0 }
         if vector.type != .instantVector {
-            typeError("expected type instant vector in aggregation expression, got \(vector.type.rawValue)", at: vector.start)
+            typeErrors.append(error("expected type instant vector in aggregation expression, got \(vector.type.rawValue)", at: vector.start))
         }
-        if let parameterType = op.parameterType, arguments[0].type != parameterType {
-            typeError("expected type \(parameterType.rawValue) in aggregation parameter, got \(arguments[0].type.rawValue)", at: arguments[0].start)
+        if let parameterType = op.parameterType {
+            typeErrors += [arguments[0].typeError].compactMap { $0 }
+            if arguments[0].type != parameterType {
+                typeErrors.append(error("expected type \(parameterType.rawValue) in aggregation parameter, got \(arguments[0].type.rawValue)", at: arguments[0].start))
+            }
         }
         let aggregation = PromQLAggregation(
             op, grouping: grouping ?? .by([]), parameter: expected == 2 ? arguments[0].expression : nil, vector.expression)
-        return Node(expression: .aggregation(aggregation), start: opToken.offset)
+        return Node(expression: .aggregation(aggregation), start: opToken.offset, typeError: typeErrors.first)
     }
 
     /// `by (…)` or `without (…)` if one comes next.
