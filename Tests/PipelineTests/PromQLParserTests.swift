@@ -174,6 +174,18 @@ import Pipeline
         }
     }
 
+    @Test func nestingIsBounded() throws {
+        let depth = PromQLExpression.maximumDepth - 1
+        let deep = String(repeating: "(", count: depth) + "1" + String(repeating: ")", count: depth)
+        #expect(try PromQLExpression.parse(deep).description == deep)
+        #expect(throws: PromQLError(line: 1, column: 129, message: "expression nested too deeply (more than 128 levels)")) {
+            try PromQLExpression.parse(String(repeating: "(", count: 10_000) + "1")
+        }
+        #expect(throws: PromQLError(line: 1, column: 129, message: "expression nested too deeply (more than 128 levels)")) {
+            try PromQLExpression.parse(String(repeating: "-", count: 10_000) + "1")
+        }
+    }
+
     @Test func errorsCarryLineAndColumn() {
         #expect(throws: PromQLError(line: 2, column: 4, message: "unexpected end of input")) { try PromQLExpression.parse("up\n  +") }
     }

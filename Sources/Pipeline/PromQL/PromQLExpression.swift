@@ -26,6 +26,10 @@ public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertib
     /// An expression in parentheses, kept so that printing gives back the same grouping.
     case parenthesized(PromQLExpression)
 
+    /// Deepest nesting of parentheses, calls, signs and right-associative `^` accepted; deeper
+    /// input is refused rather than recursed into. Alert rules nest a handful of levels.
+    public static let maximumDepth = 128
+
     /// Parses one PromQL expression (comments and any whitespace allowed). Throws a
     /// ``PromQLError`` naming the line and column of the first problem.
     public static func parse(_ text: String) throws(PromQLError) -> PromQLExpression {

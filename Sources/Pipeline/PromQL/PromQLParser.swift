@@ -8,6 +8,7 @@ struct PromQLParser {
     private let bytes: [UInt8]
     private var lexer: PromQLLexer
     private var lookahead: [PromQLToken] = []
+    private var depth = 0
 
     /// An expression with the offset of its first byte, where errors about it point, and the
     /// first type error within it.
@@ -64,10 +65,15 @@ struct PromQLParser {
         return error(message, at: token.offset)
     }
 
-
     // MARK: Operators
 
     private mutating func expression(minimumPrecedence: Int) throws(PromQLError) -> Node {
+        // Every recursion passes through here; bound it so that hostile input cannot exhaust the stack.
+        depth += 1
+        defer { depth -= 1 }
+        if depth > PromQLExpression.maximumDepth {
+            throw error("expression nested too deeply (more than \(PromQLExpression.maximumDepth) levels)", at: peek().offset)
+        }
         var left = try unary()
         while case .binaryOperator(let op) = peek().kind, op.precedence >= minimumPrecedence {
             let operatorOffset = advance().offset
