@@ -1,0 +1,417 @@
+/// A parsed PromQL expression: the subset of Prometheus' query language that alert rules use
+/// (prometheus `docs/querying/basics.md`, `operators.md`, `functions.md`; research
+/// metrics-rollback.md §3.4). Made by ``parse(_:)``; printed back as PromQL by ``description``, so
+/// that parsing the printed text gives the same expression.
+///
+/// Every node has a static ``PromQLValueType``; the parser refuses ill-typed trees as Prometheus
+/// does (`rate` of an instant vector, `sum` of a range vector, `1 > 2` without `bool`).
+public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertible {
+    /// A number literal (`5`, `0.01`, `0x1F`, `Inf`, `NaN`, or a duration as seconds: `5m` is 300); a
+    /// sign written before it is folded in.
+    case number(Double)
+    /// A string literal, unescaped.
+    case string(String)
+    /// An instant vector selector: `up{job="node"}`, `{__name__=~"node_.*"} offset 5m`.
+    case vectorSelector(PromQLSelector)
+    /// A range vector selector: `x_total{job="node"}[5m]`, with its offset kept in the selector.
+    case rangeSelector(PromQLSelector, range: PromQLDuration)
+    /// A call of one of the supported functions: `rate(x[5m])`, `time()`.
+    case call(PromQLFunction, [PromQLExpression])
+    /// An aggregation: `sum by (job) (x)`, `topk(3, x)`.
+    case aggregation(PromQLAggregation)
+    /// A binary operation with its matching modifiers: `a / on (job) group_left b`.
+    case binary(PromQLBinaryOperator, PromQLExpression, PromQLExpression, PromQLVectorMatching)
+    /// `-x` (`negated` true) or `+x` on something other than a number literal.
+    case unary(negated: Bool, PromQLExpression)
+    /// An expression in parentheses, kept so that printing gives back the same grouping.
+    case parenthesized(PromQLExpression)
+
+    /// Deepest nesting of parentheses, calls, signs and right-associative `^` accepted; deeper
+    /// input is refused rather than recursed into. Alert rules nest a handful of levels.
+    public static let maximumDepth = 128
+
+    /// Parses one PromQL expression (comments and any whitespace allowed). Throws a
+    /// ``PromQLError`` naming the line and column of the first problem.
+    public static func parse(_ text: String) throws(PromQLError) -> PromQLExpression {
+        var parser = PromQLParser(text: text)
+        return try parser.parseWholeInput()
+    }
+
+    /// The type of value the expression evaluates to.
+    public var valueType: PromQLValueType {
+        switch self {
+        case .number: return .scalar
+        case .string: return .string
+        case .vectorSelector: return .instantVector
+        case .rangeSelector: return .rangeVector
+        case .call(let function, _): return function.returnType
+        case .aggregation: return .instantVector
+        case .binary(_, let left, let right, _):
+            return left.valueType == .scalar && right.valueType == .scalar ? .scalar : .instantVector
+        case .unary(_, let operand), .parenthesized(let operand): return operand.valueType
+        }
+    }
+
+    /// The expression as PromQL, written as Prometheus' `String()` writes it (one space around
+    /// binary operators, `sum by (le) (x)`), except that matchers keep their written order.
+    public var description: String {
+        switch self {
+        case .number(let value): return plainPromQLNumber(value)
+        case .string(let value): return quotedPromQLString(value)
+        case .vectorSelector(let selector): return selector.description
+        case .rangeSelector(let selector, let range):
+            var unshifted = selector
+            unshifted.offset = .zero
+            return "\(unshifted)[\(range)]\(selector.offsetSuffix)"
+        case .call(let function, let arguments):
+            return "\(function.name)(\(arguments.map(\.description).joined(separator: ", ")))"
+        case .aggregation(let aggregation): return aggregation.description
+        case .binary(let op, let left, let right, let matching):
+            return "\(left) \(op.rawValue)\(matching.suffix) \(right)"
+        case .unary(let negated, let operand): return (negated ? "-" : "+") + operand.description
+        case .parenthesized(let inner): return "(\(inner))"
+        }
+    }
+}
+
+/// The four types a PromQL expression can have (prometheus `promql/parser/value.go`).
+public enum PromQLValueType: String, Sendable, Hashable {
+    /// One number without labels.
+    case scalar
+    /// One sample per series, at the evaluation time.
+    case instantVector = "instant vector"
+    /// A range of samples per series, from a range selector.
+    case rangeVector = "range vector"
+    /// A string literal.
+    case string
+}
+
+/// A vector selector: an optional metric name written before the braces, the label matchers in
+/// their written order (a `__name__` matcher among them when the name is written that way), and
+/// the `offset` modifier.
+public struct PromQLSelector: Sendable, Hashable, CustomStringConvertible {
+    /// The metric name written before the braces, if any.
+    public var metricName: String?
+    /// The matchers inside the braces, in written order.
+    public var matchers: [PromQLMatcher]
+    /// How far back the selector looks (`offset 5m`); negative for `offset -5m`, zero when absent.
+    public var offset: PromQLDuration
+
+    /// A selector of `metricName` with `matchers`, shifted by `offset`.
+    public init(metricName: String?, matchers: [PromQLMatcher] = [], offset: PromQLDuration = .zero) {
+        self.metricName = metricName
+        self.matchers = matchers
+        self.offset = offset
+    }
+
+    /// The selector as PromQL: `name{a="b",c=~"d"} offset 5m`.
+    public var description: String {
+        var text = metricName ?? ""
+        if !matchers.isEmpty || metricName == nil {
+            text += "{" + matchers.map(\.description).joined(separator: ",") + "}"
+        }
+        return text + offsetSuffix
+    }
+
+    /// ` offset 5m`, ` offset -5m`, or nothing for a zero offset.
+    var offsetSuffix: String {
+        if offset.milliseconds > 0 { return " offset \(offset)" }
+        if offset.milliseconds < 0 { return " offset -\(PromQLDuration(milliseconds: -offset.milliseconds))" }
+        return ""
+    }
+}
+
+/// One label matcher inside a selector's braces: `job="node"`, `mode!="idle"`, `path=~"/var.*"`.
+public struct PromQLMatcher: Sendable, Hashable, CustomStringConvertible {
+    /// How a matcher compares a label's value.
+    public enum Operation: String, Sendable, Hashable {
+        /// `=`: equal.
+        case equal = "="
+        /// `!=`: not equal.
+        case notEqual = "!="
+        /// `=~`: the whole value matches the regular expression.
+        case matchesRegex = "=~"
+        /// `!~`: the whole value does not match the regular expression.
+        case doesNotMatchRegex = "!~"
+    }
+
+    /// The label name.
+    public var label: String
+    /// The comparison.
+    public var operation: Operation
+    /// The value or, for the regex operations, the regular expression's text (RE2 syntax, unchecked).
+    public var value: String
+
+    /// A matcher of `label` against `value`.
+    public init(_ label: String, _ operation: Operation, _ value: String) {
+        self.label = label
+        self.operation = operation
+        self.value = value
+    }
+
+    /// The matcher as PromQL: `job="node"`.
+    public var description: String { label + operation.rawValue + quotedPromQLString(value) }
+}
+
+/// A duration as PromQL writes it (`5m`, `1h30m`, `1d`, `500ms`), held in milliseconds
+/// (prometheus/common `model.Duration`).
+public struct PromQLDuration: Sendable, Hashable, CustomStringConvertible {
+    /// The length in milliseconds; negative only for a negative offset.
+    public var milliseconds: Int64
+
+    /// No time at all.
+    public static let zero = PromQLDuration(milliseconds: 0)
+
+    /// A duration of `milliseconds`.
+    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+
+    /// The units, largest first, as `model.Duration.String()` uses them; years and weeks only when
+    /// they divide the rest exactly ("90d" reads better than "12w6d").
+    static let units: [(name: String, milliseconds: Int64, exactOnly: Bool)] = [
+        ("y", 365 * 86_400_000, true), ("w", 7 * 86_400_000, true), ("d", 86_400_000, false),
+        ("h", 3_600_000, false), ("m", 60_000, false), ("s", 1000, false), ("ms", 1, false),
+    ]
+
+    /// The duration as PromQL writes it, `0s` for zero (a negative duration prints its magnitude).
+    public var description: String {
+        var rest = milliseconds.magnitude
+        if rest == 0 { return "0s" }
+        var text = ""
+        for unit in Self.units {
+            let size = UInt64(unit.milliseconds)
+            if unit.exactOnly && rest % size != 0 { continue }
+            let count = rest / size
+            if count > 0 {
+                text += "\(count)\(unit.name)"
+                rest -= count * size
+            }
+        }
+        return text
+    }
+}
+
+/// The binary operators, with Prometheus' precedence (`generated_parser.y`: `or` lowest, `^`
+/// highest and right-associative).
+public enum PromQLBinaryOperator: String, Sendable, Hashable {
+    /// `^`
+    case power = "^"
+    /// `*`
+    case multiply = "*"
+    /// `/`
+    case divide = "/"
+    /// `%`
+    case modulo = "%"
+    /// `atan2`
+    case atan2
+    /// `+`
+    case add = "+"
+    /// `-`
+    case subtract = "-"
+    /// `==`
+    case equal = "=="
+    /// `!=`
+    case notEqual = "!="
+    /// `>`
+    case greater = ">"
+    /// `<`
+    case less = "<"
+    /// `>=`
+    case greaterOrEqual = ">="
+    /// `<=`
+    case lessOrEqual = "<="
+    /// `and`
+    case and
+    /// `unless`
+    case unless
+    /// `or`
+    case or
+
+    /// Binding strength: 1 for `or` up to 6 for `^`.
+    public var precedence: Int {
+        switch self {
+        case .or: return 1
+        case .and, .unless: return 2
+        case .equal, .notEqual, .greater, .less, .greaterOrEqual, .lessOrEqual: return 3
+        case .add, .subtract: return 4
+        case .multiply, .divide, .modulo, .atan2: return 5
+        case .power: return 6
+        }
+    }
+
+    /// Whether this is a comparison, the only kind that takes `bool`.
+    public var isComparison: Bool { precedence == 3 }
+
+    /// Whether this is `and`, `or` or `unless`, which work on vectors only.
+    public var isSetOperator: Bool { self == .and || self == .or || self == .unless }
+}
+
+/// The modifiers written after a binary operator: `bool`, `on (…)` / `ignoring (…)`, and
+/// `group_left (…)` / `group_right (…)`.
+public struct PromQLVectorMatching: Sendable, Hashable {
+    /// Which side may have many series per match, with the labels to copy from the other side.
+    public enum Cardinality: Sendable, Hashable {
+        /// One series on each side per match (the default).
+        case oneToOne
+        /// `group_left (labels)`: many on the left.
+        case manyToOne(include: [String])
+        /// `group_right (labels)`: many on the right.
+        case oneToMany(include: [String])
+    }
+
+    /// `bool`: a comparison returns 0 or 1 instead of filtering.
+    public var returnsBool: Bool
+    /// `on` (true) or `ignoring` (false) for ``matchingLabels``.
+    public var on: Bool
+    /// The labels in `on (…)` or `ignoring (…)`.
+    public var matchingLabels: [String]
+    /// `group_left` / `group_right`, or one-to-one.
+    public var cardinality: Cardinality
+
+    /// No modifiers: one-to-one matching on all labels.
+    public static let none = PromQLVectorMatching()
+
+    /// Modifiers as given; the defaults are none at all.
+    public init(returnsBool: Bool = false, on: Bool = false, matchingLabels: [String] = [], cardinality: Cardinality = .oneToOne) {
+        self.returnsBool = returnsBool
+        self.on = on
+        self.matchingLabels = matchingLabels
+        self.cardinality = cardinality
+    }
+
+    /// ` bool on (a) group_left (b)`, as Prometheus' printer writes it after the operator.
+    var suffix: String {
+        var text = returnsBool ? " bool" : ""
+        let grouped = cardinality != .oneToOne
+        if !matchingLabels.isEmpty || on || grouped {
+            text += (on ? " on (" : " ignoring (") + matchingLabels.joined(separator: ", ") + ")"
+        }
+        switch cardinality {
+        case .oneToOne: break
+        case .manyToOne(let include): text += " group_left (" + include.joined(separator: ", ") + ")"
+        case .oneToMany(let include): text += " group_right (" + include.joined(separator: ", ") + ")"
+        }
+        return text
+    }
+}
+
+/// An aggregation over an instant vector: `sum by (job) (x)`, `quantile without (cpu) (0.9, x)`.
+public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
+    /// The aggregation operators Prometheus has, less the experimental `limitk` and `limit_ratio`.
+    public enum Operator: String, Sendable, Hashable {
+        /// `sum`
+        case sum
+        /// `avg`
+        case avg
+        /// `min`
+        case min
+        /// `max`
+        case max
+        /// `count`
+        case count
+        /// `group`
+        case group
+        /// `stddev`
+        case stddev
+        /// `stdvar`
+        case stdvar
+        /// `topk`, with a scalar parameter.
+        case topk
+        /// `bottomk`, with a scalar parameter.
+        case bottomk
+        /// `quantile`, with a scalar parameter.
+        case quantile
+        /// `count_values`, with a string parameter.
+        case countValues = "count_values"
+
+        /// The type of the parameter before the vector, or nil when it takes none.
+        public var parameterType: PromQLValueType? {
+            switch self {
+            case .topk, .bottomk, .quantile: return .scalar
+            case .countValues: return .string
+            default: return nil
+            }
+        }
+    }
+
+    /// Which labels the result keeps.
+    public enum Grouping: Sendable, Hashable {
+        /// `by (labels)`: only these; `by ()` (the default) keeps none.
+        case by([String])
+        /// `without (labels)`: all but these.
+        case without([String])
+    }
+
+    /// The operator.
+    public var op: Operator
+    /// `by` or `without`.
+    public var grouping: Grouping
+    /// The parameter of `topk`, `bottomk`, `quantile` and `count_values`.
+    public var parameter: PromQLExpression?
+    /// The instant vector aggregated.
+    public var expression: PromQLExpression
+
+    /// An aggregation of `expression` by `op`.
+    public init(_ op: Operator, grouping: Grouping = .by([]), parameter: PromQLExpression? = nil, _ expression: PromQLExpression) {
+        self.op = op
+        self.grouping = grouping
+        self.parameter = parameter
+        self.expression = expression
+    }
+
+    /// The aggregation as PromQL: `sum by (le) (x)`, `topk(3, x)`.
+    public var description: String {
+        var text = op.rawValue
+        switch grouping {
+        case .by(let labels) where !labels.isEmpty: text += " by (" + labels.joined(separator: ", ") + ") "
+        case .by: break
+        case .without(let labels): text += " without (" + labels.joined(separator: ", ") + ") "
+        }
+        return text + "(" + (parameter.map { "\($0), " } ?? "") + expression.description + ")"
+    }
+}
+
+/// `value` as Prometheus prints a number literal, Go's `strconv.FormatFloat(value, 'f', -1, 64)`:
+/// the shortest digits that read back, never in exponent form (`0.0000001`, not `1e-07`).
+func plainPromQLNumber(_ value: Double) -> String {
+    if value.isNaN { return "NaN" }
+    if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
+    let sign = value.sign == .minus ? "-" : ""
+    if value == 0 { return sign + "0" }
+    // Swift's description holds the same shortest digits (`1.5e-07`, `100.0`); only the layout differs.
+    let parts = value.magnitude.description.split(separator: "e")
+    let mantissa = parts[0]
+    var digits = Array(mantissa.filter { $0 != "." })
+    var point = (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count)
+        + (parts.count > 1 ? Int(parts[1])! : 0)
+    while digits.first == "0" {
+        digits.removeFirst()
+        point -= 1
+    }
+    while digits.last == "0" { digits.removeLast() }
+    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+    if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
+    return sign + String(digits[..<point]) + "." + String(digits[point...])
+}
+
+/// `value` as a Go double-quoted string (`strconv.Quote`), as Prometheus prints strings.
+func quotedPromQLString(_ value: String) -> String {
+    var text = "\""
+    for scalar in value.unicodeScalars {
+        switch scalar {
+        case "\"": text += "\\\""
+        case "\\": text += "\\\\"
+        case "\n": text += "\\n"
+        case "\t": text += "\\t"
+        case "\r": text += "\\r"
+        case "\u{7}": text += "\\a"
+        case "\u{8}": text += "\\b"
+        case "\u{C}": text += "\\f"
+        case "\u{B}": text += "\\v"
+        case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+            let hex = String(scalar.value, radix: 16)
+            text += "\\x" + (hex.count < 2 ? "0" : "") + hex
+        default: text.unicodeScalars.append(scalar)
+        }
+    }
+    return text + "\""
+}
