@@ -70,9 +70,6 @@ import Pipeline
              "sum(rate(http_requests_total[5m] offset 1w)) / sum(rate(http_requests_total[5m]))"),
             ("rate(x[5m] offset -1h30m)", "rate(x[5m] offset -1h30m)"),
             ("x offset 90m", "x offset 1h30m"),
-            // Prometheus 3: numbers of seconds as ranges and offsets, durations as numbers.
-            ("rate(x[300]) + x offset 60 + y offset -1.5", "rate(x[5m]) + x offset 1m + y offset -1s500ms"),
-            ("time() - node_boot_time_seconds < 10m", "time() - node_boot_time_seconds < 600"),
             ("time() - node_boot_time_seconds < 600", "time() - node_boot_time_seconds < 600"),
             ("topk(3, sum by (job) (rate(x[1h30m])))", "topk(3, sum by (job) (rate(x[1h30m])))"),
             ("quantile without(cpu) (0.9, x)", "quantile without (cpu) (0.9, x)"),
@@ -167,7 +164,7 @@ import Pipeline
         try Self.expectRoundTrip(#"count_values("a\"b\\c\nd", x)"#, prints: #"count_values("a\"b\\c\nd", x)"#)
         let durations: [(String, String)] = [
             ("x[1h30m]", "x[1h30m]"), ("x[90m]", "x[1h30m]"), ("x[7d]", "x[1w]"), ("x[365d]", "x[1y]"), ("x[1y2w]", "x[379d]"),
-            ("x[1500ms]", "x[1s500ms]"), ("x[ 2m ]", "x[2m]"), ("x[+1.5]", "x[1s500ms]"),
+            ("x[1500ms]", "x[1s500ms]"), ("x[ 2m ]", "x[2m]"), ("x[0s]", "x[0s]"),
         ]
         for (text, printed) in durations {
             try Self.expectRoundTrip(text, prints: printed)
@@ -200,6 +197,7 @@ import Pipeline
             ("*1", "1:1: parse error: unexpected <op:*>"),
             ("foo bar", #"1:5: parse error: unexpected identifier "bar""#),
             ("a:b(x)", #"1:4: parse error: unexpected "(""#),
+            ("5m", #"1:1: parse error: unexpected duration "5m""#),
             ("a - on(b) ignoring(c) d", "1:11: parse error: unexpected <ignoring>"),
             ("(1))", "1:5: parse error: unexpected right parenthesis ')'"),
             ("((1)", "1:5: parse error: unclosed left parenthesis"),
@@ -213,14 +211,10 @@ import Pipeline
             ("foo{job}", #"1:8: parse error: unexpected "}" in label matching, expected label matching operator"#),
             ("foo{job=5}", "1:9: parse error: unexpected character inside braces: '5'"),
             (#"foo{job="a" env="b"}"#, #"1:13: parse error: unexpected identifier "env" in label matching, expected "," or "}""#),
-            ("x[]", #"1:3: parse error: unexpected "]" in subquery or range selector, expected number, duration, step(), or range()"#),
-            ("x[0s]", "1:3: parse error: duration must be greater than 0"),
-            ("x[-5m]", "1:3: parse error: duration must be greater than 0"),
-            ("x[1e10]", "1:3: parse error: duration out of range"),
+            ("x[5]", #"1:3: parse error: unexpected number "5" in subquery selector, expected duration"#),
             ("x[5m", "1:5: parse error: unexpected end of input in duration expression"),
             ("x[5m1h]", #"1:3: parse error: not a valid duration string: "5m1h""#),
-            ("x offset", "1:9: parse error: unexpected end of input in offset, expected number, duration, step(), or range()"),
-            ("x offset foo", #"1:10: parse error: unexpected identifier "foo" in offset, expected number, duration, step(), or range()"#),
+            ("x offset", "1:9: parse error: unexpected end of input in offset, expected duration"),
             ("sum by job (x)", #"1:8: parse error: unexpected identifier "job" in grouping opts, expected "(""#),
             ("sum by (a:b) (x)", #"1:9: parse error: unexpected metric identifier "a:b" in grouping opts, expected label"#),
             ("sum()", "1:1: parse error: no arguments for aggregate expression provided"),

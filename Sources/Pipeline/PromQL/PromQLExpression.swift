@@ -6,8 +6,7 @@
 /// Every node has a static ``PromQLValueType``; the parser refuses ill-typed trees as Prometheus
 /// does (`rate` of an instant vector, `sum` of a range vector, `1 > 2` without `bool`).
 public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertible {
-    /// A number literal (`5`, `0.01`, `0x1F`, `Inf`, `NaN`, or a duration as seconds: `5m` is 300); a
-    /// sign written before it is folded in.
+    /// A number literal (`5`, `0.01`, `0x1F`, `Inf`, `NaN`); a sign written before it is folded in.
     case number(Double)
     /// A string literal, unescaped.
     case string(String)

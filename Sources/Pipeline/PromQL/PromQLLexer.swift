@@ -45,7 +45,7 @@ struct PromQLToken {
 
 /// The PromQL lexer, after prometheus `promql/parser/lex.go`: keywords are case-insensitive and
 /// only recognised outside braces, `5m` is a duration wherever it appears, and inside `[…]` only
-/// durations, numbers, signs and `:` may appear. Its errors carry `lex.go`'s messages.
+/// durations, numbers and `:` may appear. Its errors carry `lex.go`'s messages.
 struct PromQLLexer {
     let bytes: [UInt8]
     private var index = 0
@@ -191,9 +191,6 @@ struct PromQLLexer {
         case UInt8(ascii: ":"):
             index += 1
             return token(.colon, from: start)
-        case UInt8(ascii: "+"), UInt8(ascii: "-"):
-            index += 1
-            return token(.binaryOperator(byte == UInt8(ascii: "+") ? .add : .subtract), from: start)
         case _ where isDigit(byte) || (byte == UInt8(ascii: ".") && peekByte(1).map(isDigit) == true):
             return numberOrDuration(start: start)
         default:

@@ -164,10 +164,6 @@ struct PromQLParser {
         case .number:
             advance()
             return Node(expression: .number(try number(token)), start: token.offset)
-        case .duration:
-            // A duration where a number is expected is that many seconds (Prometheus 3).
-            advance()
-            return Node(expression: .number(Double(try duration(token).milliseconds) / 1000), start: token.offset)
         case .string:
             advance()
             return Node(expression: .string(unquote(token.text)), start: token.offset)
@@ -206,8 +202,9 @@ struct PromQLParser {
             let token = peek()
             if token.kind == .leftBracket {
                 advance()
-                let (range, rangeStart) = try durationOrSeconds(in: "subquery or range selector")
-                if range.milliseconds <= 0 { throw error("duration must be greater than 0", at: rangeStart) }
+                let durationToken = advance()
+                guard durationToken.kind == .duration else { throw unexpected(durationToken, in: "subquery selector", expected: "duration") }
+                let range = try duration(durationToken)
                 let close = advance()
                 if close.kind == .colon { throw error("subqueries are not supported", at: token.offset) }
                 guard close.kind == .rightBracket else { throw unexpected(close, in: "subquery or range", expected: "\":\" or \"]\"") }
@@ -218,7 +215,13 @@ struct PromQLParser {
                 node.expression = .rangeSelector(selector, range: range)
             } else if isKeyword(token, "offset") {
                 advance()
-                node.expression = try shifted(node, by: durationOrSeconds(in: "offset").duration)
+                let negative = peek().kind == .binaryOperator(.subtract)
+                if negative { advance() }
+                let durationToken = advance()
+                guard durationToken.kind == .duration else { throw unexpected(durationToken, in: "offset", expected: "duration") }
+                var offset = try duration(durationToken)
+                if negative { offset.milliseconds = -offset.milliseconds }
+                node.expression = try shifted(node, by: offset)
             } else if token.kind == .at {
                 throw error("@ modifier is not supported", at: token.offset)
             } else {
@@ -374,31 +377,6 @@ struct PromQLParser {
             if separator.kind == .rightParen { return labels }
             guard separator.kind == .comma else { throw unexpected(separator, in: "grouping opts", expected: "\",\" or \")\"") }
         }
-    }
-
-    /// A range or offset: a duration or a number of seconds, either signed (`generated_parser.y`
-    /// `number_duration_literal`), with the offset of its first token.
-    private mutating func durationOrSeconds(in context: String) throws(PromQLError) -> (duration: PromQLDuration, start: Int) {
-        var token = advance()
-        let start = token.offset
-        var negative = false
-        if case .binaryOperator(let op) = token.kind, op == .add || op == .subtract {
-            negative = op == .subtract
-            token = advance()
-        }
-        let milliseconds: Int64
-        switch token.kind {
-        case .duration:
-            milliseconds = try duration(token).milliseconds
-        case .number:
-            let seconds = try number(token)
-            // The bound of Go's `time.Duration`, as `generated_parser.y` checks it.
-            guard seconds.magnitude <= 9_223_372_036.854775807 else { throw error("duration out of range", at: start) }
-            milliseconds = Int64((seconds * 1000).rounded())
-        default:
-            throw unexpected(token, in: context, expected: "number, duration, step(), or range()")
-        }
-        return (PromQLDuration(milliseconds: negative ? -milliseconds : milliseconds), start)
     }
 
     // MARK: Literals
