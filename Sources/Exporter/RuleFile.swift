@@ -74,7 +74,7 @@ enum RuleFile {
     }
 
     private static func readRule(_ node: Node, group: String) throws(RuleFileError) -> Rule {
-        var record: String?, alert: String?, expression: String?, expressionLine: Int?
+        var record: String?, alert: String?, expression: String?, expressionLine: Int?, expressionColumn: Int?
         var forDuration: Node?, keepFiringFor: Node?, annotations: Node?
         var labels: [String: String] = [:]
         for (key, value) in try RuleYAML.mapping(node, what: "a rule") {
@@ -84,6 +84,7 @@ enum RuleFile {
             case "expr":
                 expression = try RuleYAML.scalar(value, key)
                 expressionLine = value.mark?.line
+                expressionColumn = value.mark?.column
             case "for": forDuration = value
             case "keep_firing_for": keepFiringFor = value
             case "labels": labels = try RuleYAML.labelMap(value, key)
@@ -98,14 +99,14 @@ enum RuleFile {
             for (value, key) in [(forDuration, "for"), (keepFiringFor, "keep_firing_for"), (annotations, "annotations")] {
                 if let value { throw RuleFileError(at: value, "recording rule \"\(record)\" cannot have \(key)") }
             }
-            return Rule(kind: .record(name: record), expression: expression, labels: labels, expressionLine: expressionLine)
+            return Rule(kind: .record(name: record), expression: expression, labels: labels, expressionLine: expressionLine, expressionColumn: expressionColumn)
         case (nil, let alert?):
             guard !alert.isEmpty else { throw RuleFileError(at: node, "an alerting rule needs a name") }
             let pending = try forDuration.map { (value: Node) throws(RuleFileError) in try RuleYAML.duration(value, "for") } ?? 0
             let keep = try keepFiringFor.map { (value: Node) throws(RuleFileError) in try RuleYAML.duration(value, "keep_firing_for") } ?? 0
             let texts = try annotations.map { (value: Node) throws(RuleFileError) in try RuleYAML.labelMap(value, "annotations") } ?? [:]
             return Rule(kind: .alert(name: alert, forMilliseconds: pending, keepFiringForMilliseconds: keep, annotations: texts),
-                        expression: expression, labels: labels, expressionLine: expressionLine)
+                        expression: expression, labels: labels, expressionLine: expressionLine, expressionColumn: expressionColumn)
         case (nil, nil):
             throw RuleFileError(at: node, "a rule of group \"\(group)\" needs one of record or alert")
         case (_?, _?):

@@ -26,11 +26,11 @@ import Testing
             RuleGroup(name: "host", intervalMilliseconds: 30_000, rules: [
                 Rule(kind: .record(name: "instance:node_cpu:rate5m"),
                      expression: #"sum without (cpu) (rate(node_cpu_seconds_total{mode!="idle"}[5m]))"#,
-                     labels: ["source": "lookout"], expressionLine: 6),
+                     labels: ["source": "lookout"], expressionLine: 6, expressionColumn: 15),
                 Rule(kind: .alert(name: "HostOutOfMemory", forMilliseconds: 300_000, keepFiringForMilliseconds: 5_400_000,
                                   annotations: ["summary": "{{ $labels.instance }} is low on memory"]),
                      expression: "node_memory_MemAvailable_bytes / node_memory_MemTotal_bytes < 0.1",
-                     labels: ["severity": "critical"], expressionLine: 9),
+                     labels: ["severity": "critical"], expressionLine: 9, expressionColumn: 15),
             ], line: 2),
             RuleGroup(name: "empty", line: 16),
         ])

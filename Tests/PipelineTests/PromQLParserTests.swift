@@ -211,7 +211,7 @@ import Pipeline
             ("foo{job}", #"1:8: parse error: unexpected "}" in label matching, expected label matching operator"#),
             ("foo{job=5}", "1:9: parse error: unexpected character inside braces: '5'"),
             (#"foo{job="a" env="b"}"#, #"1:13: parse error: unexpected identifier "env" in label matching, expected "," or "}""#),
-            ("x[5]", #"1:3: parse error: unexpected number "5" in subquery selector, expected duration"#),
+            ("x[5]", "1:3: parse error: missing unit character in duration"),
             ("x[5m", "1:5: parse error: unexpected end of input in duration expression"),
             ("x[5m1h]", #"1:3: parse error: not a valid duration string: "5m1h""#),
             ("x offset", "1:9: parse error: unexpected end of input in offset, expected duration"),

@@ -191,11 +191,23 @@ struct PromQLLexer {
         case UInt8(ascii: ":"):
             index += 1
             return token(.colon, from: start)
-        case _ where isDigit(byte) || (byte == UInt8(ascii: ".") && peekByte(1).map(isDigit) == true):
-            return numberOrDuration(start: start)
+        case _ where isDigit(byte):
+            return durationInsideBrackets(start: start)
         default:
             return fail("unexpected character in duration expression: \(quotedCharacter(at: start))", at: start)
         }
+    }
+
+    /// `lex.go` `lexDuration` (Prometheus 2.42, the promtool cross-checked against): inside
+    /// brackets only a duration with its unit may stand; a bare number is refused.
+    private mutating func durationInsideBrackets(start: Int) -> PromQLToken {
+        if scanNumber() { return fail("missing unit character in duration", at: start) }
+        if acceptRemainingDuration() {
+            index -= 1
+            return token(.duration, from: start)
+        }
+        // lex.go quotes from one byte before the duration's start.
+        return fail("bad duration syntax: \(quotedPromQLString(text(from: max(0, start - 1))))", at: start)
     }
 
     private mutating func skipSpaceAndComments() {

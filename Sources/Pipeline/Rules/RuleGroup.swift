@@ -41,13 +41,23 @@ public struct Rule: Sendable, Equatable {
     public var labels: [String: String]
     /// The line of the rule's `expr`, for messages.
     public var expressionLine: Int?
+    /// The column of the rule's `expr` value, for messages.
+    public var expressionColumn: Int?
 
     /// Creates a rule.
-    public init(kind: Kind, expression: String, labels: [String: String] = [:], expressionLine: Int? = nil) {
+    public init(kind: Kind, expression: String, labels: [String: String] = [:], expressionLine: Int? = nil, expressionColumn: Int? = nil) {
         self.kind = kind
         self.expression = expression
         self.labels = labels
         self.expressionLine = expressionLine
+        self.expressionColumn = expressionColumn
+    }
+
+    /// The rule's name: the alert's or the recorded series'.
+    public var name: String {
+        switch kind {
+        case .alert(let name, _, _, _), .record(let name): name
+        }
     }
 }
 
