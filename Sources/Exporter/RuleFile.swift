@@ -11,19 +11,7 @@ import Yams
 enum RuleFile {
     /// The groups in the file at `path`.
     static func load(path: String) throws(RuleFileError) -> [RuleGroup] {
-        let text: String
-        do {
-            text = try SourceFile.read(path)
-        } catch {
-            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
-            throw RuleFileError(file: path, line: nil, message: "cannot read: \(reason)")
-        }
-        do {
-            return try parse(yaml: text)
-        } catch var error {
-            error.file = path
-            throw error
-        }
+        try RuleYAML.load(path, parse: parse(yaml:))
     }
 
     /// The groups in `text`.
@@ -118,6 +106,23 @@ enum RuleFile {
 /// Reading YAML nodes the way rule files and rule test files need: typed values whose problems
 /// name the line.
 enum RuleYAML {
+    /// `parse` applied to the text of the file at `path`; every error names the file.
+    static func load<Value>(_ path: String, parse: (String) throws(RuleFileError) -> Value) throws(RuleFileError) -> Value {
+        let text: String
+        do {
+            text = try SourceFile.read(path)
+        } catch {
+            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
+            throw RuleFileError(file: path, line: nil, message: "cannot read: \(reason)")
+        }
+        do {
+            return try parse(text)
+        } catch var error {
+            error.file = path
+            throw error
+        }
+    }
+
     /// The key-value pairs of a mapping node; `what` names it in the error otherwise.
     static func mapping(_ node: Node, what: String) throws(RuleFileError) -> [(String, Node)] {
         guard case .mapping(let mapping) = node else { throw RuleFileError(at: node, "\(what) must be a mapping of keys to values") }

@@ -7,19 +7,7 @@ import Yams
 enum RuleTestFileReader {
     /// The test file at `path`.
     static func load(path: String) throws(RuleFileError) -> RuleTestFile {
-        let text: String
-        do {
-            text = try SourceFile.read(path)
-        } catch {
-            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
-            throw RuleFileError(file: path, line: nil, message: "cannot read: \(reason)")
-        }
-        do {
-            return try parse(yaml: text)
-        } catch var error {
-            error.file = path
-            throw error
-        }
+        try RuleYAML.load(path, parse: parse(yaml:))
     }
 
     /// The test file in `text`.
