@@ -67,24 +67,16 @@ struct EventCommand: AsyncParsableCommand {
         let body: [UInt8]
         let delivery: EventDelivery
         do {
-            body = try eventJSON(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds(),
-                                 simulation: simulationReport())
-            // The daemon's own check, here, so that a mistake never needs a round trip.
-            _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
+            body = try EventDelivery.checked(
+                eventJSON(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds(), simulation: simulationReport()))
             delivery = try daemon.delivery()
         } catch {
             printError("\(error)")
             throw ExitCode.failure
         }
-        switch await delivery.deliver(body) {
-        case .stored(let answer):
-            print(answer)
-        case .spooled(let file, let reason):
-            printWarning("\(reason); the event waits in \(file) for the daemon")
-        case .failed(let reason):
-            printError(reason)
-            throw ExitCode.failure
-        }
+        let outcome = await delivery.deliver(body)
+        if case .stored(let answer) = outcome { print(answer) }
+        guard outcome.announced() else { throw ExitCode.failure }
     }
 
     /// The event's type, `dst-report` spelled as the API spells it.
@@ -102,7 +94,6 @@ struct EventCommand: AsyncParsableCommand {
     /// The event as JSON, from the flags, with its `id`, `time` (microseconds since the epoch)
     /// and `simulation`, the report read from `--file`.
     func eventJSON(id: String, time: Int64, simulation: PipelineEvent.SimulationReport?) throws(EventError) -> [UInt8] {
-        let labels = try Self.labels(label)
         if let duration, !duration.isFinite {
             throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds")
         }
@@ -116,11 +107,7 @@ struct EventCommand: AsyncParsableCommand {
         json.integer("exit_code", exitCode.map(Int64.init))
         json.number("duration_seconds", duration)
         json.string("revision", revision)
-        if !labels.isEmpty {
-            json.object("labels") { object in
-                for (name, value) in labels { object.string(name, value) }
-            }
-        }
+        try Self.writeLabels(label, into: &json)
         json.string("message", message)
         if let simulation {
             json.object("dst") { simulation.write(to: &$0) }
@@ -132,8 +119,9 @@ struct EventCommand: AsyncParsableCommand {
 }
 
 extension EventCommand {
-    /// The `--label NAME=VALUE` flags as pairs, in order.
-    static func labels(_ flags: [String]) throws(EventError) -> [(name: String, value: String)] {
+    /// Writes the `--label NAME=VALUE` flags as the event's `labels` object (nothing when
+    /// there are none).
+    static func writeLabels(_ flags: [String], into json: inout JSONObjectWriter) throws(EventError) {
         var labels: [(name: String, value: String)] = []
         for pair in flags {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
@@ -141,7 +129,10 @@ extension EventCommand {
             }
             labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
         }
-        return labels
+        guard !labels.isEmpty else { return }
+        json.object("labels") { object in
+            for (name, value) in labels { object.string(name, value) }
+        }
     }
 }
 

@@ -75,6 +75,33 @@ struct EventDelivery: Sendable {
         case spooled(file: String, reason: String)
         /// It is neither stored nor spooled: one line saying why.
         case failed(String)
+
+        /// Says on standard error what went wrong, if anything (a warning for a spooled event,
+        /// an error for a lost one); true unless it failed.
+        func announced() -> Bool {
+            switch self {
+            case .stored: return true
+            case .spooled(let file, let reason):
+                printWarning("\(reason); the event waits in \(file) for the daemon")
+                return true
+            case .failed(let reason):
+                printError(reason)
+                return false
+            }
+        }
+    }
+
+    /// `event` after the daemon's own check, so that a mistake is one line here, never a round
+    /// trip (or a spooled file the daemon would reject).
+    static func checked(_ event: [UInt8]) throws(EventError) -> [UInt8] {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(event)
+        } catch {
+            throw EventError(field: nil, problem: "\(error)")
+        }
+        _ = try PipelineEvent.decode(json, receivedAt: 0, newID: { "local-check" })
+        return event
     }
 
     /// Sends `event`, one JSON object that carries its `id` and `time`, so that a spooled copy

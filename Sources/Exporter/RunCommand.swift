@@ -99,15 +99,7 @@ struct RunCommand: AsyncParsableCommand {
     /// Delivers `event`; says on standard error what went wrong, if anything. True when the
     /// daemon stored it (or it was spooled).
     private func report(_ event: [UInt8], with delivery: EventDelivery) async -> Bool {
-        switch await delivery.deliver(event) {
-        case .stored: return true
-        case .spooled(let file, let reason):
-            printWarning("\(reason); the event waits in \(file) for the daemon")
-            return true
-        case .failed(let reason):
-            printError(reason)
-            return false
-        }
+        await delivery.deliver(event).announced()
     }
 
     /// The event of `type`, from the flags and, for the end, how the command ended.
@@ -126,22 +118,9 @@ struct RunCommand: AsyncParsableCommand {
             json.number("duration_seconds", seconds)
             json.string("message", ending.message)
         }
-        let labels = try EventCommand.labels(label)
-        if !labels.isEmpty {
-            json.object("labels") { object in
-                for (name, value) in labels { object.string(name, value) }
-            }
-        }
+        try EventCommand.writeLabels(label, into: &json)
         json.time("time", time)
-        let body = json.finished()
-        do {
-            _ = try PipelineEvent.decode(try JSONValue.parse(body), receivedAt: 0, newID: { "local-check" })
-        } catch let error as EventError {
-            throw error
-        } catch {
-            throw EventError(field: "event", problem: "\(error)")
-        }
-        return body
+        return try EventDelivery.checked(json.finished())
     }
 }
 

@@ -2,6 +2,7 @@ import ArgumentParser
 import Collectors
 import Hummingbird
 import Logging
+import Pipeline
 import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)
@@ -88,13 +89,10 @@ struct Serve: AsyncParsableCommand {
         for file in files {
             guard let slash = file.lastIndex(of: "/"), slash != file.startIndex else { continue }
             let directory = String(file[..<slash])
-            var components = ""
-            for part in directory.split(separator: "/", omittingEmptySubsequences: true) {
-                components += (components.isEmpty && !directory.hasPrefix("/") ? "" : "/") + part
-                if mkdir(components, 0o750) != 0 && errno != EEXIST {
-                    throw ConfigurationError(key: "data.dir", line: nil,
-                                             message: "cannot create \(components): \(String(cString: strerror(errno)))")
-                }
+            do {
+                try Directories.create(directory, mode: 0o750)
+            } catch {
+                throw ConfigurationError(key: "data.dir", line: nil, message: error.description)
             }
             guard access(directory, W_OK) == 0 else {
                 throw ConfigurationError(key: "data.dir", line: nil, message: "cannot write to \(directory)")

@@ -308,12 +308,14 @@ struct SummaryText {
             return text + "s"
         }
         let whole = Int(seconds.rounded())
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
         if whole < 60 { return "\(whole)s" }
-        if whole < 3600 { return "\(whole / 60)m\(two(whole % 60))s" }
-        if whole < 86400 { return "\(whole / 3600)h\(two(whole / 60 % 60))m" }
-        return "\(whole / 86400)d\(two(whole / 3600 % 24))h"
+        if whole < 3600 { return "\(whole / 60)m\(Self.twoDigits(whole % 60))s" }
+        if whole < 86400 { return "\(whole / 3600)h\(Self.twoDigits(whole / 60 % 60))m" }
+        return "\(whole / 86400)d\(Self.twoDigits(whole / 3600 % 24))h"
     }
+
+    /// `value` with a leading zero below 10: `05`.
+    private static func twoDigits(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
 
     /// A span in its largest whole unit: `5s`, `12m`, `3h`, `2d`.
     static func span(_ microseconds: Int64) -> String {
@@ -330,7 +332,6 @@ struct SummaryText {
     /// The wall-clock time of `microseconds` since the epoch, `HH:MM:SS`, at `offsetSeconds` from UTC.
     static func clock(_ microseconds: Int64, offsetSeconds: Int) -> String {
         let civil = CivilTime(microseconds: microseconds + Int64(offsetSeconds) * 1_000_000)
-        func two(_ value: Int) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(two(civil.hour)):\(two(civil.minute)):\(two(civil.second))"
+        return "\(Self.twoDigits(civil.hour)):\(Self.twoDigits(civil.minute)):\(Self.twoDigits(civil.second))"
     }
 }

@@ -26,6 +26,11 @@ public struct Label: Sendable, Equatable, Hashable {
     }
 }
 
+extension Label: Comparable {
+    /// Labels order by name, then value.
+    public static func < (left: Label, right: Label) -> Bool { (left.name, left.value) < (right.name, right.value) }
+}
+
 /// One line of exposition: an optional name suffix (`_bucket`, `_sum`, `_count` for histograms and
 /// summaries), a label set and a value.
 public struct Sample: Sendable, Equatable {

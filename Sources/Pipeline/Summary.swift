@@ -395,11 +395,7 @@ extension Summary {
         } else {
             object.null("journal_errors")
         }
-        object.array("warnings", warnings.map { warning in
-            var text: [UInt8] = []
-            JSONText.appendString(warning, to: &text)
-            return text
-        })
+        object.strings("warnings", warnings)
         return object.finished()
     }
 

@@ -21,11 +21,7 @@ import Testing
     }
 
     /// An empty journal directory, so the daemon never reads the host's journal.
-    static func emptyJournal() throws -> String {
-        let path = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-empty-journal-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
-        return path
-    }
+    static func emptyJournal() throws -> String { try Harness.temporaryDirectory().path }
 
     /// The hits of a match-all search of the pipeline indices, with or without their sources.
     static func hits(_ url: String, sources: Bool) async throws -> [[String: Any]] {

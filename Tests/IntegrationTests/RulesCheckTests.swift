@@ -19,25 +19,9 @@ import Testing
         "sum by (le (up)", "topk(up)", #"up{job="a",}"#, "up offset", "rate(up[5])", "-",
     ]
 
-    static func run(_ executable: String, _ arguments: [String], in directory: String) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
-        let stdout = Pipe(), stderr = Pipe()
-        process.standardOutput = stdout
-        process.standardError = stderr
-        try process.run()
-        let out = stdout.fileHandleForReading.readDataToEndOfFile()
-        let err = stderr.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
-    }
-
     @Test func theSameVerdictsAndMessagesAsPromtool() throws {
         let promtool = try Harness.tool("promtool")
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-rules-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: false)
+        let directory = try Harness.temporaryDirectory().path
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var files: [String] = []
         for (index, expression) in Self.expressions.enumerated() {
@@ -48,8 +32,8 @@ import Testing
         }
         for file in files + ["__all__"] {
             let arguments = file == "__all__" ? files : [file]
-            let expected = try Self.run(promtool, ["check", "rules"] + arguments, in: directory)
-            let actual = try Self.run(Harness.lookoutBinary, ["rules", "check"] + arguments, in: directory)
+            let expected = try Harness.run(promtool, ["check", "rules"] + arguments, in: directory)
+            let actual = try Harness.run(Harness.lookoutBinary, ["rules", "check"] + arguments, in: directory)
             #expect(actual.status == expected.status, "\(file)")
             #expect(actual.stdout == expected.stdout, "\(file)")
             #expect(actual.stderr == expected.stderr, "\(file)")

@@ -15,10 +15,9 @@ import Glibc
         let process = Process()
         private let stdout = Pipe(), stderr = Pipe()
 
-        init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        init(_ arguments: [String]) throws {
             process.executableURL = URL(fileURLWithPath: Harness.lookoutBinary)
             process.arguments = ["run"] + arguments
-            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
             process.standardOutput = stdout
             process.standardError = stderr
             process.standardInput = FileHandle.nullDevice

@@ -111,11 +111,15 @@ enum Harness {
         throw HarnessError("timed out after \(seconds)s waiting for \(what)")
     }
 
-    /// Runs a program to completion with `input` on stdin; returns its exit status and output.
-    static func run(_ executable: String, _ arguments: [String], input: String? = nil) throws -> (status: Int32, stdout: String, stderr: String) {
+    /// Runs a program to completion with `input` on stdin (in `directory`, when given); returns
+    /// its exit status and output.
+    static func run(_ executable: String, _ arguments: [String], input: String? = nil, in directory: String? = nil) throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
         let stdout = Pipe(), stderr = Pipe(), stdin = Pipe()
         process.standardOutput = stdout
         process.standardError = stderr

@@ -80,13 +80,14 @@ public struct MicroVMCollector: MetricCollector {
             readings.withLock { $0[index] = reading }
         }
         let vms = try readings.withLock { $0 }.compactMap { try $0.get() }
-        let bootTime = (try? SourceFile.readIfPresent(paths.proc("stat"))).flatMap { $0 }
-            .flatMap { try? parseStat($0, path: paths.proc("stat")).bootTime }
+        // /proc/stat is read only when a start time needs its btime.
+        let bootTime = vms.contains { $0.process != nil }
+            ? (try? SourceFile.readIfPresent(paths.proc("stat"))).flatMap { $0 }.flatMap { try? parseStat($0, path: paths.proc("stat")).bootTime }
+            : nil
 
-        let asked = vms.indices.filter { vms[$0].socket != nil }
-        let answers = HypervisorQueries.read(asked.map { vms[$0].socket! }, timeout: socketTimeout)
-        var hypervisors = [Result<HypervisorReading, HypervisorFailure>?](repeating: nil, count: vms.count)
-        for (index, answer) in zip(asked, answers) { hypervisors[index] = answer }
+        // One answer per VM with a socket, in order.
+        var answers = HypervisorQueries.read(vms.compactMap(\.socket), timeout: socketTimeout).makeIterator()
+        let hypervisors = vms.map { $0.socket == nil ? nil : answers.next() }
 
         var families = MicroVMFamilies()
         for (vm, hypervisor) in zip(vms, hypervisors) {

@@ -89,7 +89,7 @@ enum QMPClient {
                 break
             }
             for (slot, index) in owners.enumerated() where polled[slot].revents != 0 {
-                conversations[index].handle(polled[slot].revents, timeout: timeout)
+                conversations[index].handle(polled[slot].revents)
             }
         }
         return conversations.map { $0.result! }
@@ -147,7 +147,7 @@ private struct QMPConversation {
         if connected < 0 { fail("connect", "connect: \(SourceFile.errnoText(errno))") }
     }
 
-    mutating func handle(_ revents: Int16, timeout: Duration) {
+    mutating func handle(_ revents: Int16) {
         if revents & Int16(POLLNVAL) != 0 { return fail("closed", "the socket was closed under the conversation") }
         if revents & Int16(POLLOUT) != 0 { flush() }
         if result == nil, revents & (Int16(POLLIN) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { receive() }

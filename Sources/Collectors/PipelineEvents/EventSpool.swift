@@ -29,12 +29,11 @@ public struct EventSpool: Sendable {
     /// Creates the directory (and its parents) when missing, group-writable and set-group-ID, so
     /// that pipeline users in the daemon's group can spool and the daemon can read what they spool.
     public func create() throws(Failure) {
-        var path = directory.hasPrefix("/") ? "" : "."
-        var createdLast = false
-        for component in directory.split(separator: "/") {
-            path += "/" + component
-            createdLast = mkdir(path, 0o755) == 0
-            if !createdLast, errno != EEXIST { throw failure("create", path) }
+        let createdLast: Bool
+        do {
+            createdLast = try Directories.create(directory, mode: 0o755)
+        } catch {
+            throw Failure(description: error.description)
         }
         // chmod, not mkdir's mode: the umask would take the group's write bit.
         if createdLast, chmod(directory, 0o2770) != 0 { throw failure("set the mode of", directory) }

@@ -55,7 +55,7 @@ public final class SampleHistory: Sendable {
             state.timestamps[slot] = timestamp
             for family in families {
                 for sample in family.samples {
-                    let key = SeriesKey(name: family.name + sample.suffix, labels: sample.labels.sorted { $0.name < $1.name })
+                    let key = SeriesKey(name: family.name + sample.suffix, labels: sample.labels.sorted())
                     let index: Int
                     if let known = state.index[key] {
                         index = known
@@ -92,7 +92,8 @@ public final class SampleHistory: Sendable {
         state.withLock { state in
             guard state.holds(series) else { return [] }
             var points: [(timestamp: Int64, value: Double)] = []
-            for slot in state.slotsOldestFirst() {
+            for round in state.heldRounds {
+                let slot = state.slot(of: round)
                 let timestamp = state.timestamps[slot]
                 guard timestamp >= from, timestamp <= through else { continue }
                 let value = state.columns[series.slot].values[slot]
@@ -108,7 +109,8 @@ public final class SampleHistory: Sendable {
     public func latest(of series: Series, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         state.withLock { state in
             guard state.holds(series) else { return nil }
-            for slot in state.slotsOldestFirst().reversed() {
+            for round in state.heldRounds.reversed() {
+                let slot = state.slot(of: round)
                 let timestamp = state.timestamps[slot]
                 if timestamp > through { continue }
                 guard timestamp >= from else { return nil }
@@ -184,13 +186,13 @@ public final class SampleHistory: Sendable {
         }
 
         /// The slot of the newest round.
-        var newestSlot: Int { Int(rounds % Int64(capacity)) }
+        var newestSlot: Int { slot(of: rounds) }
 
-        /// The slots of the rounds held, oldest first.
-        func slotsOldestFirst() -> [Int] {
-            let held = Int(min(rounds, Int64(capacity)))
-            return (0..<held).map { Int((rounds - Int64(held) + 1 + Int64($0)) % Int64(capacity)) }
-        }
+        /// The numbers of the rounds held, oldest first (empty before the first).
+        var heldRounds: Range<Int64> { max(1, rounds - Int64(capacity) + 1)..<(rounds + 1) }
+
+        /// Where round `round`'s readings are.
+        func slot(of round: Int64) -> Int { Int(round % Int64(capacity)) }
 
         /// A column for a new series, reusing a forgotten one's storage.
         mutating func add(_ key: SeriesKey) -> Int {

@@ -402,39 +402,15 @@ struct PromQLParser {
         return value
     }
 
-    /// A duration as prometheus/common `model.ParseDuration` reads it: units `y w d h m s ms`,
-    /// each at most once and in that order.
+    /// A duration as prometheus/common `model.ParseDuration` reads it (`PrometheusDuration`).
     private func duration(_ token: PromQLToken) throws(PromQLError) -> PromQLDuration {
-        let text = Array(token.text.utf8)
-        let invalid = error("not a valid duration string: \(quotedPromQLString(token.text))", at: token.offset)
-        var index = 0, nextUnit = 0
-        var total: Int64 = 0
-        while index < text.count {
-            var count: Int64 = 0
-            let digitsStart = index
-            while index < text.count, text[index] >= UInt8(ascii: "0"), text[index] <= UInt8(ascii: "9") {
-                let (times, overflowA) = count.multipliedReportingOverflow(by: 10)
-                let (sum, overflowB) = times.addingReportingOverflow(Int64(text[index] - UInt8(ascii: "0")))
-                if overflowA || overflowB { throw error("duration out of range", at: token.offset) }
-                count = sum
-                index += 1
-            }
-            guard index > digitsStart, index < text.count else { throw invalid }
-            var unitName = String(UnicodeScalar(text[index]))
-            index += 1
-            if unitName == "m", index < text.count, text[index] == UInt8(ascii: "s") {
-                unitName = "ms"
-                index += 1
-            }
-            guard let unit = PromQLDuration.units.indices.first(where: { PromQLDuration.units[$0].name == unitName }),
-                  unit >= nextUnit else { throw invalid }
-            nextUnit = unit + 1
-            let (product, overflowA) = count.multipliedReportingOverflow(by: PromQLDuration.units[unit].milliseconds)
-            let (sum, overflowB) = total.addingReportingOverflow(product)
-            if overflowA || overflowB { throw error("duration out of range", at: token.offset) }
-            total = sum
+        do {
+            return PromQLDuration(milliseconds: try PrometheusDuration.parse(token.text))
+        } catch .outOfRange {
+            throw self.error("duration out of range", at: token.offset)
+        } catch {
+            throw self.error("not a valid duration string: \(quotedPromQLString(token.text))", at: token.offset)
         }
-        return PromQLDuration(milliseconds: total)
     }
 }
 

@@ -136,8 +136,3 @@ public struct AlertTrackerError: Error, Sendable, Equatable, CustomStringConvert
 
     public var description: String { "alerting rule \(rule): \(message)" }
 }
-
-extension Label: Comparable {
-    /// Labels order by name, then value.
-    public static func < (left: Label, right: Label) -> Bool { (left.name, left.value) < (right.name, right.value) }
-}

@@ -175,7 +175,7 @@ public final class ElasticsearchShipper: Shipper {
             if document.source.contains(UInt8(ascii: "\n")) || document.source.isEmpty {
                 let error = BulkError(
                     status: 0, type: "invalid_document", reason: "the document source is empty or spans several lines")
-                malformed.append(DeadLetter(timeMicroseconds: Self.nowMicroseconds(), error: error, index: index, document: document))
+                malformed.append(DeadLetter(timeMicroseconds: CivilTime.nowMicroseconds(), error: error, index: index, document: document))
             } else {
                 items.append(BulkItem(document: document, index: index))
             }
@@ -201,7 +201,7 @@ public final class ElasticsearchShipper: Shipper {
                         retry.append(item)
                     case .rejected(let error):
                         letters.append(DeadLetter(
-                            timeMicroseconds: Self.nowMicroseconds(), error: error, index: item.index, document: item.document))
+                            timeMicroseconds: CivilTime.nowMicroseconds(), error: error, index: item.index, document: item.document))
                     }
                 }
                 stats.acknowledged(
@@ -233,7 +233,7 @@ public final class ElasticsearchShipper: Shipper {
                         status: 413, type: "payload_too_large",
                         reason: "the document alone makes a \(request.body.count)-byte bulk body, more than the server accepts")
                     try await deadLetter(
-                        [DeadLetter(timeMicroseconds: Self.nowMicroseconds(), error: error, index: item.index, document: item.document)],
+                        [DeadLetter(timeMicroseconds: CivilTime.nowMicroseconds(), error: error, index: item.index, document: item.document)],
                         into: &report)
                 }
             case .failed(let type, let node, let reason):
@@ -247,13 +247,13 @@ public final class ElasticsearchShipper: Shipper {
                 errors.record(component: Self.component, errorType: ErrorType.requestRejected.rawValue)
                 stats.noteError(
                     Node.redacted("\(node.displayURL): refused a bulk request: HTTP \(error.status) \(error.type): \(error.reason)"),
-                    timeMicroseconds: Self.nowMicroseconds())
+                    timeMicroseconds: CivilTime.nowMicroseconds())
                 logger.error(
                     "Elasticsearch refused a bulk request of \(request.items.count) documents: HTTP \(error.status) \(error.type): \(error.reason); dead-lettering them",
                     metadata: ["url": "\(node.displayURL)"])
                 try await deadLetter(
                     request.items.map {
-                        DeadLetter(timeMicroseconds: Self.nowMicroseconds(), error: error, index: $0.index, document: $0.document)
+                        DeadLetter(timeMicroseconds: CivilTime.nowMicroseconds(), error: error, index: $0.index, document: $0.document)
                     },
                     into: &report)
             }
@@ -374,7 +374,7 @@ public final class ElasticsearchShipper: Shipper {
     // MARK: - Logging on transitions
 
     private func noteFailure(_ type: ErrorType, at node: Node, reason: String) {
-        stats.noteError(Node.redacted("\(node.displayURL): \(reason)"), timeMicroseconds: Self.nowMicroseconds())
+        stats.noteError(Node.redacted("\(node.displayURL): \(reason)"), timeMicroseconds: CivilTime.nowMicroseconds())
         let isNew = failing.withLock { state in
             defer { state = type }
             return state != type
@@ -392,7 +392,7 @@ public final class ElasticsearchShipper: Shipper {
     }
 
     private func recovered(at node: Node) {
-        stats.succeeded(nowSeconds: Double(Self.nowMicroseconds()) / 1_000_000)
+        stats.succeeded(nowSeconds: Double(CivilTime.nowMicroseconds()) / 1_000_000)
         let wasFailing = failing.withLock { state in
             defer { state = nil }
             return state != nil
@@ -436,10 +436,6 @@ public final class ElasticsearchShipper: Shipper {
                 try await pause(&attempts)
             }
         }
-    }
-
-    private static func nowMicroseconds() -> Int64 {
-        Int64(Date().timeIntervalSince1970 * 1_000_000)
     }
 
     private static func readSecret(_ path: String, what: String) throws(ElasticsearchConfigurationError) -> String {
