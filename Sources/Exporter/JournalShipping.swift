@@ -42,7 +42,7 @@ struct JournalShipping: Service {
         let counters = JournalCounters(maximumUnits: configuration.journal.maximumUnits, errors: errors)
         let source = JournaldSource(selection: configuration.journal.selection, start: configuration.journal.start,
                                     counters: counters, limits: configuration.batchLimits, logger: logger)
-        var collectors: [any MetricCollector] = [counters]
+        let collectors: [any MetricCollector] = [counters]
         var shipper: ElasticsearchShipper?
         if !configuration.elasticsearch.urls.isEmpty {
             var settings = configuration.elasticsearch

@@ -83,7 +83,7 @@ enum RuleFile {
         guard let expression, !expression.isEmpty else { throw RuleFileError(at: node, "a rule of group \"\(group)\" has no expr") }
         switch (record, alert) {
         case (let record?, nil):
-            guard RuleYAML.isMetricName(record) else { throw RuleFileError(at: node, "invalid recording rule name \"\(record)\"") }
+            guard Label.isValidMetricName(record) else { throw RuleFileError(at: node, "invalid recording rule name \"\(record)\"") }
             for (value, key) in [(forDuration, "for"), (keepFiringFor, "keep_firing_for"), (annotations, "annotations")] {
                 if let value { throw RuleFileError(at: value, "recording rule \"\(record)\" cannot have \(key)") }
             }
@@ -153,28 +153,11 @@ enum RuleYAML {
     static func labelMap(_ node: Node, _ key: String) throws(RuleFileError) -> [String: String] {
         var map: [String: String] = [:]
         for (name, value) in try RuleYAML.mapping(node, what: key) {
-            guard isLabelName(name) else { throw RuleFileError(at: value, "invalid label name \"\(name)\" in \(key)") }
+            guard Label.isValidName(name) else { throw RuleFileError(at: value, "invalid label name \"\(name)\" in \(key)") }
             map[name] = try RuleYAML.scalar(value, "\(key).\(name)")
         }
         return map
     }
-
-    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-    static func isMetricName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first.isASCIILetter || first == "_" || first == ":" else { return false }
-        return text.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" || $0 == ":" }
-    }
-
-    /// `[a-zA-Z_][a-zA-Z0-9_]*`
-    static func isLabelName(_ text: String) -> Bool {
-        guard let first = text.unicodeScalars.first, first.isASCIILetter || first == "_" else { return false }
-        return text.unicodeScalars.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == "_" }
-    }
-}
-
-private extension Unicode.Scalar {
-    var isASCIILetter: Bool { ("a"..."z").contains(self) || ("A"..."Z").contains(self) }
-    var isASCIIDigit: Bool { ("0"..."9").contains(self) }
 }
 
 /// A rule file that cannot be used: the file, the line, and what is wrong, as one line.

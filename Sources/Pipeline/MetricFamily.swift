@@ -26,6 +26,25 @@ public struct Label: Sendable, Equatable, Hashable {
     }
 }
 
+extension Label {
+    /// Whether `text` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
+    public static func isValidName(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first.isASCIILetter || first == UInt8(ascii: "_") else { return false }
+        return text.utf8.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: "_") }
+    }
+
+    /// Whether `text` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
+    public static func isValidMetricName(_ text: String) -> Bool {
+        guard let first = text.utf8.first, first.isASCIILetter || first == UInt8(ascii: "_") || first == UInt8(ascii: ":") else { return false }
+        return text.utf8.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") }
+    }
+}
+
+private extension UInt8 {
+    var isASCIILetter: Bool { (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(self) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(self) }
+    var isASCIIDigit: Bool { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(self) }
+}
+
 extension Label: Comparable {
     /// Labels order by name, then value.
     public static func < (left: Label, right: Label) -> Bool { (left.name, left.value) < (right.name, right.value) }

@@ -3,7 +3,7 @@
 ///
 /// The notation (prometheus `docs/configuration/unit_testing_rules.md`, the `series_values` rules
 /// of `promql/parser/generated_parser.y`):
-/// - `a` — one value (`Inf`, `NaN`, hex and exponents as PromQL numbers);
+/// - `a` — one value (`Inf`, `NaN`, exponents; not hex: `0x3` is 0 four times);
 /// - `a+bxn`, `a-bxn` — n+1 values, a, a+b, …, each the previous plus b, as promtool adds them;
 /// - `axn` — a, n+1 times;
 /// - `_` — no sample in that interval; `_xn` — n intervals without;
@@ -32,10 +32,8 @@ public enum SeriesValue: Sendable, Equatable {
         func problem(_ reason: String) -> SeriesValuesError { SeriesValuesError(column: column, item: item, reason: reason) }
         if item == "_" { return [.missing] }
         if item == "stale" { return [.stale] }
-        // The x of a hex number (`0x10`, `-0x10`) is not a repeat.
-        let unsigned = item.first == "+" || item.first == "-" ? item.dropFirst() : Substring(item)
-        let hexMarker = unsigned.lowercased().hasPrefix("0x") ? unsigned.index(after: unsigned.startIndex) : nil
-        guard let times = item.lastIndex(of: "x"), times != hexMarker else {
+        // promtool reads no hex here (`0x30` is 0, 31 times): the x is always the repeat.
+        guard let times = item.firstIndex(of: "x") else {
             guard let value = number(item) else { throw problem("not a number, _ or stale") }
             return [.sample(value)]
         }
@@ -84,7 +82,8 @@ public enum SeriesValue: Sendable, Equatable {
         return (text, nil)
     }
 
-    /// A PromQL number literal (decimal with optional exponent, hex, `Inf`, `NaN`, signed), or nil.
+    /// A number as a series value or an expected sample writes one (decimal with optional
+    /// exponent, `Inf`, `NaN`, signed; no hex, which promtool refuses there), or nil.
     public static func number(_ text: String) -> Double? {
         var body = Substring(text)
         var sign = 1.0
@@ -93,11 +92,10 @@ public enum SeriesValue: Sendable, Equatable {
             body = body.dropFirst()
         }
         switch body.lowercased() {
-        case "inf", "+inf": return sign * .infinity
-        case "nan": return .nan
+        case "inf", "+inf", ".inf": return sign * .infinity
+        case "nan", ".nan": return .nan
         default: break
         }
-        if body.lowercased().hasPrefix("0x"), let value = UInt64(body.dropFirst(2), radix: 16) { return sign * Double(value) }
         guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-" }),
               let value = Double(body) else { return nil }
         return sign * value
