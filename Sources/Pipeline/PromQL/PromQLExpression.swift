@@ -376,7 +376,16 @@ func plainPromQLNumber(_ value: Double) -> String {
     if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
     let sign = value.sign == .minus ? "-" : ""
     if value == 0 { return sign + "0" }
-    // Swift's description holds the same shortest digits (`1.5e-07`, `100.0`); only the layout differs.
+    let (digits, point) = shortestDecimalDigits(value)
+    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
+    if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
+    return sign + String(digits[..<point]) + "." + String(digits[point...])
+}
+
+/// The shortest decimal digits that read back as `value` (finite, not zero), without leading or
+/// trailing zeros, and where the decimal point goes: the value is `0.digits × 10^point`.
+public func shortestDecimalDigits(_ value: Double) -> (digits: [Character], point: Int) {
+    // Swift's description holds the same shortest digits as Go's (`1.5e-07`, `100.0`); only the layout differs.
     let parts = value.magnitude.description.split(separator: "e")
     let mantissa = parts[0]
     var digits = Array(mantissa.filter { $0 != "." })
@@ -387,13 +396,11 @@ func plainPromQLNumber(_ value: Double) -> String {
         point -= 1
     }
     while digits.last == "0" { digits.removeLast() }
-    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
-    if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
-    return sign + String(digits[..<point]) + "." + String(digits[point...])
+    return (digits, point)
 }
 
 /// `value` as a Go double-quoted string (`strconv.Quote`), as Prometheus prints strings.
-func quotedPromQLString(_ value: String) -> String {
+public func quotedPromQLString(_ value: String) -> String {
     var text = "\""
     for scalar in value.unicodeScalars {
         switch scalar {

@@ -1,0 +1,149 @@
+/// Series with points at any times: the input series of a rule unit test, and the series rules
+/// record (and `ALERTS`) in the daemon, which do not come in rounds like the history's.
+///
+/// A stale marker is kept as a point, so that an instant selector stops at it; range selectors
+/// skip it. A reference, so that a source combining it with the history sees what rules add
+/// while they are evaluated. Not thread-safe: one rule manager or one test owns a store.
+public final class SeriesStore: PromQLSeriesSource {
+    /// A series of the store, as ``selectSeries(where:)`` hands it out.
+    public typealias Handle = Int
+
+    private struct Key: Hashable {
+        var name: String
+        var labels: [Label]
+    }
+
+    private var keys: [Key] = []
+    private var points: [[(timestamp: Int64, value: Double)]] = []
+    private var index: [Key: Int] = [:]
+
+    /// Prometheus' stale marker, a NaN no arithmetic produces.
+    public static let staleMarker = Double(bitPattern: 0x7FF0_0000_0000_0002)
+
+    /// Whether `value` is the stale marker (not any NaN).
+    public static func isStaleMarker(_ value: Double) -> Bool { value.bitPattern == staleMarker.bitPattern }
+
+    /// An empty store.
+    public init() {}
+
+    /// Adds a point (or a stale marker) to the series `name` with `labels` (sorted by name,
+    /// without `__name__`). A point at a time the series already has replaces it.
+    public func append(name: String, labels: [Label], timestamp: Int64, value: Double) {
+        let key = Key(name: name, labels: labels)
+        let slot: Int
+        if let known = index[key] {
+            slot = known
+        } else {
+            slot = keys.count
+            keys.append(key)
+            points.append([])
+            index[key] = slot
+        }
+        // A real NaN is kept as the one quiet NaN, so it is never taken for a marker.
+        let stored = value.isNaN && !Self.isStaleMarker(value) ? Double.nan : value
+        if let last = points[slot].last, last.timestamp >= timestamp {
+            let position = points[slot].firstIndex { $0.timestamp >= timestamp }!
+            if points[slot][position].timestamp == timestamp {
+                points[slot][position].value = stored
+            } else {
+                points[slot].insert((timestamp, stored), at: position)
+            }
+        } else {
+            points[slot].append((timestamp, stored))
+        }
+    }
+
+    /// Drops every point older than `timestamp`, and series left without points.
+    public func forget(before timestamp: Int64) {
+        let oldKeys = keys, oldPoints = points
+        keys = []
+        points = []
+        index = [:]
+        for (slot, key) in oldKeys.enumerated() {
+            for point in oldPoints[slot] where point.timestamp >= timestamp {
+                append(name: key.name, labels: key.labels, timestamp: point.timestamp, value: point.value)
+            }
+        }
+    }
+
+    /// How many series the store holds.
+    public var seriesCount: Int { keys.count }
+
+    public func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Int)] {
+        keys.indices.compactMap { slot in
+            predicate(keys[slot].name, keys[slot].labels) ? (keys[slot].name, keys[slot].labels, slot) : nil
+        }
+    }
+
+    public func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+        let all = points[handle]
+        let start = firstIndex(in: all, atOrAfter: from)
+        var result: [(timestamp: Int64, value: Double)] = []
+        var position = start
+        while position < all.count, all[position].timestamp <= through {
+            if !Self.isStaleMarker(all[position].value) { result.append(all[position]) }
+            position += 1
+        }
+        return result
+    }
+
+    public func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+        let all = points[handle]
+        let after = firstIndex(in: all, atOrAfter: through + 1)
+        guard after > 0 else { return nil }
+        let point = all[after - 1]
+        guard point.timestamp >= from, !Self.isStaleMarker(point.value) else { return nil }
+        return point
+    }
+
+    /// The first position whose timestamp is `timestamp` or later (binary search).
+    private func firstIndex(in points: [(timestamp: Int64, value: Double)], atOrAfter timestamp: Int64) -> Int {
+        var low = 0, high = points.count
+        while low < high {
+            let middle = (low + high) / 2
+            if points[middle].timestamp < timestamp { low = middle + 1 } else { high = middle }
+        }
+        return low
+    }
+}
+
+/// Two sources read as one: the daemon's history and the series its rules recorded.
+public struct CombinedSeriesSource<First: PromQLSeriesSource, Second: PromQLSeriesSource>: PromQLSeriesSource {
+    /// A series of either source.
+    public enum Handle {
+        /// A series of the first source.
+        case first(First.Handle)
+        /// A series of the second source.
+        case second(Second.Handle)
+    }
+
+    /// The first source.
+    public let first: First
+    /// The second source.
+    public let second: Second
+
+    /// Both sources, read as one.
+    public init(_ first: First, _ second: Second) {
+        self.first = first
+        self.second = second
+    }
+
+    public func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Handle)] {
+        first.selectSeries(where: predicate).map { ($0.name, $0.labels, .first($0.handle)) }
+            + second.selectSeries(where: predicate).map { ($0.name, $0.labels, .second($0.handle)) }
+    }
+
+    public func points(of handle: Handle, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+        switch handle {
+        case .first(let inner): first.points(of: inner, from: from, through: through)
+        case .second(let inner): second.points(of: inner, from: from, through: through)
+        }
+    }
+
+    public func latest(of handle: Handle, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+        switch handle {
+        case .first(let inner): first.latest(of: inner, from: from, through: through)
+        case .second(let inner): second.latest(of: inner, from: from, through: through)
+        }
+    }
+}

@@ -1,0 +1,147 @@
+import Synchronization
+
+/// A PromQL expression ready to be evaluated again and again: parsed and type-checked, its
+/// selectors' regular expressions compiled. Evaluation follows Prometheus 2.42 (`promql/engine.go`,
+/// `functions.go`, `quantile.go`), the version promtool's cross-check runs: instant selectors look
+/// back 5 minutes (a point exactly 5 minutes old still counts) and stop at a stale marker; range
+/// selectors take the points of `[t - range, t]`, both ends included.
+public final class PromQLQuery: Sendable {
+    /// How far back an instant selector looks for a point (Prometheus' `--query.lookback-delta`).
+    public static let lookbackMilliseconds: Int64 = 5 * 60_000
+
+    /// The expression.
+    public let expression: PromQLExpression
+    /// The selectors' matchers, by selector; used only under ``evaluating`` because compiled
+    /// `Regex` values compile lazily and are not safe to share between threads.
+    nonisolated(unsafe) private let matchers: [PromQLSelector: PromQLSelectorMatcher]
+    private let evaluating = Mutex(())
+
+    /// A query of `expression`. Throws when a regular expression in a selector cannot be compiled.
+    public init(_ expression: PromQLExpression) throws(PromQLEvaluationError) {
+        var matchers: [PromQLSelector: PromQLSelectorMatcher] = [:]
+        try Self.collectSelectors(expression, into: &matchers)
+        self.expression = expression
+        self.matchers = matchers
+    }
+
+    /// Evaluates the expression at `time` (milliseconds since the epoch) over `source`. The
+    /// result is a scalar or an instant vector; a string literal at the top is refused.
+    public func evaluate<Source: PromQLSeriesSource>(at time: Int64, in source: Source) throws(PromQLEvaluationError) -> PromQLResult {
+        try evaluating.withLock { _ throws(PromQLEvaluationError) in
+            let evaluation = PromQLEvaluation(source: source, time: time, matchers: matchers)
+            switch try evaluation.evaluate(expression) {
+            case .scalar(let value): return .scalar(value)
+            case .vector(let samples): return .vector(samples)
+            case .string, .matrix: throw PromQLEvaluationError("expression must evaluate to a scalar or an instant vector")
+            }
+        }
+    }
+
+    private static func collectSelectors(_ expression: PromQLExpression, into matchers: inout [PromQLSelector: PromQLSelectorMatcher])
+        throws(PromQLEvaluationError)
+    {
+        switch expression {
+        case .number, .string: break
+        case .vectorSelector(let selector), .rangeSelector(let selector, _):
+            if matchers[selector] == nil { matchers[selector] = try PromQLSelectorMatcher(selector) }
+        case .call(_, let arguments):
+            for argument in arguments { try collectSelectors(argument, into: &matchers) }
+        case .aggregation(let aggregation):
+            if let parameter = aggregation.parameter { try collectSelectors(parameter, into: &matchers) }
+            try collectSelectors(aggregation.expression, into: &matchers)
+        case .binary(_, let left, let right, _):
+            try collectSelectors(left, into: &matchers)
+            try collectSelectors(right, into: &matchers)
+        case .unary(_, let operand), .parenthesized(let operand):
+            try collectSelectors(operand, into: &matchers)
+        }
+    }
+}
+
+/// One evaluation of an expression at one instant.
+struct PromQLEvaluation<Source: PromQLSeriesSource> {
+    let source: Source
+    /// The evaluation time, milliseconds since the epoch.
+    let time: Int64
+    let matchers: [PromQLSelector: PromQLSelectorMatcher]
+
+    func evaluate(_ expression: PromQLExpression) throws(PromQLEvaluationError) -> PromQLValue {
+        switch expression {
+        case .number(let value): return .scalar(value)
+        case .string(let value): return .string(value)
+        case .parenthesized(let inner): return try evaluate(inner)
+        case .vectorSelector(let selector): return .vector(instantVector(selector))
+        case .rangeSelector(let selector, let range): return .matrix(rangeVector(selector, range: range))
+        case .unary(let negated, let operand):
+            let value = try evaluate(operand)
+            guard negated else { return value }
+            switch value {
+            case .scalar(let number): return .scalar(-number)
+            case .vector(let samples):
+                return .vector(try unique(samples.map { computed($0.labels.droppingMetricName, -$0.value) }))
+            default: return value
+            }
+        case .call(let function, let arguments):
+            return try call(function, arguments)
+        case .aggregation(let aggregation):
+            return .vector(try unique(aggregate(aggregation)))
+        case .binary(let op, let left, let right, let matching):
+            return try binary(op, left, right, matching)
+        }
+    }
+
+    /// A vector computed from others: stamped with the evaluation time.
+    func computed(_ labels: [Label], _ value: Double) -> PromQLSample {
+        PromQLSample(labels: labels, value: value, timestamp: time)
+    }
+
+    /// `samples`, refused as Prometheus refuses a computed vector in which two samples have the
+    /// same labels.
+    func unique(_ samples: [PromQLSample]) throws(PromQLEvaluationError) -> [PromQLSample] {
+        guard samples.count > 1 else { return samples }
+        var seen = Set<[Label]>(minimumCapacity: samples.count)
+        for sample in samples where !seen.insert(sample.labels).inserted {
+            throw PromQLEvaluationError("vector cannot contain metrics with the same labelset")
+        }
+        return samples
+    }
+
+    func scalar(_ expression: PromQLExpression) throws(PromQLEvaluationError) -> Double {
+        guard case .scalar(let value) = try evaluate(expression) else { return .nan }
+        return value
+    }
+
+    func vector(_ expression: PromQLExpression) throws(PromQLEvaluationError) -> [PromQLSample] {
+        guard case .vector(let samples) = try evaluate(expression) else { return [] }
+        return samples
+    }
+
+    // MARK: Selectors
+
+    private func selected(_ selector: PromQLSelector) -> [(labels: [Label], handle: Source.Handle)] {
+        guard let matcher = matchers[selector] else { return [] }
+        return source.selectSeries { matcher.matches(name: $0, labels: $1) }.map { found in
+            (found.labels.setting(metricNameLabel, to: found.name), found.handle)
+        }
+    }
+
+    /// The newest point of each selected series within the lookback before `time - offset`.
+    func instantVector(_ selector: PromQLSelector) -> [PromQLSample] {
+        let reference = time - selector.offset.milliseconds
+        return selected(selector).compactMap { series in
+            source.latest(of: series.handle, from: reference - PromQLQuery.lookbackMilliseconds, through: reference).map {
+                PromQLSample(labels: series.labels, value: $0.value, timestamp: $0.timestamp)
+            }
+        }
+    }
+
+    /// The points of each selected series in `[time - offset - range, time - offset]`; series
+    /// without a point there are left out.
+    func rangeVector(_ selector: PromQLSelector, range: PromQLDuration) -> [PromQLRangeSeries] {
+        let end = time - selector.offset.milliseconds
+        return selected(selector).compactMap { series in
+            let points = source.points(of: series.handle, from: end - range.milliseconds, through: end)
+            return points.isEmpty ? nil : PromQLRangeSeries(labels: series.labels, points: points)
+        }
+    }
+}

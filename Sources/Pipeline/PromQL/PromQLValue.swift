@@ -1,0 +1,139 @@
+/// Where a PromQL evaluation reads series: the series whose name and labels a selector accepts,
+/// their points in a time range (a range selector) and their newest point before a time (an
+/// instant selector). ``SampleHistory`` is one; the rule unit-test runner keeps another.
+///
+/// Points never include stale markers: a source leaves them out of ``points(of:from:through:)``
+/// and answers nil from ``latest(of:from:through:)`` when the newest point is one.
+public protocol PromQLSeriesSource {
+    /// What identifies a series to the source between `selectSeries(where:)` and reading it.
+    associatedtype Handle
+
+    /// The series `predicate` accepts, given the metric name and the labels sorted by name
+    /// (without `__name__`).
+    func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Handle)]
+
+    /// The points of a series with timestamps in `from...through` (milliseconds), oldest first.
+    func points(of handle: Handle, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)]
+
+    /// The newest point of a series in `from...through`, or nil when there is none or the newest
+    /// is a stale marker.
+    func latest(of handle: Handle, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)?
+}
+
+extension SampleHistory: PromQLSeriesSource {
+    /// A series of the history, as ``selectSeries(where:)`` hands it out.
+    public typealias Handle = Series
+
+    /// The series `predicate` accepts, with their handles.
+    public func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Series)] {
+        let found = series(where: predicate)
+        return found.map { ($0.name, $0.labels, $0) }
+    }
+}
+
+/// One sample of an instant vector: its labels, sorted by name, with `__name__` among them while
+/// the series keeps its metric name, and its value.
+public struct PromQLSample: Sendable, Equatable {
+    /// The labels, sorted by name; `__name__` holds the metric name.
+    public var labels: [Label]
+    /// The value.
+    public var value: Double
+    /// When the value was read (milliseconds): the point's own time for a selector, the
+    /// evaluation time for anything computed. Only `timestamp()` looks at it.
+    var timestamp: Int64
+
+    /// A sample of `labels` (sorted by name) with `value`.
+    public init(labels: [Label], value: Double) {
+        self.labels = labels
+        self.value = value
+        timestamp = 0
+    }
+
+    init(labels: [Label], value: Double, timestamp: Int64) {
+        self.labels = labels
+        self.value = value
+        self.timestamp = timestamp
+    }
+
+    public static func == (left: PromQLSample, right: PromQLSample) -> Bool {
+        left.labels == right.labels && (left.value == right.value || (left.value.isNaN && right.value.isNaN))
+    }
+}
+
+/// What an expression evaluates to at one instant: a scalar or an instant vector (the only two
+/// results a rule or a gate check can use).
+public enum PromQLResult: Sendable, Equatable {
+    /// One number.
+    case scalar(Double)
+    /// Samples, one per series.
+    case vector([PromQLSample])
+
+    /// The result as samples: a scalar becomes one sample without labels, as promtool and the
+    /// rule manager treat it.
+    public var samples: [PromQLSample] {
+        switch self {
+        case .scalar(let value): return [PromQLSample(labels: [], value: value)]
+        case .vector(let samples): return samples
+        }
+    }
+}
+
+/// A series of a range vector: labels and the points of the range, oldest first.
+struct PromQLRangeSeries {
+    var labels: [Label]
+    var points: [(timestamp: Int64, value: Double)]
+}
+
+/// Any value during evaluation.
+enum PromQLValue {
+    case scalar(Double)
+    case string(String)
+    case vector([PromQLSample])
+    case matrix([PromQLRangeSeries])
+}
+
+/// Why an expression could not be evaluated, in Prometheus' words
+/// (`vector cannot contain metrics with the same labelset`).
+public struct PromQLEvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What went wrong.
+    public var message: String
+
+    /// An error saying `message`.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// The label that holds a series' metric name.
+let metricNameLabel = "__name__"
+
+extension Array where Element == Label {
+    /// The value of the label called `name`, or "" when there is none (Prometheus does not tell
+    /// an absent label from an empty one).
+    func value(of name: String) -> String {
+        first { $0.name == name }?.value ?? ""
+    }
+
+    /// The labels without `__name__`.
+    var droppingMetricName: [Label] { filter { $0.name != metricNameLabel } }
+
+    /// The labels whose names `names` holds (`keep`) or does not hold.
+    func filtered(keeping names: Set<String>) -> [Label] { filter { names.contains($0.name) } }
+
+    /// The labels without those named in `names`.
+    func removing(_ names: Set<String>) -> [Label] { filter { !names.contains($0.name) } }
+
+    /// The labels with `name` set to `value`, kept sorted; an empty value removes the label.
+    public func setting(_ name: String, to value: String) -> [Label] {
+        var labels = filter { $0.name != name }
+        guard !value.isEmpty else { return labels }
+        let index = labels.firstIndex { $0.name > name } ?? labels.endIndex
+        labels.insert(Label(name, value), at: index)
+        return labels
+    }
+
+    /// The labels as Prometheus prints a label set: `{a="1", b="2"}`.
+    var promQLDescription: String {
+        "{" + map { "\($0.name)=\(quotedPromQLString($0.value))" }.joined(separator: ", ") + "}"
+    }
+}
