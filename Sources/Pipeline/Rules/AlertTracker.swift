@@ -27,6 +27,8 @@ public struct AlertTracker: Sendable {
         public var labels: [Label]
         /// Where it stands.
         public var state: State
+        /// The annotations, expanded at the last evaluation that had its series.
+        public var annotations: [Label]
         /// The value of the result series at the last evaluation that had it.
         public var value: Double
         /// When it became pending, milliseconds since the epoch.
@@ -44,7 +46,8 @@ public struct AlertTracker: Sendable {
 
     /// The rule's name, the `alertname` label.
     public let name: String
-    /// The rule's own labels, added to every alert (replacing a result label of the same name).
+    /// The rule's labels as written (templates unexpanded): added to every alert by the
+    /// label-pair form of `evaluate`, and the base of the `ALERTS` series, as in 2.42.
     public let ruleLabels: [Label]
     /// How long an alert is pending before it fires.
     public let forMilliseconds: Int64
@@ -62,26 +65,39 @@ public struct AlertTracker: Sendable {
         self.keepFiringForMilliseconds = keepFiringForMilliseconds
     }
 
-    /// Applies one evaluation at `time` whose results are `series` (labels and value), and
-    /// returns the `ALERTS` and `ALERTS_FOR_STATE` samples of the pending and firing alerts.
-    /// Throws when two results have the same labels once the rule's labels are applied, as
-    /// Prometheus refuses such a vector.
+    /// Applies one evaluation at `time` whose results are `series` (labels and value): the
+    /// rule's labels replace the results' own, `alertname` is added, `__name__` dropped. Returns
+    /// the `ALERTS` and `ALERTS_FOR_STATE` samples of the pending and firing alerts.
     public mutating func evaluate(_ series: [(labels: [Label], value: Double)], at time: Int64) throws(AlertTrackerError)
         -> [(name: String, labels: [Label], value: Double)]
     {
+        let ruleNames = Set(ruleLabels.map(\.name) + ["alertname", "__name__"])
+        return try evaluate(alerts: series.map { result in
+            ((result.labels.filter { !ruleNames.contains($0.name) } + ruleLabels + [Label("alertname", name)]).sorted(), [], result.value)
+        }, at: time)
+    }
+
+    /// Applies one evaluation at `time` whose results are already alerts: their final labels
+    /// (sorted, `alertname` among them), expanded annotations and value. Returns the `ALERTS`
+    /// and `ALERTS_FOR_STATE` samples of the pending and firing alerts. Throws when two results
+    /// have the same labels, as Prometheus refuses such a vector.
+    public mutating func evaluate(alerts results: [(labels: [Label], annotations: [Label], value: Double)], at time: Int64)
+        throws(AlertTrackerError) -> [(name: String, labels: [Label], value: Double)]
+    {
         var seen: Set<[Label]> = []
-        for result in series {
-            var labels = result.labels.filter { $0.name != "__name__" && !ruleLabels.map(\.name).contains($0.name) && $0.name != "alertname" }
-            labels += ruleLabels + [Label("alertname", name)]
-            labels.sort()
-            guard seen.insert(labels).inserted else {
+        for result in results {
+            guard seen.insert(result.labels).inserted else {
                 throw AlertTrackerError(rule: name, message: "vector contains metrics with the same labelset after applying alert labels")
             }
-            if var alert = alerts[labels], alert.state != .inactive {
+        }
+        for result in results {
+            if var alert = alerts[result.labels], alert.state != .inactive {
                 alert.value = result.value
-                alerts[labels] = alert
+                alert.annotations = result.annotations
+                alerts[result.labels] = alert
             } else {
-                alerts[labels] = Alert(labels: labels, state: .pending, value: result.value, activeAt: time)
+                alerts[result.labels] = Alert(labels: result.labels, state: .pending, annotations: result.annotations,
+                                              value: result.value, activeAt: time)
             }
         }
 
@@ -113,9 +129,12 @@ public struct AlertTracker: Sendable {
                 alert.firedAt = time
             }
             alerts[key] = alert
-            let state = [Label("alertstate", alert.state.rawValue)]
-            samples.append(("ALERTS", (key + state).sorted(), 1))
-            samples.append(("ALERTS_FOR_STATE", key, Double(alert.activeAt / 1_000)))
+            // As in 2.42, the series start from the rule's labels as written, so a label whose
+            // template expanded to nothing shows its template there.
+            var seriesLabels = ruleLabels.sorted()
+            for label in key { seriesLabels = seriesLabels.setting(label.name, to: label.value) }
+            samples.append(("ALERTS", seriesLabels.setting("alertstate", to: alert.state.rawValue), 1))
+            samples.append(("ALERTS_FOR_STATE", seriesLabels, Double(alert.activeAt / 1_000)))
         }
         return samples
     }

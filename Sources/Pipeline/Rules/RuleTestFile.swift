@@ -35,6 +35,8 @@ public struct RuleTestGroup: Sendable, Equatable {
     public var expressionTests: [ExpressionTest]
     /// Labels the rules' templates see as `$externalLabels`.
     public var externalLabels: [String: String]
+    /// What the rules' templates see as `$externalURL`.
+    public var externalURL: String = ""
     /// The line of the group in the file.
     public var line: Int?
 
