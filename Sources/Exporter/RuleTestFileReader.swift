@@ -40,6 +40,7 @@ enum RuleTestFileReader {
             case "name": group.name = try RuleYAML.scalar(value, key)
             case "interval": group.intervalMilliseconds = try RuleYAML.duration(value, key)
             case "external_labels": group.externalLabels = try RuleYAML.labelMap(value, key)
+            case "external_url": group.externalURL = try RuleYAML.scalar(value, key)
             case "input_series":
                 for series in try sequence(value, key) { group.inputSeries.append(try readSeries(series)) }
             case "alert_rule_test":

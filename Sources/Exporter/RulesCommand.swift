@@ -1,13 +1,44 @@
 import ArgumentParser
 import Pipeline
 
-/// `lookout rules`: Prometheus rule files, checked (and, as issue 6 goes on, unit-tested) the
-/// way promtool does.
+/// `lookout rules`: Prometheus rule files, checked and unit-tested the way promtool does.
 struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
-        abstract: "Check Prometheus rule files as promtool does.",
-        subcommands: [Check.self])
+        abstract: "Check and unit-test Prometheus rule files as promtool does.",
+        subcommands: [Check.self, Test.self])
+
+    /// `lookout rules test FILE…`: `promtool test rules`, with its output: per file
+    /// `Unit Testing:  FILE`, then `  SUCCESS` on standard output, or `  FAILED:` and each failure
+    /// on standard error; exit 1 when any file failed.
+    struct Test: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "test", abstract: "Run promtool rule unit-test files against Lookout's rule evaluator.")
+
+        @Argument(help: "The unit-test files.")
+        var files: [String]
+
+        func run() throws {
+            var failed = false
+            var standardError = StandardError()
+            for file in files {
+                print("Unit Testing:  \(file)")
+                let outcome = RuleTestRunner.run(path: file)
+                if outcome.passed {
+                    print("  SUCCESS")
+                } else {
+                    failed = true
+                    print("  FAILED:", to: &standardError)
+                    for failure in outcome.failures {
+                        print(failure, to: &standardError)
+                        print("")
+                    }
+                }
+                print("")
+            }
+            if failed { throw ExitCode.failure }
+        }
+    }
 
     /// `lookout rules check FILE…`: `promtool check rules`, with its output: per file
     /// `Checking FILE` and `  SUCCESS: N rules found` on standard output, or `  FAILED:` and one
@@ -15,7 +46,7 @@ struct RulesCommand: ParsableCommand {
     /// expression: …`) on standard error; exit 1 when any file failed.
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
-            commandName: "check", abstract: "Check rule files: YAML schema, names, durations and every PromQL expression.")
+            commandName: "check", abstract: "Check rule files: YAML schema, names, durations, every PromQL expression and template.")
 
         @Argument(help: "The rule files.")
         var files: [String]
@@ -56,6 +87,15 @@ struct RulesCommand: ParsableCommand {
                     } catch {
                         let position = [rule.expressionLine, rule.expressionColumn].compactMap { $0.map(String.init) }.joined(separator: ":")
                         messages.append("\(file): \(position): group \"\(group.name)\", rule \(number + 1), \"\(rule.name)\": could not parse expression: \(error)")
+                    }
+                    var templates = rule.labels.map { ("label", $0.key, $0.value) }
+                    if case .alert(_, _, _, let annotations) = rule.kind { templates += annotations.map { ("annotation", $0.key, $0.value) } }
+                    for (kind, name, text) in templates.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                        do {
+                            _ = try AlertTemplate(text)
+                        } catch {
+                            messages.append("\(file): group \"\(group.name)\", rule \(number + 1), \"\(rule.name)\": \(kind) \"\(name)\": \(error.message)")
+                        }
                     }
                 }
             }
