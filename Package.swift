@@ -61,7 +61,9 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]),
+            ],
+            // The default alert rules, compiled into the binary (rules/lookout.rules.yml links here).
+            resources: [.embedInCode("Resources/lookout.rules.yml")]),
 
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),

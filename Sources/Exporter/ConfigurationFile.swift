@@ -90,6 +90,8 @@ private struct ConfigurationReader {
             case "journal": try readJournal(value)
             case "elasticsearch": try readElasticsearch(value)
             case "shutdown": try readShutdown(value)
+            case "rules": try readRules(value)
+            case "alertmanager": try readAlertmanager(value)
             default: throw unknown(key, at: value)
             }
         }
@@ -110,6 +112,8 @@ private struct ConfigurationReader {
                 configuration.eventsTokenFile = try string(value, key: "web.events-token-file")
             case "events-max-body-bytes":
                 configuration.eventsMaxBodyBytes = try checked(value, key: "web.events-max-body-bytes", SettingValue.bodyBytes)
+            case "external-url":
+                configuration.rules.externalURL = try string(value, key: "web.external-url")
             default: throw unknown("web.\(key)", at: value)
             }
         }
@@ -291,6 +295,33 @@ private struct ConfigurationReader {
             guard key == "grace-period" else { throw unknown("shutdown.\(key)", at: value) }
             configuration.shutdownGracePeriod = try checked(value, key: "shutdown.grace-period", SettingValue.duration)
         }
+    }
+
+    private mutating func readRules(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "rules") {
+            let name = "rules.\(key)"
+            switch key {
+            case "file": configuration.rules.files = try strings(value, key: name)
+            case "defaults": configuration.rules.defaults = try bool(value, key: name)
+            case "evaluation-interval": configuration.rules.evaluationInterval = try checked(value, key: name, SettingValue.duration)
+            case "history-retention": configuration.rules.historyRetention = try checked(value, key: name, SettingValue.duration)
+            default: throw unknown(name, at: value)
+            }
+        }
+        try configuration.rules.check(line: line(node))
+    }
+
+    private mutating func readAlertmanager(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "alertmanager") {
+            let name = "alertmanager.\(key)"
+            switch key {
+            case "url": configuration.rules.alertmanagerURLs = try strings(value, key: name)
+            case "resend-delay": configuration.rules.resendDelay = try checked(value, key: name, SettingValue.duration)
+            case "timeout": configuration.rules.alertmanagerTimeout = try checked(value, key: name, SettingValue.duration)
+            default: throw unknown(name, at: value)
+            }
+        }
+        try configuration.rules.check(line: line(node))
     }
 
     // MARK: Typed values

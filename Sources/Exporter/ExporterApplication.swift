@@ -20,8 +20,9 @@ enum LookoutVersion {
 enum ExporterApplication {
     /// The services of `lookout serve`, in start-up order: the HTTP application, then journal
     /// shipping when the configuration reads the journal, then, with the events API, its spool
-    /// import and retention, and event shipping when Elasticsearch is configured. The service group stops them in reverse: shipping flushes before
-    /// the endpoint closes.
+    /// import and retention, and event shipping when Elasticsearch is configured, then rule
+    /// evaluation and Alertmanager notifications. The service group stops them in reverse:
+    /// shipping flushes before the endpoint closes.
     static func build(
         _ configuration: ExporterConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -45,22 +46,39 @@ enum ExporterApplication {
         }
         if ships { collectors.append(ShipperStatistics(stats: shippingStats)) }
         if let eventShipping { collectors.append(EventShippingStatistics(store: eventShipping.store)) }
+        let parallelism = sysconf(Int32(_SC_NPROCESSORS_ONLN))
+        // The rule engine records what the endpoint serves, through a registry of its own (it
+        // cannot scrape itself), and is then one more collector of the endpoint's.
+        var rules: RuleEngine?
+        var notifier: AlertNotifier?
+        if configuration.rules.evaluates {
+            let groups = try RuleEngine.loadGroups(configuration.rules)
+            if !configuration.rules.alertmanagerURLs.isEmpty {
+                notifier = AlertNotifier(urls: configuration.rules.alertmanagerURLs, timeout: configuration.rules.alertmanagerTimeout,
+                                         logger: logger)
+            }
+            let historyRegistry = CollectorRegistry(
+                collectors: collectors, constantFamilies: [buildInfo()], parallelism: parallelism, errors: errors, logger: logger)
+            rules = try RuleEngine(groups: groups, settings: configuration.rules, registry: historyRegistry, notifier: notifier,
+                                   scrapeTimeout: configuration.scrapeTimeout, targetLabels: try targetLabels(configuration), logger: logger)
+            collectors += ([rules, notifier] as [(any MetricCollector)?]).compactMap { $0 }
+        }
         let registry = CollectorRegistry(
-            collectors: collectors, constantFamilies: [buildInfo()],
-            parallelism: sysconf(Int32(_SC_NPROCESSORS_ONLN)), errors: errors, logger: logger)
+            collectors: collectors, constantFamilies: [buildInfo()], parallelism: parallelism, errors: errors, logger: logger)
         let application = try build(
-            configuration, registry: registry, events: events, shipping: ships ? shippingStats : nil, logger: logger,
+            configuration, registry: registry, events: events, rules: rules, shipping: ships ? shippingStats : nil, logger: logger,
             onServerRunning: onServerRunning)
         let eventServices: [any Service] = (maintenance.map { [$0] } ?? []) + (eventShipping.map { [$0] } ?? [])
-        return [application] + (journal.map { [$0.service] } ?? []) + eventServices
+        let ruleServices = ([rules, notifier] as [(any Service)?]).compactMap { $0 }
+        return [application] + (journal.map { [$0.service] } ?? []) + eventServices + ruleServices
     }
 
     /// The HTTP application over a given registry: /metrics, `GET /api/v1/summary` (which shows
-    /// `shipping`'s last error), and the events API when `events` is given. Tests pass registries
-    /// of their own collectors.
+    /// `shipping`'s last error), the events API when `events` is given, and the query and alerts
+    /// API when `rules` is. Tests pass registries of their own collectors.
     static func build(
         _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil,
-        shipping: ElasticsearchStats? = nil, logger: Logger,
+        rules: RuleEngine? = nil, shipping: ElasticsearchStats? = nil, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws(ConfigurationError) -> some ApplicationProtocol {
         let address: ListenAddress
@@ -75,6 +93,7 @@ enum ExporterApplication {
         SummaryEndpoint(registry: registry, history: history, events: events, shipping: shipping, scrapeTimeout: configuration.scrapeTimeout,
                         limiter: endpoint.limiter, logger: logger).add(to: router)
         events?.add(to: router)
+        if let rules { RulesEndpoint(engine: rules, errors: registry.errors).add(to: router) }
         return Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "lookout"),
@@ -84,6 +103,20 @@ enum ExporterApplication {
 }
 
 extension ExporterApplication {
+    /// The labels a Prometheus scrape of this daemon would add: `job="lookout"` and
+    /// `instance="HOSTNAME:PORT"`.
+    static func targetLabels(_ configuration: ExporterConfiguration) throws(ConfigurationError) -> [Label] {
+        let port: Int
+        do {
+            port = try ListenAddress(parsing: configuration.listenAddress).port
+        } catch {
+            throw ConfigurationError(key: "web.listen-address", line: nil, message: error.message)
+        }
+        var name = [CChar](repeating: 0, count: 256)
+        let host = gethostname(&name, name.count) == 0 ? String(cString: name) : "localhost"
+        return [Label("instance", "\(host):\(port)"), Label("job", "lookout")]
+    }
+
     /// `lookout_build_info{swiftversion,version}` = 1, the exporter's own identity, as
     /// node_exporter reports `node_exporter_build_info`.
     static func buildInfo() -> MetricFamily {

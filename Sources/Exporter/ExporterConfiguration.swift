@@ -42,6 +42,8 @@ struct ExporterConfiguration: Sendable, Equatable {
     var dataDirectory = "/var/lib/lookout"
     /// Reading the journal (`--journal.*`).
     var journal = JournalSettings()
+    /// Alert rules and notifications (`--rules.*`, `--alertmanager.*`).
+    var rules = RuleSettings()
     /// Shipping to Elasticsearch (`--elasticsearch.*`); off while `urls` is empty.
     var elasticsearch = ElasticsearchSettings(urls: [])
     /// `--elasticsearch.events-index`: the index pattern of pipeline events, dated from each

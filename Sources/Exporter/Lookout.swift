@@ -16,7 +16,7 @@ struct Lookout: AsyncParsableCommand {
             `lookout check-config FILE` validates a configuration file.
             """,
         version: LookoutVersion.current,
-        subcommands: [Serve.self, JournalCommand.self, EventCommand.self, RunCommand.self, SummaryCommand.self, RulesCommand.self, CheckConfig.self])
+        subcommands: [Serve.self, JournalCommand.self, EventCommand.self, RunCommand.self, SummaryCommand.self, RulesCommand.self, GateCommand.self, CheckConfig.self])
 
     /// Runs the command line like ArgumentParser's own `main`, except that a usage error is one
     /// line on standard error (`lookout: error: …`) instead of a message plus the usage text.

@@ -14,14 +14,56 @@ enum RuleFile {
         try RuleYAML.load(path, parse: parse(yaml:))
     }
 
+    /// The groups in the file at `path` when the file is good, else the problems in promtool's
+    /// words: the YAML or schema problem, or every expression that does not parse (`FILE: LINE:COL:
+    /// group "G", rule N, "NAME": could not parse expression: …`) and every template that does not.
+    static func checked(path: String) -> (groups: [RuleGroup]?, messages: [String]) {
+        do {
+            return checked(try load(path: path), file: path)
+        } catch {
+            return (nil, ["\(error)"])
+        }
+    }
+
+    /// The groups of `text` (read as the file `name`) when good, else the problems.
+    static func checked(yaml text: String, name: String) -> (groups: [RuleGroup]?, messages: [String]) {
+        do {
+            return checked(try parse(yaml: text), file: name)
+        } catch {
+            var located = error
+            located.file = name
+            return (nil, ["\(located)"])
+        }
+    }
+
+    private static func checked(_ groups: [RuleGroup], file: String) -> (groups: [RuleGroup]?, messages: [String]) {
+        var messages: [String] = []
+        for group in groups {
+            for (number, rule) in group.rules.enumerated() {
+                let prefix = "group \"\(group.name)\", rule \(number + 1), \"\(rule.name)\""
+                do {
+                    _ = try PromQLExpression.parse(rule.expression)
+                } catch {
+                    let position = [rule.expressionLine, rule.expressionColumn].compactMap { $0.map(String.init) }.joined(separator: ":")
+                    messages.append("\(file): \(position): \(prefix): could not parse expression: \(error)")
+                }
+                var templates = rule.labels.map { ("label", $0.key, $0.value) }
+                if case .alert(_, _, _, let annotations) = rule.kind { templates += annotations.map { ("annotation", $0.key, $0.value) } }
+                for (kind, name, text) in templates.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
+                    do {
+                        _ = try AlertTemplate(text)
+                    } catch {
+                        messages.append("\(file): \(prefix): \(kind) \"\(name)\": \(error.message)")
+                    }
+                }
+            }
+        }
+        return messages.isEmpty ? (groups, []) : (nil, messages)
+    }
+
     /// The groups in `text`.
     static func parse(yaml text: String) throws(RuleFileError) -> [RuleGroup] {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw RuleFileError(file: nil, line: nil, message: "invalid YAML: \("\(error)".split(separator: "\n").first ?? "")")
-        }
+        let root = try RuleYAML.compose(text)
         guard let root else { return [] }
         var groups: [RuleGroup] = []
         var names: Set<String> = []
@@ -106,6 +148,15 @@ enum RuleFile {
 /// Reading YAML nodes the way rule files and rule test files need: typed values whose problems
 /// name the line.
 enum RuleYAML {
+    /// The YAML tree of `text`, nil for an empty document; a syntax error is one line.
+    static func compose(_ text: String) throws(RuleFileError) -> Node? {
+        do {
+            return try Yams.compose(yaml: text)
+        } catch {
+            throw RuleFileError(file: nil, line: nil, message: "invalid YAML: \("\(error)".split(separator: "\n").first ?? "")")
+        }
+    }
+
     /// `parse` applied to the text of the file at `path`; every error names the file.
     static func load<Value>(_ path: String, parse: (String) throws(RuleFileError) -> Value) throws(RuleFileError) -> Value {
         let text: String

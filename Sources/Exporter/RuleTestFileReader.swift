@@ -12,12 +12,7 @@ enum RuleTestFileReader {
 
     /// The test file in `text`.
     static func parse(yaml text: String) throws(RuleFileError) -> RuleTestFile {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch {
-            throw RuleFileError(file: nil, line: nil, message: "invalid YAML: \("\(error)".split(separator: "\n").first ?? "")")
-        }
+        let root = try RuleYAML.compose(text)
         guard let root else { throw RuleFileError(file: nil, line: nil, message: "the test file is empty") }
         var file = RuleTestFile(ruleFiles: [], tests: [])
         for (key, value) in try RuleYAML.mapping(root, what: "the test file") {

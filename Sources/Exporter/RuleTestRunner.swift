@@ -69,12 +69,11 @@ struct RuleTestRunner {
         var groups: [(group: RuleGroup, file: String)] = []
         var loadErrors: [String] = []
         for ruleFile in ruleFiles {
-            let problems = RulesCommand.Check.problems(in: ruleFile)
-            guard problems.rules != nil else {
+            let problems = RuleFile.checked(path: ruleFile)
+            guard let loaded = problems.groups else {
                 loadErrors += problems.messages
                 continue
             }
-            guard let loaded = try? RuleFile.load(path: ruleFile) else { continue }
             groups += loaded.map { ($0, ruleFile) }
         }
         if !loadErrors.isEmpty { return loadErrors }

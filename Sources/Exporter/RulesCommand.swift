@@ -6,7 +6,18 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check and unit-test Prometheus rule files as promtool does.",
-        subcommands: [Check.self, Test.self])
+        subcommands: [Check.self, Test.self, PrintDefaults.self])
+
+    /// `lookout rules print-defaults`: the default rules compiled into the binary, the file
+    /// rules/lookout.rules.yml, to read, check with promtool, or start a rule file from.
+    struct PrintDefaults: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "print-defaults", abstract: "Print the default alert rules the daemon evaluates.")
+
+        func run() {
+            print(DefaultRules.text, terminator: "")
+        }
+    }
 
     /// `lookout rules test FILE…`: `promtool test rules`, with its output: per file
     /// `Unit Testing:  FILE`, then `  SUCCESS` on standard output, or `  FAILED:` and each failure
@@ -55,9 +66,9 @@ struct RulesCommand: ParsableCommand {
             var failed = false
             for file in files {
                 print("Checking \(file)")
-                let problems = Self.problems(in: file)
-                if let count = problems.rules {
-                    print("  SUCCESS: \(count) rules found\n")
+                let problems = RuleFile.checked(path: file)
+                if let groups = problems.groups {
+                    print("  SUCCESS: \(groups.reduce(0) { $0 + $1.rules.count }) rules found\n")
                 } else {
                     failed = true
                     print("")
@@ -67,39 +78,6 @@ struct RulesCommand: ParsableCommand {
                 }
             }
             if failed { throw ExitCode.failure }
-        }
-
-        /// The number of rules in `file` when it is good, else the messages saying why not.
-        static func problems(in file: String) -> (rules: Int?, messages: [String]) {
-            let groups: [RuleGroup]
-            do {
-                groups = try RuleFile.load(path: file)
-            } catch {
-                return (nil, ["\(error)"])
-            }
-            var messages: [String] = []
-            var count = 0
-            for group in groups {
-                for (number, rule) in group.rules.enumerated() {
-                    count += 1
-                    do {
-                        _ = try PromQLExpression.parse(rule.expression)
-                    } catch {
-                        let position = [rule.expressionLine, rule.expressionColumn].compactMap { $0.map(String.init) }.joined(separator: ":")
-                        messages.append("\(file): \(position): group \"\(group.name)\", rule \(number + 1), \"\(rule.name)\": could not parse expression: \(error)")
-                    }
-                    var templates = rule.labels.map { ("label", $0.key, $0.value) }
-                    if case .alert(_, _, _, let annotations) = rule.kind { templates += annotations.map { ("annotation", $0.key, $0.value) } }
-                    for (kind, name, text) in templates.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                        do {
-                            _ = try AlertTemplate(text)
-                        } catch {
-                            messages.append("\(file): group \"\(group.name)\", rule \(number + 1), \"\(rule.name)\": \(kind) \"\(name)\": \(error.message)")
-                        }
-                    }
-                }
-            }
-            return messages.isEmpty ? (count, []) : (nil, messages)
         }
     }
 }

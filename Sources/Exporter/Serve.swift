@@ -216,6 +216,8 @@ struct ServeFlags: ParsableArguments {
 
     @OptionGroup var logShipping: LogShippingFlags
 
+    @OptionGroup var ruleFlags: RuleFlags
+
     /// The per-collector switches given on the command line, by collector name.
     var collectorChoices: [String: Bool?] {
         ["cpu": cpu, "diskstats": diskstats, "filefd": filefd, "filesystem": filesystem, "loadavg": loadavg,
@@ -276,6 +278,7 @@ struct ServeFlags: ParsableArguments {
         try configuration.checkNetdevDevices()
         try configuration.checkMicroVMSocketTimeout()
         try logShipping.apply(to: &configuration)
+        try ruleFlags.apply(to: &configuration.rules)
         return configuration
     }
 }

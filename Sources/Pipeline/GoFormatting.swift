@@ -59,7 +59,7 @@ public func goDuration(_ milliseconds: Int64) -> String {
 
 /// A fraction of `digits` decimal places as Go prints one after a whole number: `.5` for 500
 /// thousandths, nothing for zero.
-func goFraction(_ fraction: Int, digits: Int) -> String {
+public func goFraction(_ fraction: Int, digits: Int) -> String {
     guard fraction > 0 else { return "" }
     var text = String(fraction)
     text = String(repeating: "0", count: digits - text.count) + text

@@ -71,6 +71,23 @@ public struct JSONObjectWriter {
         json.append(contentsOf: inner.finished())
     }
 
+    /// An object member of label names to values: `"labels": {"job": "node"}`.
+    public mutating func labels(_ name: String, _ labels: [Label]) {
+        object(name) { inner in
+            for label in labels { inner.string(label.name, label.value) }
+        }
+    }
+
+    /// A JSON array of values that are JSON text made elsewhere.
+    public static func array(_ elements: [[UInt8]]) -> [UInt8] {
+        var json: [UInt8] = [UInt8(ascii: "[")]
+        for (index, element) in elements.enumerated() {
+            if index > 0 { json.append(UInt8(ascii: ",")) }
+            json.append(contentsOf: element)
+        }
+        return json + [UInt8(ascii: "]")]
+    }
+
     /// A `null` member, for a key that readers should always find.
     public mutating func null(_ name: String) {
         key(name)
@@ -86,12 +103,7 @@ public struct JSONObjectWriter {
     /// An array member of values that are JSON text made elsewhere.
     public mutating func array(_ name: String, _ elements: [[UInt8]]) {
         key(name)
-        json.append(UInt8(ascii: "["))
-        for (index, element) in elements.enumerated() {
-            if index > 0 { json.append(UInt8(ascii: ",")) }
-            json.append(contentsOf: element)
-        }
-        json.append(UInt8(ascii: "]"))
+        json.append(contentsOf: Self.array(elements))
     }
 
     /// The object's text.

@@ -40,6 +40,12 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// The value of an object's member `key`; nil for a missing key or a value that is not an object.
+    public subscript(key: String) -> JSONValue? {
+        guard case .object(let members) = self else { return nil }
+        return members.first { $0.key == key }?.value
+    }
+
     /// Deepest nesting accepted; deeper input is refused rather than recursed into.
     public static let maximumDepth = 64
 

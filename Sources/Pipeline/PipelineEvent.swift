@@ -13,6 +13,10 @@ public struct PipelineEvent: Sendable, Equatable {
         case rollback
         case dstReport = "dst.report"
         case note
+        /// `lookout gate`'s answer for a stage: labels `verdict` (promote, rollback,
+        /// inconclusive, error) and, per check, `check_NAME` = `pass=N fail=N no_data=N error=N`
+        /// with the check's outcome (``GateReport/eventLabels``); the message is the report.
+        case gateVerdict = "gate.verdict"
     }
 
     /// How a run, step or deployment ended.
@@ -213,7 +217,7 @@ public struct PipelineEvent: Sendable, Equatable {
         switch type {
         case .stepStarted, .stepFinished:
             if step == nil { throw EventError(field: "step", problem: "required for \(type.rawValue)") }
-        case .deploy, .rollback:
+        case .deploy, .rollback, .gateVerdict:
             if stage == nil { throw EventError(field: "stage", problem: "required for \(type.rawValue)") }
         default:
             break

@@ -116,7 +116,7 @@ public struct PipelineRun: Sendable, Equatable {
                 run.deployments.append((event.type, event.stage ?? "", event.result))
             case .dstReport:
                 run.simulation = event.simulation
-            case .note:
+            case .note, .gateVerdict:
                 break
             }
         }

@@ -65,6 +65,8 @@ public final class PipelineStatistics: MetricCollector, Sendable {
         var dstValid: [String: (valid: Bool?, time: Int64)] = [:]
         var dstOperations: [[String]: UInt64] = [:]  // [pipeline, result]
         var dstMessages: [[String]: UInt64] = [:]  // [pipeline]
+        var gateVerdicts: [[String]: UInt64] = [:]  // [pipeline, stage, verdict]
+        var gateMeasurements: [[String]: UInt64] = [:]  // [check, result]
     }
 
     /// Counts newly stored events (never one twice: the store tells which are new).
@@ -115,6 +117,14 @@ public final class PipelineStatistics: MetricCollector, Sendable {
                     if let count { state.dstOperations[[event.pipeline, result], default: 0].addSaturating(count) }
                 }
                 if let messages = report.messageCount { state.dstMessages[[event.pipeline], default: 0].addSaturating(messages) }
+            }
+        case .gateVerdict:
+            state.gateVerdicts[[event.pipeline, event.stage ?? "", event.labels["verdict"] ?? "unknown"], default: 0] += 1
+            for (key, value) in event.labels where key.hasPrefix(GateReport.checkLabelPrefix) {
+                let check = String(key.dropFirst(GateReport.checkLabelPrefix.count))
+                for (result, count) in GateReport.measurementCounts(value) {
+                    state.gateMeasurements[[check, result], default: 0].addSaturating(count)
+                }
             }
         case .note:
             break
@@ -174,6 +184,10 @@ public final class PipelineStatistics: MetricCollector, Sendable {
                              }),
                 counter("pipeline_dst_operations_total", "Operations of simulation tests, by outcome (ok, fail, info).", ["pipeline", "result"], state.dstOperations),
                 counter("pipeline_dst_messages_total", "Messages sent on the simulated network of simulation tests.", ["pipeline"], state.dstMessages),
+                counter("pipeline_gate_verdicts_total", "Verdicts of lookout gate, by pipeline, stage and verdict.", ["pipeline", "stage", "verdict"],
+                        state.gateVerdicts),
+                counter("pipeline_gate_check_measurements_total", "Measurements of lookout gate's checks, by check and result.", ["check", "result"],
+                        state.gateMeasurements),
             ].filter { !$0.samples.isEmpty }
         }
     }

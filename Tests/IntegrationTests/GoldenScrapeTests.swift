@@ -24,7 +24,7 @@ import Testing
         let port = try Harness.freePort()
         let lookout = try ServerProcess(
             name: "lookout", executable: Harness.lookoutBinary,
-            arguments: ["serve", "--web.listen-address=127.0.0.1:\(port)"] + NodeExporterDifferentialTests.sharedFlags)
+            arguments: ["serve", "--web.listen-address=127.0.0.1:\(port)", "--no-rules.defaults"] + NodeExporterDifferentialTests.sharedFlags)
         defer { lookout.stop() }
         // Probe the landing page, not the metrics: every scrape adds to the textfile error count.
         try await lookout.waitUntilServing("http://127.0.0.1:\(port)/")

@@ -42,7 +42,7 @@ import Testing
         let lookoutPort = try Harness.freePort()
         let lookout = try ServerProcess(
             name: "lookout", executable: Harness.lookoutBinary,
-            arguments: ["serve", "--web.listen-address=127.0.0.1:\(lookoutPort)"] + Self.sharedFlags)
+            arguments: ["serve", "--web.listen-address=127.0.0.1:\(lookoutPort)", "--no-rules.defaults"] + Self.sharedFlags)
         defer { lookout.stop() }
         try await nodeExporter.waitUntilServing("http://127.0.0.1:\(nodePort)/metrics")
         try await lookout.waitUntilServing("http://127.0.0.1:\(lookoutPort)/metrics")

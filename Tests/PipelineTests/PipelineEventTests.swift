@@ -63,7 +63,7 @@ import Pipeline
     @Test(arguments: [
         ("[]", nil, "an event must be a JSON object, got an array"),
         (#"{"pipeline":"p","run_id":"r"}"#, "type", "missing"),
-        (#"{"type":"run.begun","pipeline":"p","run_id":"r"}"#, "type", "unknown type \"run.begun\"; known: run.started, run.finished, step.started, step.finished, deploy, rollback, dst.report, note"),
+        (#"{"type":"run.begun","pipeline":"p","run_id":"r"}"#, "type", "unknown type \"run.begun\"; known: run.started, run.finished, step.started, step.finished, deploy, rollback, dst.report, note, gate.verdict"),
         (#"{"type":"note","run_id":"r"}"#, "pipeline", "missing"),
         (#"{"type":"note","pipeline":"p"}"#, "run_id", "missing"),
         (#"{"type":"note","pipeline":"","run_id":"r"}"#, "pipeline", "must not be empty"),

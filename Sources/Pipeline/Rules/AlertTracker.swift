@@ -39,6 +39,10 @@ public struct AlertTracker: Sendable {
         public var resolvedAt: Int64?
         /// The first evaluation without its series while it kept firing.
         public var keepFiringSince: Int64?
+        /// When it was last handed to the notifier.
+        public var lastSentAt: Int64?
+        /// Until when the last notification said it fires (Alertmanager's `endsAt` for a firing alert).
+        public var validUntil: Int64?
     }
 
     /// How long resolved alerts are kept (Prometheus' `resolvedRetention`).
@@ -63,6 +67,26 @@ public struct AlertTracker: Sendable {
         ruleLabels = labels.map { Label($0.key, $0.value) }
         self.forMilliseconds = forMilliseconds
         self.keepFiringForMilliseconds = keepFiringForMilliseconds
+    }
+
+    /// The alerts to notify about after the evaluation at `time`, as Prometheus picks them
+    /// (`rules/alerting.go`, `sendAlerts`): alerts resolved since they were last sent, and any
+    /// firing or resolved (still kept) alert not sent for `resendDelay`. Each is marked sent, firing ones valid for four times
+    /// the larger of `resendDelay` and the evaluation `interval` (two missed evaluations or
+    /// sends do not resolve it in Alertmanager).
+    public mutating func alertsToSend(at time: Int64, resendDelayMilliseconds: Int64, intervalMilliseconds: Int64) -> [Alert] {
+        var due: [Alert] = []
+        for key in alerts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            guard var alert = alerts[key], alert.state != .pending else { continue }
+            let resolvedSinceSent = alert.resolvedAt.map { resolved in alert.lastSentAt.map { resolved > $0 } ?? true } ?? false
+            let resendDue = alert.lastSentAt.map { $0 + resendDelayMilliseconds < time } ?? true
+            guard resolvedSinceSent || resendDue else { continue }
+            alert.lastSentAt = time
+            alert.validUntil = time + 4 * max(resendDelayMilliseconds, intervalMilliseconds)
+            alerts[key] = alert
+            due.append(alert)
+        }
+        return due
     }
 
     /// Applies one evaluation at `time` whose results are `series` (labels and value): the

@@ -129,6 +129,14 @@ public struct RuleSet: Sendable {
         return failures
     }
 
+    /// Runs `body` on the alert tracker of rule `rule` of group `group`; nil for a recording rule.
+    public mutating func withTracker<Result>(group: Int, rule: Int, _ body: (inout AlertTracker) -> Result) -> Result? {
+        guard var tracker = groups[group].rules[rule].tracker else { return nil }
+        let result = body(&tracker)
+        groups[group].rules[rule].tracker = tracker
+        return result
+    }
+
     /// One rule's samples to write: the recorded series, or `ALERTS` and `ALERTS_FOR_STATE`.
     private static func evaluate<Source: PromQLSeriesSource>(_ loaded: inout LoadedRule, at time: Int64, source: Source, limit: Int,
                                                              externalLabels: [String: String], externalURL: String)

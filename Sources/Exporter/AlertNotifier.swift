@@ -1,0 +1,144 @@
+import Curl
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+
+/// Sends alerts to Alertmanagers in their v2 API form (`POST /api/v2/alerts`, a JSON array of
+/// `labels`, `annotations`, `startsAt`, `endsAt`, `generatorURL`), as Prometheus' notifier does:
+/// a bounded queue (the oldest alerts are dropped, and counted, when it overflows), batches of
+/// at most 64, every Alertmanager gets every batch. A failed request is retried (1 s, 2 s, 4 s)
+/// before the batch counts as failed for that Alertmanager; the rule engine re-sends firing
+/// alerts every `--alertmanager.resend-delay` anyway.
+final class AlertNotifier: Service, MetricCollector {
+    /// One alert as the Alertmanager API takes it.
+    struct Notification: Sendable, Equatable {
+        var labels: [Label]
+        var annotations: [Label]
+        /// Milliseconds since the epoch.
+        var startsAt: Int64
+        var endsAt: Int64
+        var generatorURL: String
+    }
+
+    /// Alerts queued at most; Prometheus' `--alertmanager.notification-queue-capacity` default.
+    static let capacity = 10_000
+    /// Alerts per request.
+    static let batchSize = 64
+
+    let name = "alertmanager"
+    private let urls: [String]
+    private let timeout: Duration
+    private let logger: Logger
+    private let state = Mutex(State())
+
+    private struct State {
+        var queue: [Notification] = []
+        var dropped = 0
+        var sent: [String: Int] = [:]
+        var failed: [String: Int] = [:]
+        var failing: Set<String> = []
+    }
+
+    init(urls: [String], timeout: Duration, logger: Logger) {
+        self.urls = urls
+        self.timeout = timeout
+        self.logger = logger
+    }
+
+    /// Queues `notifications`, dropping the oldest queued ones beyond the capacity.
+    func enqueue(_ notifications: [Notification]) {
+        guard !notifications.isEmpty else { return }
+        state.withLock { state in
+            state.queue += notifications
+            let excess = state.queue.count - Self.capacity
+            if excess > 0 {
+                state.queue.removeFirst(excess)
+                state.dropped += excess
+            }
+        }
+    }
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let batch = state.withLock { state -> [Notification] in
+                let batch = Array(state.queue.prefix(Self.batchSize))
+                state.queue.removeFirst(batch.count)
+                return batch
+            }
+            if batch.isEmpty {
+                try? await Task.sleep(for: .milliseconds(100))
+                continue
+            }
+            let body = Self.body(batch)
+            await withTaskGroup(of: Void.self) { group in
+                for url in urls { group.addTask { await self.deliver(body, count: batch.count, to: url) } }
+            }
+        }
+    }
+
+    /// Posts one batch to one Alertmanager, with retries.
+    private func deliver(_ body: [UInt8], count: Int, to base: String) async {
+        let endpoint = (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/api/v2/alerts"
+        let request = HTTPRequest(method: "POST", url: endpoint, headers: ["Content-Type: application/json"], body: body)
+        var problem = ""
+        for attempt in 0..<4 {
+            if attempt > 0 {
+                try? await Task.sleep(for: .seconds(1 << (attempt - 1)))
+                if Task.isCancelled { break }
+            }
+            do {
+                let response = try await CurlEasy().perform(request, options: TransferOptions(requestTimeout: timeout, connectTimeout: timeout))
+                if (200..<300).contains(response.status) {
+                    let recovered = state.withLock { state in
+                        state.sent[base, default: 0] += count
+                        return state.failing.remove(base) != nil
+                    }
+                    if recovered { logger.info("alertmanager reachable again", metadata: ["alertmanager": "\(base)"]) }
+                    return
+                }
+                problem = "HTTP \(response.status): " + String(decoding: response.body.prefix(200), as: UTF8.self)
+                // 4xx other than 429 will not get better by asking again.
+                if (400..<500).contains(response.status) && response.status != 429 { break }
+            } catch {
+                problem = "\(error)"
+            }
+        }
+        let first = state.withLock { state in
+            state.failed[base, default: 0] += count
+            return state.failing.insert(base).inserted
+        }
+        if first { logger.error("cannot send alerts to alertmanager", metadata: ["alertmanager": "\(base)", "error": "\(problem)"]) }
+    }
+
+    /// The JSON array Alertmanager's v2 API takes.
+    static func body(_ notifications: [Notification]) -> [UInt8] {
+        JSONObjectWriter.array(notifications.map { alert in
+            var object = JSONObjectWriter()
+            object.labels("labels", alert.labels)
+            object.labels("annotations", alert.annotations)
+            object.time("startsAt", alert.startsAt * 1000)
+            object.time("endsAt", alert.endsAt * 1000)
+            object.string("generatorURL", alert.generatorURL)
+            return object.finished()
+        })
+    }
+
+    func collect() throws -> [MetricFamily] {
+        let state = state.withLock { $0 }
+        func perAlertmanager(_ name: String, _ help: String, _ counts: [String: Int]) -> MetricFamily {
+            MetricFamily(name: name, help: help, type: .counter,
+                         samples: urls.map { Sample(labels: [Label("alertmanager", $0)], value: Double(counts[$0] ?? 0)) })
+        }
+        return [
+            perAlertmanager("lookout_notifications_sent_total", "Alerts an Alertmanager accepted.", state.sent),
+            perAlertmanager("lookout_notifications_errors_total", "Alerts that could not be sent to an Alertmanager after retries.", state.failed),
+            MetricFamily(name: "lookout_notifications_dropped_total", help: "Alerts dropped because the notification queue was full.",
+                         type: .counter, samples: [Sample(labels: [], value: Double(state.dropped))]),
+            MetricFamily(name: "lookout_notifications_queue_length", help: "Alerts waiting to be sent.",
+                         type: .gauge, samples: [Sample(labels: [], value: Double(state.queue.count))]),
+            MetricFamily(name: "lookout_notifications_queue_capacity", help: "Alerts the notification queue holds at most.",
+                         type: .gauge, samples: [Sample(labels: [], value: Double(Self.capacity))]),
+        ]
+    }
+}

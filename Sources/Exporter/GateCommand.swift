@@ -1,0 +1,127 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+
+/// `lookout gate --pipeline P --run-id R --stage S`: decides whether a deploy may be promoted.
+/// Every interval it measures each check of the policy (by default: no critical or warning alert
+/// firing) against the daemon's rule history, or a Prometheus server's with `--prometheus-url`,
+/// until the checks decide or `--wait` runs out; prints the report (`--json` for machines);
+/// records the verdict as a `gate.verdict` pipeline event; and exits 0 promote, 1 roll back,
+/// 2 inconclusive, 3 error (including a bad policy or flags).
+struct GateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "gate",
+        abstract: "Promote, roll back, or not yet: measure alert rules and PromQL checks until they decide.",
+        discussion: """
+            Exit status: 0 promote, 1 roll back, 2 inconclusive, 3 error. Checks come from --policy \
+            (YAML: interval, checks with alert or expr, failure, no_data, failure_limit, \
+            consecutive_failure_limit, window, dry_run; see README "The gate"); without one, the \
+            gate rolls back while any critical or warning alert fires. The verdict is recorded as a \
+            gate.verdict event when an events token is given (--token-file or LOOKOUT_EVENTS_TOKEN_FILE).
+            """)
+
+    @Option(help: "The pipeline's name.")
+    var pipeline: String
+
+    @Option(name: .customLong("run-id"), help: "The run's id.")
+    var runID: String
+
+    @Option(help: "The stage being judged (preprod, prod).")
+    var stage: String
+
+    @Option(help: "The gate policy (YAML).")
+    var policy: String?
+
+    @Option(help: "How long to keep measuring before answering inconclusive, e.g. 10m (default 10m).")
+    var wait: String = "10m"
+
+    @Option(help: "How often to measure, overriding the policy's interval, e.g. 15s.")
+    var interval: String?
+
+    @Option(name: .customLong("prometheus-url"), help: "Measure against this Prometheus server's query API instead of the daemon's.")
+    var prometheusURL: String?
+
+    @Flag(help: "Print the report as JSON.")
+    var json = false
+
+    @OptionGroup var daemon: DaemonOptions
+
+    func run() async throws {
+        let policy: GatePolicy
+        let wait: Duration
+        let querier: PrometheusQueryClient
+        let source: String
+        do {
+            var loaded = try self.policy.map { (path: String) throws(RuleFileError) in try GatePolicyFile.load(path: path) } ?? .standard
+            if let interval {
+                loaded.intervalMilliseconds = RuleEngine.milliseconds(try SettingValue.checked(interval, flag: "--interval", SettingValue.duration))
+            }
+            policy = loaded
+            wait = try SettingValue.checked(self.wait, flag: "--wait", SettingValue.duration)
+            let timeout = try SettingValue.checked(daemon.timeout, flag: "--timeout", SettingValue.duration)
+            let daemonURL = (daemon.url ?? ProcessEnvironment()["LOOKOUT_URL"] ?? "http://127.0.0.1:10100").trimmingSuffix("/")
+            let base = prometheusURL?.trimmingSuffix("/") ?? daemonURL
+            querier = PrometheusQueryClient(baseURL: base, timeout: timeout)
+            source = (prometheusURL == nil ? "lookout " : "prometheus ") + base
+        } catch {
+            printError("\(error)")
+            throw ExitCode(3)
+        }
+
+        let start = CivilTime.nowMicroseconds() / 1000
+        var run = GateRun(policy: policy, start: start, deadline: start + RuleEngine.milliseconds(wait))
+        let clock = ContinuousClock()
+        let started = clock.now
+        var round: Int64 = 0
+        while true {
+            if await run.measure(at: CivilTime.nowMicroseconds() / 1000, using: querier) != nil { break }
+            round += 1
+            let next = started + .milliseconds(round * policy.intervalMilliseconds)
+            let deadline = started + wait
+            if next > deadline {
+                try? await Task.sleep(until: deadline, clock: clock)
+                _ = run.finish(at: CivilTime.nowMicroseconds() / 1000)
+                break
+            }
+            try? await Task.sleep(until: next, clock: clock)
+        }
+
+        let report = GateReport(run: run, pipeline: pipeline, runID: runID, stage: stage, source: source)
+        if json {
+            print(String(decoding: report.json, as: UTF8.self))
+        } else {
+            print(report.text)
+        }
+        await record(report)
+        throw ExitCode(report.verdict.exitCode)
+    }
+
+    /// Sends the `gate.verdict` event; a gate without an events token says so and goes on (its
+    /// verdict stands either way).
+    private func record(_ report: GateReport) async {
+        let delivery: EventDelivery
+        do {
+            delivery = try daemon.delivery()
+        } catch {
+            printWarning("the verdict is not recorded: \(error)")
+            return
+        }
+        var event = JSONObjectWriter()
+        event.string("type", PipelineEvent.Kind.gateVerdict.rawValue)
+        event.string("pipeline", pipeline)
+        event.string("run_id", runID)
+        event.string("stage", stage)
+        event.labels("labels", report.eventLabels.sorted { $0.key < $1.key }.map { Label($0.key, $0.value) })
+        event.string("message", String(report.text.utf8.prefix(PipelineEvent.maximumMessageBytes)) ?? "")
+        event.string("id", EventDelivery.newID())
+        event.time("time", CivilTime.nowMicroseconds())
+        let body: [UInt8]
+        do {
+            body = try EventDelivery.checked(event.finished())
+        } catch {
+            printWarning("the verdict is not recorded: \(error)")
+            return
+        }
+        _ = await delivery.deliver(body).announced()
+    }
+}

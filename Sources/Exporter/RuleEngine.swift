@@ -1,0 +1,260 @@
+import Logging
+import Pipeline
+import ServiceLifecycle
+import Synchronization
+
+/// The daemon's rule evaluation: every `--rules.evaluation-interval` it scrapes its own
+/// collectors into a ``SampleHistory`` (one round per step, `--rules.history-retention` long),
+/// with the `job="lookout"` and `instance="HOST:PORT"` labels a Prometheus scrape would add (so
+/// that the same rules and gate checks read the same series here and in Prometheus),
+/// then evaluates each rule group that is due over that history and the series rules recorded,
+/// with Prometheus' alert state machine, and hands due alerts to the ``AlertNotifier``.
+///
+/// As a collector (`rules`) it exposes `ALERTS`, `ALERTS_FOR_STATE` and its own statistics; it
+/// also answers the instant queries of `GET /api/v1/query` and the alert list of
+/// `GET /api/v1/alerts`, which `lookout gate` reads.
+final class RuleEngine: Service, MetricCollector {
+    let name = "rules"
+    let settings: RuleSettings
+    let history: SampleHistory
+    private let registry: CollectorRegistry
+    private let notifier: AlertNotifier?
+    private let scrapeTimeout: Duration
+    /// Labels added to every recorded sample that lacks them: `job` and `instance`.
+    let targetLabels: [Label]
+    private let logger: Logger
+    private let state: Mutex<State>
+
+    private struct State {
+        var rules: RuleSet
+        let recorded = SeriesStore()
+        /// When each group was last evaluated, milliseconds.
+        var lastEvaluation: [Int64?]
+        var evaluations: [Int] = []
+        var failures: [Int] = []
+        var lastDuration: [Double] = []
+        var failingRules: Set<String> = []
+        /// The newest `ALERTS` and `ALERTS_FOR_STATE` samples.
+        var alertSamples: [(name: String, labels: [Label], value: Double)] = []
+        var lastRoundSeconds = 0.0
+    }
+
+    /// The engine for `groups`; `registry` is scraped for the history (without this collector).
+    init(groups: [(group: RuleGroup, file: String)], settings: RuleSettings, registry: CollectorRegistry, notifier: AlertNotifier?,
+         scrapeTimeout: Duration, targetLabels: [Label], logger: Logger) throws(ConfigurationError)
+    {
+        let step = settings.evaluationInterval
+        let rules: RuleSet
+        do {
+            rules = try RuleSet(groups: groups, defaultIntervalMilliseconds: Self.milliseconds(step),
+                                externalURL: settings.externalURL)
+        } catch {
+            throw ConfigurationError(key: "rules.file", line: nil, message: error.description)
+        }
+        self.settings = settings
+        history = SampleHistory(step: step, retention: settings.historyRetention)
+        self.registry = registry
+        self.notifier = notifier
+        self.scrapeTimeout = min(scrapeTimeout, step)
+        self.targetLabels = targetLabels
+        self.logger = logger
+        let count = rules.groups.count
+        state = Mutex(State(rules: rules, lastEvaluation: Array(repeating: nil, count: count),
+                            evaluations: Array(repeating: 0, count: count), failures: Array(repeating: 0, count: count),
+                            lastDuration: Array(repeating: 0, count: count)))
+    }
+
+    /// Loads the configured rule files (and the defaults unless turned off): one line naming the
+    /// file, and the rule when there is one, for the first file that cannot be used.
+    static func loadGroups(_ settings: RuleSettings) throws(ConfigurationError) -> [(group: RuleGroup, file: String)] {
+        var groups: [(group: RuleGroup, file: String)] = []
+        var sources: [(name: String, checked: (groups: [RuleGroup]?, messages: [String]))] = []
+        if settings.defaults {
+            sources.append((DefaultRules.name, RuleFile.checked(yaml: DefaultRules.text, name: DefaultRules.name)))
+        }
+        for pattern in settings.files {
+            let paths = Glob.paths(matching: pattern)
+            guard !paths.isEmpty else {
+                throw ConfigurationError(key: "rules.file", line: nil, message: "no file matches \(pattern)")
+            }
+            for path in paths { sources.append((path, RuleFile.checked(path: path))) }
+        }
+        for (name, checked) in sources {
+            guard let loaded = checked.groups else {
+                throw ConfigurationError(key: "rules.file", line: nil, message: checked.messages.first ?? "\(name) cannot be used")
+            }
+            groups += loaded.map { ($0, name) }
+        }
+        return groups
+    }
+
+    static func milliseconds(_ duration: Duration) -> Int64 {
+        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
+    }
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        let selection = Set(registry.collectors.map(\.name)).subtracting([name])
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            let started = clock.now
+            let families = await registry.scrape(timeout: scrapeTimeout, selection: selection)
+            evaluate(families, at: CivilTime.nowMicroseconds() / 1000)
+            let wake = started + settings.evaluationInterval
+            while clock.now < wake, !Task.isCancelled, !Task.isShuttingDownGracefully {
+                try? await Task.sleep(for: min(.milliseconds(100), wake - clock.now))
+            }
+        }
+    }
+
+    /// Records one round of `families` at `time` (milliseconds) and evaluates the groups due.
+    func evaluate(_ families: [MetricFamily], at time: Int64) {
+        let clock = ContinuousClock()
+        let roundStarted = clock.now
+        history.record(families.map { family in
+            var labelled = family
+            labelled.samples = family.samples.map { sample in
+                var sample = sample
+                for label in targetLabels where !sample.labels.contains(where: { $0.name == label.name }) { sample.labels.append(label) }
+                return sample
+            }
+            return labelled
+        }, at: time)
+        let (newlyFailing, recovered, notifications) = state.withLock { state in
+            var newlyFailing: [String] = []
+            var recovered: [String] = []
+            let source = CombinedSeriesSource(history, state.recorded)
+            for index in state.rules.groups.indices {
+                let group = state.rules.groups[index]
+                if let last = state.lastEvaluation[index], time - last < group.intervalMilliseconds - history.stepMilliseconds / 2 {
+                    continue
+                }
+                let started = clock.now
+                let failures = state.rules.evaluate(group: index, at: time, source: source, output: state.recorded)
+                state.lastDuration[index] = Self.seconds(clock.now - started)
+                state.lastEvaluation[index] = time
+                state.evaluations[index] += 1
+                state.failures[index] += failures.count
+                let failing = Set(failures.map { "\(group.name)/\($0.rule): \($0.error)" })
+                let failingNames = Set(failures.map { "\(group.name)/\($0.rule)" })
+                for failure in failing where !state.failingRules.contains(String(failure.prefix { $0 != ":" })) {
+                    newlyFailing.append(failure)
+                }
+                for rule in group.rules.map({ "\(group.name)/\($0.rule.name)" }) where state.failingRules.contains(rule) && !failingNames.contains(rule) {
+                    recovered.append(rule)
+                }
+                state.failingRules.subtract(group.rules.map { "\(group.name)/\($0.rule.name)" })
+                state.failingRules.formUnion(failingNames)
+            }
+            state.recorded.forget(before: time - history.retentionMilliseconds)
+            state.alertSamples = Self.latestAlertSamples(state.rules)
+            let notifications = notifier == nil ? [] : Self.dueNotifications(&state.rules, at: time, settings: settings)
+            return (newlyFailing, recovered, notifications)
+        }
+        for failure in newlyFailing { logger.error("rule evaluation failed", metadata: ["rule": "\(failure)"]) }
+        for rule in recovered { logger.info("rule evaluates again", metadata: ["rule": "\(rule)"]) }
+        notifier?.enqueue(notifications)
+        let elapsed = Self.seconds(clock.now - roundStarted)
+        state.withLock { $0.lastRoundSeconds = elapsed }
+    }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+    }
+
+    /// The `ALERTS` and `ALERTS_FOR_STATE` samples of the alerts pending or firing now.
+    private static func latestAlertSamples(_ rules: RuleSet) -> [(name: String, labels: [Label], value: Double)] {
+        var samples: [(name: String, labels: [Label], value: Double)] = []
+        for group in rules.groups {
+            for rule in group.rules {
+                guard let tracker = rule.tracker else { continue }
+                for alert in tracker.alerts.values where alert.state != .inactive {
+                    var labels = tracker.ruleLabels.sorted()
+                    for label in alert.labels { labels = labels.setting(label.name, to: label.value) }
+                    samples.append(("ALERTS", labels.setting("alertstate", to: alert.state.rawValue), 1))
+                    samples.append(("ALERTS_FOR_STATE", labels, Double(alert.activeAt / 1000)))
+                }
+            }
+        }
+        return samples
+    }
+
+    /// The alerts due to be sent, as Alertmanager notifications.
+    private static func dueNotifications(_ rules: inout RuleSet, at time: Int64, settings: RuleSettings) -> [AlertNotifier.Notification] {
+        var notifications: [AlertNotifier.Notification] = []
+        for groupIndex in rules.groups.indices {
+            let interval = rules.groups[groupIndex].intervalMilliseconds
+            for ruleIndex in rules.groups[groupIndex].rules.indices {
+                let expression = rules.groups[groupIndex].rules[ruleIndex].rule.expression
+                let due = rules.withTracker(group: groupIndex, rule: ruleIndex) { tracker in
+                    tracker.alertsToSend(at: time, resendDelayMilliseconds: milliseconds(settings.resendDelay), intervalMilliseconds: interval)
+                } ?? []
+                for alert in due {
+                    notifications.append(AlertNotifier.Notification(
+                        labels: alert.labels, annotations: alert.annotations, startsAt: alert.firedAt ?? alert.activeAt,
+                        endsAt: alert.resolvedAt ?? alert.validUntil ?? time, generatorURL: generatorURL(settings.externalURL, expression)))
+                }
+            }
+        }
+        return notifications
+    }
+
+    /// Prometheus' link to the expression's table view.
+    static func generatorURL(_ externalURL: String, _ expression: String) -> String {
+        externalURL + "/graph?g0.expr=" + PrometheusQueryClient.percentEncoded(expression) + "&g0.tab=1"
+    }
+
+    /// Evaluates `expression` at `time` (milliseconds) over the history and the recorded series.
+    func query(_ expression: PromQLExpression, at time: Int64) throws(PromQLEvaluationError) -> PromQLResult {
+        let query = try PromQLQuery(expression)
+        return try state.withLock { state throws(PromQLEvaluationError) in
+            try query.evaluate(at: time, in: CombinedSeriesSource(history, state.recorded))
+        }
+    }
+
+    /// The alerts pending or firing now, for `GET /api/v1/alerts`.
+    func activeAlerts() -> [AlertTracker.Alert] {
+        state.withLock { state in
+            state.rules.groups.flatMap { $0.rules.compactMap(\.tracker) }.flatMap { $0.alerts.values.filter { $0.state != .inactive } }
+        }
+    }
+
+    func collect() throws -> [MetricFamily] {
+        let (samples, rules, evaluations, failures, durations, roundSeconds) = state.withLock { state in
+            (state.alertSamples, state.rules, state.evaluations, state.failures, state.lastDuration, state.lastRoundSeconds)
+        }
+        var alerts = MetricFamily(name: "ALERTS", help: "Alerts pending or firing, by Lookout's rule evaluation.", type: .gauge)
+        var forState = MetricFamily(name: "ALERTS_FOR_STATE", help: "When each pending or firing alert became active, in seconds since the epoch.",
+                                    type: .gauge)
+        for sample in samples {
+            let entry = Sample(labels: sample.labels, value: sample.value)
+            if sample.name == "ALERTS" { alerts.samples.append(entry) } else { forState.samples.append(entry) }
+        }
+        func perGroup(_ name: String, _ help: String, _ type: MetricType, _ values: [Double]) -> MetricFamily {
+            MetricFamily(name: name, help: help, type: type, samples: zip(rules.groups, values).map { group, value in
+                Sample(labels: [Label("file", group.file), Label("rule_group", group.name)], value: value)
+            })
+        }
+        return [
+            alerts, forState,
+            perGroup("lookout_rule_group_evaluations_total", "Evaluations of a rule group.", .counter, evaluations.map(Double.init)),
+            perGroup("lookout_rule_evaluation_failures_total", "Rule evaluations that failed, by group.", .counter, failures.map(Double.init)),
+            perGroup("lookout_rule_group_last_duration_seconds", "How long the last evaluation of a rule group took.", .gauge, durations),
+            perGroup("lookout_rule_group_rules", "Rules in a rule group.", .gauge, rules.groups.map { Double($0.rules.count) }),
+            MetricFamily(name: "lookout_rule_round_duration_seconds", help: "How long the last history round and rule evaluation took.",
+                         type: .gauge, samples: [Sample(labels: [], value: roundSeconds)]),
+            MetricFamily(name: "lookout_rule_history_series", help: "Series held in the rule history.",
+                         type: .gauge, samples: [Sample(labels: [], value: Double(history.seriesCount))]),
+            MetricFamily(name: "lookout_rule_history_bytes", help: "Approximate memory the rule history holds.",
+                         type: .gauge, samples: [Sample(labels: [], value: Double(history.approximateBytes))]),
+        ].filter { !$0.samples.isEmpty }
+    }
+}
+
+/// Lookout's default alert rules, compiled into the binary from
+/// Sources/Exporter/Resources/lookout.rules.yml (rules/lookout.rules.yml links there).
+enum DefaultRules {
+    /// The name the default rules go by in messages and the `file` label.
+    static let name = "<default rules>"
+    /// The rule file's text.
+    static let text = String(decoding: PackageResources.lookout_rules_yml, as: UTF8.self)
+}

@@ -1,0 +1,284 @@
+/// Where the gate's measurements come from: Lookout's own query API or a Prometheus server's
+/// (`GET /api/v1/query`), or, in tests, recorded series. Throws ``GateQueryError`` when the
+/// answer cannot be had (unreachable, refused query).
+public protocol GateQuerier {
+    /// The value of `expression` at `time` (milliseconds since the epoch).
+    func query(_ expression: String, at time: Int64) async throws(GateQueryError) -> PromQLResult
+}
+
+/// Why a measurement could not be taken: one line.
+public struct GateQueryError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The line.
+    public var message: String
+
+    /// An error saying `message`.
+    public init(_ message: String) { self.message = message }
+
+    public var description: String { message }
+}
+
+/// The gate's answer, worst first: roll back beats an error, an error beats inconclusive,
+/// inconclusive beats promote.
+public enum GateVerdict: String, Sendable, Equatable, Comparable {
+    /// A check failed: roll back.
+    case rollback
+    /// Measurements could not be taken: nothing can be said.
+    case error
+    /// Not enough was known by the deadline, or a check's no-data policy says so.
+    case inconclusive
+    /// Every check passed.
+    case promote
+
+    /// `lookout gate`'s exit status: 0 promote, 1 roll back, 2 inconclusive, 3 error.
+    public var exitCode: Int32 {
+        switch self {
+        case .promote: 0
+        case .rollback: 1
+        case .inconclusive: 2
+        case .error: 3
+        }
+    }
+
+    private var severity: Int {
+        switch self {
+        case .rollback: 3
+        case .error: 2
+        case .inconclusive: 1
+        case .promote: 0
+        }
+    }
+
+    /// Worse verdicts order first.
+    public static func < (left: GateVerdict, right: GateVerdict) -> Bool { left.severity > right.severity }
+}
+
+/// One measurement of one check.
+public struct GateMeasurement: Sendable, Equatable {
+    /// What the measurement found.
+    public enum Result: String, Sendable, Equatable, CaseIterable {
+        case pass, fail
+        /// The query returned nothing (the no-data policy decides what it counts as).
+        case noData = "no_data"
+        case error
+    }
+
+    /// When, milliseconds since the epoch.
+    public var time: Int64
+    /// What it found.
+    public var result: Result
+    /// The samples the query returned (the failing ones first when it failed), at most 10.
+    public var samples: [PromQLSample]
+    /// Why it could not be taken, for an error.
+    public var error: String?
+}
+
+/// Where one check stands.
+public struct GateCheckState: Sendable, Equatable {
+    /// The check's standing.
+    public enum Status: String, Sendable, Equatable {
+        /// Still being measured.
+        case measuring
+        /// Passed for its window; stays so unless a later failure exceeds a limit.
+        case passed
+        /// Failed beyond a limit.
+        case failed
+        /// Inconclusive (its no-data policy, or the deadline).
+        case inconclusive
+        /// Too many errors in a row.
+        case errored
+    }
+
+    /// The check.
+    public let check: GateCheck
+    /// Its measurements, oldest first.
+    public internal(set) var measurements: [GateMeasurement] = []
+    /// Failed measurements so far (no data counted as failure under `no_data: fail`).
+    public internal(set) var failures = 0
+    /// Failed measurements in a row, up to the latest.
+    public internal(set) var consecutiveFailures = 0
+    /// Errors in a row, up to the latest.
+    public internal(set) var consecutiveErrors = 0
+    /// Measurements that passed (no data counted as a pass under `no_data: pass`).
+    public internal(set) var passes = 0
+    /// Where it stands.
+    public internal(set) var status: Status = .measuring
+    /// Why it stands there, one line.
+    public internal(set) var reason = "not measured yet"
+
+    /// How many measurements had each result.
+    public var counts: [GateMeasurement.Result: Int] {
+        var counts: [GateMeasurement.Result: Int] = [:]
+        for measurement in measurements { counts[measurement.result, default: 0] += 1 }
+        return counts
+    }
+
+    /// The verdict this check alone asks for, or nil while it is still measuring.
+    var verdict: GateVerdict? {
+        switch status {
+        case .measuring: nil
+        case .passed: .promote
+        case .failed: .rollback
+        case .inconclusive: .inconclusive
+        case .errored: .error
+        }
+    }
+}
+
+/// One run of the gate: measures every check of a policy each interval from `start` until the
+/// checks decide or `deadline` comes. Driven by whoever owns the clock: the gate command with
+/// the wall clock, tests with recorded series and an injected time.
+public struct GateRun: Sendable {
+    /// The policy.
+    public let policy: GatePolicy
+    /// When the gate started, milliseconds since the epoch.
+    public let start: Int64
+    /// When it must have answered.
+    public let deadline: Int64
+    /// The checks' states, in policy order.
+    public private(set) var checks: [GateCheckState]
+    /// The verdict, once there is one.
+    public private(set) var verdict: GateVerdict?
+    /// When the verdict was reached.
+    public private(set) var decidedAt: Int64?
+
+    /// A run of `policy` from `start` that must answer by `deadline`.
+    public init(policy: GatePolicy, start: Int64, deadline: Int64) {
+        self.policy = policy
+        self.start = start
+        self.deadline = deadline
+        checks = policy.checks.map { GateCheckState(check: $0) }
+    }
+
+    /// Measures every check at `time` through `querier`, then decides if it can: roll back as
+    /// soon as a deciding check fails, otherwise answer once every deciding check has passed or
+    /// given up; at or past the deadline, checks still measuring become inconclusive. Returns
+    /// the verdict once there is one.
+    @discardableResult
+    public mutating func measure(at time: Int64, using querier: some GateQuerier) async -> GateVerdict? {
+        guard verdict == nil else { return verdict }
+        for index in checks.indices {
+            let measurement = await Self.take(checks[index].check, at: time, using: querier)
+            record(measurement, in: &checks[index], at: time)
+        }
+        decide(at: time)
+        return verdict
+    }
+
+    /// Ends the run at `time` whatever stands: checks still measuring are inconclusive, and the
+    /// verdict is the worst of the deciding checks'.
+    public mutating func finish(at time: Int64) -> GateVerdict {
+        if let verdict { return verdict }
+        for index in checks.indices where checks[index].status == .measuring {
+            checks[index].status = .inconclusive
+            checks[index].reason = "deadline reached before it could pass (" + checks[index].reason + ")"
+        }
+        let decided = checks.filter { !$0.check.dryRun }.compactMap(\.verdict).min() ?? .promote
+        verdict = decided
+        decidedAt = time
+        return decided
+    }
+
+    /// One measurement of `check`.
+    static func take(_ check: GateCheck, at time: Int64, using querier: some GateQuerier) async -> GateMeasurement {
+        let samples: [PromQLSample]
+        do {
+            switch try await querier.query(check.expression, at: time) {
+            case .vector(let vector): samples = vector
+            case .scalar(let value): samples = value.isNaN ? [] : [PromQLSample(labels: [], value: value)]
+            }
+        } catch {
+            return GateMeasurement(time: time, result: .error, samples: [], error: error.message)
+        }
+        if samples.isEmpty { return GateMeasurement(time: time, result: check.failure == .present ? .pass : .noData, samples: []) }
+        switch check.failure {
+        case .present:
+            return GateMeasurement(time: time, result: .fail, samples: Array(samples.prefix(10)))
+        case .comparison(let op, let threshold):
+            let failing = samples.filter { PromQLEvaluation<SeriesStore>.apply(op, $0.value, threshold).keep }
+            let shown = failing.isEmpty ? samples : failing + samples.filter { sample in !failing.contains(sample) }
+            return GateMeasurement(time: time, result: failing.isEmpty ? .pass : .fail, samples: Array(shown.prefix(10)))
+        }
+    }
+
+    private func record(_ measurement: GateMeasurement, in state: inout GateCheckState, at time: Int64) {
+        state.measurements.append(measurement)
+        // A decided check keeps its answer, except that a passed one can still fail.
+        guard state.status == .measuring || state.status == .passed else { return }
+        var result = measurement.result
+        if result == .noData {
+            switch state.check.noData {
+            case .fail: result = .fail
+            case .pass: result = .pass
+            case .inconclusive:
+                state.status = .inconclusive
+                state.reason = "no data, and its no-data policy is inconclusive"
+                return
+            case .wait:
+                state.reason = "no data yet; waiting for some"
+                return
+            }
+        }
+        switch result {
+        case .error:
+            state.consecutiveErrors += 1
+            state.reason = "could not measure: " + (measurement.error ?? "error")
+            if state.consecutiveErrors > state.check.consecutiveErrorLimit {
+                state.status = .errored
+                state.reason = "\(state.consecutiveErrors) errors in a row (limit \(state.check.consecutiveErrorLimit)): "
+                    + (measurement.error ?? "error")
+            }
+            return
+        case .fail:
+            state.consecutiveErrors = 0
+            state.failures += 1
+            state.consecutiveFailures += 1
+            let what = Self.describe(measurement, failure: state.check.failure)
+            if state.failures > state.check.failureLimit {
+                state.status = .failed
+                state.reason = "\(state.failures) failed measurement\(state.failures == 1 ? "" : "s") (limit \(state.check.failureLimit)): \(what)"
+            } else if let limit = state.check.consecutiveFailureLimit, state.consecutiveFailures > limit {
+                state.status = .failed
+                state.reason = "\(state.consecutiveFailures) failed measurements in a row (limit \(limit)): \(what)"
+            } else {
+                state.status = .measuring
+                state.reason = "failed \(state.failures) of \(state.check.failureLimit + 1) allowed: \(what)"
+            }
+        default:
+            state.consecutiveErrors = 0
+            state.consecutiveFailures = 0
+            state.passes += 1
+            let elapsed = time - start
+            if elapsed >= state.check.windowMilliseconds {
+                state.status = .passed
+                state.reason = "passed " + (state.failures == 0 ? "every measurement" : "with \(state.failures) failure\(state.failures == 1 ? "" : "s") within its limit")
+                    + (state.check.windowMilliseconds > 0 ? " for its \(goDuration(state.check.windowMilliseconds)) window" : "")
+            } else {
+                state.status = .measuring
+                state.reason = "passing; \(goDuration(state.check.windowMilliseconds - elapsed)) of its window to go"
+            }
+        }
+    }
+
+    /// What a failed measurement found: the failing series and values.
+    static func describe(_ measurement: GateMeasurement, failure: GateCheck.Failure) -> String {
+        guard !measurement.samples.isEmpty else { return "no data" }
+        let shown = measurement.samples.prefix(3).map { sample in
+            let name = sample.labels.first { $0.name == "__name__" }?.value ?? ""
+            let labels = sample.labels.filter { $0.name != "__name__" }
+            return name + labels.promQLDescription + " = " + goFloat(sample.value)
+        }
+        let more = measurement.samples.count > 3 ? " and \(measurement.samples.count - 3) more" : ""
+        return shown.joined(separator: ", ") + more + (failure == .present ? "" : " (fails when \(failure.description))")
+    }
+
+    private mutating func decide(at time: Int64) {
+        let deciding = checks.filter { !$0.check.dryRun }
+        let verdicts = deciding.compactMap(\.verdict)
+        if verdicts.contains(.rollback) || verdicts.count == deciding.count {
+            verdict = verdicts.min() ?? .promote
+            decidedAt = time
+        } else if time >= deadline {
+            _ = finish(at: time)
+        }
+    }
+}
