@@ -110,7 +110,7 @@ final class RuleEngine: Service, MetricCollector {
     func evaluate(_ families: [MetricFamily], at time: Int64) {
         let clock = ContinuousClock()
         let roundStarted = clock.now
-        history.record(families.map { family in
+        let labelled = families.map { family in
             var labelled = family
             labelled.samples = family.samples.map { sample in
                 var sample = sample
@@ -118,8 +118,10 @@ final class RuleEngine: Service, MetricCollector {
                 return sample
             }
             return labelled
-        }, at: time)
+        }
         let (newlyFailing, recovered, notifications) = state.withLock { state in
+            // Under the lock: a query's series handles stay good while it runs.
+            history.record(labelled, at: time)
             var newlyFailing: [String] = []
             var recovered: [String] = []
             let source = CombinedSeriesSource(history, state.recorded)

@@ -5,9 +5,13 @@ import Testing
     static let minute: Int64 = 60_000
     static let down = [(labels: [Label("__name__", "up"), Label("instance", "a")], value: 0.0)]
 
-    /// The samples as text, one per line: `NAME{labels} value`.
+    /// The samples as text, one per line: `NAME{labels} value`, ordered by the alert's labels
+    /// (the tracker gives them in no particular order), ALERTS before ALERTS_FOR_STATE.
     static func text(_ samples: [(name: String, labels: [Label], value: Double)]) -> String {
-        samples.map { sample in
+        samples.sorted { a, b in
+            let (x, y) = (a.labels.filter { $0.name != "alertstate" }, b.labels.filter { $0.name != "alertstate" })
+            return x != y ? x.lexicographicallyPrecedes(y) : a.name < b.name
+        }.map { sample in
             sample.name + "{" + sample.labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ",") + "} " + String(sample.value)
         }.joined(separator: "\n")
     }

@@ -194,7 +194,7 @@ public struct GateRun: Sendable {
         case .present:
             return GateMeasurement(time: time, result: .fail, samples: Array(samples.prefix(10)))
         case .comparison(let op, let threshold):
-            let failing = samples.filter { PromQLEvaluation<SeriesStore>.apply(op, $0.value, threshold).keep }
+            let failing = samples.filter { PromQLEvaluation.apply(op, $0.value, threshold).keep }
             let shown = failing.isEmpty ? samples : failing + samples.filter { sample in !failing.contains(sample) }
             return GateMeasurement(time: time, result: failing.isEmpty ? .pass : .fail, samples: Array(shown.prefix(10)))
         }

@@ -54,18 +54,28 @@ public final class SampleHistory: Sendable {
             let slot = state.newestSlot
             state.timestamps[slot] = timestamp
             for family in families {
-                for sample in family.samples {
-                    let key = SeriesKey(name: family.name + sample.suffix, labels: sample.labels.sorted())
+                // Collectors give a family's samples in the same order round after round: the
+                // columns of last round's samples, checked against each sample as it comes, spare
+                // sorting and hashing its labels.
+                let previous = state.layout[family.name] ?? []
+                var layout: [Int] = []
+                layout.reserveCapacity(family.samples.count)
+                for (position, sample) in family.samples.enumerated() {
                     let index: Int
-                    if let known = state.index[key] {
-                        index = known
+                    if position < previous.count, state.columns[previous[position]].matches(sample, of: family.name) {
+                        index = previous[position]
                     } else {
-                        index = state.add(key)
+                        let key = SeriesKey(name: family.name + sample.suffix, labels: sample.labels.sorted())
+                        index = state.index[key] ?? state.add(key)
+                        state.columns[index].suffix = sample.suffix
+                        state.columns[index].rawLabels = sample.labels
                     }
+                    layout.append(index)
                     // A real NaN is kept as the one quiet NaN, so it is never taken for a marker.
                     state.columns[index].values[slot] = sample.value.isNaN ? .nan : sample.value
                     state.columns[index].lastSeen = round
                 }
+                state.layout[family.name] = layout
             }
             for index in state.columns.indices where state.columns[index].lastSeen != round {
                 if state.columns[index].lastSeen > 0 { state.columns[index].values[slot] = Marker.stale }
@@ -75,13 +85,13 @@ public final class SampleHistory: Sendable {
     }
 
     /// The series (present anywhere in the window) that `predicate` accepts, given the metric
-    /// name and the sorted labels.
-    public func series(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [Series] {
+    /// name and the sorted labels; only those called `name` when it is given.
+    public func series(named name: String? = nil, where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [Series] {
         state.withLock { state in
-            state.columns.indices.compactMap { index in
-                let column = state.columns[index]
-                guard column.lastSeen > 0, predicate(column.key.name, column.key.labels) else { return nil }
-                return Series(name: column.key.name, labels: column.key.labels, slot: index)
+            let candidates: [Int] = name.map { state.byName[$0] ?? [] } ?? Array(state.columns.indices)
+            return candidates.compactMap { index in
+                guard state.columns[index].lastSeen > 0, predicate(state.columns[index].key.name, state.columns[index].key.labels) else { return nil }
+                return Series(name: state.columns[index].key.name, labels: state.columns[index].key.labels, slot: index)
             }
         }
     }
@@ -89,15 +99,22 @@ public final class SampleHistory: Sendable {
     /// The points of `series` with timestamps in `from...through`, oldest first, stale markers
     /// left out — what a range selector reads.
     public func points(of series: Series, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+        state.withLock { state in state.holds(series) } ? points(of: series.slot, from: from, through: through) : []
+    }
+
+    /// The points of the series in `slot` (a handle from ``selectSeries(named:where:)``).
+    public func points(of slot: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         state.withLock { state in
-            guard state.holds(series) else { return [] }
+            guard slot < state.columns.count, state.columns[slot].lastSeen > 0 else { return [] }
             var points: [(timestamp: Int64, value: Double)] = []
-            for round in state.heldRounds {
-                let slot = state.slot(of: round)
-                let timestamp = state.timestamps[slot]
-                guard timestamp >= from, timestamp <= through else { continue }
-                let value = state.columns[series.slot].values[slot]
-                if !Marker.isMarker(value) { points.append((timestamp, value)) }
+            let rounds = state.rounds(from: from, through: through)
+            points.reserveCapacity(rounds.count)
+            state.columns[slot].values.withUnsafeBufferPointer { values in
+                for round in rounds {
+                    let position = state.slot(of: round)
+                    let value = values[position]
+                    if !Marker.isMarker(value) { points.append((state.timestamps[position], value)) }
+                }
             }
             return points
         }
@@ -107,14 +124,17 @@ public final class SampleHistory: Sendable {
     /// newest is a stale marker — what an instant selector reads, with `from` = the evaluation
     /// time minus the lookback.
     public func latest(of series: Series, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+        state.withLock { state in state.holds(series) } ? latest(of: series.slot, from: from, through: through) : nil
+    }
+
+    /// The newest reading of the series in `slot` (a handle from ``selectSeries(named:where:)``).
+    public func latest(of slot: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         state.withLock { state in
-            guard state.holds(series) else { return nil }
-            for round in state.heldRounds.reversed() {
-                let slot = state.slot(of: round)
-                let timestamp = state.timestamps[slot]
-                if timestamp > through { continue }
-                guard timestamp >= from else { return nil }
-                let value = state.columns[series.slot].values[slot]
+            guard slot < state.columns.count, state.columns[slot].lastSeen > 0 else { return nil }
+            for round in state.rounds(from: from, through: through).reversed() {
+                let position = state.slot(of: round)
+                let timestamp = state.timestamps[position]
+                let value = state.columns[slot].values[position]
                 if value.bitPattern == Marker.absent.bitPattern { continue }
                 return value.bitPattern == Marker.stale.bitPattern ? nil : (timestamp, value)
             }
@@ -164,6 +184,15 @@ public final class SampleHistory: Sendable {
         var values: [Double]
         /// The round it was last seen in; 0 once forgotten (its slot is then free).
         var lastSeen: Int64
+        /// The sample's name suffix and labels as the collector gave them (unsorted).
+        var suffix = ""
+        var rawLabels: [Label] = []
+
+        /// Whether `sample` of the family `family` is this column's series.
+        func matches(_ sample: Sample, of family: String) -> Bool {
+            lastSeen > 0 && sample.suffix == suffix && sample.labels == rawLabels && key.name.hasPrefix(family)
+                && key.name.utf8.count == family.utf8.count + suffix.utf8.count
+        }
     }
 
     private struct State {
@@ -172,6 +201,10 @@ public final class SampleHistory: Sendable {
         var rounds: Int64 = 0
         var columns: [Column] = []
         var index: [SeriesKey: Int] = [:]
+        /// The columns of each metric name, for selectors that name one.
+        var byName: [String: [Int]] = [:]
+        /// The columns of each family's samples in last round's order.
+        var layout: [String: [Int]] = [:]
         var freeSlots: [Int] = []
 
         init(capacity: Int) {
@@ -191,6 +224,23 @@ public final class SampleHistory: Sendable {
         /// The numbers of the rounds held, oldest first (empty before the first).
         var heldRounds: Range<Int64> { max(1, rounds - Int64(capacity) + 1)..<(rounds + 1) }
 
+        /// The held rounds with timestamps in `from...through`, found by binary search (round
+        /// timestamps only grow).
+        func rounds(from: Int64, through: Int64) -> Range<Int64> {
+            let held = heldRounds
+            func firstRound(where isAfter: (Int64) -> Bool) -> Int64 {
+                var low = held.lowerBound, high = held.upperBound
+                while low < high {
+                    let middle = (low + high) / 2
+                    if isAfter(timestamps[slot(of: middle)]) { high = middle } else { low = middle + 1 }
+                }
+                return low
+            }
+            let start = firstRound { $0 >= from }
+            let end = firstRound { $0 > through }
+            return start..<max(start, end)
+        }
+
         /// Where round `round`'s readings are.
         func slot(of round: Int64) -> Int { Int(round % Int64(capacity)) }
 
@@ -206,6 +256,7 @@ public final class SampleHistory: Sendable {
                 index = columns.count - 1
             }
             self.index[key] = index
+            byName[key.name, default: []].append(index)
             return index
         }
 
@@ -215,6 +266,8 @@ public final class SampleHistory: Sendable {
             guard round > 0 else { return }
             for index in columns.indices where columns[index].lastSeen > 0 && columns[index].lastSeen <= round {
                 self.index.removeValue(forKey: columns[index].key)
+                byName[columns[index].key.name]?.removeAll { $0 == index }
+                if byName[columns[index].key.name]?.isEmpty == true { byName[columns[index].key.name] = nil }
                 columns[index].lastSeen = 0
                 columns[index].values = []
                 columns[index].key = SeriesKey(name: "", labels: [])

@@ -5,9 +5,6 @@
 /// skip it. A reference, so that a source combining it with the history sees what rules add
 /// while they are evaluated. Not thread-safe: one rule manager or one test owns a store.
 public final class SeriesStore: PromQLSeriesSource {
-    /// A series of the store, as ``selectSeries(where:)`` hands it out.
-    public typealias Handle = Int
-
     private struct Key: Hashable {
         var name: String
         var labels: [Label]
@@ -16,6 +13,7 @@ public final class SeriesStore: PromQLSeriesSource {
     private var keys: [Key] = []
     private var points: [[(timestamp: Int64, value: Double)]] = []
     private var index: [Key: Int] = [:]
+    private var byName: [String: [Int]] = [:]
 
     /// Prometheus' stale marker, a NaN no arithmetic produces.
     public static let staleMarker = Double(bitPattern: 0x7FF0_0000_0000_0002)
@@ -38,6 +36,7 @@ public final class SeriesStore: PromQLSeriesSource {
             keys.append(key)
             points.append([])
             index[key] = slot
+            byName[name, default: []].append(slot)
         }
         // A real NaN is kept as the one quiet NaN, so it is never taken for a marker.
         let stored = value.isNaN && !Self.isStaleMarker(value) ? Double.nan : value
@@ -55,22 +54,34 @@ public final class SeriesStore: PromQLSeriesSource {
 
     /// Drops every point older than `timestamp`, and series left without points.
     public func forget(before timestamp: Int64) {
-        let oldKeys = keys, oldPoints = points
-        keys = []
-        points = []
+        var emptied = false
+        for slot in points.indices {
+            guard let first = points[slot].first, first.timestamp < timestamp else { continue }
+            let keep = firstIndex(in: points[slot], atOrAfter: timestamp)
+            points[slot].removeFirst(keep)
+            emptied = emptied || points[slot].isEmpty
+        }
+        guard emptied else { return }
+        // Renumber what is left; handles given out before are not used across a forget.
+        let kept = points.indices.filter { !points[$0].isEmpty }
+        keys = kept.map { keys[$0] }
+        points = kept.map { points[$0] }
         index = [:]
-        for (slot, key) in oldKeys.enumerated() {
-            for point in oldPoints[slot] where point.timestamp >= timestamp {
-                append(name: key.name, labels: key.labels, timestamp: point.timestamp, value: point.value)
-            }
+        byName = [:]
+        for (slot, key) in keys.enumerated() {
+            index[key] = slot
+            byName[key.name, default: []].append(slot)
         }
     }
 
     /// How many series the store holds.
     public var seriesCount: Int { keys.count }
 
-    public func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Int)] {
-        keys.indices.compactMap { slot in
+    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+        -> [(name: String, labels: [Label], handle: Int)]
+    {
+        let candidates = name.map { byName[$0] ?? [] } ?? Array(keys.indices)
+        return candidates.compactMap { slot in
             predicate(keys[slot].name, keys[slot].labels) ? (keys[slot].name, keys[slot].labels, slot) : nil
         }
     }
@@ -107,43 +118,32 @@ public final class SeriesStore: PromQLSeriesSource {
     }
 }
 
-/// Two sources read as one: the daemon's history and the series its rules recorded.
-public struct CombinedSeriesSource<First: PromQLSeriesSource, Second: PromQLSeriesSource>: PromQLSeriesSource {
-    /// A series of either source.
-    public enum Handle {
-        /// A series of the first source.
-        case first(First.Handle)
-        /// A series of the second source.
-        case second(Second.Handle)
-    }
-
+/// Two sources read as one: the daemon's history and the series its rules recorded. The second
+/// source's handles are told apart by being negative.
+public struct CombinedSeriesSource: PromQLSeriesSource {
     /// The first source.
-    public let first: First
+    public let first: any PromQLSeriesSource
     /// The second source.
-    public let second: Second
+    public let second: any PromQLSeriesSource
 
     /// Both sources, read as one.
-    public init(_ first: First, _ second: Second) {
+    public init(_ first: any PromQLSeriesSource, _ second: any PromQLSeriesSource) {
         self.first = first
         self.second = second
     }
 
-    public func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Handle)] {
-        first.selectSeries(where: predicate).map { ($0.name, $0.labels, .first($0.handle)) }
-            + second.selectSeries(where: predicate).map { ($0.name, $0.labels, .second($0.handle)) }
+    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+        -> [(name: String, labels: [Label], handle: Int)]
+    {
+        first.selectSeries(named: name, where: predicate)
+            + second.selectSeries(named: name, where: predicate).map { ($0.name, $0.labels, -1 - $0.handle) }
     }
 
-    public func points(of handle: Handle, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
-        switch handle {
-        case .first(let inner): first.points(of: inner, from: from, through: through)
-        case .second(let inner): second.points(of: inner, from: from, through: through)
-        }
+    public func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+        handle >= 0 ? first.points(of: handle, from: from, through: through) : second.points(of: -1 - handle, from: from, through: through)
     }
 
-    public func latest(of handle: Handle, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
-        switch handle {
-        case .first(let inner): first.latest(of: inner, from: from, through: through)
-        case .second(let inner): second.latest(of: inner, from: from, through: through)
-        }
+    public func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+        handle >= 0 ? first.latest(of: handle, from: from, through: through) : second.latest(of: -1 - handle, from: from, through: through)
     }
 }

@@ -26,9 +26,12 @@ public final class PromQLQuery: Sendable {
 
     /// Evaluates the expression at `time` (milliseconds since the epoch) over `source`. The
     /// result is a scalar or an instant vector; a string literal at the top is refused.
-    public func evaluate<Source: PromQLSeriesSource>(at time: Int64, in source: Source) throws(PromQLEvaluationError) -> PromQLResult {
+    public func evaluate(at time: Int64, in source: some PromQLSeriesSource, sharing cache: PromQLEvaluationCache? = nil)
+        throws(PromQLEvaluationError) -> PromQLResult
+    {
         try evaluating.withLock { _ throws(PromQLEvaluationError) in
-            let evaluation = PromQLEvaluation(source: source, time: time, matchers: matchers)
+            let evaluation = PromQLEvaluation(source: source, time: time, matchers: matchers,
+                                              cache: cache.flatMap { $0.time == time ? $0 : nil })
             switch try evaluation.evaluate(expression) {
             case .scalar(let value): return .scalar(value)
             case .vector(let samples): return .vector(samples)
@@ -58,14 +61,60 @@ public final class PromQLQuery: Sendable {
     }
 }
 
+/// What the queries evaluated at one time share: the selections and range-function results of
+/// series no rule writes, which are the same for every rule of a round (rules repeat selectors
+/// like `rate(x_total[5m])` often). Series rules record, and `ALERTS`, change during a round and
+/// are never cached. One owner (a rule set) uses a cache at a time.
+public final class PromQLEvaluationCache: @unchecked Sendable {
+    /// The evaluation time the cached values are for.
+    public let time: Int64
+    /// Metric names rules write: selections of them are not cached.
+    let written: Set<String>
+    var values: [PromQLExpression: PromQLValue] = [:]
+
+    /// An empty cache for evaluations at `time`, not caching selections of `written` names.
+    public init(time: Int64, written: Set<String>) {
+        self.time = time
+        self.written = written
+    }
+
+    /// Whether `expression`'s value may be cached: a selector of a named metric no rule writes,
+    /// or a call whose only series argument is one.
+    func admits(_ expression: PromQLExpression) -> Bool {
+        switch expression {
+        case .vectorSelector(let selector), .rangeSelector(let selector, _):
+            guard let name = selector.metricName else { return false }
+            return !written.contains(name)
+        case .call(let function, let arguments):
+            guard function.argumentTypes.contains(.rangeVector) else { return false }
+            return arguments.allSatisfy { argument in
+                if case .number = argument { return true }
+                return admits(argument)
+            }
+        default:
+            return false
+        }
+    }
+}
+
 /// One evaluation of an expression at one instant.
-struct PromQLEvaluation<Source: PromQLSeriesSource> {
-    let source: Source
+struct PromQLEvaluation {
+    let source: any PromQLSeriesSource
     /// The evaluation time, milliseconds since the epoch.
     let time: Int64
     let matchers: [PromQLSelector: PromQLSelectorMatcher]
+    /// Values shared with the other queries evaluated at this time, if any.
+    var cache: PromQLEvaluationCache? = nil
 
     func evaluate(_ expression: PromQLExpression) throws(PromQLEvaluationError) -> PromQLValue {
+        guard let cache, cache.admits(expression) else { return try evaluateNode(expression) }
+        if let known = cache.values[expression] { return known }
+        let value = try evaluateNode(expression)
+        cache.values[expression] = value
+        return value
+    }
+
+    private func evaluateNode(_ expression: PromQLExpression) throws(PromQLEvaluationError) -> PromQLValue {
         switch expression {
         case .number(let value): return .scalar(value)
         case .string(let value): return .string(value)
@@ -84,7 +133,8 @@ struct PromQLEvaluation<Source: PromQLSeriesSource> {
         case .call(let function, let arguments):
             return try call(function, arguments)
         case .aggregation(let aggregation):
-            return .vector(try unique(aggregate(aggregation)))
+            // One sample per group, or topk's own distinct series: never two of one label set.
+            return .vector(try aggregate(aggregation))
         case .binary(let op, let left, let right, let matching):
             return try binary(op, left, right, matching)
         }
@@ -118,9 +168,9 @@ struct PromQLEvaluation<Source: PromQLSeriesSource> {
 
     // MARK: Selectors
 
-    private func selected(_ selector: PromQLSelector) -> [(labels: [Label], handle: Source.Handle)] {
+    private func selected(_ selector: PromQLSelector) -> [(labels: [Label], handle: Int)] {
         guard let matcher = matchers[selector] else { return [] }
-        return source.selectSeries { matcher.matches(name: $0, labels: $1) }.map { found in
+        return source.selectSeries(named: matcher.metricName) { matcher.matches(name: $0, labels: $1) }.map { found in
             (found.labels.setting(metricNameLabel, to: found.name), found.handle)
         }
     }

@@ -12,6 +12,9 @@ struct PromQLSelectorMatcher {
     }
 
     private let tests: [(label: String, test: Test)]
+    /// The metric name the selector asks for by equality, if any: the source need only look
+    /// at series of that name.
+    let metricName: String?
 
     init(_ selector: PromQLSelector) throws(PromQLEvaluationError) {
         var tests: [(String, Test)] = []
@@ -24,6 +27,10 @@ struct PromQLSelectorMatcher {
                 tests.append((matcher.label, try Self.regexTest(matcher.value, negated: matcher.operation == .doesNotMatchRegex)))
             }
         }
+        metricName = tests.lazy.compactMap { entry -> String? in
+            if entry.0 == metricNameLabel, case .equal(let name) = entry.1 { return name }
+            return nil
+        }.first
         // The name first: it rejects most series with one comparison.
         self.tests = tests.sorted { $0.0 == metricNameLabel && $1.0 != metricNameLabel }
     }

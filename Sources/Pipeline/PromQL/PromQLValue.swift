@@ -1,33 +1,34 @@
 /// Where a PromQL evaluation reads series: the series whose name and labels a selector accepts,
 /// their points in a time range (a range selector) and their newest point before a time (an
-/// instant selector). ``SampleHistory`` is one; the rule unit-test runner keeps another.
+/// instant selector). ``SampleHistory`` is one; ``SeriesStore`` (rule unit tests, recorded
+/// series) another; ``CombinedSeriesSource`` reads two as one.
 ///
-/// Points never include stale markers: a source leaves them out of ``points(of:from:through:)``
-/// and answers nil from ``latest(of:from:through:)`` when the newest point is one.
+/// A handle names a series to the source between `selectSeries` and reading it, within one
+/// evaluation; the source must not change in between. Points never include stale markers: a
+/// source leaves them out of ``points(of:from:through:)`` and answers nil from
+/// ``latest(of:from:through:)`` when the newest point is one.
 public protocol PromQLSeriesSource {
-    /// What identifies a series to the source between `selectSeries(where:)` and reading it.
-    associatedtype Handle
-
     /// The series `predicate` accepts, given the metric name and the labels sorted by name
-    /// (without `__name__`).
-    func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Handle)]
+    /// (without `__name__`); only those called `name` when it is given (most selectors name
+    /// one, and a source indexes by name).
+    func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+        -> [(name: String, labels: [Label], handle: Int)]
 
     /// The points of a series with timestamps in `from...through` (milliseconds), oldest first.
-    func points(of handle: Handle, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)]
+    func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)]
 
     /// The newest point of a series in `from...through`, or nil when there is none or the newest
     /// is a stale marker.
-    func latest(of handle: Handle, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)?
+    func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)?
 }
 
 extension SampleHistory: PromQLSeriesSource {
-    /// A series of the history, as ``selectSeries(where:)`` hands it out.
-    public typealias Handle = Series
-
-    /// The series `predicate` accepts, with their handles.
-    public func selectSeries(where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [(name: String, labels: [Label], handle: Series)] {
-        let found = series(where: predicate)
-        return found.map { ($0.name, $0.labels, $0) }
+    /// The series `predicate` accepts; their handles are their slots, good until the next
+    /// ``record(_:at:)`` (the rule engine never records while it evaluates).
+    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+        -> [(name: String, labels: [Label], handle: Int)]
+    {
+        series(named: name, where: predicate).map { ($0.name, $0.labels, $0.slot) }
     }
 }
 

@@ -280,7 +280,7 @@ enum TemplateFunctions {
             if name == "match" { return .bool((try? regex.firstMatch(in: arguments[1].printed)) != nil) }
             let replacement = arguments[1].printed
             return .string(arguments[2].printed.replacing(regex) { match in
-                PromQLEvaluation<SampleHistory>.expandTemplate(replacement, match.output)
+                PromQLEvaluation.expandTemplate(replacement, match.output)
             })
         case "index":
             try arity(2)
@@ -321,7 +321,7 @@ enum TemplateFunctions {
         case .float(let number): return number
         case .integer(let number): return Double(number)
         case .string(let text):
-            guard let number = PromQLEvaluation<SampleHistory>.goParseFloat(text.trimmingCharacters(in: .whitespaces)) else {
+            guard let number = PromQLEvaluation.goParseFloat(text.trimmingCharacters(in: .whitespaces)) else {
                 throw Failure(message: "error calling \(function): strconv.ParseFloat: parsing \(quotedPromQLString(text)): invalid syntax")
             }
             return number

@@ -126,7 +126,7 @@ public struct AlertTracker: Sendable {
         }
 
         var samples: [(name: String, labels: [Label], value: Double)] = []
-        for key in alerts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        for key in Array(alerts.keys) {
             guard var alert = alerts[key] else { continue }
             if !seen.contains(key) {
                 var keepFiring = false

@@ -46,6 +46,10 @@ public struct RuleSet: Sendable {
 
     /// The groups, in the order given.
     public private(set) var groups: [LoadedGroup]
+    /// Selections shared by the rules evaluated at one time.
+    private var cache: PromQLEvaluationCache?
+    /// The metric names rules write (their selections are never shared).
+    private let written: Set<String>
     /// Labels templates see as `$externalLabels`.
     public let externalLabels: [String: String]
     /// What templates see as `$externalURL`.
@@ -93,23 +97,25 @@ public struct RuleSet: Sendable {
                                       limit: group.limit, rules: rules))
         }
         self.groups = loaded
+        written = Set(loaded.flatMap { $0.rules.map(\.rule.name) } + ["ALERTS", "ALERTS_FOR_STATE"])
     }
 
     /// Evaluates group `groupIndex` at `time`, reading `source` (which must include `output`)
     /// and writing to `output`. Returns the rules that failed, with why; a failed rule writes
     /// nothing and keeps its alerts as they were.
     @discardableResult
-    public mutating func evaluate<Source: PromQLSeriesSource>(group groupIndex: Int, at time: Int64, source: Source,
+    public mutating func evaluate(group groupIndex: Int, at time: Int64, source: some PromQLSeriesSource,
                                                               output: SeriesStore) -> [(rule: String, error: String)]
     {
         var failures: [(rule: String, error: String)] = []
         let limit = groups[groupIndex].limit
+        if cache?.time != time { cache = PromQLEvaluationCache(time: time, written: written) }
         for ruleIndex in groups[groupIndex].rules.indices {
             var loaded = groups[groupIndex].rules[ruleIndex]
             loaded.lastEvaluation = time
             do {
-                let samples = try Self.evaluate(&loaded, at: time, source: source, limit: limit, externalLabels: externalLabels,
-                                                externalURL: externalURL)
+                let samples = try Self.evaluate(&loaded, at: time, source: source, cache: cache, limit: limit,
+                                                externalLabels: externalLabels, externalURL: externalURL)
                 var written: Set<SeriesIdentity> = []
                 for sample in samples {
                     output.append(name: sample.name, labels: sample.labels, timestamp: time, value: sample.value)
@@ -138,11 +144,12 @@ public struct RuleSet: Sendable {
     }
 
     /// One rule's samples to write: the recorded series, or `ALERTS` and `ALERTS_FOR_STATE`.
-    private static func evaluate<Source: PromQLSeriesSource>(_ loaded: inout LoadedRule, at time: Int64, source: Source, limit: Int,
+    private static func evaluate(_ loaded: inout LoadedRule, at time: Int64, source: some PromQLSeriesSource,
+                                 cache: PromQLEvaluationCache?, limit: Int,
                                                              externalLabels: [String: String], externalURL: String)
         throws(PromQLEvaluationError) -> [(name: String, labels: [Label], value: Double)]
     {
-        let results = try loaded.query.evaluate(at: time, in: source).samples
+        let results = try loaded.query.evaluate(at: time, in: source, sharing: cache).samples
         guard var tracker = loaded.tracker else {
             // A recording rule: the record name and the rule's labels on each sample.
             var samples: [(name: String, labels: [Label], value: Double)] = []
