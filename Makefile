@@ -4,7 +4,7 @@ SWIFT ?= swift
 LISTEN ?=
 ARGS ?=
 
-.PHONY: run build release test bench bench-journal bench-events clean
+.PHONY: run build release test bench bench-journal bench-events bench-rules clean
 
 ## run: install what is missing, build (release), start `lookout serve` on the embedded defaults
 run: release
@@ -39,6 +39,10 @@ bench-journal: release
 bench-events: release
 	scripts/bootstrap --bench
 	bench/events.sh
+
+## bench-rules: one rule-evaluation round and the history's memory on a busy host
+bench-rules: release
+	bench/rules.sh
 
 clean:
 	rm -rf .build
