@@ -60,6 +60,35 @@ import Testing
         #expect(configuration.host.microvmSocketTimeout == .milliseconds(250))
     }
 
+    @Test func ruleAndAlertmanagerKeysAreRead() throws {
+        let configuration = try apply("""
+            web:
+              external-url: https://host:10100
+            rules:
+              file: [/etc/lookout/a.yml, /etc/lookout/b/*.yml]
+              defaults: false
+              evaluation-interval: 30s
+              history-retention: 2h
+            alertmanager:
+              url: http://am:9093
+              resend-delay: 2m
+              timeout: 5s
+            """)
+        var expected = RuleSettings()
+        expected.files = ["/etc/lookout/a.yml", "/etc/lookout/b/*.yml"]
+        expected.defaults = false
+        expected.evaluationInterval = .seconds(30)
+        expected.historyRetention = .seconds(7200)
+        expected.externalURL = "https://host:10100"
+        expected.alertmanagerURLs = ["http://am:9093"]
+        expected.resendDelay = .seconds(120)
+        expected.alertmanagerTimeout = .seconds(5)
+        #expect(configuration.rules == expected)
+        var off = RuleSettings()
+        off.defaults = false
+        #expect(ExporterConfiguration().rules.evaluates && expected.evaluates && !off.evaluates)
+    }
+
     @Test func emptyFileKeepsDefaults() throws {
         #expect(try apply("") == ExporterConfiguration())
         #expect(try apply("# only a comment\n") == ExporterConfiguration())
@@ -85,6 +114,10 @@ import Testing
         ("web:\n  max-requests: 1\n  max-requests: 2\n", "2: invalid YAML: duplicate key 'max-requests'"),
         ("nonsense: true\n", "1: nonsense: unknown key"),
         ("collector:\n  netdev:\n    device-include: a\n    device-exclude: b\n", "3: collector.netdev: device-include and device-exclude are mutually exclusive"),
+        ("rules:\n  evaluation-interval: 500ms\n", "2: rules.evaluation-interval: must be at least 1s"),
+        ("rules:\n  evaluation-interval: 1m\n  history-retention: 30s\n", "2: rules.history-retention: must be at least the evaluation interval"),
+        ("rules:\n  files: a.yml\n", "2: rules.files: unknown key"),
+        ("alertmanager:\n  url: alertmanager:9093\n", "2: alertmanager.url: \"alertmanager:9093\" is not an http:// or https:// URL"),
     ])
     func badInputNamesKeyAndLine(yaml: String, expected: String) {
         #expect(throws: ConfigurationError.self) { try apply(yaml) }
@@ -128,6 +161,15 @@ import Testing
         #expect(configuration.host.paths.procfs == "/fixtures/proc")
         #expect(configuration.host.cpuGuest == false)
         #expect(configuration.scrapeTimeout == .seconds(2))
+    }
+
+    @Test func ruleFlagsOverrideTheFile() throws {
+        let settings = try ServeFlags.parse([
+            "--rules.file", "a.yml", "--no-rules.defaults", "--rules.evaluation-interval", "5s", "--alertmanager.url", "http://am:9093",
+        ]).resolve().rules
+        #expect(settings.files == ["a.yml"] && !settings.defaults && settings.evaluationInterval == .seconds(5))
+        #expect(settings.alertmanagerURLs == ["http://am:9093"])
+        #expect(throws: ConfigurationError.self) { try ServeFlags.parse(["--rules.history-retention", "1s"]).resolve() }
     }
 
     @Test func microVMSocketTimeoutFlag() throws {

@@ -169,4 +169,16 @@ import Testing
         let metrics = try await Harness.get(daemon.url + "/metrics").body
         #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="bad_query"} 2"#), "\(metrics)")
     }
+
+    @Test func aBadRuleFileStopsTheDaemonWithOneLineNamingItsPosition() throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let rules = directory.appendingPathComponent("bad.rules.yml")
+        try "groups:\n  - name: g\n    rules:\n      - alert: A\n        expr: rate(up[5m]\n".write(to: rules, atomically: true, encoding: .utf8)
+        let result = try Harness.run(Harness.lookoutBinary, ["serve", "--web.listen-address", "127.0.0.1:\(try Harness.freePort())",
+                                                             "--rules.file", rules.path])
+        #expect(result.status == 1)
+        #expect(result.stderr == "lookout: error: rules.file: \(rules.path): 5:15: group \"g\", rule 1, \"A\": could not parse expression: "
+            + "1:12: parse error: unclosed left parenthesis\n", "\(result.stderr)")
+    }
 }
