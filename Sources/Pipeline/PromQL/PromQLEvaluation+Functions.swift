@@ -233,12 +233,12 @@ extension PromQLEvaluation {
     // MARK: histogram_quantile
 
     private func histogramQuantile(_ q: Double, _ samples: [PromQLSample]) -> [PromQLSample] {
-        var groups: [[Label]: Int] = [:]
+        var groups: [LabelSetKey: Int] = [:]
         var ordered: [(labels: [Label], buckets: [(upperBound: Double, count: Double)])] = []
         for sample in samples {
             guard let upperBound = Self.goParseFloat(sample.labels.value(of: "le")) else { continue }
             // Histograms of different names stay apart even though the result drops the name.
-            let key = sample.labels.filter { $0.name != "le" }
+            let key = LabelSetKey(sample.labels.filter { $0.name != "le" })
             let index: Int
             if let known = groups[key] {
                 index = known

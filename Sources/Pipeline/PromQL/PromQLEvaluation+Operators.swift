@@ -75,10 +75,9 @@ extension PromQLEvaluation {
 
     /// The labels two samples are matched on: those named by `on (…)`, or all but those named by
     /// `ignoring (…)` and the metric name.
-    static func signature(_ labels: [Label], _ matching: PromQLVectorMatching) -> [Label] {
-        let names = Set(matching.matchingLabels)
-        if matching.on { return labels.filtered(keeping: names) }
-        return labels.filter { $0.name != metricNameLabel && !names.contains($0.name) }
+    static func signature(_ labels: [Label], _ matching: PromQLVectorMatching) -> LabelSetKey {
+        if matching.on { return LabelSetKey(labels.filter { matching.matchingLabels.contains($0.name) }) }
+        return LabelSetKey(labels.filter { $0.name != metricNameLabel && !matching.matchingLabels.contains($0.name) })
     }
 
     private func setOperation(_ op: PromQLBinaryOperator, _ left: [PromQLSample], _ right: [PromQLSample],
@@ -111,7 +110,7 @@ extension PromQLEvaluation {
             swapped = true
         }
         let (many, one) = swapped ? (right, left) : (left, right)
-        var oneSide: [[Label]: PromQLSample] = [:]
+        var oneSide: [LabelSetKey: PromQLSample] = [:]
         for sample in one {
             let signature = Self.signature(sample.labels, matching)
             if let duplicate = oneSide[signature] {
@@ -125,8 +124,8 @@ extension PromQLEvaluation {
             }
             oneSide[signature] = sample
         }
-        var matchedOneToOne: Set<[Label]> = []
-        var resultsOfGroup: [[Label]: Set<[Label]>] = [:]
+        var matchedOneToOne: Set<LabelSetKey> = []
+        var resultsOfGroup: [LabelSetKey: Set<LabelSetKey>] = [:]
         var results: [PromQLSample] = []
         for sample in many {
             let signature = Self.signature(sample.labels, matching)
@@ -145,7 +144,7 @@ extension PromQLEvaluation {
                     throw PromQLEvaluationError("multiple matches for labels: many-to-one matching must be explicit (group_left/group_right)")
                 }
             } else {
-                guard resultsOfGroup[signature, default: []].insert(labels).inserted else {
+                guard resultsOfGroup[signature, default: []].insert(LabelSetKey(labels)).inserted else {
                     throw PromQLEvaluationError("multiple matches for labels: grouping labels must ensure unique matches")
                 }
             }
@@ -209,17 +208,17 @@ extension PromQLEvaluation {
         if aggregation.op == .countValues && !without { grouping.append(valueLabel) }
         let groupingNames = Set(grouping)
 
-        var groups: [[Label]: Int] = [:]
+        var groups: [LabelSetKey: Int] = [:]
         var ordered: [Group] = []
         for var sample in samples {
             if aggregation.op == .countValues {
                 sample.labels = sample.labels.setting(valueLabel, to: plainPromQLNumber(sample.value))
             }
-            let key = without ? sample.labels.filter { $0.name != metricNameLabel && !groupingNames.contains($0.name) }
-                : sample.labels.filtered(keeping: groupingNames)
+            let key = LabelSetKey(without ? sample.labels.filter { $0.name != metricNameLabel && !groupingNames.contains($0.name) }
+                : sample.labels.filtered(keeping: groupingNames))
             guard let index = groups[key] else {
                 groups[key] = ordered.count
-                var group = Group(labels: key, value: sample.value, mean: sample.value, count: 1)
+                var group = Group(labels: key.labels, value: sample.value, mean: sample.value, count: 1)
                 switch aggregation.op {
                 case .stddev, .stdvar: group.value = 0
                 case .group: group.value = 1

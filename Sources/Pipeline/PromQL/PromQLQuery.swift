@@ -149,8 +149,8 @@ struct PromQLEvaluation {
     /// same labels.
     func unique(_ samples: [PromQLSample]) throws(PromQLEvaluationError) -> [PromQLSample] {
         guard samples.count > 1 else { return samples }
-        var seen = Set<[Label]>(minimumCapacity: samples.count)
-        for sample in samples where !seen.insert(sample.labels).inserted {
+        var seen = Set<LabelSetKey>(minimumCapacity: samples.count)
+        for sample in samples where !seen.insert(LabelSetKey(sample.labels)).inserted {
             throw PromQLEvaluationError("vector cannot contain metrics with the same labelset")
         }
         return samples

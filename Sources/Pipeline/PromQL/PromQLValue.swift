@@ -105,6 +105,32 @@ public struct PromQLEvaluationError: Error, Sendable, Equatable, CustomStringCon
     public var description: String { message }
 }
 
+/// A label set as a dictionary key: the labels, and a hash of their bytes (FNV-1a) computed
+/// once, so that a lookup feeds the hasher eight bytes instead of every name and value. The
+/// evaluator keys its groups, matching signatures and duplicate checks by these.
+struct LabelSetKey: Hashable {
+    let labels: [Label]
+    private let fingerprint: UInt64
+
+    init(_ labels: [Label]) {
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for label in labels {
+            for byte in label.name.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            hash = (hash ^ 0xFF) &* 0x0000_0100_0000_01B3
+            for byte in label.value.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01B3 }
+            hash = (hash ^ 0xFE) &* 0x0000_0100_0000_01B3
+        }
+        self.labels = labels
+        fingerprint = hash
+    }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(fingerprint) }
+
+    static func == (left: LabelSetKey, right: LabelSetKey) -> Bool {
+        left.fingerprint == right.fingerprint && left.labels == right.labels
+    }
+}
+
 /// The label that holds a series' metric name.
 let metricNameLabel = "__name__"
 
