@@ -77,6 +77,7 @@ public final class SeriesStore: PromQLSeriesSource {
     /// How many series the store holds.
     public var seriesCount: Int { keys.count }
 
+    /// The series `predicate` accepts (of `name` only, when given), with their handles.
     public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
         -> [(name: String, labels: [Label], handle: Int)]
     {
@@ -86,6 +87,7 @@ public final class SeriesStore: PromQLSeriesSource {
         }
     }
 
+    /// The points of a series in `from...through`, stale markers left out.
     public func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         let all = points[handle]
         let start = firstIndex(in: all, atOrAfter: from)
@@ -98,6 +100,7 @@ public final class SeriesStore: PromQLSeriesSource {
         return result
     }
 
+    /// The newest point of a series in `from...through`; nil when none or a stale marker.
     public func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         let all = points[handle]
         let after = firstIndex(in: all, atOrAfter: through + 1)
@@ -132,6 +135,7 @@ public struct CombinedSeriesSource: PromQLSeriesSource {
         self.second = second
     }
 
+    /// The series `predicate` accepts (of `name` only, when given), with their handles.
     public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
         -> [(name: String, labels: [Label], handle: Int)]
     {
@@ -139,10 +143,12 @@ public struct CombinedSeriesSource: PromQLSeriesSource {
             + second.selectSeries(named: name, where: predicate).map { ($0.name, $0.labels, -1 - $0.handle) }
     }
 
+    /// The points of a series in `from...through`, stale markers left out.
     public func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         handle >= 0 ? first.points(of: handle, from: from, through: through) : second.points(of: -1 - handle, from: from, through: through)
     }
 
+    /// The newest point of a series in `from...through`; nil when none or a stale marker.
     public func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         handle >= 0 ? first.latest(of: handle, from: from, through: through) : second.latest(of: -1 - handle, from: from, through: through)
     }
