@@ -79,6 +79,18 @@ struct RulesBenchmark: ParsableCommand {
             + "\(Self.format(Double(residentFilled - residentBefore) / 1024)) MiB resident growth while filling")
         print("rules: \(ruleCount) (\(ruleCount - generated.reduce(0) { $0 + $1.rules.count }) default + \(generated.reduce(0) { $0 + $1.rules.count }) generated), "
             + "\(alerts) alerts active at the end (most: \(busiest)), \(failures) failed evaluations")
+        // Each rule's own cost at the last round, without the shared selections: where a round goes.
+        let lastTime = start + Int64(filledRounds + rounds - 1) * stepMilliseconds
+        var costs: [(String, Double)] = []
+        for group in rules.groups {
+            for rule in group.rules {
+                let began = clock.now
+                _ = try? rule.query.evaluate(at: lastTime, in: source)
+                costs.append((rule.rule.name, Self.milliseconds(clock.now - began)))
+            }
+        }
+        let costliest = costs.sorted { $0.1 > $1.1 }.prefix(5).map { "\($0.0) \(Self.format($0.1)) ms" }.joined(separator: ", ")
+        print("costliest rules alone: \(costliest); all rules alone: \(Self.format(costs.reduce(0) { $0 + $1.1 })) ms")
         print("round (record + evaluate), \(rounds) rounds: \(summary(roundTimes))")
         print("evaluation alone: \(summary(evaluationTimes))")
     }

@@ -235,8 +235,17 @@ extension PromQLEvaluation {
     private func histogramQuantile(_ q: Double, _ samples: [PromQLSample]) -> [PromQLSample] {
         var groups: [LabelSetKey: Int] = [:]
         var ordered: [(labels: [Label], buckets: [(upperBound: Double, count: Double)])] = []
+        var bounds: [String: Double?] = [:]  // a histogram's few `le` values, read once each
         for sample in samples {
-            guard let upperBound = Self.goParseFloat(sample.labels.value(of: "le")) else { continue }
+            let le = sample.labels.value(of: "le")
+            let parsed: Double?
+            if let known = bounds[le] {
+                parsed = known
+            } else {
+                parsed = Self.goParseFloat(le)
+                bounds[le] = parsed
+            }
+            guard let upperBound = parsed else { continue }
             // Histograms of different names stay apart even though the result drops the name.
             let key = LabelSetKey(sample.labels.filter { $0.name != "le" })
             let index: Int

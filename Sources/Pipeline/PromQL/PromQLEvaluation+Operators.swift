@@ -206,7 +206,8 @@ extension PromQLEvaluation {
             without = true
         }
         if aggregation.op == .countValues && !without { grouping.append(valueLabel) }
-        let groupingNames = Set(grouping)
+        // A short list: comparing a few names is cheaper than hashing each label's name.
+        let groupingNames = grouping
 
         var groups: [LabelSetKey: Int] = [:]
         var ordered: [Group] = []
@@ -215,7 +216,7 @@ extension PromQLEvaluation {
                 sample.labels = sample.labels.setting(valueLabel, to: plainPromQLNumber(sample.value))
             }
             let key = LabelSetKey(without ? sample.labels.filter { $0.name != metricNameLabel && !groupingNames.contains($0.name) }
-                : sample.labels.filtered(keeping: groupingNames))
+                : sample.labels.filter { groupingNames.contains($0.name) })
             guard let index = groups[key] else {
                 groups[key] = ordered.count
                 var group = Group(labels: key.labels, value: sample.value, mean: sample.value, count: 1)
