@@ -54,7 +54,7 @@ struct GateCommand: AsyncParsableCommand {
         do {
             var loaded = try self.policy.map { (path: String) throws(RuleFileError) in try GatePolicyFile.load(path: path) } ?? .standard
             if let interval {
-                loaded.intervalMilliseconds = RuleEngine.milliseconds(try SettingValue.checked(interval, flag: "--interval", SettingValue.duration))
+                loaded.intervalMilliseconds = try SettingValue.checked(interval, flag: "--interval", SettingValue.duration).milliseconds
             }
             policy = loaded
             wait = try SettingValue.checked(self.wait, flag: "--wait", SettingValue.duration)
@@ -69,7 +69,7 @@ struct GateCommand: AsyncParsableCommand {
         }
 
         let start = CivilTime.nowMicroseconds() / 1000
-        var run = GateRun(policy: policy, start: start, deadline: start + RuleEngine.milliseconds(wait))
+        var run = GateRun(policy: policy, start: start, deadline: start + wait.milliseconds)
         let clock = ContinuousClock()
         let started = clock.now
         var round: Int64 = 0

@@ -33,7 +33,6 @@ final class RuleEngine: Service, MetricCollector {
         var evaluations: [Int] = []
         var failures: [Int] = []
         var lastDuration: [Double] = []
-        var failingRules: Set<String> = []
         /// The newest `ALERTS` and `ALERTS_FOR_STATE` samples.
         var alertSamples: [(name: String, labels: [Label], value: Double)] = []
         var lastRoundSeconds = 0.0
@@ -46,7 +45,7 @@ final class RuleEngine: Service, MetricCollector {
         let step = settings.evaluationInterval
         let rules: RuleSet
         do {
-            rules = try RuleSet(groups: groups, defaultIntervalMilliseconds: Self.milliseconds(step),
+            rules = try RuleSet(groups: groups, defaultIntervalMilliseconds: step.milliseconds,
                                 externalURL: settings.externalURL)
         } catch {
             throw ConfigurationError(key: "rules.file", line: nil, message: error.description)
@@ -88,10 +87,6 @@ final class RuleEngine: Service, MetricCollector {
         return groups
     }
 
-    static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1000 + duration.components.attoseconds / 1_000_000_000_000_000
-    }
-
     func run() async throws {
         let clock = ContinuousClock()
         let selection = Set(registry.collectors.map(\.name)).subtracting([name])
@@ -110,20 +105,10 @@ final class RuleEngine: Service, MetricCollector {
     func evaluate(_ families: [MetricFamily], at time: Int64) {
         let clock = ContinuousClock()
         let roundStarted = clock.now
-        let labelled = families.map { family in
-            var labelled = family
-            labelled.samples = family.samples.map { sample in
-                var sample = sample
-                for label in targetLabels where !sample.labels.contains(where: { $0.name == label.name }) { sample.labels.append(label) }
-                return sample
-            }
-            return labelled
-        }
-        let (newlyFailing, recovered, notifications) = state.withLock { state in
+        let (changes, notifications) = state.withLock { state in
             // Under the lock: a query's series handles stay good while it runs.
-            history.record(labelled, at: time)
-            var newlyFailing: [String] = []
-            var recovered: [String] = []
+            history.record(families, at: time, adding: targetLabels)
+            var changes: [(rule: String, error: String?)] = []
             let source = CombinedSeriesSource(history, state.recorded)
             for index in state.rules.groups.indices {
                 let group = state.rules.groups[index]
@@ -132,52 +117,30 @@ final class RuleEngine: Service, MetricCollector {
                 }
                 let started = clock.now
                 let failures = state.rules.evaluate(group: index, at: time, source: source, output: state.recorded)
-                state.lastDuration[index] = Self.seconds(clock.now - started)
+                state.lastDuration[index] = (clock.now - started).seconds
                 state.lastEvaluation[index] = time
                 state.evaluations[index] += 1
                 state.failures[index] += failures.count
-                let failing = Set(failures.map { "\(group.name)/\($0.rule): \($0.error)" })
-                let failingNames = Set(failures.map { "\(group.name)/\($0.rule)" })
-                for failure in failing where !state.failingRules.contains(String(failure.prefix { $0 != ":" })) {
-                    newlyFailing.append(failure)
+                // A rule that starts or stops failing is logged once, not every round.
+                for (before, after) in zip(group.rules, state.rules.groups[index].rules) where before.lastError != after.lastError {
+                    if before.lastError == nil || after.lastError == nil { changes.append(("\(group.name)/\(after.rule.name)", after.lastError)) }
                 }
-                for rule in group.rules.map({ "\(group.name)/\($0.rule.name)" }) where state.failingRules.contains(rule) && !failingNames.contains(rule) {
-                    recovered.append(rule)
-                }
-                state.failingRules.subtract(group.rules.map { "\(group.name)/\($0.rule.name)" })
-                state.failingRules.formUnion(failingNames)
             }
             state.recorded.forget(before: time - history.retentionMilliseconds)
-            state.alertSamples = Self.latestAlertSamples(state.rules)
+            state.alertSamples = state.rules.groups.flatMap { $0.rules.compactMap(\.tracker) }.flatMap(\.activeSamples)
             let notifications = notifier == nil ? [] : Self.dueNotifications(&state.rules, at: time, settings: settings)
-            return (newlyFailing, recovered, notifications)
+            return (changes, notifications)
         }
-        for failure in newlyFailing { logger.error("rule evaluation failed", metadata: ["rule": "\(failure)"]) }
-        for rule in recovered { logger.info("rule evaluates again", metadata: ["rule": "\(rule)"]) }
-        notifier?.enqueue(notifications)
-        let elapsed = Self.seconds(clock.now - roundStarted)
-        state.withLock { $0.lastRoundSeconds = elapsed }
-    }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
-    }
-
-    /// The `ALERTS` and `ALERTS_FOR_STATE` samples of the alerts pending or firing now.
-    private static func latestAlertSamples(_ rules: RuleSet) -> [(name: String, labels: [Label], value: Double)] {
-        var samples: [(name: String, labels: [Label], value: Double)] = []
-        for group in rules.groups {
-            for rule in group.rules {
-                guard let tracker = rule.tracker else { continue }
-                for alert in tracker.alerts.values where alert.state != .inactive {
-                    var labels = tracker.ruleLabels.sorted()
-                    for label in alert.labels { labels = labels.setting(label.name, to: label.value) }
-                    samples.append(("ALERTS", labels.setting("alertstate", to: alert.state.rawValue), 1))
-                    samples.append(("ALERTS_FOR_STATE", labels, Double(alert.activeAt / 1000)))
-                }
+        for change in changes {
+            if let error = change.error {
+                logger.error("rule evaluation failed", metadata: ["rule": "\(change.rule)", "error": "\(error)"])
+            } else {
+                logger.info("rule evaluates again", metadata: ["rule": "\(change.rule)"])
             }
         }
-        return samples
+        notifier?.enqueue(notifications)
+        let elapsed = (clock.now - roundStarted).seconds
+        state.withLock { $0.lastRoundSeconds = elapsed }
     }
 
     /// The alerts due to be sent, as Alertmanager notifications.
@@ -188,7 +151,7 @@ final class RuleEngine: Service, MetricCollector {
             for ruleIndex in rules.groups[groupIndex].rules.indices {
                 let expression = rules.groups[groupIndex].rules[ruleIndex].rule.expression
                 let due = rules.withTracker(group: groupIndex, rule: ruleIndex) { tracker in
-                    tracker.alertsToSend(at: time, resendDelayMilliseconds: milliseconds(settings.resendDelay), intervalMilliseconds: interval)
+                    tracker.alertsToSend(at: time, resendDelayMilliseconds: settings.resendDelay.milliseconds, intervalMilliseconds: interval)
                 } ?? []
                 for alert in due {
                     notifications.append(AlertNotifier.Notification(

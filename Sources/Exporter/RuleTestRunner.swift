@@ -156,7 +156,7 @@ struct RuleTestRunner {
         var text = "["
         for (index, alert) in alerts.enumerated() {
             text += (index == 0 ? "\n" : ",\n") + "\(index):"
-            text += indentLines("\nLabels:\(goLabels(alert.labels))\nAnnotations:\(goLabels(alert.annotations))", "  ")
+            text += indentLines("\nLabels:\(alert.labels.promQLDescription)\nAnnotations:\(alert.annotations.promQLDescription)", "  ")
         }
         return text + "\n]"
     }
@@ -186,7 +186,7 @@ struct RuleTestRunner {
             return nil
         }
         func describe(_ samples: [PromQLSample]) -> String {
-            samples.isEmpty ? "nil" : samples.map { "\(goLabels($0.labels)) \(goExponentFloat($0.value))" }.joined(separator: ", ")
+            samples.isEmpty ? "nil" : samples.map { "\($0.labels.promQLDescription) \(goExponentFloat($0.value))" }.joined(separator: ", ")
         }
         return "    expr: \(quotedExpression), time: \(time),\n        exp: \(describe(sortedExpected))\n        got: \(describe(sortedGot))"
     }
@@ -207,11 +207,6 @@ struct RuleTestRunner {
 
     /// Labels in Prometheus' order (by name, then value).
     private static func labelOrder(_ a: Label, _ b: Label) -> Bool { a < b }
-
-    /// `{a="1", b="2"}`, as Go's `labels.Labels.String()`.
-    private static func goLabels(_ labels: [Label]) -> String {
-        "{" + labels.map { "\($0.name)=\(quotedPromQLString($0.value))" }.joined(separator: ", ") + "}"
-    }
 }
 
 /// Every line of `lines` after the first prefixed with `indent` (promtool's `indentLines`).

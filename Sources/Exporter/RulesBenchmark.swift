@@ -1,11 +1,12 @@
 import ArgumentParser
+import Logging
 import Pipeline
 #if canImport(Glibc)
 import Glibc
 #endif
 
 /// `lookout rules benchmark` (hidden; run by bench/rules.sh): the cost of the daemon's rule
-/// evaluation on a busy host. Builds a history of `--series` synthetic series (CPU, filesystem,
+/// evaluation (its own ``RuleEngine``, fed synthetic rounds) on a busy host. Builds a history of `--series` synthetic series (CPU, filesystem,
 /// network, disk, microVM, journal and application families, counters growing and gauges
 /// moving) filled for `--retention` at `--step`, loads the default rules plus `--extra-rules`
 /// generated ones (rates, ratios, histogram quantiles, aggregations, `*_over_time`, alerts with
@@ -32,62 +33,63 @@ struct RulesBenchmark: ParsableCommand {
 
     func run() throws {
         let residentBefore = Self.residentKilobytes()
-        let history = SampleHistory(step: .seconds(step), retention: .seconds(retention))
+        var settings = RuleSettings()
+        settings.evaluationInterval = .seconds(step)
+        settings.historyRetention = .seconds(retention)
+        var groups = try RuleEngine.loadGroups(settings)
+        let generated = try RuleFile.parse(yaml: Self.generatedRules(extraRules))
+        groups += generated.map { ($0, "<generated>") }
+        var logger = Logger(label: "lookout-benchmark")
+        logger.logLevel = .critical
+        // The daemon's own engine, fed synthetic rounds instead of its collectors.
+        let engine = try RuleEngine(groups: groups, settings: settings, registry: CollectorRegistry(collectors: [], logger: logger),
+                                    notifier: nil, scrapeTimeout: .seconds(step), targetLabels: [Label("instance", "bench:10100"), Label("job", "lookout")],
+                                    logger: logger)
         let host = SyntheticHost(seriesCount: series)
         let start: Int64 = 1_800_000_000_000
         let stepMilliseconds = Int64(step) * 1000
         let filledRounds = retention / step + 1
-        for round in 0..<filledRounds { history.record(host.families(round: round), at: start + Int64(round) * stepMilliseconds) }
+        for round in 0..<filledRounds {
+            engine.history.record(host.families(round: round), at: start + Int64(round) * stepMilliseconds, adding: engine.targetLabels)
+        }
         let residentFilled = Self.residentKilobytes()
 
-        var groups = try RuleEngine.loadGroups(RuleSettings())
-        let generated = try RuleFile.parse(yaml: Self.generatedRules(extraRules))
-        groups += generated.map { ($0, "<generated>") }
-        var rules = try RuleSet(groups: groups, defaultIntervalMilliseconds: stepMilliseconds)
-        let recorded = SeriesStore()
-        let source = CombinedSeriesSource(history, recorded)
         let clock = ContinuousClock()
         var roundTimes: [Double] = []
         var evaluationTimes: [Double] = []
-        var failures = 0
         for index in 0..<rounds {
             let round = filledRounds + index
-            let time = start + Int64(round) * stepMilliseconds
             let families = host.families(round: round)
             let began = clock.now
-            history.record(families, at: time)
-            let recordedAt = clock.now
-            for group in rules.groups.indices {
-                failures += rules.evaluate(group: group, at: time, source: source, output: recorded).count
-            }
-            recorded.forget(before: time - Int64(retention) * 1000)
-            roundTimes.append(Self.milliseconds(clock.now - began))
-            evaluationTimes.append(Self.milliseconds(clock.now - recordedAt))
+            engine.evaluate(families, at: start + Int64(round) * stepMilliseconds)
+            roundTimes.append((clock.now - began).seconds * 1000)
+            evaluationTimes.append(Self.total("lookout_rule_group_last_duration_seconds", in: try engine.collect()) * 1000)
         }
-        let ruleCount = rules.groups.reduce(0) { $0 + $1.rules.count }
-        let trackers = rules.groups.flatMap { $0.rules.compactMap(\.tracker) }
-        let alerts = trackers.reduce(0) { $0 + $1.alerts.count }
-        let busiest = trackers.filter { !$0.alerts.isEmpty }.sorted { $0.alerts.count > $1.alerts.count }.prefix(5)
-            .map { "\($0.name) \($0.alerts.count)" }.joined(separator: ", ")
+        let statistics = try engine.collect()
+        var alertsByName: [String: Int] = [:]
+        for alert in engine.activeAlerts() { alertsByName[alert.labels.first { $0.name == "alertname" }?.value ?? "", default: 0] += 1 }
+        let busiest = alertsByName.sorted { $0.value > $1.value }.prefix(5).map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+        let generatedCount = generated.reduce(0) { $0 + $1.rules.count }
+        let ruleCount = groups.reduce(0) { $0 + $1.group.rules.count }
         func summary(_ values: [Double]) -> String {
             let sorted = values.sorted()
             let median = sorted[sorted.count / 2], p90 = sorted[min(sorted.count - 1, sorted.count * 9 / 10)]
             return "median \(Self.format(median)) ms, p90 \(Self.format(p90)) ms, max \(Self.format(sorted.last!)) ms"
         }
-        print("history: \(history.seriesCount) series × \(history.capacity) rounds (\(retention)s at \(step)s)")
-        print("history memory: \(Self.format(Double(history.approximateBytes) / 1_048_576)) MiB counted, "
+        print("history: \(engine.history.seriesCount) series × \(engine.history.capacity) rounds (\(retention)s at \(step)s)")
+        print("history memory: \(Self.format(Double(engine.history.approximateBytes) / 1_048_576)) MiB counted, "
             + "\(Self.format(Double(residentFilled - residentBefore) / 1024)) MiB resident growth while filling")
-        print("rules: \(ruleCount) (\(ruleCount - generated.reduce(0) { $0 + $1.rules.count }) default + \(generated.reduce(0) { $0 + $1.rules.count }) generated), "
-            + "\(alerts) alerts active at the end (most: \(busiest)), \(failures) failed evaluations")
+        print("rules: \(ruleCount) (\(ruleCount - generatedCount) default + \(generatedCount) generated), "
+            + "\(alertsByName.values.reduce(0, +)) alerts pending or firing at the end (most: \(busiest)), "
+            + "\(Int(Self.total("lookout_rule_evaluation_failures_total", in: statistics))) failed evaluations")
         // Each rule's own cost at the last round, without the shared selections: where a round goes.
         let lastTime = start + Int64(filledRounds + rounds - 1) * stepMilliseconds
         var costs: [(String, Double)] = []
-        for group in rules.groups {
-            for rule in group.rules {
-                let began = clock.now
-                _ = try? rule.query.evaluate(at: lastTime, in: source)
-                costs.append((rule.rule.name, Self.milliseconds(clock.now - began)))
-            }
+        for rule in groups.flatMap(\.group.rules) {
+            let expression = try PromQLExpression.parse(rule.expression)
+            let began = clock.now
+            _ = try? engine.query(expression, at: lastTime)
+            costs.append((rule.name, (clock.now - began).seconds * 1000))
         }
         let costliest = costs.sorted { $0.1 > $1.1 }.prefix(5).map { "\($0.0) \(Self.format($0.1)) ms" }.joined(separator: ", ")
         print("costliest rules alone: \(costliest); all rules alone: \(Self.format(costs.reduce(0) { $0 + $1.1 })) ms")
@@ -95,8 +97,9 @@ struct RulesBenchmark: ParsableCommand {
         print("evaluation alone: \(summary(evaluationTimes))")
     }
 
-    static func milliseconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
+    /// The sum of a family's samples among `families`.
+    static func total(_ name: String, in families: [MetricFamily]) -> Double {
+        families.first { $0.name == name }?.samples.reduce(0) { $0 + $1.value } ?? 0
     }
 
     static func format(_ value: Double) -> String { String(format: "%.2f", value) }

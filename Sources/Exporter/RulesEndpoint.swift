@@ -104,14 +104,7 @@ struct RulesEndpoint {
     }
 
     /// A value as Prometheus quotes one in results: `"1"`, `"0.5"`, `"NaN"`, `"+Inf"`.
-    static func quoted(_ value: Double) -> String { "\"" + plainNumber(value) + "\"" }
-
-    /// `strconv.FormatFloat(value, 'f', -1, 64)`.
-    static func plainNumber(_ value: Double) -> String {
-        if value.isNaN { return "NaN" }
-        if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
-        return PromQLExpression.number(value).description
-    }
+    static func quoted(_ value: Double) -> String { "\"" + plainPromQLNumber(value) + "\"" }
 
     /// `time` as Prometheus reads it: seconds since the epoch (fractions allowed) or RFC 3339.
     static func parseTime(_ text: String) -> Int64? {

@@ -37,8 +37,8 @@ public final class SampleHistory: Sendable {
     /// step).
     public init(step: Duration, retention: Duration) {
         precondition(step > .zero && retention >= step, "a history needs a positive step and a retention of at least one step")
-        stepMilliseconds = Self.milliseconds(step)
-        retentionMilliseconds = Self.milliseconds(retention)
+        stepMilliseconds = step.milliseconds
+        retentionMilliseconds = retention.milliseconds
         capacity = Int(retentionMilliseconds / stepMilliseconds) + 1
         state = Mutex(State(capacity: capacity))
     }
@@ -46,7 +46,9 @@ public final class SampleHistory: Sendable {
     /// Records one round: every sample of `families`, at `timestamp` (milliseconds since the
     /// epoch, later than the previous round's; an earlier or equal one is ignored, as Prometheus
     /// refuses out-of-order samples).
-    public func record(_ families: [MetricFamily], at timestamp: Int64) {
+    /// `extraLabels` (the same every round) are added to every sample that lacks a label of
+    /// their name: the rule engine's `job` and `instance`, as a Prometheus scrape adds them.
+    public func record(_ families: [MetricFamily], at timestamp: Int64, adding extraLabels: [Label] = []) {
         state.withLock { state in
             guard state.rounds == 0 || timestamp > state.timestamps[state.newestSlot] else { return }
             state.rounds += 1
@@ -65,7 +67,9 @@ public final class SampleHistory: Sendable {
                     if position < previous.count, state.columns[previous[position]].matches(sample, of: family.name) {
                         index = previous[position]
                     } else {
-                        let key = SeriesKey(name: family.name + sample.suffix, labels: sample.labels.sorted())
+                        var labels = sample.labels
+                        for extra in extraLabels where !labels.contains(where: { $0.name == extra.name }) { labels.append(extra) }
+                        let key = SeriesKey(name: family.name + sample.suffix, labels: labels.sorted())
                         index = state.index[key] ?? state.add(key)
                         state.columns[index].suffix = sample.suffix
                         state.columns[index].rawLabels = sample.labels
@@ -156,10 +160,6 @@ public final class SampleHistory: Sendable {
             }
             return bytes + state.index.count * 48
         }
-    }
-
-    private static func milliseconds(_ duration: Duration) -> Int64 {
-        duration.components.seconds * 1_000 + duration.components.attoseconds / 1_000_000_000_000_000
     }
 
     /// The two values that are not readings, as NaNs with payloads no collector produces.

@@ -371,7 +371,7 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
 
 /// `value` as Prometheus prints a number literal, Go's `strconv.FormatFloat(value, 'f', -1, 64)`:
 /// the shortest digits that read back, never in exponent form (`0.0000001`, not `1e-07`).
-func plainPromQLNumber(_ value: Double) -> String {
+public func plainPromQLNumber(_ value: Double) -> String {
     if value.isNaN { return "NaN" }
     if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
     let sign = value.sign == .minus ? "-" : ""

@@ -160,7 +160,7 @@ extension Array where Element == Label {
     }
 
     /// The labels as Prometheus prints a label set: `{a="1", b="2"}`.
-    var promQLDescription: String {
+    public var promQLDescription: String {
         "{" + map { "\($0.name)=\(quotedPromQLString($0.value))" }.joined(separator: ", ") + "}"
     }
 }

@@ -125,7 +125,6 @@ public struct AlertTracker: Sendable {
             }
         }
 
-        var samples: [(name: String, labels: [Label], value: Double)] = []
         for key in Array(alerts.keys) {
             guard var alert = alerts[key] else { continue }
             if !seen.contains(key) {
@@ -153,10 +152,18 @@ public struct AlertTracker: Sendable {
                 alert.firedAt = time
             }
             alerts[key] = alert
-            // As in 2.42, the series start from the rule's labels as written, so a label whose
-            // template expanded to nothing shows its template there.
+        }
+        return activeSamples
+    }
+
+    /// The `ALERTS` and `ALERTS_FOR_STATE` samples of the alerts pending or firing now. As in
+    /// 2.42, their labels start from the rule's labels as written, so a label whose template
+    /// expanded to nothing shows its template there.
+    public var activeSamples: [(name: String, labels: [Label], value: Double)] {
+        var samples: [(name: String, labels: [Label], value: Double)] = []
+        for alert in alerts.values where alert.state != .inactive {
             var seriesLabels = ruleLabels.sorted()
-            for label in key { seriesLabels = seriesLabels.setting(label.name, to: label.value) }
+            for label in alert.labels { seriesLabels = seriesLabels.setting(label.name, to: label.value) }
             samples.append(("ALERTS", seriesLabels.setting("alertstate", to: alert.state.rawValue), 1))
             samples.append(("ALERTS_FOR_STATE", seriesLabels, Double(alert.activeAt / 1_000)))
         }
