@@ -32,9 +32,35 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
+        // The core, one module per concept under Sources/Pipeline, each importing only the ones
+        // listed before it (README, Layout).
+        .target(name: "LookoutSupport", path: "Sources/Pipeline/Support"),
+        .target(
+            name: "MetricModel", dependencies: ["LookoutSupport", .product(name: "Logging", package: "swift-log")],
+            path: "Sources/Pipeline/MetricModel"),
+        .target(name: "Shipping", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/Shipping"),
+        .target(name: "PromQL", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/PromQL"),
+        .target(name: "SeriesHistory", dependencies: ["MetricModel", "PromQL"], path: "Sources/Pipeline/History"),
+        .target(
+            name: "Rules", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "SeriesHistory"],
+            path: "Sources/Pipeline/Rules"),
+        .target(
+            name: "PipelineEvents", dependencies: ["LookoutSupport", "MetricModel", "Shipping"],
+            path: "Sources/Pipeline/Events"),
+        .target(
+            name: "Gate", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents"],
+            path: "Sources/Pipeline/Gate"),
+        .target(
+            name: "DaemonSummary", dependencies: ["LookoutSupport", "MetricModel", "Shipping", "PipelineEvents"],
+            path: "Sources/Pipeline/Summary"),
+        // Temporary: re-exports the core modules while files still `import Pipeline`.
         .target(
             name: "Pipeline",
-            dependencies: [.product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
+                "Gate", "DaemonSummary",
+            ],
+            path: "Sources/Pipeline/Exports"),
         // libcurl's easy and multi interfaces behind one Swift file: the shipper's HTTP(S) requests
         // and the microVM collector's GETs over unix-domain API sockets.
         .target(name: "Curl", dependencies: ["CCurl"]),
@@ -65,7 +91,12 @@ let package = Package(
             // The default alert rules, compiled into the binary (rules/lookout.rules.yml links here).
             resources: [.embedInCode("Resources/lookout.rules.yml")]),
 
-        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(
+            name: "PipelineTests",
+            dependencies: [
+                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
+                "Gate", "DaemonSummary", "Pipeline",
+            ]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
         // GRDB to write a store as an older release left it, for the migration tests.
         .testTarget(

@@ -1,4 +1,5 @@
-@testable import Pipeline
+import Pipeline
+@testable import Rules
 import Testing
 
 /// The Go-template subset of alert labels and annotations: what expands, how values print, and

@@ -2,7 +2,8 @@ import Dispatch
 import Logging
 import Synchronization
 import Testing
-@testable import Pipeline
+import Pipeline
+@testable import MetricModel
 
 /// A collector whose behaviour each test scripts; with a `hang` semaphore it blocks like a hung
 /// read until the test signals it.

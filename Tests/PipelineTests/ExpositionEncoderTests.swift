@@ -1,5 +1,6 @@
 import Testing
-@testable import Pipeline
+import Pipeline
+@testable import MetricModel
 
 @Suite struct ExpositionEncoderTests {
     let families = [

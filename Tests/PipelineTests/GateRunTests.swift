@@ -1,4 +1,5 @@
-@testable import Pipeline
+import Pipeline
+@testable import Gate
 import Testing
 
 /// The gate's verdicts from recorded series and an injected clock: each test records points in

@@ -1,5 +1,6 @@
 import Testing
-@testable import Pipeline
+import Pipeline
+@testable import LookoutSupport
 
 @Suite struct JSONTextTests {
     static func string(_ bytes: [UInt8]) -> String {

@@ -1,4 +1,5 @@
-@testable import Pipeline
+import Pipeline
+@testable import PromQL
 import Testing
 
 /// The evaluator over the daemon's own history: rounds become points, a series missing from a

@@ -1,5 +1,6 @@
 import Testing
-@testable import Pipeline
+import Pipeline
+@testable import LookoutSupport
 
 @Suite struct PrometheusFloatTests {
     @Test(arguments: [

@@ -76,7 +76,7 @@ import Testing
     static let after = [cpu(user: 101, system: 50.5, idle: 800.25, iowait: 40.25), microVMCPU(web: 11, db: 1),
                         journal(nginx: 25, sshd: 1, other: 4)] + gauges
 
-    static let lastError = Summary.ShippingError(time: time - 30_000_000, message: "http://es:9200: HTTP 503 unavailable")
+    static let lastError = ShippingError(time: time - 30_000_000, message: "http://es:9200: HTTP 503 unavailable")
 
     static let expected = Summary(
         version: "0.1.0", hostname: "host-a", time: time,

@@ -1,4 +1,7 @@
 import Foundation
+import LookoutSupport
+import PromQL
+import Rules
 
 /// What `lookout gate` measures before it says promote, roll back, or not yet: checks, each a
 /// firing alert or a PromQL expression with what counts as failure, its no-data policy and its

@@ -1,3 +1,6 @@
+import LookoutSupport
+import PipelineEvents
+
 /// What `lookout gate` tells: a short report for a person (each check, its measurements, why it
 /// stands where it does), JSON for machines, and the labels of the `gate.verdict` event that
 /// records it.
@@ -10,9 +13,6 @@ public struct GateReport: Sendable {
     public let pipeline: String, runID: String, stage: String
     /// Where the measurements came from (`lookout http://…` or `prometheus http://…`).
     public let source: String
-
-    /// The prefix of the event labels that carry each check's counts.
-    public static let checkLabelPrefix = "check_"
 
     /// A report of `run`, which must have a verdict.
     public init(run: GateRun, pipeline: String, runID: String, stage: String, source: String) {
@@ -115,18 +115,9 @@ public struct GateReport: Sendable {
         var labels = ["verdict": verdict.rawValue]
         for state in run.checks.prefix(PipelineEvent.maximumLabels - 1) {
             let counts = state.counts
-            labels[Self.checkLabelPrefix + state.check.name] = GateMeasurement.Result.allCases.map { "\($0.rawValue)=\(counts[$0] ?? 0)" }
+            labels[PipelineEvent.gateCheckLabelPrefix + state.check.name] = GateMeasurement.Result.allCases.map { "\($0.rawValue)=\(counts[$0] ?? 0)" }
                 .joined(separator: " ") + " status=\(state.status.rawValue) dry_run=\(state.check.dryRun)"
         }
         return labels
-    }
-
-    /// The measurement counts in a `check_NAME` label value: (result, count) pairs.
-    public static func measurementCounts(_ value: String) -> [(String, Int)] {
-        value.split(separator: " ").compactMap { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2, GateMeasurement.Result(rawValue: String(parts[0])) != nil, let count = Int(parts[1]), count >= 0 else { return nil }
-            return (String(parts[0]), count)
-        }
     }
 }

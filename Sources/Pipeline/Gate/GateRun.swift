@@ -1,3 +1,7 @@
+import LookoutSupport
+import PipelineEvents
+import PromQL
+
 /// Where the gate's measurements come from: Lookout's own query API or a Prometheus server's
 /// (`GET /api/v1/query`), or, in tests, recorded series. Throws ``GateQueryError`` when the
 /// answer cannot be had (unreachable, refused query).
@@ -55,12 +59,7 @@ public enum GateVerdict: String, Sendable, Equatable, Comparable {
 /// One measurement of one check.
 public struct GateMeasurement: Sendable, Equatable {
     /// What the measurement found.
-    public enum Result: String, Sendable, Equatable, CaseIterable {
-        case pass, fail
-        /// The query returned nothing (the no-data policy decides what it counts as).
-        case noData = "no_data"
-        case error
-    }
+    public typealias Result = GateMeasurementResult
 
     /// When, milliseconds since the epoch.
     public var time: Int64

@@ -1,4 +1,6 @@
 import Synchronization
+import MetricModel
+import PromQL
 
 /// The daemon's recent past: every series it exposed, one reading per evaluation step, for a
 /// bounded time, so that alert rules can take rates and `*_over_time` over it.
@@ -274,5 +276,15 @@ public final class SampleHistory: Sendable {
                 freeSlots.append(index)
             }
         }
+    }
+}
+
+extension SampleHistory: PromQLSeriesSource {
+    /// The series `predicate` accepts; their handles are their slots, good until the next
+    /// ``record(_:at:)`` (the rule engine never records while it evaluates).
+    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+        -> [(name: String, labels: [Label], handle: Int)]
+    {
+        series(named: name, where: predicate).map { ($0.name, $0.labels, $0.slot) }
     }
 }

@@ -1,3 +1,6 @@
+import MetricModel
+import PromQL
+
 /// Series with points at any times: the input series of a rule unit test, and the series rules
 /// record (and `ALERTS`) in the daemon, which do not come in rounds like the history's.
 ///

@@ -1,4 +1,5 @@
 import Foundation
+import MetricModel
 
 /// The functions of the subset, as Prometheus 2.42 computes them (`promql/functions.go`).
 extension PromQLEvaluation {
@@ -306,7 +307,7 @@ extension PromQLEvaluation {
 
     /// Go's `strconv.ParseFloat(text, 64)` for the texts a `le` label holds: decimal and
     /// exponent forms, `Inf`/`+Inf`/`-Inf`/`NaN` in any case; nil for anything else.
-    static func goParseFloat(_ text: String) -> Double? {
+    package static func goParseFloat(_ text: String) -> Double? {
         switch text.lowercased() {
         case "inf", "+inf", "infinity", "+infinity": return .infinity
         case "-inf", "-infinity": return -.infinity
@@ -342,7 +343,7 @@ extension PromQLEvaluation {
 
     /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}` replaced by the group's text (empty
     /// when there is no such group), `$$` by `$`.
-    static func expandTemplate(_ template: String, _ groups: AnyRegexOutput) -> String {
+    package static func expandTemplate(_ template: String, _ groups: AnyRegexOutput) -> String {
         var result = ""
         var rest = Substring(template)
         while let dollar = rest.firstIndex(of: "$") {

@@ -1,4 +1,6 @@
 import Foundation
+import LookoutSupport
+import MetricModel
 
 /// Binary operators and aggregations, as Prometheus 2.42's engine applies them
 /// (`VectorBinop`, `VectorscalarBinop`, `VectorAnd/Or/Unless`, `aggregation`).
@@ -27,7 +29,7 @@ extension PromQLEvaluation {
     }
 
     /// The value of `l op r`, and for a comparison whether it holds (the value is then `l`).
-    static func apply(_ op: PromQLBinaryOperator, _ l: Double, _ r: Double) -> (value: Double, keep: Bool) {
+    package static func apply(_ op: PromQLBinaryOperator, _ l: Double, _ r: Double) -> (value: Double, keep: Bool) {
         switch op {
         case .add: return (l + r, true)
         case .subtract: return (l - r, true)

@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// A parsed PromQL expression: the subset of Prometheus' query language that alert rules use
 /// (prometheus `docs/querying/basics.md`, `operators.md`, `functions.md`; research
 /// metrics-rollback.md §3.4). Made by ``parse(_:)``; printed back as PromQL by ``description``, so
@@ -367,36 +369,6 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
         }
         return text + "(" + (parameter.map { "\($0), " } ?? "") + expression.description + ")"
     }
-}
-
-/// `value` as Prometheus prints a number literal, Go's `strconv.FormatFloat(value, 'f', -1, 64)`:
-/// the shortest digits that read back, never in exponent form (`0.0000001`, not `1e-07`).
-public func plainPromQLNumber(_ value: Double) -> String {
-    if value.isNaN { return "NaN" }
-    if value.isInfinite { return value < 0 ? "-Inf" : "+Inf" }
-    let sign = value.sign == .minus ? "-" : ""
-    if value == 0 { return sign + "0" }
-    let (digits, point) = shortestDecimalDigits(value)
-    if point <= 0 { return sign + "0." + String(repeating: "0", count: -point) + String(digits) }
-    if point >= digits.count { return sign + String(digits) + String(repeating: "0", count: point - digits.count) }
-    return sign + String(digits[..<point]) + "." + String(digits[point...])
-}
-
-/// The shortest decimal digits that read back as `value` (finite, not zero), without leading or
-/// trailing zeros, and where the decimal point goes: the value is `0.digits × 10^point`.
-public func shortestDecimalDigits(_ value: Double) -> (digits: [Character], point: Int) {
-    // Swift's description holds the same shortest digits as Go's (`1.5e-07`, `100.0`); only the layout differs.
-    let parts = value.magnitude.description.split(separator: "e")
-    let mantissa = parts[0]
-    var digits = Array(mantissa.filter { $0 != "." })
-    var point = (mantissa.firstIndex(of: ".").map { mantissa.distance(from: mantissa.startIndex, to: $0) } ?? mantissa.count)
-        + (parts.count > 1 ? Int(parts[1])! : 0)
-    while digits.first == "0" {
-        digits.removeFirst()
-        point -= 1
-    }
-    while digits.last == "0" { digits.removeLast() }
-    return (digits, point)
 }
 
 /// `value` as a Go double-quoted string (`strconv.Quote`), as Prometheus prints strings.

@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// The parser behind ``PromQLExpression/parse(_:)``: precedence climbing over
 /// prometheus `promql/parser/generated_parser.y`, with its checks (`parse.go` `checkAST`).
 ///

@@ -1,4 +1,5 @@
 import Synchronization
+import MetricModel
 
 /// A PromQL expression ready to be evaluated again and again: parsed and type-checked, its
 /// selectors' regular expressions compiled. Evaluation follows Prometheus 2.42 (`promql/engine.go`,
@@ -98,7 +99,7 @@ public final class PromQLEvaluationCache: @unchecked Sendable {
 }
 
 /// One evaluation of an expression at one instant.
-struct PromQLEvaluation {
+package struct PromQLEvaluation {
     let source: any PromQLSeriesSource
     /// The evaluation time, milliseconds since the epoch.
     let time: Int64

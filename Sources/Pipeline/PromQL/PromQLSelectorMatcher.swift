@@ -1,3 +1,5 @@
+import MetricModel
+
 /// A selector's matchers made ready to test many series: the metric name written before the
 /// braces as one more `__name__=` matcher, and each regular expression compiled once, anchored
 /// at both ends as Prometheus anchors it. Literal patterns (`web`, `a|b|c`) are compared as

@@ -1,3 +1,5 @@
+import MetricModel
+
 /// Where a PromQL evaluation reads series: the series whose name and labels a selector accepts,
 /// their points in a time range (a range selector) and their newest point before a time (an
 /// instant selector). ``SampleHistory`` is one; ``SeriesStore`` (rule unit tests, recorded
@@ -20,16 +22,6 @@ public protocol PromQLSeriesSource {
     /// The newest point of a series in `from...through`, or nil when there is none or the newest
     /// is a stale marker.
     func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)?
-}
-
-extension SampleHistory: PromQLSeriesSource {
-    /// The series `predicate` accepts; their handles are their slots, good until the next
-    /// ``record(_:at:)`` (the rule engine never records while it evaluates).
-    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
-        -> [(name: String, labels: [Label], handle: Int)]
-    {
-        series(named: name, where: predicate).map { ($0.name, $0.labels, $0.slot) }
-    }
 }
 
 /// One sample of an instant vector: its labels, sorted by name, with `__name__` among them while
@@ -142,7 +134,7 @@ extension Array where Element == Label {
     }
 
     /// The labels without `__name__`.
-    var droppingMetricName: [Label] { filter { $0.name != metricNameLabel } }
+    package var droppingMetricName: [Label] { filter { $0.name != metricNameLabel } }
 
     /// The labels whose names `names` holds (`keep`) or does not hold.
     func filtered(keeping names: Set<String>) -> [Label] { filter { names.contains($0.name) } }

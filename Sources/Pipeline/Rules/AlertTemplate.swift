@@ -1,4 +1,6 @@
 import Foundation
+import LookoutSupport
+import PromQL
 
 /// An alert label or annotation template: the part of Go's `text/template` that alert rules use,
 /// with Prometheus' functions (prometheus `template/template.go`, docs

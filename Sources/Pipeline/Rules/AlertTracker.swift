@@ -1,3 +1,5 @@
+import MetricModel
+
 /// The alerts of one alerting rule from one evaluation to the next, with Prometheus' state
 /// machine (prometheus `rules/alerting.go`, `AlertingRule.Eval`):
 ///

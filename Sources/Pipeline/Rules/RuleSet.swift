@@ -1,3 +1,7 @@
+import MetricModel
+import PromQL
+import SeriesHistory
+
 /// Rule groups made ready to evaluate, with the state they carry from one evaluation to the
 /// next (alerts, the series each rule wrote last time), as Prometheus' rule manager keeps it
 /// (prometheus `rules/group.go`, `recording.go`, `alerting.go`).

@@ -44,7 +44,7 @@ public final class ElasticsearchStats: Sendable {
         var batchesInFlight = 0
         var consecutiveFailures = 0
         var lastSuccessSeconds: Double = 0
-        var lastError: Summary.ShippingError?
+        var lastError: ShippingError?
     }
 
     private let counts = Mutex(Counts())
@@ -89,12 +89,12 @@ public final class ElasticsearchStats: Sendable {
     /// Keeps `message` as the most recent failure, at `timeMicroseconds`. The message must not
     /// carry credentials: the shipper passes URLs through its redaction first.
     func noteError(_ message: String, timeMicroseconds: Int64) {
-        counts.withLock { $0.lastError = Summary.ShippingError(time: timeMicroseconds, message: message) }
+        counts.withLock { $0.lastError = ShippingError(time: timeMicroseconds, message: message) }
     }
 
     /// The most recent failure, healed or not; nil until one happens. Not a metric (its text
     /// would be an unbounded label): `GET /api/v1/summary` shows it.
-    public var lastError: Summary.ShippingError? { counts.withLock { $0.lastError } }
+    public var lastError: ShippingError? { counts.withLock { $0.lastError } }
 
     func acknowledged(indexed: Int, duplicates: Int) {
         counts.withLock {

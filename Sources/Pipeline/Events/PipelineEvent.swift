@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// One thing that happened in a deploy pipeline (unit tests → build → pre-prod deploy →
 /// deterministic simulation test → report → deploy or roll back), as the pipeline reports it to
 /// `POST /api/v1/events` or `lookout event`: a JSON object checked field by field, so that a bad
@@ -17,6 +19,20 @@ public struct PipelineEvent: Sendable, Equatable {
         /// inconclusive, error) and, per check, `check_NAME` = `pass=N fail=N no_data=N error=N`
         /// with the check's outcome (``GateReport/eventLabels``); the message is the report.
         case gateVerdict = "gate.verdict"
+    }
+
+    /// The prefix of a ``Kind/gateVerdict`` event's labels that carry one check's counts
+    /// (`check_NAME`).
+    public static let gateCheckLabelPrefix = "check_"
+
+    /// The measurement counts in a `check_NAME` label value of a ``Kind/gateVerdict`` event:
+    /// (result, count) pairs, skipping what is not one.
+    public static func gateCheckCounts(_ value: String) -> [(String, Int)] {
+        value.split(separator: " ").compactMap { pair in
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, GateMeasurementResult(rawValue: String(parts[0])) != nil, let count = Int(parts[1]), count >= 0 else { return nil }
+            return (String(parts[0]), count)
+        }
     }
 
     /// How a run, step or deployment ended.
@@ -350,4 +366,13 @@ extension JSONValue {
         default: kindName
         }
     }
+}
+
+/// What one measurement of a gate check found; a ``PipelineEvent/Kind/gateVerdict`` event counts
+/// each per check.
+public enum GateMeasurementResult: String, Sendable, Equatable, CaseIterable {
+    case pass, fail
+    /// The query returned nothing (the no-data policy decides what it counts as).
+    case noData = "no_data"
+    case error
 }

@@ -196,18 +196,6 @@ public struct EDNSyntaxError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "invalid EDN at line \(line), column \(column): \(reason)" }
 }
 
-/// The line and column (from 1; columns count UTF-8 characters, not bytes) of byte `offset`.
-func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
-    var line = 1
-    var lineStart = 0
-    for index in 0..<min(offset, bytes.count) where bytes[index] == UInt8(ascii: "\n") {
-        line += 1
-        lineStart = index + 1
-    }
-    let column = 1 + bytes[lineStart..<min(offset, bytes.count)].count { $0 & 0xC0 != 0x80 }
-    return (line, column)
-}
-
 /// The recursive-descent reader behind ``EDNValue/parse(_:)``.
 private struct EDNReader {
     let bytes: [UInt8]

@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import LookoutSupport
 #endif
 
 /// The results file of a deterministic simulation test — Jepsen's or Maelstrom's `results.edn`

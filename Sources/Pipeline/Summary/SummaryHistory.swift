@@ -1,4 +1,5 @@
 import Synchronization
+import MetricModel
 
 /// The counters of one scrape that the summary turns into rates and increases: host CPU time,
 /// each microVM's CPU time, and each unit's journal entries of priority err or worse.

@@ -1,3 +1,7 @@
+import MetricModel
+import PipelineEvents
+import Shipping
+
 /// Builds a ``Summary`` from one scrape of the registry, picking the families it needs by name:
 ///
 /// - host: `node_cpu_seconds_total` (as a rate over `rates`), `node_memory_MemTotal_bytes` and
@@ -17,7 +21,7 @@ public enum SummaryBuilder {
     /// last shipping error and the warnings come from outside the registry.
     public static func summary(
         version: String, hostname: String, time: Int64, families: [MetricFamily], rates: ReadingInterval?,
-        errors: ReadingInterval?, lastShippingError: Summary.ShippingError?, runs: [PipelineRun]?, warnings: [String]
+        errors: ReadingInterval?, lastShippingError: ShippingError?, runs: [PipelineRun]?, warnings: [String]
     ) -> Summary {
         let metrics = Metrics(families)
         let reading = rates?.end ?? CounterReading(families, at: .now)
@@ -126,7 +130,7 @@ public enum SummaryBuilder {
         }.sorted { $0.name < $1.name }
     }
 
-    private static func shipping(_ metrics: Metrics, lastError: Summary.ShippingError?) -> Summary.Shipping? {
+    private static func shipping(_ metrics: Metrics, lastError: ShippingError?) -> Summary.Shipping? {
         var elasticsearch: Summary.Elasticsearch?
         if let acknowledged = metrics.sum("lookout_elasticsearch_documents_acknowledged_total") {
             let lastSuccess = metrics.value("lookout_elasticsearch_last_success_timestamp_seconds") ?? 0

@@ -71,13 +71,6 @@ public struct JSONObjectWriter {
         json.append(contentsOf: inner.finished())
     }
 
-    /// An object member of label names to values: `"labels": {"job": "node"}`.
-    public mutating func labels(_ name: String, _ labels: [Label]) {
-        object(name) { inner in
-            for label in labels { inner.string(label.name, label.value) }
-        }
-    }
-
     /// A JSON array of values that are JSON text made elsewhere.
     public static func array(_ elements: [[UInt8]]) -> [UInt8] {
         var json: [UInt8] = [UInt8(ascii: "[")]

@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// Parses Prometheus text format 0.0.4 into metric families, with the semantics of the Go reference
 /// parser (prometheus/common `expfmt/text_parse.go`), which node_exporter's textfile collector uses.
 ///

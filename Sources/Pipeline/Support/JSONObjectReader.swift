@@ -1,13 +1,13 @@
 /// Reads the members of one JSON object by name, for answers Lookout itself writes (a summary,
 /// a pipeline run) and reads back in the CLI: a missing member and `null` both read as nil, a
 /// member of the wrong kind throws a ``JSONShapeError`` naming its path.
-struct JSONObjectReader {
+package struct JSONObjectReader {
     private let members: [String: JSONValue]
     /// Where this object sits, e.g. `host.cpu`; empty for the top level.
-    let path: String
+    package let path: String
 
     /// A reader over `value`, which must be an object.
-    init(_ value: JSONValue, path: String = "") throws(JSONShapeError) {
+    package init(_ value: JSONValue, path: String = "") throws(JSONShapeError) {
         guard case .object(let pairs) = value else {
             throw JSONShapeError(path: path, problem: "expected an object, got \(value.kindName)")
         }
@@ -22,41 +22,41 @@ struct JSONObjectReader {
     }
 
     /// The member's value; nil when it is missing or `null`.
-    func value(_ name: String) -> JSONValue? {
+    package func value(_ name: String) -> JSONValue? {
         guard let value = members[name], value != .null else { return nil }
         return value
     }
 
     /// A string member.
-    func string(_ name: String) throws(JSONShapeError) -> String? {
+    package func string(_ name: String) throws(JSONShapeError) -> String? {
         guard let value = value(name) else { return nil }
         guard case .string(let text) = value else { throw mismatch(name, "a string", value) }
         return text
     }
 
     /// A number member.
-    func number(_ name: String) throws(JSONShapeError) -> Double? {
+    package func number(_ name: String) throws(JSONShapeError) -> Double? {
         guard let value = value(name) else { return nil }
         guard case .number(let text) = value, let number = Double(text) else { throw mismatch(name, "a number", value) }
         return number
     }
 
     /// An integer member.
-    func integer(_ name: String) throws(JSONShapeError) -> Int? {
+    package func integer(_ name: String) throws(JSONShapeError) -> Int? {
         guard let value = value(name) else { return nil }
         guard case .number(let text) = value, let integer = Int(text) else { throw mismatch(name, "an integer", value) }
         return integer
     }
 
     /// A boolean member.
-    func boolean(_ name: String) throws(JSONShapeError) -> Bool? {
+    package func boolean(_ name: String) throws(JSONShapeError) -> Bool? {
         guard let value = value(name) else { return nil }
         guard case .bool(let flag) = value else { throw mismatch(name, "a boolean", value) }
         return flag
     }
 
     /// An RFC 3339 time member, as microseconds since the epoch.
-    func time(_ name: String) throws(JSONShapeError) -> Int64? {
+    package func time(_ name: String) throws(JSONShapeError) -> Int64? {
         guard let text = try string(name) else { return nil }
         guard let microseconds = CivilTime.parseMicroseconds(text) else {
             throw JSONShapeError(path: pathOf(name), problem: "expected an RFC 3339 time, got \"\(text)\"")
@@ -65,13 +65,13 @@ struct JSONObjectReader {
     }
 
     /// An object member.
-    func object(_ name: String) throws(JSONShapeError) -> JSONObjectReader? {
+    package func object(_ name: String) throws(JSONShapeError) -> JSONObjectReader? {
         guard let value = value(name) else { return nil }
         return try JSONObjectReader(value, path: pathOf(name))
     }
 
     /// An array member whose elements are all objects.
-    func objects(_ name: String) throws(JSONShapeError) -> [JSONObjectReader]? {
+    package func objects(_ name: String) throws(JSONShapeError) -> [JSONObjectReader]? {
         guard let value = value(name) else { return nil }
         guard case .array(let elements) = value else { throw mismatch(name, "an array", value) }
         var readers: [JSONObjectReader] = []
@@ -82,7 +82,7 @@ struct JSONObjectReader {
     }
 
     /// An array member whose elements are all strings.
-    func strings(_ name: String) throws(JSONShapeError) -> [String]? {
+    package func strings(_ name: String) throws(JSONShapeError) -> [String]? {
         guard let value = value(name) else { return nil }
         guard case .array(let elements) = value else { throw mismatch(name, "an array", value) }
         var texts: [String] = []
@@ -94,13 +94,13 @@ struct JSONObjectReader {
     }
 
     /// `value`, or an error saying that member `name` is required.
-    func required<Value>(_ value: Value?, _ name: String) throws(JSONShapeError) -> Value {
+    package func required<Value>(_ value: Value?, _ name: String) throws(JSONShapeError) -> Value {
         guard let value else { throw JSONShapeError(path: pathOf(name), problem: "required") }
         return value
     }
 
     /// `text` as a case of `Enumeration`, or an error naming member `name` and the cases allowed.
-    func choice<Enumeration: RawRepresentable & CaseIterable>(_ text: String?, _ name: String, as _: Enumeration.Type)
+    package func choice<Enumeration: RawRepresentable & CaseIterable>(_ text: String?, _ name: String, as _: Enumeration.Type)
         throws(JSONShapeError) -> Enumeration? where Enumeration.RawValue == String
     {
         guard let text else { return nil }

@@ -47,3 +47,17 @@ public protocol Shipper: Sendable {
     /// counts as delivered, and the caller's checkpoint must not move past it.
     func ship(_ batch: [BulkDocument]) async throws -> ShipmentReport
 }
+
+/// A shipping failure as the shipper logged it (URLs without credentials).
+public struct ShippingError: Sendable, Equatable {
+    /// When it happened, microseconds since the epoch.
+    public var time: Int64
+    /// What happened.
+    public var message: String
+
+    /// Creates the error.
+    public init(time: Int64, message: String) {
+        self.time = time
+        self.message = message
+    }
+}

@@ -1,4 +1,6 @@
 import Synchronization
+import LookoutSupport
+import MetricModel
 
 /// The `pipeline_*` families, kept up to date from pipeline events as they are stored (and
 /// rebuilt from the store at start-up, so counters survive a restart). Runs and steps are paired
@@ -120,9 +122,9 @@ public final class PipelineStatistics: MetricCollector, Sendable {
             }
         case .gateVerdict:
             state.gateVerdicts[[event.pipeline, event.stage ?? "", event.labels["verdict"] ?? "unknown"], default: 0] += 1
-            for (key, value) in event.labels where key.hasPrefix(GateReport.checkLabelPrefix) {
-                let check = String(key.dropFirst(GateReport.checkLabelPrefix.count))
-                for (result, count) in GateReport.measurementCounts(value) {
+            for (key, value) in event.labels where key.hasPrefix(PipelineEvent.gateCheckLabelPrefix) {
+                let check = String(key.dropFirst(PipelineEvent.gateCheckLabelPrefix.count))
+                for (result, count) in PipelineEvent.gateCheckCounts(value) {
                     state.gateMeasurements[[check, result], default: 0].addSaturating(count)
                 }
             }

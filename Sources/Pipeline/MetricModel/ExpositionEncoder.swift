@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// Writes metric families as Prometheus text 0.0.4 or OpenMetrics 1.0.0.
 ///
 /// Families are written in the order given (the registry sorts them); each family is one group with

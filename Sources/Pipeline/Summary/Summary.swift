@@ -1,3 +1,7 @@
+import LookoutSupport
+import PipelineEvents
+import Shipping
+
 /// What `GET /api/v1/summary` answers and `lookout summary` shows a person: the host at a
 /// glance, its microVMs, the latest pipeline runs, how shipping to Elasticsearch is going and
 /// which units log the most errors. A section is nil when what feeds it is off (its collector
@@ -213,20 +217,6 @@ public struct Summary: Sendable, Equatable {
             self.consecutiveFailures = consecutiveFailures
             self.lastSuccess = lastSuccess
             self.lastError = lastError
-        }
-    }
-
-    /// A shipping failure as the shipper logged it (URLs without credentials).
-    public struct ShippingError: Sendable, Equatable {
-        /// When it happened, microseconds since the epoch.
-        public var time: Int64
-        /// What happened.
-        public var message: String
-
-        /// Creates the error.
-        public init(time: Int64, message: String) {
-            self.time = time
-            self.message = message
         }
     }
 

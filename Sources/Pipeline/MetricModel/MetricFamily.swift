@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// The kind of a metric family, as the Prometheus text format names it.
 public enum MetricType: String, Sendable, Equatable {
     /// A value that only goes up (or resets to zero on restart).
@@ -126,5 +128,14 @@ public struct MetricFamily: Sendable, Equatable {
         }
         samples.append(Sample(suffix: "_sum", labels: labels, value: sum))
         samples.append(Sample(suffix: "_count", labels: labels, value: Double(count)))
+    }
+}
+
+extension JSONObjectWriter {
+    /// An object member of label names to values: `"labels": {"job": "node"}`.
+    public mutating func labels(_ name: String, _ labels: [Label]) {
+        object(name) { inner in
+            for label in labels { inner.string(label.name, label.value) }
+        }
     }
 }

@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// One run of a pipeline as its events tell it: when it started and ended, how it went, and
 /// each step's outcome. Derived, never stored: the events are the record.
 public struct PipelineRun: Sendable, Equatable {
@@ -134,7 +136,7 @@ public struct PipelineRun: Sendable, Equatable {
         try self.init(reading: JSONObjectReader(json))
     }
 
-    init(reading run: JSONObjectReader) throws(JSONShapeError) {
+    package init(reading run: JSONObjectReader) throws(JSONShapeError) {
         var steps: [Step] = []
         for step in try run.objects("steps") ?? [] {
             steps.append(Step(
