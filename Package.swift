@@ -32,52 +32,48 @@ let package = Package(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
 
-        // The core, one module per concept under Sources/Pipeline, each importing only the ones
-        // listed before it (README, Layout).
+        // The core, one module per concept under Sources/Pipeline; each imports only modules
+        // listed above it (README, Layout).
         .target(name: "LookoutSupport", path: "Sources/Pipeline/Support"),
         .target(
             name: "MetricModel", dependencies: ["LookoutSupport", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Pipeline/MetricModel"),
-        .target(name: "Shipping", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/Shipping"),
+        .target(name: "Shipping", path: "Sources/Pipeline/Shipping"),
         .target(name: "PromQL", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/PromQL"),
         .target(name: "SeriesHistory", dependencies: ["MetricModel", "PromQL"], path: "Sources/Pipeline/History"),
         .target(
             name: "Rules", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "SeriesHistory"],
             path: "Sources/Pipeline/Rules"),
+        .target(name: "PipelineEvents", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/Events"),
         .target(
-            name: "PipelineEvents", dependencies: ["LookoutSupport", "MetricModel", "Shipping"],
-            path: "Sources/Pipeline/Events"),
-        .target(
-            name: "Gate", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents"],
+            name: "Gate", dependencies: ["LookoutSupport", "PromQL", "Rules", "PipelineEvents"],
             path: "Sources/Pipeline/Gate"),
         .target(
             name: "DaemonSummary", dependencies: ["LookoutSupport", "MetricModel", "Shipping", "PipelineEvents"],
             path: "Sources/Pipeline/Summary"),
-        // Temporary: re-exports the core modules while files still `import Pipeline`.
-        .target(
-            name: "Pipeline",
-            dependencies: [
-                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary",
-            ],
-            path: "Sources/Pipeline/Exports"),
+
         // libcurl's easy and multi interfaces behind one Swift file: the shipper's HTTP(S) requests
         // and the microVM collector's GETs over unix-domain API sockets.
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(
             name: "Collectors",
             dependencies: [
-                "Pipeline", "CSystemd", "Curl", .product(name: "Logging", package: "swift-log"),
+                "LookoutSupport", "MetricModel", "Shipping", "PipelineEvents", "CSystemd", "Curl",
+                .product(name: "Logging", package: "swift-log"),
                 // The pipeline-event store (SQLite; libsqlite3-dev from scripts/bootstrap).
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
         .target(
             name: "Shippers",
-            dependencies: ["Pipeline", "Curl", "CZlib", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "LookoutSupport", "MetricModel", "Shipping", "Curl", "CZlib",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .executableTarget(
             name: "Exporter",
             dependencies: [
-                "Pipeline", "Collectors", "Shippers", "Curl",
+                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
+                "Gate", "DaemonSummary", "Collectors", "Shippers", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -95,24 +91,30 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary", "Pipeline",
+                "Gate", "DaemonSummary",
             ]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
         // GRDB to write a store as an older release left it, for the migration tests.
         .testTarget(
             name: "CollectorsTests",
-            dependencies: ["Collectors", "Pipeline", "PeerSupport", .product(name: "GRDB", package: "GRDB.swift")]),
+            dependencies: [
+                "Collectors", "MetricModel", "PipelineEvents", "PeerSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]),
         // Real peers the test targets share (osmem-server), started on loopback per test.
         .target(name: "PeerSupport", path: "Tests/PeerSupport"),
         .testTarget(
             name: "ShippersTests",
-            dependencies: ["Shippers", "Pipeline", "PeerSupport", .product(name: "Logging", package: "swift-log")]),
+            dependencies: [
+                "Shippers", "LookoutSupport", "MetricModel", "Shipping", "PeerSupport",
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "ExporterTests",
             dependencies: [
-                "Exporter", "Pipeline", "Collectors",
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                "Exporter", "LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents", "DaemonSummary",
+                "Collectors", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["Pipeline", "PeerSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["MetricModel", "PeerSupport"]),
     ]
 )

@@ -1,4 +1,4 @@
-import Pipeline
+import MetricModel
 import Synchronization
 
 /// An invalid include/exclude regular expression given to a collector.

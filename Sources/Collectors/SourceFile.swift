@@ -3,7 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Pipeline
+import MetricModel
 
 /// Reads the small text files of /proc and /sys with plain `open`/`read`, which is several times
 /// cheaper than Foundation for files that are rewritten by the kernel on every read.

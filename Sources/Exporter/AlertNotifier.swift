@@ -1,6 +1,7 @@
 import Curl
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
 import ServiceLifecycle
 import Synchronization
 

@@ -3,7 +3,8 @@ import Curl
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 
 /// `lookout event TYPE --pipeline P --run-id R …`: sends one pipeline event to the daemon's
 /// `POST /api/v1/events`. The event is checked here first, with the daemon's own rules, so a

@@ -4,7 +4,8 @@ import Curl
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 
 /// The flags of the commands that send events to a running daemon (`lookout event`,
 /// `lookout run`): where it is, the token, and what to do when it cannot be reached.

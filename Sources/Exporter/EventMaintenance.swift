@@ -1,6 +1,8 @@
 import Collectors
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
+import PipelineEvents
 import ServiceLifecycle
 import Synchronization
 

@@ -1,6 +1,7 @@
 import Collectors
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
 import ServiceLifecycle
 import Shippers
 import Synchronization

@@ -4,7 +4,9 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import Pipeline
+import LookoutSupport
+import MetricModel
+import PipelineEvents
 import Synchronization
 
 /// `POST /api/v1/events`: a pipeline reports what happened, one JSON event or an NDJSON batch.

@@ -5,7 +5,8 @@ import Glibc
 import Hummingbird
 import Logging
 import NIOCore
-import Pipeline
+import DaemonSummary
+import MetricModel
 import ServiceLifecycle
 import Shippers
 

@@ -1,6 +1,6 @@
 import Collectors
 import Logging
-import Pipeline
+import MetricModel
 import Shippers
 
 /// Everything `lookout serve` runs with. Built from the embedded defaults, then the YAML file

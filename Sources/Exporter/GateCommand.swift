@@ -1,6 +1,9 @@
 import ArgumentParser
 import Foundation
-import Pipeline
+import Gate
+import LookoutSupport
+import MetricModel
+import PipelineEvents
 
 /// `lookout gate --pipeline P --run-id R --stage S`: decides whether a deploy may be promoted.
 /// Every interval it measures each check of the policy (by default: no critical or warning alert

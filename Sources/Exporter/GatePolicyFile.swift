@@ -1,4 +1,6 @@
-import Pipeline
+import Gate
+import MetricModel
+import PromQL
 import Yams
 
 /// Reads a gate policy (YAML) into a ``GatePolicy``, each mistake one line naming the file, the

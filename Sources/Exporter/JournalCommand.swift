@@ -1,7 +1,7 @@
 import ArgumentParser
 import Dispatch
 import Collectors
-import Pipeline
+import LookoutSupport
 #if canImport(Glibc)
 import Glibc
 #endif

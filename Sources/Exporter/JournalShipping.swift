@@ -1,7 +1,9 @@
 import Collectors
 import Dispatch
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
+import Shipping
 import ServiceLifecycle
 import Shippers
 

@@ -4,7 +4,8 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
-import Pipeline
+import DaemonSummary
+import MetricModel
 import Synchronization
 
 /// The HTTP face of the exporter: `GET <telemetry path>` answers a scrape, `GET /` a landing page.

@@ -1,5 +1,9 @@
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
+import PromQL
+import Rules
+import SeriesHistory
 import ServiceLifecycle
 import Synchronization
 

@@ -1,5 +1,7 @@
 import Collectors
-import Pipeline
+import MetricModel
+import PromQL
+import Rules
 import Yams
 
 /// Reads a Prometheus rule file into rule groups, checking it as `promtool check rules` does

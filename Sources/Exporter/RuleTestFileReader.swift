@@ -1,5 +1,5 @@
 import Collectors
-import Pipeline
+import Rules
 import Yams
 
 /// Reads a promtool rule unit-test file (`promtool test rules` input) into a `RuleTestFile`,

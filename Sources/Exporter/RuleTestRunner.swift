@@ -1,5 +1,9 @@
 import Foundation
-import Pipeline
+import LookoutSupport
+import MetricModel
+import PromQL
+import Rules
+import SeriesHistory
 
 /// Runs promtool rule unit-test files (`promtool test rules`, prometheus `cmd/promtool/unittest.go`
 /// of 2.42) with Lookout's evaluator, and words the outcome as promtool does: per file

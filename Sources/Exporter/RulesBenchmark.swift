@@ -1,6 +1,7 @@
 import ArgumentParser
 import Logging
-import Pipeline
+import MetricModel
+import PromQL
 #if canImport(Glibc)
 import Glibc
 #endif

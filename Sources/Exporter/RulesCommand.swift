@@ -1,5 +1,4 @@
 import ArgumentParser
-import Pipeline
 
 /// `lookout rules`: Prometheus rule files, checked and unit-tested the way promtool does.
 struct RulesCommand: ParsableCommand {

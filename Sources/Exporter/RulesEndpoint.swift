@@ -1,6 +1,8 @@
 import Hummingbird
 import NIOCore
-import Pipeline
+import LookoutSupport
+import MetricModel
+import PromQL
 
 /// The part of Prometheus' HTTP API (`docs/querying/api.md`) that reads the daemon's rule
 /// evaluation, in Prometheus' JSON shapes, so that `lookout gate` asks Lookout and a real

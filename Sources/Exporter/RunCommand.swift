@@ -3,7 +3,8 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 import Synchronization
 
 /// `lookout run --pipeline P --run-id R --step S -- CMD ARGS…`: reports a pipeline step around

@@ -2,7 +2,7 @@ import ArgumentParser
 import Collectors
 import Hummingbird
 import Logging
-import Pipeline
+import LookoutSupport
 import ServiceLifecycle
 import Synchronization
 #if canImport(Glibc)

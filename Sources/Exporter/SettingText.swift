@@ -1,6 +1,6 @@
 import Collectors
 import Logging
-import Pipeline
+import LookoutSupport
 
 /// Durations as written in flags and YAML: `10s`, `500ms`, `1m`, `1.5s`.
 enum DurationText {

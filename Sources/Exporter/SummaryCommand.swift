@@ -4,7 +4,8 @@ import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import DaemonSummary
+import LookoutSupport
 
 /// `lookout summary`: asks a running daemon for `GET /api/v1/summary` and shows it to a person —
 /// in colour on a terminal, as plain text when piped (or with `--no-color`, or `NO_COLOR` set),

@@ -3,7 +3,10 @@ import Glibc
 #endif
 import Hummingbird
 import Logging
-import Pipeline
+import DaemonSummary
+import LookoutSupport
+import MetricModel
+import PipelineEvents
 import Shippers
 
 /// `GET /api/v1/summary`: what `lookout summary` shows, as one JSON object (``Summary/json``):

@@ -1,4 +1,6 @@
-import Pipeline
+import DaemonSummary
+import LookoutSupport
+import PipelineEvents
 
 /// How `lookout summary` draws a ``Summary`` for a person: a title line, then one short section
 /// per subject (host, microVMs, runs, shipping, journal errors, warnings) as aligned tables with

@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+import MetricModel
 import Testing
 @testable import Collectors
 

@@ -1,4 +1,4 @@
-import Pipeline
+import MetricModel
 import Testing
 @testable import Collectors
 

@@ -1,4 +1,4 @@
-import Pipeline
+import PipelineEvents
 import Testing
 @testable import Collectors
 

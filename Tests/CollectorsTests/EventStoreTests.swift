@@ -1,5 +1,5 @@
 import GRDB
-import Pipeline
+import PipelineEvents
 import Testing
 @testable import Collectors
 

@@ -1,5 +1,5 @@
 import Testing
-import Pipeline
+import MetricModel
 @testable import Collectors
 
 @Suite struct FileNrTests {

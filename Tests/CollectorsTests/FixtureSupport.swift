@@ -2,7 +2,7 @@
 import Glibc
 #endif
 @testable import Collectors
-import Pipeline
+import MetricModel
 import Testing
 
 /// The committed fixture tree, `Tests/Fixtures`, found from this file's path, laid out as

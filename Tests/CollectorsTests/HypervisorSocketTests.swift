@@ -1,6 +1,6 @@
 import Foundation
 import PeerSupport
-import Pipeline
+import MetricModel
 import Testing
 @testable import Collectors
 

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Dispatch
 @testable import Collectors
-import Pipeline
+import MetricModel
 import Synchronization
 import Testing
 

@@ -1,5 +1,5 @@
 @testable import Collectors
-import Pipeline
+import MetricModel
 import Testing
 
 @Suite struct NetDevTests {

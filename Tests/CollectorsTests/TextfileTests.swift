@@ -2,7 +2,7 @@
 import Glibc
 #endif
 @testable import Collectors
-import Pipeline
+import MetricModel
 import Testing
 
 @Suite struct TextfileTests {

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-import Pipeline
+import MetricModel
 @testable import Collectors
 
 @Suite struct UnameTests {

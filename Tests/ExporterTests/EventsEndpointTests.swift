@@ -5,7 +5,9 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Pipeline
+import LookoutSupport
+import MetricModel
+import PipelineEvents
 import Testing
 @testable import Exporter
 

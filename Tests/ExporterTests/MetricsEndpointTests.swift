@@ -6,7 +6,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Pipeline
+import MetricModel
 import Testing
 @testable import Exporter
 

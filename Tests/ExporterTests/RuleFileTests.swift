@@ -1,4 +1,5 @@
-import Pipeline
+import PromQL
+import Rules
 import Testing
 @testable import Exporter
 

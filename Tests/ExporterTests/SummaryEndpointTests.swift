@@ -5,7 +5,9 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import Pipeline
+import DaemonSummary
+import LookoutSupport
+import MetricModel
 import Testing
 @testable import Exporter
 

@@ -1,5 +1,6 @@
 import Foundation
-import Pipeline
+import DaemonSummary
+import LookoutSupport
 import Testing
 @testable import Exporter
 

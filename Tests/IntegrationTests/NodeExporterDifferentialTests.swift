@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+import MetricModel
 import Testing
 
 /// Runs Debian's node_exporter and `lookout serve` on the same committed fixture tree with the

@@ -1,4 +1,4 @@
-import Pipeline
+import LookoutSupport
 @testable import Rules
 import Testing
 

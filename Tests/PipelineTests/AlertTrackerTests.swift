@@ -1,4 +1,5 @@
-import Pipeline
+import MetricModel
+import Rules
 import Testing
 
 @Suite struct AlertTrackerTests {

@@ -2,7 +2,6 @@ import Dispatch
 import Logging
 import Synchronization
 import Testing
-import Pipeline
 @testable import MetricModel
 
 /// A collector whose behaviour each test scripts; with a `hang` semaphore it blocks like a hung

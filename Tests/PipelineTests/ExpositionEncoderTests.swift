@@ -1,5 +1,4 @@
 import Testing
-import Pipeline
 @testable import MetricModel
 
 @Suite struct ExpositionEncoderTests {

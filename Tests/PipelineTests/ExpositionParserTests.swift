@@ -1,4 +1,5 @@
-import Pipeline
+import LookoutSupport
+import MetricModel
 import Testing
 
 @Suite struct ExpositionParserTests {

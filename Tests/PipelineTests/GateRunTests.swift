@@ -1,4 +1,6 @@
-import Pipeline
+import MetricModel
+import PromQL
+import SeriesHistory
 @testable import Gate
 import Testing
 

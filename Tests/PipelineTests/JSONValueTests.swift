@@ -1,5 +1,5 @@
 import Testing
-import Pipeline
+import LookoutSupport
 
 @Suite struct JSONValueTests {
     static func parse(_ text: String) throws(JSONSyntaxError) -> JSONValue { try JSONValue.parse(Array(text.utf8)) }

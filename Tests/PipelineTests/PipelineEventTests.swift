@@ -1,5 +1,6 @@
 import Testing
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 
 @Suite struct PipelineEventTests {
     static let received: Int64 = 1_795_773_600_000_000  // 2026-11-27T10:00:00Z

@@ -1,4 +1,5 @@
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 import Testing
 
 @Suite struct PipelineRunTests {

@@ -1,4 +1,5 @@
-import Pipeline
+import MetricModel
+import PipelineEvents
 import Testing
 
 @Suite struct PipelineStatisticsTests {

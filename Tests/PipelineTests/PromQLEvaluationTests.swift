@@ -1,4 +1,6 @@
-import Pipeline
+import LookoutSupport
+import MetricModel
+import SeriesHistory
 @testable import PromQL
 import Testing
 

@@ -1,4 +1,5 @@
-import Pipeline
+import MetricModel
+import SeriesHistory
 import Testing
 
 @Suite struct SampleHistoryTests {

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import LookoutSupport
 import Testing
 
 @Suite struct SecretFileTests {

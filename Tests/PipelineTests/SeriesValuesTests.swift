@@ -1,4 +1,4 @@
-import Pipeline
+import Rules
 import Testing
 
 @Suite struct SeriesValuesTests {

@@ -1,7 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 import Testing
 
 @Suite struct SimulationResultsTests {

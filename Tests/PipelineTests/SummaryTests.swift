@@ -1,4 +1,8 @@
-import Pipeline
+import DaemonSummary
+import LookoutSupport
+import MetricModel
+import PipelineEvents
+import Shipping
 import Testing
 
 /// The summary made from a scrape's families, its JSON both ways, and the history that rates and

@@ -1,4 +1,5 @@
-import Pipeline
+import LookoutSupport
+import Shipping
 import Testing
 @testable import Shippers
 

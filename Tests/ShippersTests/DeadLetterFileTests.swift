@@ -1,5 +1,5 @@
 import Foundation
-import Pipeline
+import Shipping
 import Testing
 @testable import Shippers
 

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
-import Pipeline
+import MetricModel
+import Shipping
 import Testing
 @testable import Shippers
 

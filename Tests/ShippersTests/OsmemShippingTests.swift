@@ -1,7 +1,8 @@
 import Foundation
 import Logging
 import PeerSupport
-import Pipeline
+import MetricModel
+import Shipping
 import Testing
 @testable import Shippers
 

@@ -3,7 +3,9 @@ import Foundation
 import FoundationNetworking
 #endif
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
+import Shipping
 import Synchronization
 @testable import Shippers
 

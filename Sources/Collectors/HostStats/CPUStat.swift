@@ -15,7 +15,7 @@
 // `node_cpu_info`, `node_cpu_flag_info` and `node_cpu_bug_info` are opt-in in node_exporter
 // (`--collector.cpu.info`) and are not produced here.
 
-import Pipeline
+import MetricModel
 import Synchronization
 
 /// One CPU's times from a `cpuN` line of /proc/stat, in seconds (the kernel counts USER_HZ ticks).

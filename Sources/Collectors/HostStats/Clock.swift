@@ -15,7 +15,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Pipeline
+import MetricModel
 
 /// One clocksource directory's contents.
 struct Clocksource: Equatable, Sendable {

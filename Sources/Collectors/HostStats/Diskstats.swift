@@ -1,4 +1,5 @@
-import Pipeline
+import LookoutSupport
+import MetricModel
 
 // Diskstats reads `/proc/diskstats` (Documentation/admin-guide/iostats.rst) and, per device, udev's
 // database entry `<udev data>/b<major>:<minor>` (the `E:` property lines), as node_exporter 1.5.0's

@@ -4,7 +4,7 @@
 // since Linux 2.6 — and maximum).
 // Emits: `node_filefd_allocated`, `node_filefd_maximum` gauges.
 
-import Pipeline
+import MetricModel
 
 /// The allocated and maximum file handles of /proc/sys/fs/file-nr. Fields are separated by tabs
 /// only, as node_exporter splits them.

@@ -1,4 +1,4 @@
-import Pipeline
+import MetricModel
 
 /// The settings host collectors are built from: the roots they read under and the options
 /// node_exporter exposes as `--collector.NAME.OPTION` flags.

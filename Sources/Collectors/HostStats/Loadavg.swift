@@ -3,7 +3,7 @@
 // Reads: `<procfs>/loadavg` (the first three fields).
 // Emits: `node_load1`, `node_load5`, `node_load15` gauges.
 
-import Pipeline
+import MetricModel
 
 /// The 1, 5 and 15 minute load averages of /proc/loadavg.
 func parseLoadavg(_ text: String, path: String = "/proc/loadavg") throws(CollectorError) -> (Double, Double, Double) {

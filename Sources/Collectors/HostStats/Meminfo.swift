@@ -7,7 +7,7 @@
 // name ending in lower-case `_total`, which node_exporter 1.5.0 types as a counter. HELP is
 // `Memory information field <Field>.` with the suffixed field name.
 
-import Pipeline
+import MetricModel
 
 /// One parsed line of /proc/meminfo: the metric-name part after `node_memory_`, and the value in
 /// bytes (or the bare number when the line has no unit).

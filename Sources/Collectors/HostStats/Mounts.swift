@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Dispatch
-import Pipeline
+import MetricModel
 import Synchronization
 
 // Mounts reads the mount table `/proc/1/mounts` (falling back to `/proc/mounts` when PID 1's is

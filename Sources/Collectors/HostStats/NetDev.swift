@@ -1,4 +1,4 @@
-import Pipeline
+import MetricModel
 
 // NetDev reads `/proc/net/dev` (proc(5)) as node_exporter 1.5.0 does with
 // `--no-collector.netdev.netlink` (its default is netlink, which a fixture tree cannot stand in for).

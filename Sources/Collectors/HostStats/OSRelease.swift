@@ -7,7 +7,7 @@
 //   - `node_os_version{id,id_like,name}` = the leading `major.minor` of VERSION_ID, when it is > 0
 // Neither file → `CollectorError.noData`, as node_exporter reports ErrNoData.
 
-import Pipeline
+import MetricModel
 
 /// Parses os-release text with the rules of hashicorp/go-envparse, which node_exporter 1.5.0 uses:
 /// each line is trimmed; blank lines and lines starting with `#` are skipped; `KEY=VALUE` with an

@@ -10,7 +10,7 @@
 // `/proc/pressure/irq` (Linux 6.1+) is not read by 1.5.0 and is not read here. When a file is
 // absent the collector reports `CollectorError.noData`, as node_exporter reports ErrNoData.
 
-import Pipeline
+import MetricModel
 
 /// The `total=` counters of one /proc/pressure file, in microseconds; nil when the line is absent.
 struct PressureTotals: Equatable, Sendable {

@@ -1,4 +1,4 @@
-import Pipeline
+import MetricModel
 
 /// Splitting of the line-oriented text files in /proc and /sys, on UTF-8 bytes rather than
 /// Characters: these files are ASCII, and grapheme breaking would cost more than the parse.

@@ -7,7 +7,7 @@
 //   - `node_boot_time_seconds`, `node_procs_running`, `node_procs_blocked` gauges
 // `node_softirqs_total` is opt-in in node_exporter (`--collector.stat.softirq`) and is not produced.
 
-import Pipeline
+import MetricModel
 
 /// The kernel activity counters of /proc/stat. A line the kernel did not write stays zero, as in
 /// procfs (which node_exporter reads it with).

@@ -4,7 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
-import Pipeline
+import MetricModel
 import Synchronization
 
 // Textfile reads every `*.prom` file (Prometheus text format 0.0.4) in the configured directories —

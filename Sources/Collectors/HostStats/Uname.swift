@@ -8,7 +8,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Pipeline
+import MetricModel
 
 /// The fields of `struct utsname`.
 struct KernelIdentity: Equatable, Sendable {

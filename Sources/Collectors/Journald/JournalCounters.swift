@@ -1,4 +1,4 @@
-import Pipeline
+import MetricModel
 import Synchronization
 
 /// What the journal reader has seen, as metrics; fed whether or not shipping is on.

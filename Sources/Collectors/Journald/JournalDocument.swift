@@ -1,4 +1,4 @@
-import Pipeline
+import LookoutSupport
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,3 @@
-import Pipeline
-
 /// Which entries to read: the files, and journalctl-style filters on them.
 public struct JournalSelection: Sendable, Equatable {
     /// The journal files to read.

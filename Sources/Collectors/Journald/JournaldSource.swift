@@ -1,5 +1,5 @@
 import Logging
-import Pipeline
+import Shipping
 import Synchronization
 #if canImport(Glibc)
 import Glibc

@@ -11,7 +11,7 @@
 // A file that does not exist means its controller is off for the cgroup: "no data" for its
 // families, not an error.
 
-import Pipeline
+import MetricModel
 
 /// Parses a flat keyed file: every line `KEY VALUE` with an unsigned integer value.
 func parseFlatKeyed(_ text: String, path: String) throws(CollectorError) -> [String: UInt64] {

@@ -20,7 +20,7 @@
 import Glibc
 #endif
 import FoundationEssentials
-import Pipeline
+import MetricModel
 import Synchronization
 
 /// The running totals of the Firecracker metrics files seen so far.

@@ -19,7 +19,7 @@
 
 import Dispatch
 import Logging
-import Pipeline
+import MetricModel
 import Synchronization
 
 /// The `microvm` collector.

@@ -11,7 +11,7 @@
 // Runner links are absolute store paths; they are resolved under the root filesystem
 // (`--path.rootfs`), so the whole directory can be a fixture tree.
 
-import Pipeline
+import MetricModel
 
 /// One VM's entry in the state directory.
 struct MicroVMDirectory: Equatable, Sendable {

@@ -8,7 +8,7 @@
 // whose arguments name a control socket; failing that, the oldest. Helpers such as
 // cloud-hypervisor's notify `socat` share the cgroup.
 
-import Pipeline
+import MetricModel
 
 /// A unit's main process.
 struct UnitProcess: Sendable, Equatable {

@@ -17,7 +17,8 @@
 // | `pipeline.dst.valid`, `.count`, `.ok_count`, `.fail_count`, `.info_count`, `.msg_count`, `.server_msg_count` | `dst` (`valid` absent while unknown) |
 // | `pipeline.dst.invalid_checkers`, `.unknown_checkers`, `.anomaly_types` | `dst`: arrays of names |
 
-import Pipeline
+import LookoutSupport
+import Shipping
 
 /// Turns stored pipeline events into bulk documents.
 public enum EventDocument {

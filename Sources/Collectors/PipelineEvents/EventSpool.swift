@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import Pipeline
+import LookoutSupport
 
 /// Where pipeline events wait when the daemon cannot take them: one file per event, written by
 /// `lookout run` and `lookout event` and imported (then removed) by the daemon.

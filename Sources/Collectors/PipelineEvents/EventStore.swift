@@ -6,7 +6,8 @@
 // shipper's watermark is the highest `seq` Elasticsearch has acknowledged.
 
 import GRDB
-import Pipeline
+import LookoutSupport
+import PipelineEvents
 
 /// A stored event: the event and where it stands in arrival order.
 public struct StoredEvent: Sendable, Equatable {

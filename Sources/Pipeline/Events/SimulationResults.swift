@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
-import LookoutSupport
 #endif
+import LookoutSupport
 
 /// The results file of a deterministic simulation test — Jepsen's or Maelstrom's `results.edn`
 /// (`store/<test>/<time>/results.edn`), or the same facts as JSON — boiled down to the

@@ -1,4 +1,5 @@
-import Pipeline
+import LookoutSupport
+import Shipping
 
 /// One document placed in its index, with its `create` action line ready.
 struct BulkItem: Sendable, Equatable {

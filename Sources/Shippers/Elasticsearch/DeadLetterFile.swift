@@ -3,7 +3,8 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
-import Pipeline
+import LookoutSupport
+import Shipping
 import Synchronization
 
 /// One document Elasticsearch refused for good, as written to the dead-letter file.

@@ -1,7 +1,9 @@
 import Curl
 import Foundation
 import Logging
-import Pipeline
+import LookoutSupport
+import MetricModel
+import Shipping
 import Synchronization
 
 /// Ships documents to Elasticsearch (or OpenSearch) with `_bulk` `create` requests over libcurl,

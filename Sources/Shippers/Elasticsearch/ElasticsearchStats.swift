@@ -1,4 +1,5 @@
-import Pipeline
+import MetricModel
+import Shipping
 import Synchronization
 
 /// The shipper's own telemetry, read at each scrape through `families()`. Safe to use from

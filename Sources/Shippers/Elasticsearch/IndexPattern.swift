@@ -1,4 +1,4 @@
-import Pipeline
+import LookoutSupport
 
 /// An index name with strftime-like date fields (`%Y`, `%m`, `%d`, `%H`, `%%`), filled from a
 /// document's own timestamp in UTC, as Vector's `%Y.%m.%d` and Beats' `%{+yyyy.MM.dd}` do.

@@ -1,4 +1,4 @@
-import Pipeline
+import LookoutSupport
 /// The composable index template (`PUT _index_template/<name>`) that gives Lookout's documents
 /// their mappings: ECS fields typed as ECS defines them, and for journal documents every string
 /// under `journald.*` and `systemd.*` a keyword, for pipeline events every string under
