@@ -29,7 +29,7 @@ import Testing
         let errors = ComponentErrors()
         let events = try #require(try EventsEndpoint.make(configuration, errors: errors, logger: logger))
         let registry = CollectorRegistry(collectors: [events.counters, events.statistics], logger: logger)
-        try await ExporterApplication.build(configuration, registry: registry, events: events, logger: logger).test(.live) { client in
+        try await Daemon.build(configuration, registry: registry, events: events, logger: logger).test(.live) { client in
             try await body(events, errors, client)
         }
     }

@@ -54,7 +54,7 @@ final class ScrapeGate: Sendable {
         configuration.listenAddress = "127.0.0.1:0"
         configuration.maxRequests = maxRequests
         let registry = CollectorRegistry(collectors: collectors, logger: logger)
-        return try ExporterApplication.build(configuration, registry: registry, logger: logger)
+        return try Daemon.build(configuration, registry: registry, logger: logger)
     }
 
     @Test func servesTextByDefault() async throws {

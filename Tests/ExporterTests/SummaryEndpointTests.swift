@@ -62,7 +62,7 @@ import Testing
         Self.record(journal, unit: "sshd.service", priority: 2, times: 1)
         let registry = CollectorRegistry(
             collectors: try configuration.makeCollectors(errors: errors) + [events.counters, events.statistics, journal], errors: errors, logger: logger)
-        try await ExporterApplication.build(configuration, registry: registry, events: events, logger: logger).test(.live) { client in
+        try await Daemon.build(configuration, registry: registry, events: events, logger: logger).test(.live) { client in
             let batch = [
                 #"{"type":"run.started","pipeline":"lookout","run_id":"41"}"#,
                 #"{"type":"step.finished","pipeline":"lookout","run_id":"41","step":"build","result":"success","duration_seconds":62}"#,
@@ -107,7 +107,7 @@ import Testing
     @Test func aScrapeASecondEarlierStartsTheRate() async throws {
         let configuration = try configuration(events: false)
         let registry = CollectorRegistry(collectors: try configuration.makeCollectors(), logger: logger)
-        try await ExporterApplication.build(configuration, registry: registry, logger: logger).test(.live) { client in
+        try await Daemon.build(configuration, registry: registry, logger: logger).test(.live) { client in
             #expect(try await get(client, "/metrics").0 == .ok)
             try await Task.sleep(for: .milliseconds(1200))
             let (status, body, _) = try await get(client, SummaryEndpoint.path)
@@ -125,7 +125,7 @@ import Testing
     @Test func failingCollectorsBecomeWarningsAndTheirSectionsGo() async throws {
         let configuration = try configuration(procfs: "/nonexistent", events: false)
         let registry = CollectorRegistry(collectors: try configuration.makeCollectors(), logger: logger)
-        try await ExporterApplication.build(configuration, registry: registry, logger: logger).test(.live) { client in
+        try await Daemon.build(configuration, registry: registry, logger: logger).test(.live) { client in
             let (status, body, _) = try await get(client, SummaryEndpoint.path)
             #expect(status == .ok)
             let summary = try Summary(json: try JSONValue.parse(Array(body.utf8)))
@@ -138,7 +138,7 @@ import Testing
         let configuration = try configuration(events: false)
         let errors = ComponentErrors()
         let registry = CollectorRegistry(collectors: [], errors: errors, logger: logger)
-        try await ExporterApplication.build(configuration, registry: registry, logger: logger).test(.live) { client in
+        try await Daemon.build(configuration, registry: registry, logger: logger).test(.live) { client in
             let cases = [
                 ("runs=five", #"{"error":"runs must be an integer from 0 to 50, got \"five\""}"#),
                 ("runs=51", #"{"error":"runs must be an integer from 0 to 50, got \"51\""}"#),

@@ -1,7 +1,4 @@
 import ArgumentParser
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `lookout check-config FILE`: validates a configuration file and names the bad key and line.
 struct CheckConfig: ParsableCommand {
@@ -25,26 +22,5 @@ struct CheckConfig: ParsableCommand {
             printError(problem.description)
             throw ExitCode.failure
         }
-    }
-}
-
-/// Writes one line to standard error, prefixed like every Lookout user-facing error.
-func printError(_ line: String) {
-    var standardError = StandardError()
-    print("lookout: error: \(line)", to: &standardError)
-}
-
-/// Prints `lookout: warning: LINE` on standard error.
-func printWarning(_ line: String) {
-    var standardError = StandardError()
-    print("lookout: warning: \(line)", to: &standardError)
-}
-
-/// Standard error as a `TextOutputStream`.
-struct StandardError: TextOutputStream {
-    /// Writes `string` to file descriptor 2, unbuffered.
-    mutating func write(_ string: String) {
-        var text = string
-        text.withUTF8 { _ = Glibc.write(2, $0.baseAddress, $0.count) }
     }
 }

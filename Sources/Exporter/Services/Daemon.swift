@@ -18,7 +18,7 @@ enum LookoutVersion {
 
 /// Builds the whole exporter from a configuration: the collectors, the registry and the HTTP
 /// application. `lookout serve` runs what this returns; tests call it too.
-enum ExporterApplication {
+enum Daemon {
     /// The services of `lookout serve`, in start-up order: the HTTP application, then journal
     /// shipping when the configuration reads the journal, then, with the events API, its spool
     /// import and retention, and event shipping when Elasticsearch is configured, then rule
@@ -39,7 +39,7 @@ enum ExporterApplication {
                                    errors: errors, logger: logger)
         }
         let maintenance = try events.map { (endpoint: EventsEndpoint) throws(ConfigurationError) in
-            try EventMaintenance.make(configuration, endpoint: endpoint, logger: logger)
+            try EventHousekeeping.make(configuration, endpoint: endpoint, logger: logger)
         }
         var collectors = try configuration.makeCollectors(errors: errors) + (journal?.collectors ?? [])
         if let events, let maintenance {
@@ -103,7 +103,7 @@ enum ExporterApplication {
     }
 }
 
-extension ExporterApplication {
+extension Daemon {
     /// The labels a Prometheus scrape of this daemon would add: `job="lookout"` and
     /// `instance="HOSTNAME:PORT"`.
     static func targetLabels(_ configuration: ExporterConfiguration) throws(ConfigurationError) -> [Label] {

@@ -38,7 +38,7 @@ struct Serve: AsyncParsableCommand {
         }()
         let started = Atomic<Bool>(false)
         do {
-            let services = try ExporterApplication.build(configuration, logger: logger) { channel in
+            let services = try Daemon.build(configuration, logger: logger) { channel in
                 started.store(true, ordering: .releasing)
                 logger.info(
                     "listening",

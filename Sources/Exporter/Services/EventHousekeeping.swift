@@ -14,7 +14,7 @@ import Synchronization
 ///   is moved to `rejected/`, logged in one line and counted; it never blocks the others.
 /// - **Retention**, at start-up and hourly: events received more than `retention` ago are
 ///   deleted, never one that Elasticsearch has not acknowledged yet when shipping is on.
-struct EventMaintenance: Service {
+struct EventHousekeeping: Service {
     /// The endpoint whose store, counters and statistics imported events go through.
     let endpoint: EventsEndpoint
     /// Where CLI clients leave events.
@@ -33,14 +33,14 @@ struct EventMaintenance: Service {
     static let filesPerRound = 1_000
 
     /// The service for `configuration` over `endpoint`. Creates the spool directory.
-    static func make(_ configuration: ExporterConfiguration, endpoint: EventsEndpoint, logger: Logger) throws(ConfigurationError) -> EventMaintenance {
+    static func make(_ configuration: ExporterConfiguration, endpoint: EventsEndpoint, logger: Logger) throws(ConfigurationError) -> EventHousekeeping {
         let spool = EventSpool(directory: configuration.spoolDirectory)
         do {
             try spool.create()
         } catch {
             throw ConfigurationError(key: "events.spool-dir", line: nil, message: error.description)
         }
-        return EventMaintenance(
+        return EventHousekeeping(
             endpoint: endpoint, spool: spool, spoolInterval: .seconds(5), retention: configuration.eventsRetention,
             ships: !configuration.elasticsearch.urls.isEmpty, counts: SpoolCounters(), logger: logger)
     }
