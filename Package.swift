@@ -41,14 +41,26 @@ let package = Package(
             name: "MetricModel", dependencies: ["LookoutSupport", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Pipeline/MetricModel"),
         .target(name: "Shipping", path: "Sources/Pipeline/Shipping"),
+        // The one reader of YAML nodes: configuration, rule files, rule test files, gate policies.
+        .target(
+            name: "YAMLFiles", dependencies: ["LookoutSupport", .product(name: "Yams", package: "Yams")],
+            path: "Sources/Pipeline/YAMLFiles"),
         .target(name: "PromQL", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/PromQL"),
         .target(name: "SeriesHistory", dependencies: ["MetricModel", "PromQL"], path: "Sources/Pipeline/History"),
         .target(
-            name: "Rules", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "SeriesHistory"],
+            name: "Rules",
+            dependencies: [
+                "LookoutSupport", "MetricModel", "PromQL", "SeriesHistory", "YAMLFiles",
+                .product(name: "Yams", package: "Yams"),
+            ],
             path: "Sources/Pipeline/Rules"),
         .target(name: "PipelineEvents", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/Events"),
         .target(
-            name: "Gate", dependencies: ["LookoutSupport", "PromQL", "Rules", "PipelineEvents"],
+            name: "Gate",
+            dependencies: [
+                "LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents", "YAMLFiles",
+                .product(name: "Yams", package: "Yams"),
+            ],
             path: "Sources/Pipeline/Gate"),
         .target(
             name: "DaemonSummary", dependencies: ["LookoutSupport", "MetricModel", "Shipping", "PipelineEvents"],
@@ -75,7 +87,7 @@ let package = Package(
             name: "Exporter",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary", "Collectors", "Shippers", "Curl",
+                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -92,8 +104,8 @@ let package = Package(
         .testTarget(
             name: "PipelineTests",
             dependencies: [
-                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary",
+                "LookoutSupport", "MetricModel", "Shipping", "YAMLFiles", "PromQL", "SeriesHistory", "Rules",
+                "PipelineEvents", "Gate", "DaemonSummary",
             ]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
         // GRDB to write a store as an older release left it, for the migration tests.
@@ -114,7 +126,8 @@ let package = Package(
         .testTarget(
             name: "ExporterTests",
             dependencies: [
-                "Exporter", "LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents", "DaemonSummary",
+                "Exporter", "LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents", "DaemonSummary", "Gate",
+                "YAMLFiles",
                 "Collectors", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(name: "IntegrationTests", dependencies: ["MetricModel", "PeerSupport"]),

@@ -3,10 +3,11 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LookoutSupport
 import MetricModel
 
-/// Reads the small text files of /proc and /sys with plain `open`/`read`, which is several times
-/// cheaper than Foundation for files that are rewritten by the kernel on every read.
+/// Reads the files of /proc and /sys for the collectors (through ``TextFile``), with their
+/// failures as ``CollectorError``s.
 public enum SourceFile {
     /// The whole file as UTF-8 text (invalid bytes repaired). Throws `CollectorError.unreadable`
     /// naming the path and the system's reason.
@@ -20,25 +21,11 @@ public enum SourceFile {
     }
 
     private static func read(_ path: String, missingIsNil: Bool) throws(CollectorError) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else {
-            let code = errno
-            if missingIsNil, code == ENOENT { return nil }
-            throw .unreadable(path: path, reason: errnoText(code))
+        do {
+            return try TextFile.read(path, missingIsNil: missingIsNil)
+        } catch {
+            throw .unreadable(path: path, reason: error.reason)
         }
-        defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw .unreadable(path: path, reason: errnoText(errno))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Whether a file or directory exists at `path`.
@@ -71,6 +58,6 @@ public enum SourceFile {
 
     /// The system's text for an errno value, e.g. `No such file or directory`.
     public static func errnoText(_ code: Int32) -> String {
-        String(cString: strerror(code))
+        TextFile.errnoText(code)
     }
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Logging
 import MetricModel
 import PromQL
+import Rules
 #if canImport(Glibc)
 import Glibc
 #endif

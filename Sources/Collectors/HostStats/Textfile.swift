@@ -4,6 +4,7 @@ import Glibc
 import Darwin
 #endif
 import Logging
+import LookoutSupport
 import MetricModel
 import Synchronization
 
@@ -56,7 +57,10 @@ public struct TextfileCollector: MetricCollector {
     public func collect() throws -> [MetricFamily] {
         var read = TextfileRead()
         for entry in directories where !entry.isEmpty {
-            for directory in expandGlob(entry) {
+            // Nothing matching is the pattern itself, so that its absence is reported (Go's
+            // `filepath.Glob` fallback in node_exporter).
+            let matches = Glob.paths(matching: entry)
+            for directory in matches.isEmpty ? [entry] : matches {
                 read.readDirectory(directory)
             }
         }
@@ -304,15 +308,4 @@ struct Int32Error: Error {
 /// The last scrape's error lines, shared by copies of the collector.
 private final class ErrorList: Sendable {
     let lines = Mutex<[String]>([])
-}
-
-/// The paths matching a glob(3) pattern in sorted order, or the pattern itself when nothing
-/// matches (Go's `filepath.Glob` fallback in node_exporter).
-func expandGlob(_ pattern: String) -> [String] {
-    var result = glob_t()
-    defer { globfree(&result) }
-    guard glob(pattern, 0, nil, &result) == 0, result.gl_pathc > 0 else { return [pattern] }
-    return (0..<Int(result.gl_pathc)).compactMap { index in
-        result.gl_pathv[index].map { String(cString: $0) }
-    }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Gate
+import YAMLFiles
 import LookoutSupport
 import MetricModel
 import PipelineEvents
@@ -55,7 +56,7 @@ struct GateCommand: AsyncParsableCommand {
         let querier: PrometheusQueryClient
         let source: String
         do {
-            var loaded = try self.policy.map { (path: String) throws(RuleFileError) in try GatePolicyFile.load(path: path) } ?? .standard
+            var loaded = try self.policy.map { (path: String) throws(YAMLFileError) in try GatePolicyFile.load(path: path) } ?? .standard
             if let interval {
                 loaded.intervalMilliseconds = try SettingValue.checked(interval, flag: "--interval", SettingValue.duration).milliseconds
             }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Rules
 
 /// `lookout rules`: Prometheus rule files, checked and unit-tested the way promtool does.
 struct RulesCommand: ParsableCommand {

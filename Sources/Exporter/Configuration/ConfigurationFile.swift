@@ -1,6 +1,8 @@
 import Collectors
 import Logging
+import LookoutSupport
 import Shippers
+import YAMLFiles
 import Yams
 
 /// Reads the YAML configuration file. Every flag has a key: the flag's name split at its dots
@@ -14,10 +16,9 @@ enum ConfigurationFile {
     {
         let text: String
         do {
-            text = try SourceFile.read(path)
+            text = try TextFile.read(path)!
         } catch {
-            let reason = if case .unreadable(_, let reason) = error { reason } else { "\(error)" }
-            throw ConfigurationError(key: "", line: nil, message: "cannot read: \(reason)", file: path)
+            throw ConfigurationError(key: "", line: nil, message: "cannot read: \(error.reason)", file: path)
         }
         do {
             return try apply(yaml: text, onto: configuration)
@@ -33,11 +34,9 @@ enum ConfigurationFile {
     {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            throw ConfigurationError(key: "", line: Self.line(of: error), message: "invalid YAML: \(Self.summary(of: error))")
+            root = try YAMLFile.compose(text)
         } catch {
-            throw ConfigurationError(key: "", line: nil, message: "invalid YAML: \(error)")
+            throw ConfigurationError(key: "", line: error.line, message: "invalid YAML: \(error.problem)")
         }
         var configuration = configuration
         guard let root else { return configuration }  // an empty file changes nothing
@@ -45,28 +44,6 @@ enum ConfigurationFile {
         try reader.readRoot(root)
         configuration = reader.configuration
         return configuration
-    }
-
-    private static func line(of error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        case .duplicatedKeysInMapping(_, let context):
-            return context.mark.line
-        default:
-            return nil
-        }
-    }
-
-    private static func summary(of error: YamlError) -> String {
-        switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
-            return problem
-        case .duplicatedKeysInMapping(let duplicates, _):
-            return "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", "))"
-        default:
-            return "\(error)".split(separator: "\n").first.map(String.init) ?? "\(error)"
-        }
     }
 }
 
@@ -160,14 +137,14 @@ private struct ConfigurationReader {
 
     private mutating func readCollectors(_ node: Node) throws(ConfigurationError) {
         for (name, value) in try mapping(node, key: "collector") {
-            if name == "netdev" { netdevLine = line(value) }
+            if name == "netdev" { netdevLine = YAMLFile.line(value) }
             if name == "disable-defaults" {
                 configuration.disableDefaults = try bool(value, key: "collector.disable-defaults")
                 continue
             }
             guard HostCollectors.catalog.contains(where: { $0.name == name }) else {
                 throw ConfigurationError(
-                    key: "collector.\(name)", line: line(value),
+                    key: "collector.\(name)", line: YAMLFile.line(value),
                     message: "unknown collector; known: \(HostCollectors.names.joined(separator: ", "))")
             }
             if case .scalar = value {
@@ -245,7 +222,7 @@ private struct ConfigurationReader {
             }
         }
         if !directories.isEmpty && !files.isEmpty {
-            throw ConfigurationError(key: "journal.file", line: line(node), message: "cannot be combined with journal.directory")
+            throw ConfigurationError(key: "journal.file", line: YAMLFile.line(node), message: "cannot be combined with journal.directory")
         }
         if !directories.isEmpty { configuration.journal.selection.source = .directories(directories) }
         if !files.isEmpty { configuration.journal.selection.source = .files(files) }
@@ -284,7 +261,7 @@ private struct ConfigurationReader {
             }
         }
         if credentialKeys.count > 1 {
-            throw ConfigurationError(key: "elasticsearch", line: line(node),
+            throw ConfigurationError(key: "elasticsearch", line: YAMLFile.line(node),
                                      message: "give one of \(credentialKeys.joined(separator: ", ")), not several")
         }
         configuration.elasticsearch = settings
@@ -308,7 +285,7 @@ private struct ConfigurationReader {
             default: throw unknown(name, at: value)
             }
         }
-        try configuration.rules.check(line: line(node))
+        try configuration.rules.check(line: YAMLFile.line(node))
     }
 
     private mutating func readAlertmanager(_ node: Node) throws(ConfigurationError) {
@@ -321,7 +298,7 @@ private struct ConfigurationReader {
             default: throw unknown(name, at: value)
             }
         }
-        try configuration.rules.check(line: line(node))
+        try configuration.rules.check(line: YAMLFile.line(node))
     }
 
     // MARK: Typed values
@@ -329,31 +306,26 @@ private struct ConfigurationReader {
     private func positive(_ node: Node, key: String) throws(ConfigurationError) -> Int {
         let text = try string(node, key: key)
         guard let value = Int(text), value > 0 else {
-            throw ConfigurationError(key: key, line: line(node), message: "expected a whole number of at least 1, got \"\(text)\"")
+            throw ConfigurationError(key: key, line: YAMLFile.line(node), message: "expected a whole number of at least 1, got \"\(text)\"")
         }
         return value
     }
 
     private func mapping(_ node: Node, key: String) throws(ConfigurationError) -> [(String, Node)] {
-        guard case .mapping(let mapping) = node else {
-            throw ConfigurationError(key: key, line: line(node), message: "expected a mapping of keys to values")
+        do {
+            return try YAMLFile.pairs(node).map { ($0.key, $0.value) }
+        } catch {
+            let message = error.kind == .keyNotScalar ? "keys must be plain strings" : "expected a mapping of keys to values"
+            throw ConfigurationError(key: key, line: error.line, message: message)
         }
-        // Yams itself rejects duplicate keys, with their line.
-        var pairs: [(String, Node)] = []
-        for (keyNode, value) in mapping {
-            guard case .scalar(let scalar) = keyNode else {
-                throw ConfigurationError(key: key, line: line(keyNode), message: "keys must be plain strings")
-            }
-            pairs.append((scalar.string, value))
-        }
-        return pairs
     }
 
     private func string(_ node: Node, key: String) throws(ConfigurationError) -> String {
-        guard case .scalar(let scalar) = node else {
-            throw ConfigurationError(key: key, line: line(node), message: "expected a single value")
+        do {
+            return try YAMLFile.scalar(node)
+        } catch {
+            throw ConfigurationError(key: key, line: error.line, message: "expected a single value")
         }
-        return scalar.string
     }
 
     private func strings(_ node: Node, key: String) throws(ConfigurationError) -> [String] {
@@ -370,7 +342,7 @@ private struct ConfigurationReader {
         switch text {
         case "true", "True", "TRUE", "yes", "on": return true
         case "false", "False", "FALSE", "no", "off": return false
-        default: throw ConfigurationError(key: key, line: line(node), message: "expected true or false, got \"\(text)\"")
+        default: throw ConfigurationError(key: key, line: YAMLFile.line(node), message: "expected true or false, got \"\(text)\"")
         }
     }
 
@@ -388,7 +360,7 @@ private struct ConfigurationReader {
         do {
             return try rule(text)
         } catch {
-            throw ConfigurationError(key: key, line: line(node), message: error.message)
+            throw ConfigurationError(key: key, line: YAMLFile.line(node), message: error.message)
         }
     }
 
@@ -397,16 +369,12 @@ private struct ConfigurationReader {
         do {
             _ = try Regex(text)
         } catch {
-            throw ConfigurationError(key: key, line: line(node), message: "invalid regular expression \"\(text)\"")
+            throw ConfigurationError(key: key, line: YAMLFile.line(node), message: "invalid regular expression \"\(text)\"")
         }
         return text
     }
 
     private func unknown(_ key: String, at node: Node) -> ConfigurationError {
-        ConfigurationError(key: key, line: line(node), message: "unknown key")
-    }
-
-    private func line(_ node: Node) -> Int? {
-        node.mark?.line
+        ConfigurationError(key: key, line: YAMLFile.line(node), message: "unknown key")
     }
 }

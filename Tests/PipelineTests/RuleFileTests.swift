@@ -1,7 +1,7 @@
 import PromQL
 import Rules
 import Testing
-@testable import Exporter
+import YAMLFiles
 
 @Suite struct RuleFileTests {
     @Test func groupsAndRulesAreReadWithTheirLines() throws {
@@ -53,7 +53,7 @@ import Testing
         ("groups:\n  - name: a\n    interval: 1m30\n", "3: interval: \"1m30\" is not a duration like 30s, 5m or 1h30m"),
     ])
     func mistakesAreOneLineWithTheirLine(yaml: String, message: String) {
-        #expect(throws: RuleFileError(file: nil, line: Int(message.prefix { $0.isNumber }), message: String(message.drop { $0 != " " }.dropFirst()))) {
+        #expect(throws: YAMLFileError(file: nil, line: Int(message.prefix { $0.isNumber }), message: String(message.drop { $0 != " " }.dropFirst()))) {
             try RuleFile.parse(yaml: yaml)
         }
     }

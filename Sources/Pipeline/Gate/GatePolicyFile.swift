@@ -1,4 +1,4 @@
-import Gate
+import YAMLFiles
 import MetricModel
 import PromQL
 import Yams
@@ -21,54 +21,54 @@ import Yams
 ///     window: 5m                # must be measured this long before it passes (default 0)
 ///     dry_run: false
 /// ```
-enum GatePolicyFile {
+public enum GatePolicyFile {
     /// The policy at `path`.
-    static func load(path: String) throws(RuleFileError) -> GatePolicy {
-        try RuleYAML.load(path, parse: parse(yaml:))
+    public static func load(path: String) throws(YAMLFileError) -> GatePolicy {
+        try YAMLFile.load(path, parse: parse(yaml:))
     }
 
     /// The policy in `text`.
-    static func parse(yaml text: String) throws(RuleFileError) -> GatePolicy {
-        let root = try RuleYAML.compose(text)
-        guard let root else { throw RuleFileError(file: nil, line: nil, message: "the policy is empty") }
+    public static func parse(yaml text: String) throws(YAMLFileError) -> GatePolicy {
+        let root = try YAMLFile.located(text)
+        guard let root else { throw YAMLFileError(file: nil, line: nil, message: "the policy is empty") }
         var policy = GatePolicy(checks: [])
         var sawChecks = false
-        for (key, value) in try RuleYAML.mapping(root, what: "the policy") {
+        for (key, value) in try YAMLFile.mapping(root, what: "the policy") {
             switch key {
             case "interval": policy.intervalMilliseconds = try positiveDuration(value, key)
             case "checks":
                 sawChecks = true
-                guard case .sequence(let sequence) = value else { throw RuleFileError(at: value, "checks must be a list") }
+                guard case .sequence(let sequence) = value else { throw YAMLFileError(at: value, "checks must be a list") }
                 for node in sequence { policy.checks.append(try readCheck(node)) }
-            default: throw RuleFileError(at: value, "unknown key \"\(key)\" (a policy has interval and checks)")
+            default: throw YAMLFileError(at: value, "unknown key \"\(key)\" (a policy has interval and checks)")
             }
         }
-        guard sawChecks, !policy.checks.isEmpty else { throw RuleFileError(at: root, "a policy needs at least one check under checks") }
+        guard sawChecks, !policy.checks.isEmpty else { throw YAMLFileError(at: root, "a policy needs at least one check under checks") }
         var names: Set<String> = []
         for check in policy.checks where !names.insert(check.name).inserted {
-            throw RuleFileError(at: root, "check name \"\(check.name)\" is used twice")
+            throw YAMLFileError(at: root, "check name \"\(check.name)\" is used twice")
         }
         return policy
     }
 
-    private static func readCheck(_ node: Node) throws(RuleFileError) -> GateCheck {
+    private static func readCheck(_ node: Node) throws(YAMLFileError) -> GateCheck {
         var name: String?, query: GateCheck.Query?, failure: GateCheck.Failure?
         var check = GateCheck(name: "", query: .expression(""), failure: .present)
-        let pairs = try RuleYAML.mapping(node, what: "a check")
-        name = try pairs.first { $0.0 == "name" }.map { (pair: (String, Node)) throws(RuleFileError) in try RuleYAML.scalar(pair.1, "name") }
+        let pairs = try YAMLFile.mapping(node, what: "a check")
+        name = try pairs.first { $0.0 == "name" }.map { (pair: (String, Node)) throws(YAMLFileError) in try YAMLFile.scalar(pair.1, "name") }
         guard let name, Label.isValidName(name) else {
-            throw RuleFileError(at: node, "a check needs a name matching [a-zA-Z_][a-zA-Z0-9_]*")
+            throw YAMLFileError(at: node, "a check needs a name matching [a-zA-Z_][a-zA-Z0-9_]*")
         }
-        func problem(_ at: Node, _ message: String) -> RuleFileError { RuleFileError(at: at, "check \(name): \(message)") }
+        func problem(_ at: Node, _ message: String) -> YAMLFileError { YAMLFileError(at: at, "check \(name): \(message)") }
         for (key, value) in pairs {
             switch key {
             case "name": break
             case "alert":
-                let alert = try RuleYAML.scalar(value, key)
+                let alert = try YAMLFile.scalar(value, key)
                 guard !alert.isEmpty else { throw problem(value, "alert must name an alerting rule") }
                 query = .alert(alert)
             case "expr":
-                let text = try RuleYAML.scalar(value, key)
+                let text = try YAMLFile.scalar(value, key)
                 do {
                     _ = try PromQLExpression.parse(text)
                 } catch {
@@ -76,13 +76,13 @@ enum GatePolicyFile {
                 }
                 query = .expression(text)
             case "failure":
-                let text = try RuleYAML.scalar(value, key)
+                let text = try YAMLFile.scalar(value, key)
                 guard let parsed = GateCheck.failure(parsing: text) else {
                     throw problem(value, "failure must be a comparison like \"> 0.05\" or \"present\", got \"\(text)\"")
                 }
                 failure = parsed
             case "no_data":
-                let text = try RuleYAML.scalar(value, key)
+                let text = try YAMLFile.scalar(value, key)
                 guard let policy = GateCheck.NoData(rawValue: text) else {
                     throw problem(value, "no_data must be one of fail, pass, inconclusive, wait, got \"\(text)\"")
                 }
@@ -90,9 +90,9 @@ enum GatePolicyFile {
             case "failure_limit": check.failureLimit = try count(value, key, name: name)
             case "consecutive_failure_limit": check.consecutiveFailureLimit = try count(value, key, name: name)
             case "consecutive_error_limit": check.consecutiveErrorLimit = try count(value, key, name: name)
-            case "window": check.windowMilliseconds = try RuleYAML.duration(value, key)
+            case "window": check.windowMilliseconds = try YAMLFile.duration(value, key)
             case "dry_run":
-                switch try RuleYAML.scalar(value, key) {
+                switch try YAMLFile.scalar(value, key) {
                 case "true": check.dryRun = true
                 case "false": check.dryRun = false
                 case let other: throw problem(value, "dry_run must be true or false, got \"\(other)\"")
@@ -114,15 +114,15 @@ enum GatePolicyFile {
         return check
     }
 
-    private static func count(_ node: Node, _ key: String, name: String) throws(RuleFileError) -> Int {
-        let text = try RuleYAML.scalar(node, key)
-        guard let value = Int(text), value >= 0 else { throw RuleFileError(at: node, "check \(name): \(key) must be a whole number, got \"\(text)\"") }
+    private static func count(_ node: Node, _ key: String, name: String) throws(YAMLFileError) -> Int {
+        let text = try YAMLFile.scalar(node, key)
+        guard let value = Int(text), value >= 0 else { throw YAMLFileError(at: node, "check \(name): \(key) must be a whole number, got \"\(text)\"") }
         return value
     }
 
-    private static func positiveDuration(_ node: Node, _ key: String) throws(RuleFileError) -> Int64 {
-        let milliseconds = try RuleYAML.duration(node, key)
-        guard milliseconds > 0 else { throw RuleFileError(at: node, "\(key) must be longer than 0") }
+    private static func positiveDuration(_ node: Node, _ key: String) throws(YAMLFileError) -> Int64 {
+        let milliseconds = try YAMLFile.duration(node, key)
+        guard milliseconds > 0 else { throw YAMLFileError(at: node, "\(key) must be longer than 0") }
         return milliseconds
     }
 }

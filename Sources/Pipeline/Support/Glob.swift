@@ -4,12 +4,12 @@ import Glibc
 import Musl
 #endif
 
-/// Shell-style file name patterns (`rules/*.yml`), as Go's `filepath.Glob` expands them for
-/// promtool's `rule_files`.
-enum Glob {
+/// Shell-style file name patterns (`rules/*.yml`), expanded by glob(3) as Go's `filepath.Glob`
+/// expands them for promtool's `rule_files` and node_exporter's textfile directories.
+public enum Glob {
     /// The existing paths `pattern` matches, sorted; a pattern without wildcards gives itself
     /// when the file exists. Empty when nothing matches or the pattern is malformed.
-    static func paths(matching pattern: String) -> [String] {
+    public static func paths(matching pattern: String) -> [String] {
         var found = glob_t()
         defer { globfree(&found) }
         guard glob(pattern, 0, nil, &found) == 0 else { return [] }

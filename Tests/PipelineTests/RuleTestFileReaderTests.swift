@@ -1,6 +1,6 @@
 import Rules
 import Testing
-@testable import Exporter
+import YAMLFiles
 
 @Suite struct RuleTestFileReaderTests {
     /// The example of prometheus' docs/configuration/unit_testing_rules.md, in its shape.
@@ -59,18 +59,18 @@ import Testing
     }
 
     @Test(arguments: [
-        ("tests: []\nrules: x\n", RuleFileError(file: nil, line: 2, message: "unknown key \"rules\" in a test file")),
-        ("tests:\n  - input_series:\n      - values: '1'\n", RuleFileError(file: nil, line: 3, message: "an input series needs its series")),
+        ("tests: []\nrules: x\n", YAMLFileError(file: nil, line: 2, message: "unknown key \"rules\" in a test file")),
+        ("tests:\n  - input_series:\n      - values: '1'\n", YAMLFileError(file: nil, line: 3, message: "an input series needs its series")),
         ("tests:\n  - input_series:\n      - series: up\n        values: '1 2+x3'\n",
-         RuleFileError(file: nil, line: 4, message: "values: column 3: '2+x3': '+' is not a number")),
-        ("tests:\n  - alert_rule_test:\n      - eval_time: 1m\n", RuleFileError(file: nil, line: 3, message: "an alert rule test needs its alertname")),
+         YAMLFileError(file: nil, line: 4, message: "values: column 3: '2+x3': '+' is not a number")),
+        ("tests:\n  - alert_rule_test:\n      - eval_time: 1m\n", YAMLFileError(file: nil, line: 3, message: "an alert rule test needs its alertname")),
         ("tests:\n  - promql_expr_test:\n      - expr: up\n        eval_time: soon\n",
-         RuleFileError(file: nil, line: 4, message: "eval_time: \"soon\" is not a duration like 30s, 5m or 1h30m")),
+         YAMLFileError(file: nil, line: 4, message: "eval_time: \"soon\" is not a duration like 30s, 5m or 1h30m")),
         ("tests:\n  - promql_expr_test:\n      - expr: up\n        exp_samples:\n          - value: lots\n",
-         RuleFileError(file: nil, line: 5, message: "value: \"lots\" is not a number")),
-        ("", RuleFileError(file: nil, line: nil, message: "the test file is empty")),
+         YAMLFileError(file: nil, line: 5, message: "value: \"lots\" is not a number")),
+        ("", YAMLFileError(file: nil, line: nil, message: "the test file is empty")),
     ])
-    func mistakesNameTheirLine(yaml: String, error: RuleFileError) {
+    func mistakesNameTheirLine(yaml: String, error: YAMLFileError) {
         #expect(throws: error) { try RuleTestFileReader.parse(yaml: yaml) }
     }
 }

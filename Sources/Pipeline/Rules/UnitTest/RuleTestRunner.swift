@@ -2,7 +2,6 @@ import Foundation
 import LookoutSupport
 import MetricModel
 import PromQL
-import Rules
 import SeriesHistory
 
 /// Runs promtool rule unit-test files (`promtool test rules`, prometheus `cmd/promtool/unittest.go`
@@ -15,15 +14,15 @@ import SeriesHistory
 /// checking the firing alerts an `alert_rule_test` expects at the evaluation at or just before
 /// its time; `promql_expr_test` expressions are evaluated afterwards over the inputs and
 /// everything the rules wrote.
-struct RuleTestRunner {
+public struct RuleTestRunner {
     /// The outcome of one file: whether it passed, and the failures in promtool's words.
-    struct Outcome {
-        var failures: [String]
-        var passed: Bool { failures.isEmpty }
+    public struct Outcome {
+        public var failures: [String]
+        public var passed: Bool { failures.isEmpty }
     }
 
     /// Runs the test file at `path`.
-    static func run(path: String) -> Outcome {
+    public static func run(path: String) -> Outcome {
         let file: RuleTestFile
         do {
             file = try RuleTestFileReader.load(path: path)
