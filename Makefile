@@ -42,6 +42,7 @@ bench-events: release
 
 ## bench-rules: one rule-evaluation round and the history's memory on a busy host
 bench-rules: release
+	$(SWIFT) build -c release --product RulesBenchmark
 	bench/rules.sh
 
 clean:

@@ -40,7 +40,7 @@ let package = Package(
         .target(
             name: "MetricModel", dependencies: ["LookoutSupport", .product(name: "Logging", package: "swift-log")],
             path: "Sources/Pipeline/MetricModel"),
-        .target(name: "Shipping", path: "Sources/Pipeline/Shipping"),
+        .target(name: "Shipping", dependencies: ["MetricModel"], path: "Sources/Pipeline/Shipping"),
         // The one reader of YAML nodes: configuration, rule files, rule test files, gate policies.
         .target(
             name: "YAMLFiles", dependencies: ["LookoutSupport", .product(name: "Yams", package: "Yams")],
@@ -50,10 +50,14 @@ let package = Package(
         .target(
             name: "Rules",
             dependencies: [
-                "LookoutSupport", "MetricModel", "PromQL", "SeriesHistory", "YAMLFiles",
+                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "YAMLFiles",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
             ],
-            path: "Sources/Pipeline/Rules"),
+            path: "Sources/Pipeline/Rules",
+            // The default alert rules, compiled in (rules/lookout.rules.yml links here).
+            resources: [.embedInCode("Resources/lookout.rules.yml")]),
         .target(name: "PipelineEvents", dependencies: ["LookoutSupport", "MetricModel"], path: "Sources/Pipeline/Events"),
         .target(
             name: "Gate",
@@ -82,6 +86,7 @@ let package = Package(
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "Curl", "CZlib",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
         .executableTarget(
             name: "Exporter",
@@ -97,9 +102,16 @@ let package = Package(
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
+
+        // The rules benchmark (bench/rules.sh), built apart from the `lookout` binary.
+        .executableTarget(
+            name: "RulesBenchmark",
+            dependencies: [
+                "MetricModel", "PromQL", "Rules", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
-            // The default alert rules, compiled into the binary (rules/lookout.rules.yml links here).
-            resources: [.embedInCode("Resources/lookout.rules.yml")]),
+            path: "bench/RulesBenchmark"),
 
         .testTarget(
             name: "PipelineTests",

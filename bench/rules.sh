@@ -5,8 +5,8 @@
 # units, an application's requests and latency histogram), one hour of history at 15 s, the
 # default rules plus 100 generated ones (rates, ratios, histogram quantiles, aggregations,
 # *_over_time, predict_linear, vector matching, alerts with `for` and templated annotations).
-# `lookout rules benchmark` builds the history and times the rounds in-process, so the numbers
-# are the evaluator's, not HTTP's. Targets: a round under 50 ms, the history under 64 MiB.
+# bench/RulesBenchmark (its own executable, not part of `lookout`) builds the history and times
+# the rounds in-process, so the numbers are the evaluator's, not HTTP's. Targets: a round under 50 ms, the history under 64 MiB.
 # Appends a dated table to bench/RESULTS.md and prints it.
 #
 #   bench/rules.sh [ROUNDS]      (default 40 timed rounds per case; `make bench-rules` builds first)
@@ -15,10 +15,13 @@ cd "$(dirname "$0")/.."
 
 rounds="${1:-40}"
 lookout="${LOOKOUT_BINARY:-.build/release/lookout}"
-if ! [ -x "$lookout" ]; then
-    echo "rules.sh: missing $lookout; run 'make bench-rules' (it builds first)" >&2
-    exit 1
-fi
+benchmark="${RULES_BENCHMARK_BINARY:-.build/release/RulesBenchmark}"
+for binary in "$lookout" "$benchmark"; do
+    if ! [ -x "$binary" ]; then
+        echo "rules.sh: missing $binary; run 'make bench-rules' (it builds first)" >&2
+        exit 1
+    fi
+done
 
 version="$("$lookout" --version 2>/dev/null | head -1)"
 revision="$(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
@@ -27,7 +30,7 @@ table="| case | series | rules | history MiB (counted) | RSS growth MiB | round 
 run_case() {
     local name="$1" series="$2" extra="$3"
     local output
-    output="$("$lookout" rules benchmark --series "$series" --extra-rules "$extra" --rounds "$rounds")"
+    output="$("$benchmark" --series "$series" --extra-rules "$extra" --rounds "$rounds")"
     echo "$output" >&2
     local counted rss rules round_median round_p90 round_max evaluation_median held
     held="$(sed -n 's/^history: \([0-9]*\) series.*/\1/p' <<<"$output")"

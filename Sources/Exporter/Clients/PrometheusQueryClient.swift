@@ -15,7 +15,7 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
     let timeout: Duration
 
     func query(_ expression: String, at time: Int64) async throws(GateQueryError) -> PromQLResult {
-        let url = baseURL + "/api/v1/query?query=" + Self.percentEncoded(expression) + "&time=" + RulesEndpoint.seconds(time)
+        let url = baseURL + "/api/v1/query?query=" + PercentEncoding.encoded(expression) + "&time=" + RulesEndpoint.seconds(time)
         let response: HTTPResponse
         do {
             response = try await CurlEasy().perform(HTTPRequest(method: "GET", url: url, headers: [], body: []),
@@ -63,21 +63,5 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
         case .string(let other)?: throw GateQueryError("the query gave a \(other), not a vector or a scalar")
         default: throw GateQueryError("the answer has no resultType")
         }
-    }
-
-    /// `text` for a URL query value (RFC 3986 unreserved characters kept).
-    static func percentEncoded(_ text: String) -> String {
-        var encoded = ""
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-                 UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "~"):
-                encoded.append(Character(Unicode.Scalar(byte)))
-            default:
-                let hex = String(byte, radix: 16, uppercase: true)
-                encoded += "%" + (hex.count == 1 ? "0" : "") + hex
-            }
-        }
-        return encoded
     }
 }

@@ -6,7 +6,7 @@ struct RulesCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "rules",
         abstract: "Check and unit-test Prometheus rule files as promtool does.",
-        subcommands: [Check.self, Test.self, PrintDefaults.self, RulesBenchmark.self])
+        subcommands: [Check.self, Test.self, PrintDefaults.self])
 
     /// `lookout rules print-defaults`: the default rules compiled into the binary, the file
     /// rules/lookout.rules.yml, to read, check with promtool, or start a rule file from.

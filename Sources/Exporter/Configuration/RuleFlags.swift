@@ -1,4 +1,5 @@
 import ArgumentParser
+import Rules
 
 /// How the daemon evaluates alert rules over its own history and where it sends the alerts
 /// (`--rules.*`, `--alertmanager.*`).
@@ -23,6 +24,12 @@ struct RuleSettings: Sendable, Equatable {
 
     /// Whether any rule is evaluated at all.
     var evaluates: Bool { defaults || !files.isEmpty }
+
+    /// What the rule engine takes of these settings.
+    var engine: RuleEngine.Settings {
+        RuleEngine.Settings(evaluationInterval: evaluationInterval, historyRetention: historyRetention, externalURL: externalURL,
+                            resendDelay: resendDelay)
+    }
 }
 
 /// The flags of `lookout serve` for rule evaluation and Alertmanager notifications. Every flag is

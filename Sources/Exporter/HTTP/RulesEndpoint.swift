@@ -1,3 +1,4 @@
+import Rules
 import Hummingbird
 import NIOCore
 import LookoutSupport

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import DaemonSummary
 import MetricModel
+import Rules
 import ServiceLifecycle
 import Shippers
 
@@ -53,15 +54,25 @@ enum Daemon {
         var rules: RuleEngine?
         var notifier: AlertNotifier?
         if configuration.rules.evaluates {
-            let groups = try RuleEngine.loadGroups(configuration.rules)
+            let groups: [(group: RuleGroup, file: String)]
+            do {
+                groups = try RuleEngine.loadGroups(defaults: configuration.rules.defaults, patterns: configuration.rules.files)
+            } catch {
+                throw ConfigurationError(key: "rules.file", line: nil, message: error.message)
+            }
             if !configuration.rules.alertmanagerURLs.isEmpty {
                 notifier = AlertNotifier(urls: configuration.rules.alertmanagerURLs, timeout: configuration.rules.alertmanagerTimeout,
                                          logger: logger)
             }
             let historyRegistry = CollectorRegistry(
                 collectors: collectors, constantFamilies: [buildInfo()], parallelism: parallelism, errors: errors, logger: logger)
-            rules = try RuleEngine(groups: groups, settings: configuration.rules, registry: historyRegistry, notifier: notifier,
-                                   scrapeTimeout: configuration.scrapeTimeout, targetLabels: try targetLabels(configuration), logger: logger)
+            let labels = try targetLabels(configuration)
+            do {
+                rules = try RuleEngine(groups: groups, settings: configuration.rules.engine, registry: historyRegistry, notifier: notifier,
+                                       scrapeTimeout: configuration.scrapeTimeout, targetLabels: labels, logger: logger)
+            } catch {
+                throw ConfigurationError(key: "rules.file", line: nil, message: error.description)
+            }
             collectors += ([rules, notifier] as [(any MetricCollector)?]).compactMap { $0 }
         }
         let registry = CollectorRegistry(

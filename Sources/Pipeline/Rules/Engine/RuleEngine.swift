@@ -2,7 +2,7 @@ import Logging
 import LookoutSupport
 import MetricModel
 import PromQL
-import Rules
+import Shipping
 import SeriesHistory
 import ServiceLifecycle
 import Synchronization
@@ -12,20 +12,44 @@ import Synchronization
 /// with the `job="lookout"` and `instance="HOST:PORT"` labels a Prometheus scrape would add (so
 /// that the same rules and gate checks read the same series here and in Prometheus),
 /// then evaluates each rule group that is due over that history and the series rules recorded,
-/// with Prometheus' alert state machine, and hands due alerts to the ``AlertNotifier``.
+/// with Prometheus' alert state machine, and hands due alerts to an ``AlertSink`` (the
+/// Alertmanager notifier).
 ///
 /// As a collector (`rules`) it exposes `ALERTS`, `ALERTS_FOR_STATE` and its own statistics; it
 /// also answers the instant queries of `GET /api/v1/query` and the alert list of
 /// `GET /api/v1/alerts`, which `lookout gate` reads.
-final class RuleEngine: Service, MetricCollector {
-    let name = "rules"
-    let settings: RuleSettings
-    let history: SampleHistory
+public final class RuleEngine: Service, MetricCollector {
+    /// How the engine evaluates (`--rules.*`, `--alertmanager.resend-delay`).
+    public struct Settings: Sendable, Equatable {
+        /// The history's step, and the interval of groups that name none.
+        public var evaluationInterval: Duration
+        /// How far back the history (and so a range selector) reaches.
+        public var historyRetention: Duration
+        /// What templates see as `$externalURL`, and the base of alerts' generator URLs.
+        public var externalURL: String
+        /// How often a still-firing alert is sent again.
+        public var resendDelay: Duration
+
+        /// The settings with their values.
+        public init(evaluationInterval: Duration, historyRetention: Duration, externalURL: String, resendDelay: Duration) {
+            self.evaluationInterval = evaluationInterval
+            self.historyRetention = historyRetention
+            self.externalURL = externalURL
+            self.resendDelay = resendDelay
+        }
+    }
+
+    /// The collector's name, `rules`.
+    public let name = "rules"
+    /// How it evaluates.
+    public let settings: Settings
+    /// What rules read: one round of every collector per step.
+    public let history: SampleHistory
     private let registry: CollectorRegistry
-    private let notifier: AlertNotifier?
+    private let notifier: (any AlertSink)?
     private let scrapeTimeout: Duration
     /// Labels added to every recorded sample that lacks them: `job` and `instance`.
-    let targetLabels: [Label]
+    public let targetLabels: [Label]
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -42,18 +66,13 @@ final class RuleEngine: Service, MetricCollector {
         var lastRoundSeconds = 0.0
     }
 
-    /// The engine for `groups`; `registry` is scraped for the history (without this collector).
-    init(groups: [(group: RuleGroup, file: String)], settings: RuleSettings, registry: CollectorRegistry, notifier: AlertNotifier?,
-         scrapeTimeout: Duration, targetLabels: [Label], logger: Logger) throws(ConfigurationError)
+    /// The engine for `groups`; `registry` is scraped for the history (without this collector),
+    /// due alerts go to `notifier`. Throws when a rule's expression or template cannot be used.
+    public init(groups: [(group: RuleGroup, file: String)], settings: Settings, registry: CollectorRegistry,
+                notifier: (any AlertSink)?, scrapeTimeout: Duration, targetLabels: [Label], logger: Logger) throws(RuleLoadError)
     {
         let step = settings.evaluationInterval
-        let rules: RuleSet
-        do {
-            rules = try RuleSet(groups: groups, defaultIntervalMilliseconds: step.milliseconds,
-                                externalURL: settings.externalURL)
-        } catch {
-            throw ConfigurationError(key: "rules.file", line: nil, message: error.description)
-        }
+        let rules = try RuleSet(groups: groups, defaultIntervalMilliseconds: step.milliseconds, externalURL: settings.externalURL)
         self.settings = settings
         history = SampleHistory(step: step, retention: settings.historyRetention)
         self.registry = registry
@@ -67,31 +86,28 @@ final class RuleEngine: Service, MetricCollector {
                             lastDuration: Array(repeating: 0, count: count)))
     }
 
-    /// Loads the configured rule files (and the defaults unless turned off): one line naming the
-    /// file, and the rule when there is one, for the first file that cannot be used.
-    static func loadGroups(_ settings: RuleSettings) throws(ConfigurationError) -> [(group: RuleGroup, file: String)] {
+    /// Loads the rule files `patterns` match (globs) after the default rules when `defaults`:
+    /// the first problem is one line naming the file, and the rule when there is one.
+    public static func loadGroups(defaults: Bool, patterns: [String]) throws(RuleFilesError) -> [(group: RuleGroup, file: String)] {
         var groups: [(group: RuleGroup, file: String)] = []
         var sources: [(name: String, checked: (groups: [RuleGroup]?, messages: [String]))] = []
-        if settings.defaults {
+        if defaults {
             sources.append((DefaultRules.name, RuleFile.checked(yaml: DefaultRules.text, name: DefaultRules.name)))
         }
-        for pattern in settings.files {
+        for pattern in patterns {
             let paths = Glob.paths(matching: pattern)
-            guard !paths.isEmpty else {
-                throw ConfigurationError(key: "rules.file", line: nil, message: "no file matches \(pattern)")
-            }
+            guard !paths.isEmpty else { throw RuleFilesError(message: "no file matches \(pattern)") }
             for path in paths { sources.append((path, RuleFile.checked(path: path))) }
         }
         for (name, checked) in sources {
-            guard let loaded = checked.groups else {
-                throw ConfigurationError(key: "rules.file", line: nil, message: checked.messages.first ?? "\(name) cannot be used")
-            }
+            guard let loaded = checked.groups else { throw RuleFilesError(message: checked.messages.first ?? "\(name) cannot be used") }
             groups += loaded.map { ($0, name) }
         }
         return groups
     }
 
-    func run() async throws {
+    /// Scrapes and evaluates once per step until shutdown.
+    public func run() async throws {
         let clock = ContinuousClock()
         let selection = Set(registry.collectors.map(\.name)).subtracting([name])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -106,7 +122,7 @@ final class RuleEngine: Service, MetricCollector {
     }
 
     /// Records one round of `families` at `time` (milliseconds) and evaluates the groups due.
-    func evaluate(_ families: [MetricFamily], at time: Int64) {
+    public func evaluate(_ families: [MetricFamily], at time: Int64) {
         let clock = ContinuousClock()
         let roundStarted = clock.now
         let (changes, notifications) = state.withLock { state in
@@ -148,8 +164,8 @@ final class RuleEngine: Service, MetricCollector {
     }
 
     /// The alerts due to be sent, as Alertmanager notifications.
-    private static func dueNotifications(_ rules: inout RuleSet, at time: Int64, settings: RuleSettings) -> [AlertNotifier.Notification] {
-        var notifications: [AlertNotifier.Notification] = []
+    private static func dueNotifications(_ rules: inout RuleSet, at time: Int64, settings: Settings) -> [AlertNotification] {
+        var notifications: [AlertNotification] = []
         for groupIndex in rules.groups.indices {
             let interval = rules.groups[groupIndex].intervalMilliseconds
             for ruleIndex in rules.groups[groupIndex].rules.indices {
@@ -158,7 +174,7 @@ final class RuleEngine: Service, MetricCollector {
                     tracker.alertsToSend(at: time, resendDelayMilliseconds: settings.resendDelay.milliseconds, intervalMilliseconds: interval)
                 } ?? []
                 for alert in due {
-                    notifications.append(AlertNotifier.Notification(
+                    notifications.append(AlertNotification(
                         labels: alert.labels, annotations: alert.annotations, startsAt: alert.firedAt ?? alert.activeAt,
                         endsAt: alert.resolvedAt ?? alert.validUntil ?? time, generatorURL: generatorURL(settings.externalURL, expression)))
                 }
@@ -169,11 +185,11 @@ final class RuleEngine: Service, MetricCollector {
 
     /// Prometheus' link to the expression's table view.
     static func generatorURL(_ externalURL: String, _ expression: String) -> String {
-        externalURL + "/graph?g0.expr=" + PrometheusQueryClient.percentEncoded(expression) + "&g0.tab=1"
+        externalURL + "/graph?g0.expr=" + PercentEncoding.encoded(expression) + "&g0.tab=1"
     }
 
     /// Evaluates `expression` at `time` (milliseconds) over the history and the recorded series.
-    func query(_ expression: PromQLExpression, at time: Int64) throws(PromQLEvaluationError) -> PromQLResult {
+    public func query(_ expression: PromQLExpression, at time: Int64) throws(PromQLEvaluationError) -> PromQLResult {
         let query = try PromQLQuery(expression)
         return try state.withLock { state throws(PromQLEvaluationError) in
             try query.evaluate(at: time, in: CombinedSeriesSource(history, state.recorded))
@@ -181,13 +197,14 @@ final class RuleEngine: Service, MetricCollector {
     }
 
     /// The alerts pending or firing now, for `GET /api/v1/alerts`.
-    func activeAlerts() -> [AlertTracker.Alert] {
+    public func activeAlerts() -> [AlertTracker.Alert] {
         state.withLock { state in
             state.rules.groups.flatMap { $0.rules.compactMap(\.tracker) }.flatMap { $0.alerts.values.filter { $0.state != .inactive } }
         }
     }
 
-    func collect() throws -> [MetricFamily] {
+    /// `ALERTS`, `ALERTS_FOR_STATE` and `lookout_rule_*`.
+    public func collect() throws -> [MetricFamily] {
         let (samples, rules, evaluations, failures, durations, roundSeconds) = state.withLock { state in
             (state.alertSamples, state.rules, state.evaluations, state.failures, state.lastDuration, state.lastRoundSeconds)
         }
@@ -219,11 +236,20 @@ final class RuleEngine: Service, MetricCollector {
     }
 }
 
+/// Rule files that cannot be loaded: the first problem, as one line.
+public struct RuleFilesError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What is wrong, naming the file (and the rule when there is one).
+    public var message: String
+
+    /// The problem.
+    public var description: String { message }
+}
+
 /// Lookout's default alert rules, compiled into the binary from
-/// Sources/Exporter/Resources/lookout.rules.yml (rules/lookout.rules.yml links there).
-enum DefaultRules {
+/// Sources/Pipeline/Rules/Resources/lookout.rules.yml (rules/lookout.rules.yml links there).
+public enum DefaultRules {
     /// The name the default rules go by in messages and the `file` label.
-    static let name = "<default rules>"
+    public static let name = "<default rules>"
     /// The rule file's text.
-    static let text = String(decoding: PackageResources.lookout_rules_yml, as: UTF8.self)
+    public static let text = String(decoding: PackageResources.lookout_rules_yml, as: UTF8.self)
 }

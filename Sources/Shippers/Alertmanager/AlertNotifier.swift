@@ -3,6 +3,7 @@ import Logging
 import LookoutSupport
 import MetricModel
 import ServiceLifecycle
+import Shipping
 import Synchronization
 
 /// Sends alerts to Alertmanagers in their v2 API form (`POST /api/v2/alerts`, a JSON array of
@@ -11,44 +12,35 @@ import Synchronization
 /// at most 64, every Alertmanager gets every batch. A failed request is retried (1 s, 2 s, 4 s)
 /// before the batch counts as failed for that Alertmanager; the rule engine re-sends firing
 /// alerts every `--alertmanager.resend-delay` anyway.
-final class AlertNotifier: Service, MetricCollector {
-    /// One alert as the Alertmanager API takes it.
-    struct Notification: Sendable, Equatable {
-        var labels: [Label]
-        var annotations: [Label]
-        /// Milliseconds since the epoch.
-        var startsAt: Int64
-        var endsAt: Int64
-        var generatorURL: String
-    }
-
+public final class AlertNotifier: Service, MetricCollector, AlertSink {
     /// Alerts queued at most; Prometheus' `--alertmanager.notification-queue-capacity` default.
-    static let capacity = 10_000
+    public static let capacity = 10_000
     /// Alerts per request.
-    static let batchSize = 64
+    public static let batchSize = 64
 
-    let name = "alertmanager"
+    public let name = "alertmanager"
     private let urls: [String]
     private let timeout: Duration
     private let logger: Logger
     private let state = Mutex(State())
 
     private struct State {
-        var queue: [Notification] = []
+        var queue: [AlertNotification] = []
         var dropped = 0
         var sent: [String: Int] = [:]
         var failed: [String: Int] = [:]
         var failing: Set<String> = []
     }
 
-    init(urls: [String], timeout: Duration, logger: Logger) {
+    /// A notifier sending to the Alertmanagers at `urls` (base URLs), each request within `timeout`.
+    public init(urls: [String], timeout: Duration, logger: Logger) {
         self.urls = urls
         self.timeout = timeout
         self.logger = logger
     }
 
     /// Queues `notifications`, dropping the oldest queued ones beyond the capacity.
-    func enqueue(_ notifications: [Notification]) {
+    public func enqueue(_ notifications: [AlertNotification]) {
         guard !notifications.isEmpty else { return }
         state.withLock { state in
             state.queue += notifications
@@ -60,9 +52,10 @@ final class AlertNotifier: Service, MetricCollector {
         }
     }
 
-    func run() async throws {
+    /// Sends queued alerts in batches until shutdown.
+    public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let batch = state.withLock { state -> [Notification] in
+            let batch = state.withLock { state -> [AlertNotification] in
                 let batch = Array(state.queue.prefix(Self.batchSize))
                 state.queue.removeFirst(batch.count)
                 return batch
@@ -113,7 +106,7 @@ final class AlertNotifier: Service, MetricCollector {
     }
 
     /// The JSON array Alertmanager's v2 API takes.
-    static func body(_ notifications: [Notification]) -> [UInt8] {
+    public static func body(_ notifications: [AlertNotification]) -> [UInt8] {
         JSONObjectWriter.array(notifications.map { alert in
             var object = JSONObjectWriter()
             object.labels("labels", alert.labels)
@@ -125,7 +118,8 @@ final class AlertNotifier: Service, MetricCollector {
         })
     }
 
-    func collect() throws -> [MetricFamily] {
+    /// `lookout_notifications_*`: alerts sent, failed and dropped, and the queue.
+    public func collect() throws -> [MetricFamily] {
         let state = state.withLock { $0 }
         func perAlertmanager(_ name: String, _ help: String, _ counts: [String: Int]) -> MetricFamily {
             MetricFamily(name: name, help: help, type: .counter,
