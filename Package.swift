@@ -117,7 +117,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "YAMLFiles", "PromQL", "SeriesHistory", "Rules",
-                "PipelineEvents", "Gate", "DaemonSummary",
+                "PipelineEvents", "Gate", "DaemonSummary", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
         // GRDB to write a store as an older release left it, for the migration tests.

@@ -2,6 +2,7 @@ import MetricModel
 import PromQL
 import SeriesHistory
 @testable import Gate
+import Synchronization
 import Testing
 
 /// The gate's verdicts from recorded series and an injected clock: each test records points in
@@ -136,5 +137,49 @@ import Testing
         #expect(run.checks[0].reason.contains(#"ALERTS{alertname="MicroVMDown", alertstate="firing", vm="web"} = 1"#))
         let quiet = await Self.run([GateCheck(name: "other", query: .alert("Other"), failure: .present)], RecordedSeries(store: store))
         #expect(quiet.verdict == .promote)
+    }
+
+    /// A clock that moves only when the run sleeps, and remembers when it was asked to wake.
+    final class ManualClock: GateClock {
+        private let state: Mutex<(now: Int64, wakes: [Int64])>
+
+        init(now: Int64) { state = Mutex((now, [])) }
+
+        var wakes: [Int64] { state.withLock { $0.wakes } }
+
+        func now() -> Int64 { state.withLock { $0.now } }
+
+        func sleep(until time: Int64) async {
+            state.withLock { state in
+                state.wakes.append(time)
+                state.now = max(state.now, time)
+            }
+        }
+    }
+
+    @Test func thePollingLoopMeasuresEveryIntervalUntilTheChecksDecide() async {
+        // Healthy for three minutes, failing from the fourth, before its 5-minute window is met.
+        let failing = RecordedSeries(store: Self.store(["errors": [0, 0, 0, 0.1, 0.1]]))
+        let clock = ManualClock(now: 0)
+        let run = await GateRun.poll(policy: GatePolicy(intervalMilliseconds: Self.minute, checks: [Self.errorRate(window: 5 * Self.minute)]),
+                                     wait: .seconds(600), using: failing, clock: clock)
+        #expect(run.verdict == .rollback)
+        #expect(run.checks[0].measurements.map(\.time) == [0, 1, 2, 3].map { $0 * Self.minute })
+        #expect(run.decidedAt == 3 * Self.minute)
+        #expect(clock.wakes == [1, 2, 3].map { $0 * Self.minute })
+        #expect(run.deadline == 10 * Self.minute)
+    }
+
+    @Test func thePollingLoopStopsAtTheDeadlineWhenNothingDecides() async {
+        // No data under the wait policy never decides: the deadline falls between two rounds,
+        // and the run ends there, inconclusive, rather than sleeping a whole interval past it.
+        let none = RecordedSeries(store: Self.store(["other": [1, 1, 1, 1]]))
+        let clock = ManualClock(now: 5 * Self.minute)
+        let run = await GateRun.poll(policy: GatePolicy(intervalMilliseconds: Self.minute, checks: [Self.errorRate(noData: .wait)]),
+                                     wait: .seconds(150), using: none, clock: clock)
+        #expect(run.verdict == .inconclusive)
+        #expect(run.checks[0].measurements.map(\.time) == [5, 6, 7].map { $0 * Self.minute })
+        #expect(clock.wakes == [6 * Self.minute, 7 * Self.minute, 7 * Self.minute + 30_000])
+        #expect(run.decidedAt == 7 * Self.minute + 30_000)
     }
 }

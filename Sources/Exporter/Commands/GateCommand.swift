@@ -72,24 +72,7 @@ struct GateCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
 
-        let start = CivilTime.nowMicroseconds() / 1000
-        var run = GateRun(policy: policy, start: start, deadline: start + wait.milliseconds)
-        let clock = ContinuousClock()
-        let started = clock.now
-        var round: Int64 = 0
-        while true {
-            if await run.measure(at: CivilTime.nowMicroseconds() / 1000, using: querier) != nil { break }
-            round += 1
-            let next = started + .milliseconds(round * policy.intervalMilliseconds)
-            let deadline = started + wait
-            if next > deadline {
-                try? await Task.sleep(until: deadline, clock: clock)
-                _ = run.finish(at: CivilTime.nowMicroseconds() / 1000)
-                break
-            }
-            try? await Task.sleep(until: next, clock: clock)
-        }
-
+        let run = await GateRun.poll(policy: policy, wait: wait, using: querier, clock: SystemGateClock())
         let report = GateReport(run: run, pipeline: pipeline, runID: runID, stage: stage, source: source)
         if json {
             print(String(decoding: report.json, as: UTF8.self))

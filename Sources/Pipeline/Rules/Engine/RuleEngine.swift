@@ -241,6 +241,11 @@ public struct RuleFilesError: Error, Sendable, Equatable, CustomStringConvertibl
     /// What is wrong, naming the file (and the rule when there is one).
     public var message: String
 
+    /// The problem `message`.
+    public init(message: String) {
+        self.message = message
+    }
+
     /// The problem.
     public var description: String { message }
 }
