@@ -42,7 +42,10 @@ final class FaultServer: @unchecked Sendable {
         var created: [String: Int] = [:]
         var requests: [Bulk] = []
         var otherRequests: [String] = []
-        var clients: [Int32] = []
+        /// Connections accepted, in all.
+        var connections = 0
+        /// Descriptors of the connections still open.
+        var openClients: Set<Int32> = []
     }
 
     /// The base URL.
@@ -82,8 +85,11 @@ final class FaultServer: @unchecked Sendable {
     /// Stops accepting and drops every open connection.
     func stop() {
         shutdown(listener, Int32(SHUT_RDWR))
-        let clients = state.withLock { $0.clients }
-        for client in clients { shutdown(client, Int32(SHUT_RDWR)) }
+        // Under the lock: a connection's descriptor is closed (and its number free for another
+        // test's socket) only once it has left `openClients`, which also happens under the lock.
+        state.withLock { state in
+            for client in state.openClients { shutdown(client, Int32(SHUT_RDWR)) }
+        }
     }
 
     deinit {
@@ -98,7 +104,7 @@ final class FaultServer: @unchecked Sendable {
     /// Every bulk request received, in order.
     var requests: [Bulk] { state.withLock { $0.requests } }
     /// How many TCP connections clients opened.
-    var connectionCount: Int { state.withLock { $0.clients.count } }
+    var connectionCount: Int { state.withLock { $0.connections } }
     /// Every other request, as `METHOD target body`.
     var otherRequests: [String] { state.withLock { $0.otherRequests } }
 
@@ -109,14 +115,22 @@ final class FaultServer: @unchecked Sendable {
                 if errno == EINTR { continue }
                 return
             }
-            state.withLock { $0.clients.append(client) }
+            state.withLock { state in
+                state.connections += 1
+                state.openClients.insert(client)
+            }
             Thread { [self] in serve(client) }.start()
         }
     }
 
     private func serve(_ client: Int32) {
         var buffer: [UInt8] = []
-        defer { close(client) }
+        defer {
+            state.withLock { state in
+                state.openClients.remove(client)
+                close(client)
+            }
+        }
         while true {
             guard let headerEnd = readUntilHeaderEnd(client, &buffer) else { return }
             let head = String(decoding: buffer[..<headerEnd], as: UTF8.self)
