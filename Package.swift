@@ -142,6 +142,6 @@ let package = Package(
                 "YAMLFiles",
                 "Collectors", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["MetricModel", "PeerSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["LookoutSupport", "MetricModel", "PeerSupport"]),
     ]
 )

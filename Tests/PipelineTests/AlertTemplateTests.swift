@@ -52,7 +52,7 @@ import Testing
     @Test(arguments: [(1234567.0, "1.234567e+06"), (123456, "123456"), (1e-05, "1e-05"), (0.5, "0.5"), (-2.5e21, "-2.5e+21"),
                       (Double.infinity, "+Inf"), (Double.nan, "NaN")])
     func valuesPrintAsGoPrintsThem(value: Double, printed: String) {
-        #expect(goFloat(value) == printed)
+        #expect(GoFloat.formatG(value) == printed)
     }
 
     @Test func humanizeFamily() {

@@ -14,7 +14,7 @@ import Testing
 
     static func evaluate(_ text: String, at time: Int64, _ history: SampleHistory) throws -> [String] {
         try PromQLQuery(try PromQLExpression.parse(text)).evaluate(at: time, in: history).samples.map {
-            $0.labels.promQLDescription + " " + goFloat($0.value)
+            $0.labels.promQLDescription + " " + GoFloat.formatG($0.value)
         }
     }
 

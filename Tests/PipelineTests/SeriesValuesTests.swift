@@ -46,6 +46,12 @@ import Testing
         ("a+1x2", SeriesValuesError(column: 1, item: "a+1x2", reason: "'a' is not a number")),
         ("1+bx2", SeriesValuesError(column: 1, item: "1+bx2", reason: "'+b' is not a number")),
         ("2 stalex2", SeriesValuesError(column: 3, item: "stalex2", reason: "'stale' is not a number")),
+        // One sign only, and nothing a float64 cannot hold: promtool's parser reads numbers
+        // with strconv.ParseFloat, which refuses both.
+        ("++1", SeriesValuesError(column: 1, item: "++1", reason: "not a number, _ or stale")),
+        ("1 -+2", SeriesValuesError(column: 3, item: "-+2", reason: "not a number, _ or stale")),
+        ("1e400", SeriesValuesError(column: 1, item: "1e400", reason: "not a number, _ or stale")),
+        ("1_000", SeriesValuesError(column: 1, item: "1_000", reason: "not a number, _ or stale")),
     ])
     func malformedItemsAreNamedWithTheirColumn(notation: String, error: SeriesValuesError) {
         #expect(throws: error) { try SeriesValue.expand(notation) }

@@ -40,7 +40,7 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
     static func result(_ data: JSONValue?) throws(GateQueryError) -> PromQLResult {
         func value(_ pair: JSONValue?) throws(GateQueryError) -> Double {
             guard case .array(let items) = pair, items.count == 2, case .string(let text) = items[1],
-                  let number = SeriesValue.number(text == "+Inf" ? "Inf" : text) else {
+                  let number = GoFloat.parse(text) else {
                 throw GateQueryError("the answer has a malformed value")
             }
             return number

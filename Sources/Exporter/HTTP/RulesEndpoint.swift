@@ -77,7 +77,7 @@ struct RulesEndpoint {
             entry.string("state", alert.state.rawValue)
             entry.time("activeAt", alert.activeAt * 1000)
             // Prometheus writes the value with ten digits after the point.
-            entry.string("value", goFormat("%.10e", alert.value))
+            entry.string("value", GoFloat.printf("%.10e", alert.value))
             return entry.finished()
         })
         return success(data.finished())
@@ -107,7 +107,7 @@ struct RulesEndpoint {
     }
 
     /// A value as Prometheus quotes one in results: `"1"`, `"0.5"`, `"NaN"`, `"+Inf"`.
-    static func quoted(_ value: Double) -> String { "\"" + plainPromQLNumber(value) + "\"" }
+    static func quoted(_ value: Double) -> String { "\"" + GoFloat.formatF(value) + "\"" }
 
     /// `time` as Prometheus reads it: seconds since the epoch (fractions allowed) or RFC 3339.
     static func parseTime(_ text: String) -> Int64? {

@@ -1,7 +1,6 @@
 import Foundation
 import LookoutSupport
 import PromQL
-import Rules
 
 /// What `lookout gate` measures before it says promote, roll back, or not yet: checks, each a
 /// firing alert or a PromQL expression with what counts as failure, its no-data policy and its
@@ -55,7 +54,7 @@ public struct GateCheck: Sendable, Equatable {
         public var description: String {
             switch self {
             case .present: "present"
-            case .comparison(let op, let threshold): "\(op.rawValue) \(goFloat(threshold))"
+            case .comparison(let op, let threshold): "\(op.rawValue) \(GoFloat.formatG(threshold))"
             }
         }
     }
@@ -120,7 +119,7 @@ public struct GateCheck: Sendable, Equatable {
         if trimmed == "present" { return .present }
         for op in [PromQLBinaryOperator.greaterOrEqual, .lessOrEqual, .equal, .notEqual, .greater, .less] where trimmed.hasPrefix(op.rawValue) {
             let number = trimmed.dropFirst(op.rawValue.count).trimmingCharacters(in: .whitespaces)
-            guard let threshold = SeriesValue.number(number), !threshold.isNaN else { return nil }
+            guard let threshold = GoFloat.parse(number), !threshold.isNaN else { return nil }
             return .comparison(op, threshold)
         }
         return nil

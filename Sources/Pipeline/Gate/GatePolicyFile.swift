@@ -1,6 +1,7 @@
 import YAMLFiles
 import MetricModel
 import PromQL
+import Rules
 import Yams
 
 /// Reads a gate policy (YAML) into a ``GatePolicy``, each mistake one line naming the file, the

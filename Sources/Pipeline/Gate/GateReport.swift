@@ -99,7 +99,7 @@ public struct GateReport: Sendable {
                 entry.array("samples", measurement.samples.map { sample in
                     var item = JSONObjectWriter()
                     item.labels("labels", sample.labels)
-                    item.string("value", goFloat(sample.value))
+                    item.string("value", GoFloat.formatG(sample.value))
                     return item.finished()
                 })
                 return entry.finished()

@@ -264,7 +264,7 @@ public struct GateRun: Sendable {
         let shown = measurement.samples.prefix(3).map { sample in
             let name = sample.labels.first { $0.name == "__name__" }?.value ?? ""
             let labels = sample.labels.filter { $0.name != "__name__" }
-            return name + labels.promQLDescription + " = " + goFloat(sample.value)
+            return name + labels.promQLDescription + " = " + GoFloat.formatG(sample.value)
         }
         let more = measurement.samples.count > 3 ? " and \(measurement.samples.count - 3) more" : ""
         return shown.joined(separator: ", ") + more + (failure == .present ? "" : " (fails when \(failure.description))")

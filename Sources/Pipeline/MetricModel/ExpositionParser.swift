@@ -392,35 +392,3 @@ private struct Cursor {
         return String(decoding: text, as: UTF8.self)
     }
 }
-
-extension PrometheusFloat {
-    /// Parses a sample value or `le`/`quantile` bound as the Go text parser does: Go
-    /// `strconv.ParseFloat` decimal syntax plus `NaN`, `Inf`, `+Inf`, `-Inf` (any case), with hex
-    /// floats and `_` separators refused. Nil when `text` is not such a number.
-    public static func parse(_ text: String) -> Double? {
-        if text.isEmpty { return nil }
-        var sign = 1.0
-        var body = Substring(text)
-        if body.first == "+" || body.first == "-" {
-            if body.first == "-" { sign = -1 }
-            body = body.dropFirst()
-        }
-        switch body.lowercased() {
-        case "inf", "infinity": return sign * .infinity
-        case "nan": return text.utf8.count == 3 ? .nan : nil
-        default: break
-        }
-        if body.first == "+" || body.first == "-" { return nil }
-        for byte in body.utf8 {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "."), UInt8(ascii: "e"), UInt8(ascii: "E"),
-                 UInt8(ascii: "+"), UInt8(ascii: "-"):
-                continue
-            default:
-                return nil
-            }
-        }
-        guard let magnitude = Double(body) else { return nil }
-        return sign * magnitude
-    }
-}

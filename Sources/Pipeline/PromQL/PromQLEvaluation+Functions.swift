@@ -1,4 +1,5 @@
 import Foundation
+import LookoutSupport
 import MetricModel
 
 /// The functions of the subset, as Prometheus 2.42 computes them (`promql/functions.go`).
@@ -243,7 +244,7 @@ extension PromQLEvaluation {
             if let known = bounds[le] {
                 parsed = known
             } else {
-                parsed = Self.goParseFloat(le)
+                parsed = GoFloat.parse(le)
                 bounds[le] = parsed
             }
             guard let upperBound = parsed else { continue }
@@ -303,20 +304,6 @@ extension PromQLEvaluation {
             rank -= buckets[b - 1].count
         }
         return start + (end - start) * (rank / count)
-    }
-
-    /// Go's `strconv.ParseFloat(text, 64)` for the texts a `le` label holds: decimal and
-    /// exponent forms, `Inf`/`+Inf`/`-Inf`/`NaN` in any case; nil for anything else.
-    package static func goParseFloat(_ text: String) -> Double? {
-        switch text.lowercased() {
-        case "inf", "+inf", "infinity", "+infinity": return .infinity
-        case "-inf", "-infinity": return -.infinity
-        case "nan": return .nan
-        default:
-            guard !text.isEmpty, text.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || "+-.eE".utf8.contains($0) })
-            else { return nil }
-            return Double(text)
-        }
     }
 
     // MARK: label_replace

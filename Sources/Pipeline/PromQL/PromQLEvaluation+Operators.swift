@@ -194,7 +194,7 @@ extension PromQLEvaluation {
         var k = 0
         if aggregation.op == .topk || aggregation.op == .bottomk {
             guard parameter.isFinite || parameter.isNaN, parameter.magnitude < 9.2e18 else {
-                throw PromQLEvaluationError("Scalar value \(goFloat(parameter)) overflows int64")
+                throw PromQLEvaluationError("Scalar value \(GoFloat.formatG(parameter)) overflows int64")
             }
             k = parameter.isNaN ? Int.min : Int(parameter)
             if k < 1 { return [] }
@@ -215,7 +215,7 @@ extension PromQLEvaluation {
         var ordered: [Group] = []
         for var sample in samples {
             if aggregation.op == .countValues {
-                sample.labels = sample.labels.setting(valueLabel, to: plainPromQLNumber(sample.value))
+                sample.labels = sample.labels.setting(valueLabel, to: GoFloat.formatF(sample.value))
             }
             let key = LabelSetKey(without ? sample.labels.filter { $0.name != metricNameLabel && !groupingNames.contains($0.name) }
                 : sample.labels.filter { groupingNames.contains($0.name) })

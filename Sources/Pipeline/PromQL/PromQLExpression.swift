@@ -57,7 +57,7 @@ public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertib
     /// binary operators, `sum by (le) (x)`), except that matchers keep their written order.
     public var description: String {
         switch self {
-        case .number(let value): return plainPromQLNumber(value)
+        case .number(let value): return GoFloat.formatF(value)
         case .string(let value): return quotedPromQLString(value)
         case .vectorSelector(let selector): return selector.description
         case .rangeSelector(let selector, let range):

@@ -124,7 +124,7 @@ public struct AlertTemplate: Sendable, Equatable {
             switch self {
             case .string(let text): return text
             case .integer(let number): return String(number)
-            case .float(let number): return goFloat(number)
+            case .float(let number): return GoFloat.formatG(number)
             case .bool(let flag): return flag ? "true" : "false"
             case .map(let map): return "map[" + map.keys.sorted().map { "\($0):\(map[$0]!)" }.joined(separator: " ") + "]"
             case .data: return "{}"
@@ -251,7 +251,7 @@ enum TemplateFunctions {
             case "humanize": return .string(humanize(number))
             case "humanize1024": return .string(humanize1024(number))
             case "humanizeDuration": return .string(humanizeDuration(number))
-            case "humanizePercentage": return .string(goFormat("%.4g", number * 100) + "%")
+            case "humanizePercentage": return .string(GoFloat.printf("%.4g", number * 100) + "%")
             default: return .string(humanizeTimestamp(number))
             }
         case "printf":
@@ -323,7 +323,7 @@ enum TemplateFunctions {
         case .float(let number): return number
         case .integer(let number): return Double(number)
         case .string(let text):
-            guard let number = PromQLEvaluation.goParseFloat(text.trimmingCharacters(in: .whitespaces)) else {
+            guard let number = GoFloat.parse(text.trimmingCharacters(in: .whitespaces)) else {
                 throw Failure(message: "error calling \(function): strconv.ParseFloat: parsing \(quotedPromQLString(text)): invalid syntax")
             }
             return number
@@ -343,13 +343,13 @@ enum TemplateFunctions {
     }
 
     static func humanize(_ value: Double) -> String {
-        if value == 0 || !value.isFinite { return goFormat("%.4g", value) }
+        if value == 0 || !value.isFinite { return GoFloat.printf("%.4g", value) }
         if value.magnitude >= 1 { return scaled(value, by: 1000, prefixes: ["k", "M", "G", "T", "P", "E", "Z", "Y"]) }
         return scaled(value, by: 1000, prefixes: smallPrefixes, upward: true)
     }
 
     static func humanize1024(_ value: Double) -> String {
-        if value.magnitude <= 1 || !value.isFinite { return goFormat("%.4g", value) }
+        if value.magnitude <= 1 || !value.isFinite { return GoFloat.printf("%.4g", value) }
         return scaled(value, by: 1024, prefixes: ["ki", "Mi", "Gi", "Ti", "Pi", "Ei", "Zi", "Yi"])
     }
 
@@ -366,12 +366,12 @@ enum TemplateFunctions {
             prefix = candidate
             if upward { number *= factor } else { number /= factor }
         }
-        return goFormat("%.4g", number) + prefix
+        return GoFloat.printf("%.4g", number) + prefix
     }
 
     static func humanizeDuration(_ value: Double) -> String {
-        if !value.isFinite { return goFormat("%.4g", value) }
-        if value == 0 { return goFormat("%.4g", value) + "s" }
+        if !value.isFinite { return GoFloat.printf("%.4g", value) }
+        if value == 0 { return GoFloat.printf("%.4g", value) + "s" }
         if value.magnitude >= 1 {
             let sign = value < 0 ? "-" : ""
             let magnitude = value.magnitude
@@ -380,7 +380,7 @@ enum TemplateFunctions {
             if days != 0 { return "\(sign)\(days)d \(hours)h \(minutes)m \(seconds)s" }
             if hours != 0 { return "\(sign)\(hours)h \(minutes)m \(seconds)s" }
             if minutes != 0 { return "\(sign)\(minutes)m \(seconds)s" }
-            return sign + goFormat("%.4g", magnitude) + "s"
+            return sign + GoFloat.printf("%.4g", magnitude) + "s"
         }
         return scaled(value, by: 1000, prefixes: smallPrefixes, upward: true) + "s"
     }
@@ -388,7 +388,7 @@ enum TemplateFunctions {
     /// Go's `fmt.Sprint(time.Time)` of seconds since the epoch, in UTC, at the millisecond
     /// precision of Prometheus' `model.Time`: `2006-01-02 15:04:05.999 +0000 UTC`.
     static func humanizeTimestamp(_ seconds: Double) -> String {
-        guard seconds.isFinite, (seconds * 1e9).magnitude < 9.2e18 else { return goFormat("%.4g", seconds) }
+        guard seconds.isFinite, (seconds * 1e9).magnitude < 9.2e18 else { return GoFloat.printf("%.4g", seconds) }
         let milliseconds = Int64(seconds * 1e9) / 1_000_000
         let (whole, fraction) = (milliseconds - ((milliseconds % 1000) + 1000) % 1000, ((milliseconds % 1000) + 1000) % 1000)
         let time = CivilTime(microseconds: whole * 1000)
@@ -439,7 +439,7 @@ enum GoPrintf {
     private static func formatted(_ argument: AlertTemplate.Value, spec: String, verb: Character) -> String {
         switch (verb, argument) {
         case ("f", .float(let number)), ("F", .float(let number)), ("e", .float(let number)), ("g", .float(let number)):
-            return goFormat(spec + String(verb), number)
+            return GoFloat.printf(spec + String(verb), number)
         case ("f", .integer), ("e", .integer), ("g", .integer):
             return "%!\(verb)(int=\(argument.printed))"
         case ("d", .integer(let number)): return String(format: spec + "ld", number)

@@ -189,7 +189,7 @@ public struct RuleTestRunner {
             return nil
         }
         func describe(_ samples: [PromQLSample]) -> String {
-            samples.isEmpty ? "nil" : samples.map { "\($0.labels.promQLDescription) \(goExponentFloat($0.value))" }.joined(separator: ", ")
+            samples.isEmpty ? "nil" : samples.map { "\($0.labels.promQLDescription) \(GoFloat.formatE($0.value))" }.joined(separator: ", ")
         }
         return "    expr: \(quotedExpression), time: \(time),\n        exp: \(describe(sortedExpected))\n        got: \(describe(sortedGot))"
     }

@@ -1,3 +1,5 @@
+import LookoutSupport
+
 /// The `values` of an `input_series` in a promtool rule unit-test file, expanded: one entry per
 /// evaluation interval, from the test's start.
 ///
@@ -82,8 +84,10 @@ public enum SeriesValue: Sendable, Equatable {
         return (text, nil)
     }
 
-    /// A number as a series value or an expected sample writes one (decimal with optional
-    /// exponent, `Inf`, `NaN`, signed; no hex, which promtool refuses there), or nil.
+    /// A number as a series value or an expected sample writes one, or nil: decimal with an
+    /// optional exponent and one optional sign, read as Go's `strconv.ParseFloat` reads it (so a
+    /// value too large for a float64 is refused), or `Inf`, `NaN` and YAML's `.inf`, `.nan`; no
+    /// hexadecimal and no `_` separators, which promtool's series lexer does not take.
     public static func number(_ text: String) -> Double? {
         var body = Substring(text)
         var sign = 1.0
@@ -92,12 +96,13 @@ public enum SeriesValue: Sendable, Equatable {
             body = body.dropFirst()
         }
         switch body.lowercased() {
-        case "inf", "+inf", ".inf": return sign * .infinity
+        case "inf", ".inf": return sign * .infinity
         case "nan", ".nan": return .nan
         default: break
         }
-        guard !body.isEmpty, body.allSatisfy({ $0.isNumber || $0 == "." || $0 == "e" || $0 == "E" || $0 == "+" || $0 == "-" }),
-              let value = Double(body) else { return nil }
+        guard let first = body.first, first != "+", first != "-",
+              body.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || ".eE+-".utf8.contains($0) }),
+              let value = GoFloat.parse(String(body)) else { return nil }
         return sign * value
     }
 }

@@ -1,7 +1,8 @@
-/// Formats a `Double` exactly as Prometheus' Go reference does (`strconv.FormatFloat(f, 'g', -1, 64)`
-/// with `+Inf`, `-Inf` and `NaN` spelled out), so that golden files and differential tests against
-/// node_exporter compare byte for byte. Swift's `description` prints `1418183276.0` and `inf`;
-/// Go prints `1.418183276e+09` and `+Inf`.
+/// Sample values in the exposition text, the dialect of client_golang's `writeFloat`
+/// (``GoFloat`` lists the others): `strconv.FormatFloat(f, 'g', -1, 64)` with `+Inf`, `-Inf` and
+/// `NaN` spelled out and negative zero written `0`, so that golden files and differential tests
+/// against node_exporter compare byte for byte. Swift's `description` prints `1418183276.0` and
+/// `inf`; Go prints `1.418183276e+09` and `+Inf`.
 public enum PrometheusFloat {
     /// The Go `%g` text of `value`, e.g. `1.418183276e+09`, `0.21`, `+Inf`.
     public static func format(_ value: Double) -> String {
@@ -54,6 +55,19 @@ public enum PrometheusFloat {
 }
 
 extension PrometheusFloat {
+    /// A sample value or `le`/`quantile` bound as the exposition parsers read one (expfmt's and
+    /// Prometheus' textparse `parseFloat`): Go's `strconv.ParseFloat` (``GoFloat/parse(_:)``)
+    /// with `p`, `P` and `_` refused, so no hexadecimal floats and no digit separators. Nil when
+    /// `text` is not such a number.
+    public static func parse(_ text: String) -> Double? {
+        guard !text.utf8.contains(where: { $0 == UInt8(ascii: "p") || $0 == UInt8(ascii: "P") || $0 == UInt8(ascii: "_") }) else {
+            return nil
+        }
+        return GoFloat.parse(text)
+    }
+}
+
+extension PrometheusFloat {
     /// The Go text of an integral value below 10^15 (most counters and gauges), written without
     /// heap allocations: plain digits below 10^6, `d.ddde+XX` from there on.
     fileprivate static func appendIntegral(_ value: Double, to bytes: inout [UInt8]) {
@@ -90,7 +104,8 @@ extension PrometheusFloat {
 }
 
 /// The shortest decimal digits that round-trip a `Double`: value = 0.d₁d₂…dₙ × 10^pointPosition.
-private struct ShortestDecimal {
+/// Every Go float layout here (``PrometheusFloat``, ``GoFloat``) is written from these digits.
+struct ShortestDecimal {
     /// ASCII digits without leading or trailing zeros.
     var digits: [UInt8]
     /// Where the decimal point goes, counted from the left of `digits`.
@@ -130,14 +145,14 @@ private struct ShortestDecimal {
         return (digits, position)
     }
 
-    /// `d.ddde±XX`, with at least two exponent digits, as Go writes it.
-    func appendExponentForm(to bytes: inout [UInt8]) {
+    /// `d.ddde±XX` (or with another `marker`), with at least two exponent digits, as Go writes it.
+    func appendExponentForm(to bytes: inout [UInt8], marker: UInt8 = UInt8(ascii: "e")) {
         bytes.append(digits[0])
         if digits.count > 1 {
             bytes.append(UInt8(ascii: "."))
             bytes.append(contentsOf: digits[1...])
         }
-        bytes.append(UInt8(ascii: "e"))
+        bytes.append(marker)
         var exponent = pointPosition - 1
         if exponent < 0 {
             bytes.append(UInt8(ascii: "-"))
