@@ -9,6 +9,25 @@ import PipelineEvents
         try PipelineEvent.decode(try JSONValue.parse(Array(text.utf8)), receivedAt: received, newID: { "generated-1" })
     }
 
+    @Test func theEncoderWritesWhatTheAPIReadsBack() throws {
+        let event = PipelineEvent(
+            id: "e-1", type: .dstReport, pipeline: "lookout", runID: "42", step: "dst", stage: "pre-prod", result: .failure,
+            exitCode: -2, durationSeconds: 12.25, revision: "abc123", labels: ["zone": "b", "attempt": "2"],
+            message: "line one\n\"two\"", time: Self.received + 123_456,
+            simulation: PipelineEvent.SimulationReport(valid: false, operationCount: 10, okCount: 7, failCount: 2, infoCount: 1,
+                                                       invalidCheckers: ["linear"], anomalyTypes: ["G1c"]))
+        let text = String(decoding: event.json, as: UTF8.self)
+        #expect(text == #"{"id":"e-1","type":"dst.report","pipeline":"lookout","run_id":"42","step":"dst","stage":"pre-prod","# +
+            #""result":"failure","exit_code":-2,"duration_seconds":12.25,"revision":"abc123","labels":{"attempt":"2","zone":"b"},"# +
+            #""message":"line one\n\"two\"","dst":{"valid":false,"count":10,"ok_count":7,"fail_count":2,"info_count":1,"# +
+            #""invalid_checkers":["linear"],"anomaly_types":["G1c"]},"time":"2026-11-27T10:00:00.123456Z"}"#)
+        #expect(try Self.decode(text) == event)
+        let minimal = PipelineEvent(id: "e-2", type: .note, pipeline: "p", runID: "r", time: Self.received)
+        #expect(String(decoding: minimal.json, as: UTF8.self)
+            == #"{"id":"e-2","type":"note","pipeline":"p","run_id":"r","time":"2026-11-27T10:00:00.000000Z"}"#)
+        #expect(try Self.decode(String(decoding: minimal.json, as: UTF8.self)) == minimal)
+    }
+
     @Test func aFullStepEvent() throws {
         let event = try Self.decode("""
             {"id":"ci-4711:build:finished","type":"step.finished","pipeline":"lookout","run_id":"4711","step":"build",

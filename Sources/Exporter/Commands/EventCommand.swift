@@ -69,7 +69,7 @@ struct EventCommand: AsyncParsableCommand {
         let delivery: EventDelivery
         do {
             body = try EventDelivery.checked(
-                eventJSON(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds(), simulation: simulationReport()))
+                event(id: id ?? EventDelivery.newID(), time: CivilTime.nowMicroseconds(), simulation: simulationReport()).json)
             delivery = try daemon.delivery()
         } catch {
             printError("\(error)")
@@ -92,47 +92,30 @@ struct EventCommand: AsyncParsableCommand {
         return try SimulationResults.read(file)
     }
 
-    /// The event as JSON, from the flags, with its `id`, `time` (microseconds since the epoch)
-    /// and `simulation`, the report read from `--file`.
-    func eventJSON(id: String, time: Int64, simulation: PipelineEvent.SimulationReport?) throws(EventError) -> [UInt8] {
+    /// The event from the flags, with its `id`, `time` (microseconds since the epoch) and
+    /// `simulation`, the report read from `--file`.
+    func event(id: String, time: Int64, simulation: PipelineEvent.SimulationReport?) throws(EventError) -> PipelineEvent {
         if let duration, !duration.isFinite {
             throw EventError(field: "duration_seconds", problem: "must be a finite number of seconds")
         }
-        var json = JSONObjectWriter()
-        json.string("type", eventType)
-        json.string("pipeline", pipeline)
-        json.string("run_id", runID)
-        json.string("step", step)
-        json.string("stage", stage)
-        json.string("result", result)
-        json.integer("exit_code", exitCode.map(Int64.init))
-        json.number("duration_seconds", duration)
-        json.string("revision", revision)
-        try Self.writeLabels(label, into: &json)
-        json.string("message", message)
-        if let simulation {
-            json.object("dst") { simulation.write(to: &$0) }
-        }
-        json.string("id", id)
-        json.time("time", time)
-        return json.finished()
+        return PipelineEvent(
+            id: id, type: try PipelineEvent.Kind(parsing: eventType), pipeline: pipeline, runID: runID, step: step, stage: stage,
+            result: try result.map { (text: String) throws(EventError) in try PipelineEvent.Result(parsing: text) },
+            exitCode: exitCode, durationSeconds: duration, revision: revision, labels: try Self.labels(label), message: message,
+            time: time, simulation: simulation)
     }
 }
 
 extension EventCommand {
-    /// Writes the `--label NAME=VALUE` flags as the event's `labels` object (nothing when
-    /// there are none).
-    static func writeLabels(_ flags: [String], into json: inout JSONObjectWriter) throws(EventError) {
-        var labels: [(name: String, value: String)] = []
+    /// The `--label NAME=VALUE` flags as an event's labels.
+    static func labels(_ flags: [String]) throws(EventError) -> [String: String] {
+        var labels: [String: String] = [:]
         for pair in flags {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
                 throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
             }
-            labels.append((String(pair[..<equals]), String(pair[pair.index(after: equals)...])))
+            labels[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
         }
-        guard !labels.isEmpty else { return }
-        json.object("labels") { object in
-            for (name, value) in labels { object.string(name, value) }
-        }
+        return labels
     }
 }

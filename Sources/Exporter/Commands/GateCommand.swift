@@ -93,18 +93,12 @@ struct GateCommand: AsyncParsableCommand {
             printWarning("the verdict is not recorded: \(error)")
             return
         }
-        var event = JSONObjectWriter()
-        event.string("type", PipelineEvent.Kind.gateVerdict.rawValue)
-        event.string("pipeline", pipeline)
-        event.string("run_id", runID)
-        event.string("stage", stage)
-        event.labels("labels", report.eventLabels.sorted { $0.key < $1.key }.map { Label($0.key, $0.value) })
-        event.string("message", String(report.text.utf8.prefix(PipelineEvent.maximumMessageBytes)) ?? "")
-        event.string("id", EventDelivery.newID())
-        event.time("time", CivilTime.nowMicroseconds())
+        let event = PipelineEvent(
+            id: EventDelivery.newID(), type: .gateVerdict, pipeline: pipeline, runID: runID, stage: stage, labels: report.eventLabels,
+            message: String(report.text.utf8.prefix(PipelineEvent.maximumMessageBytes)) ?? "", time: CivilTime.nowMicroseconds())
         let body: [UInt8]
         do {
-            body = try EventDelivery.checked(event.finished())
+            body = try EventDelivery.checked(event.json)
         } catch {
             printWarning("the verdict is not recorded: \(error)")
             return

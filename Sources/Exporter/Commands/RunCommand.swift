@@ -59,7 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         let started: [UInt8]
         do {
             delivery = try daemon.delivery()
-            started = try event(type: "step.started", time: CivilTime.nowMicroseconds())
+            started = try event(type: .stepStarted, time: CivilTime.nowMicroseconds())
         } catch {
             printError("\(error)")
             throw ExitCode.failure
@@ -79,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
 
         let finished: [UInt8]
         do {
-            finished = try event(type: "step.finished", time: CivilTime.nowMicroseconds(), ending: ending, seconds: seconds)
+            finished = try event(type: .stepFinished, time: CivilTime.nowMicroseconds(), ending: ending, seconds: seconds)
         } catch {
             printError("\(error)")
             throw ExitCode.failure
@@ -104,23 +104,14 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     /// The event of `type`, from the flags and, for the end, how the command ended.
-    private func event(type: String, time: Int64, ending: ChildProcess.Ending? = nil, seconds: Double? = nil) throws(EventError) -> [UInt8] {
-        var json = JSONObjectWriter()
-        json.string("id", EventDelivery.newID())
-        json.string("type", type)
-        json.string("pipeline", pipeline)
-        json.string("run_id", runID)
-        json.string("step", step)
-        json.string("stage", stage)
-        json.string("revision", revision)
-        if let ending {
-            json.string("result", ending.succeeded ? "success" : "failure")
-            json.integer("exit_code", Int64(ending.exitCode))
-            json.number("duration_seconds", seconds)
-            json.string("message", ending.message)
-        }
-        try EventCommand.writeLabels(label, into: &json)
-        json.time("time", time)
-        return try EventDelivery.checked(json.finished())
+    private func event(type: PipelineEvent.Kind, time: Int64, ending: ChildProcess.Ending? = nil, seconds: Double? = nil)
+        throws(EventError) -> [UInt8]
+    {
+        let event = PipelineEvent(
+            id: EventDelivery.newID(), type: type, pipeline: pipeline, runID: runID, step: step, stage: stage,
+            result: ending.map { $0.succeeded ? .success : .failure }, exitCode: ending.map { Int($0.exitCode) },
+            durationSeconds: ending == nil ? nil : seconds, revision: revision, labels: try EventCommand.labels(label),
+            message: ending?.message, time: time)
+        return try EventDelivery.checked(event.json)
     }
 }

@@ -187,16 +187,8 @@ public struct PipelineEvent: Sendable, Equatable {
         }
 
         let typeText = try name("type", required: true)!
-        guard let type = Kind(rawValue: typeText) else {
-            throw EventError(field: "type", problem: "unknown type \"\(typeText)\"; known: \(Kind.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
-        let resultText = try name("result")
-        let result = try resultText.map { (text: String) throws(EventError) -> Result in
-            guard let result = Result(rawValue: text) else {
-                throw EventError(field: "result", problem: "must be one of \(Result.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
-            }
-            return result
-        }
+        let type = try Kind(parsing: typeText)
+        let result = try name("result").map { (text: String) throws(EventError) in try Result(parsing: text) }
         var time = receivedAt
         if let timeText = try text("time", limit: 64) {
             guard let parsed = CivilTime.parseMicroseconds(timeText) else {
@@ -222,6 +214,33 @@ public struct PipelineEvent: Sendable, Equatable {
     public func durationSeconds(startedAt started: Int64?) -> Double? {
         guard let seconds = durationSeconds ?? started.map({ Double(time - $0) / 1e6 }), seconds >= 0 else { return nil }
         return seconds
+    }
+
+    /// The event as the events API takes it (`POST /api/v1/events`) and
+    /// ``decode(_:receivedAt:newID:)`` reads it back: the one encoder of every client that sends
+    /// events (`lookout event`, `lookout run`, `lookout gate`). Absent fields are left out; labels
+    /// are sorted by name.
+    public var json: [UInt8] {
+        var json = JSONObjectWriter()
+        json.string("id", id)
+        json.string("type", type.rawValue)
+        json.string("pipeline", pipeline)
+        json.string("run_id", runID)
+        json.string("step", step)
+        json.string("stage", stage)
+        json.string("result", result?.rawValue)
+        json.integer("exit_code", exitCode.map(Int64.init))
+        json.number("duration_seconds", durationSeconds)
+        json.string("revision", revision)
+        if !labels.isEmpty {
+            json.object("labels") { object in
+                for (name, value) in labels.sorted(by: { $0.key < $1.key }) { object.string(name, value) }
+            }
+        }
+        json.string("message", message)
+        if let simulation { json.object("dst") { simulation.write(to: &$0) } }
+        json.time("time", time)
+        return json.finished()
     }
 
     /// The field names an event may have.
@@ -375,4 +394,24 @@ public enum GateMeasurementResult: String, Sendable, Equatable, CaseIterable {
     /// The query returned nothing (the no-data policy decides what it counts as).
     case noData = "no_data"
     case error
+}
+
+extension PipelineEvent.Kind {
+    /// The kind named `text`, or an error listing the known ones.
+    public init(parsing text: String) throws(EventError) {
+        guard let kind = Self(rawValue: text) else {
+            throw EventError(field: "type", problem: "unknown type \"\(text)\"; known: \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        self = kind
+    }
+}
+
+extension PipelineEvent.Result {
+    /// The result named `text`, or an error listing the known ones.
+    public init(parsing text: String) throws(EventError) {
+        guard let result = Self(rawValue: text) else {
+            throw EventError(field: "result", problem: "must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+        }
+        self = result
+    }
 }
