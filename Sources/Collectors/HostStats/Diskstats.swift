@@ -217,3 +217,14 @@ struct DiskstatsFamilies {
             .map { $0.sortedLikeClientGolang() }
     }
 }
+
+extension DiskstatsCollector {
+    /// The `diskstats` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(
+        name: "diskstats", readsProcfs: true,
+        options: [CollectorOption("device-exclude", .pattern, help: "Regexp of block devices to ignore.") { $0.diskstatsDeviceExclude = $1.text }]
+    ) { settings, _ in
+        try DiskstatsCollector.validatePattern(settings.diskstatsDeviceExclude)
+        return DiskstatsCollector(paths: settings.paths, deviceExclude: settings.diskstatsDeviceExclude, udevData: settings.udevData)
+    }
+}

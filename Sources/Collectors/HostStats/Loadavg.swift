@@ -44,3 +44,10 @@ public struct LoadavgCollector: MetricCollector {
         ]
     }
 }
+
+extension LoadavgCollector {
+    /// The `loadavg` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "loadavg", readsProcfs: true) { settings, _ in
+        LoadavgCollector(paths: settings.paths)
+    }
+}

@@ -131,3 +131,10 @@ public struct MeminfoCollector: MetricCollector {
         return meminfoFamilies(try parseMeminfo(try SourceFile.read(path), path: path))
     }
 }
+
+extension MeminfoCollector {
+    /// The `meminfo` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "meminfo", readsProcfs: true) { settings, _ in
+        MeminfoCollector(paths: settings.paths)
+    }
+}

@@ -93,3 +93,10 @@ public struct PressureCollector: MetricCollector {
             directory: paths.proc("pressure"))
     }
 }
+
+extension PressureCollector {
+    /// The `pressure` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "pressure", readsProcfs: true) { settings, _ in
+        PressureCollector(paths: settings.paths)
+    }
+}

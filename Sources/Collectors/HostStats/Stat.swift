@@ -83,3 +83,10 @@ public struct StatCollector: MetricCollector {
         return statFamilies(try parseStat(try SourceFile.read(path), path: path))
     }
 }
+
+extension StatCollector {
+    /// The `stat` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "stat", readsProcfs: true) { settings, _ in
+        StatCollector(paths: settings.paths)
+    }
+}

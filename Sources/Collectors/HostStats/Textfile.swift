@@ -309,3 +309,13 @@ struct Int32Error: Error {
 private final class ErrorList: Sendable {
     let lines = Mutex<[String]>([])
 }
+
+extension TextfileCollector {
+    /// The `textfile` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(
+        name: "textfile", readsProcfs: false,
+        options: [CollectorOption("directory", .texts, help: "Directory of *.prom files to merge in; repeatable.") { $0.textfileDirectories = $1.texts }]
+    ) { settings, errors in
+        TextfileCollector(directories: settings.textfileDirectories, componentErrors: errors)
+    }
+}

@@ -63,3 +63,10 @@ public struct UnameCollector: MetricCollector {
             version: text(names.version), machine: text(names.machine), domainname: domainname))]
     }
 }
+
+extension UnameCollector {
+    /// The `uname` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "uname", readsProcfs: false) { _, _ in
+        UnameCollector()
+    }
+}

@@ -218,11 +218,34 @@ struct ServeFlags: ParsableArguments {
 
     @OptionGroup var ruleFlags: RuleFlags
 
-    /// The per-collector switches given on the command line, by collector name.
+    /// The per-collector switches given on the command line, by collector name. ArgumentParser
+    /// needs each flag spelled out above; CollectorFlagsTests holds them to the catalog.
     var collectorChoices: [String: Bool?] {
         ["cpu": cpu, "diskstats": diskstats, "filefd": filefd, "filesystem": filesystem, "loadavg": loadavg,
          "meminfo": meminfo, "microvm": microvm, "netdev": netdev, "os": os, "pressure": pressure, "stat": stat,
          "textfile": textfile, "time": time, "uname": uname]
+    }
+
+    /// The collector options given on the command line, as (collector, option, value); each is
+    /// stored through its catalog entry (``CollectorOption/set``), which declares what it sets.
+    func collectorOptions() throws(ConfigurationError) -> [(collector: String, option: String, value: CollectorOption.Value)] {
+        var options: [(collector: String, option: String, value: CollectorOption.Value)] = []
+        func add(_ collector: String, _ option: String, _ value: CollectorOption.Value?) {
+            if let value { options.append((collector, option, value)) }
+        }
+        add("cpu", "guest", cpuGuest.map { .boolean($0) })
+        add("textfile", "directory", textfileDirectories.isEmpty ? nil : .texts(textfileDirectories))
+        add("filesystem", "mount-points-exclude", mountPointsExclude.map { .text($0) })
+        add("filesystem", "fs-types-exclude", fsTypesExclude.map { .text($0) })
+        add("diskstats", "device-exclude", diskDeviceExclude.map { .text($0) })
+        add("microvm", "state-dir", microvmStateDirectory.map { .text($0) })
+        if let microvmSocketTimeout {
+            add("microvm", "socket-timeout", .duration(try SettingValue.checked(
+                microvmSocketTimeout, flag: "--collector.microvm.socket-timeout", SettingValue.duration)))
+        }
+        add("netdev", "device-include", netDeviceInclude.map { .text($0) })
+        add("netdev", "device-exclude", netDeviceExclude.map { .text($0) })
+        return options
     }
 
     /// Defaults, then the configuration file, then these flags.
@@ -263,18 +286,9 @@ struct ServeFlags: ParsableArguments {
         for (name, choice) in collectorChoices {
             if let choice { configuration.collectorChoices[name] = choice }
         }
-        if let cpuGuest { configuration.host.cpuGuest = cpuGuest }
-        if !textfileDirectories.isEmpty { configuration.host.textfileDirectories = textfileDirectories }
-        if let mountPointsExclude { configuration.host.filesystemMountPointsExclude = mountPointsExclude }
-        if let fsTypesExclude { configuration.host.filesystemFSTypesExclude = fsTypesExclude }
-        if let diskDeviceExclude { configuration.host.diskstatsDeviceExclude = diskDeviceExclude }
-        if let microvmStateDirectory { configuration.host.microvmStateDirectory = microvmStateDirectory }
-        if let microvmSocketTimeout {
-            configuration.host.microvmSocketTimeout = try SettingValue.checked(
-                microvmSocketTimeout, flag: "--collector.microvm.socket-timeout", SettingValue.duration)
+        for (collector, option, value) in try collectorOptions() {
+            HostCollectors.spec(named: collector)?.option(named: option)?.set(&configuration.host, value)
         }
-        if let netDeviceInclude { configuration.host.netdevDeviceInclude = netDeviceInclude }
-        if let netDeviceExclude { configuration.host.netdevDeviceExclude = netDeviceExclude }
         try configuration.checkNetdevDevices()
         try configuration.checkMicroVMSocketTimeout()
         try logShipping.apply(to: &configuration)

@@ -142,7 +142,7 @@ private struct ConfigurationReader {
                 configuration.disableDefaults = try bool(value, key: "collector.disable-defaults")
                 continue
             }
-            guard HostCollectors.catalog.contains(where: { $0.name == name }) else {
+            guard let spec = HostCollectors.spec(named: name) else {
                 throw ConfigurationError(
                     key: "collector.\(name)", line: YAMLFile.line(value),
                     message: "unknown collector; known: \(HostCollectors.names.joined(separator: ", "))")
@@ -151,32 +151,21 @@ private struct ConfigurationReader {
                 configuration.collectorChoices[name] = try bool(value, key: "collector.\(name)")
                 continue
             }
-            for (option, optionValue) in try mapping(value, key: "collector.\(name)") {
-                let key = "collector.\(name).\(option)"
-                switch (name, option) {
-                case (_, "enabled"):
+            for (optionName, optionValue) in try mapping(value, key: "collector.\(name)") {
+                let key = "collector.\(name).\(optionName)"
+                if optionName == "enabled" {
                     configuration.collectorChoices[name] = try bool(optionValue, key: key)
-                case ("cpu", "guest"):
-                    configuration.host.cpuGuest = try bool(optionValue, key: key)
-                case ("textfile", "directory"):
-                    configuration.host.textfileDirectories = try strings(optionValue, key: key)
-                case ("filesystem", "mount-points-exclude"):
-                    configuration.host.filesystemMountPointsExclude = try pattern(optionValue, key: key)
-                case ("filesystem", "fs-types-exclude"):
-                    configuration.host.filesystemFSTypesExclude = try pattern(optionValue, key: key)
-                case ("diskstats", "device-exclude"):
-                    configuration.host.diskstatsDeviceExclude = try pattern(optionValue, key: key)
-                case ("microvm", "state-dir"):
-                    configuration.host.microvmStateDirectory = try string(optionValue, key: key)
-                case ("microvm", "socket-timeout"):
-                    configuration.host.microvmSocketTimeout = try checked(optionValue, key: key, SettingValue.duration)
-                case ("netdev", "device-include"):
-                    configuration.host.netdevDeviceInclude = try pattern(optionValue, key: key)
-                case ("netdev", "device-exclude"):
-                    configuration.host.netdevDeviceExclude = try pattern(optionValue, key: key)
-                default:
-                    throw unknown(key, at: optionValue)
+                    continue
                 }
+                guard let option = spec.option(named: optionName) else { throw unknown(key, at: optionValue) }
+                let read: CollectorOption.Value = switch option.kind {
+                case .boolean: .boolean(try bool(optionValue, key: key))
+                case .text: .text(try string(optionValue, key: key))
+                case .texts: .texts(try strings(optionValue, key: key))
+                case .pattern: .text(try pattern(optionValue, key: key))
+                case .duration: .duration(try checked(optionValue, key: key, SettingValue.duration))
+                }
+                option.set(&configuration.host, read)
             }
         }
     }

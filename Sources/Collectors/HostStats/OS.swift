@@ -165,3 +165,10 @@ public struct OSCollector: MetricCollector {
         throw .noData("neither \(paths.rootfs("etc/os-release")) nor \(paths.rootfs("usr/lib/os-release")) exists")
     }
 }
+
+extension OSCollector {
+    /// The `os` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "os", readsProcfs: false) { settings, _ in
+        OSCollector(paths: settings.paths)
+    }
+}

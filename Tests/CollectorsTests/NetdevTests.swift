@@ -2,7 +2,7 @@
 import MetricModel
 import Testing
 
-@Suite struct NetDevTests {
+@Suite struct NetdevTests {
     private let header = """
         Inter-|   Receive                                                |  Transmit
          face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed

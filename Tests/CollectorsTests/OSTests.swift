@@ -2,7 +2,7 @@ import Testing
 import MetricModel
 @testable import Collectors
 
-@Suite struct OSReleaseTests {
+@Suite struct OSTests {
     @Test func quotingRulesOfGoEnvparse() throws {
         // Each expectation below was checked against node_exporter 1.5.0 on the same input.
         let values = try parseOSRelease("""

@@ -367,3 +367,19 @@ final class MountStatter: Sendable {
             available: UInt64(buffer.f_bavail), files: UInt64(buffer.f_files), filesFree: UInt64(buffer.f_ffree))
     }
 }
+
+extension FilesystemCollector {
+    /// The `filesystem` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(
+        name: "filesystem", readsProcfs: true,
+        options: [
+            CollectorOption("mount-points-exclude", .pattern, help: "Regexp of mount points to ignore.") { $0.filesystemMountPointsExclude = $1.text },
+            CollectorOption("fs-types-exclude", .pattern, help: "Regexp of filesystem types to ignore.") { $0.filesystemFSTypesExclude = $1.text },
+        ]
+    ) { settings, _ in
+        try FilesystemCollector.validatePattern(settings.filesystemMountPointsExclude)
+        try FilesystemCollector.validatePattern(settings.filesystemFSTypesExclude)
+        return FilesystemCollector(
+            paths: settings.paths, mountPointsExclude: settings.filesystemMountPointsExclude, fsTypesExclude: settings.filesystemFSTypesExclude)
+    }
+}

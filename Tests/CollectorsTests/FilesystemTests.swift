@@ -7,7 +7,7 @@ import MetricModel
 import Synchronization
 import Testing
 
-@Suite struct MountsTests {
+@Suite struct FilesystemTests {
     @Test func parsesAndDecodesSpaceAndTab() throws {
         let entries = try parseMounts("/dev/vdc /mnt/with\\040space xfs rw 0 0\n/dev/x /a\\011b\\134c ext4 ro,noatime 0 0\n")
         #expect(entries == [

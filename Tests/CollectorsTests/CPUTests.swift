@@ -2,7 +2,7 @@ import Testing
 import MetricModel
 @testable import Collectors
 
-@Suite struct CPUStatTests {
+@Suite struct CPUTests {
     @Test func parsesTicksAsSeconds() throws {
         let cpus = try parseCPUStat("cpu  1 2 3 4 5 6 7 8 9 10\ncpu0 100 200 300 400 500 600 700 800 900 1000\n")
         #expect(cpus == [CPUTimes(

@@ -41,3 +41,10 @@ public struct FilefdCollector: MetricCollector {
         ]
     }
 }
+
+extension FilefdCollector {
+    /// The `filefd` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "filefd", readsProcfs: true) { settings, _ in
+        FilefdCollector(paths: settings.paths)
+    }
+}

@@ -5,7 +5,7 @@ import Testing
 import MetricModel
 @testable import Collectors
 
-@Suite struct ClockTests {
+@Suite struct TimeTests {
     @Test func clocksourceFilesAreTrimmed() {
         #expect(parseClocksource(available: "tsc kvm-clock acpi_pm \n", current: "tsc\n")
             == Clocksource(available: ["tsc", "kvm-clock", "acpi_pm"], current: "tsc"))

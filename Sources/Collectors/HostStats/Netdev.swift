@@ -114,3 +114,21 @@ public struct NetdevCollector: MetricCollector {
         }.filter { !$0.samples.isEmpty }
     }
 }
+
+extension NetdevCollector {
+    /// The `netdev` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(
+        name: "netdev", readsProcfs: true,
+        options: [
+            CollectorOption("device-include", .pattern, help: "Regexp of network devices to include (exclusive with device-exclude).") {
+                $0.netdevDeviceInclude = $1.text
+            },
+            CollectorOption("device-exclude", .pattern, help: "Regexp of network devices to exclude (exclusive with device-include).") {
+                $0.netdevDeviceExclude = $1.text
+            },
+        ]
+    ) { settings, _ in
+        try NetdevCollector.validate(deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
+        return NetdevCollector(paths: settings.paths, deviceInclude: settings.netdevDeviceInclude, deviceExclude: settings.netdevDeviceExclude)
+    }
+}

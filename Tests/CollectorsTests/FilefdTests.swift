@@ -2,7 +2,7 @@ import Testing
 import MetricModel
 @testable import Collectors
 
-@Suite struct FileNrTests {
+@Suite struct FilefdTests {
     @Test func readsAllocatedAndMaximum() throws {
         let counts = try parseFileNr("982\t0\t2466174\n")
         #expect(counts.allocated == 982 && counts.maximum == 2_466_174)

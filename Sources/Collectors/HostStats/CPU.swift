@@ -287,3 +287,13 @@ public struct CPUCollector: MetricCollector {
         return UInt64(ProcText.trimmed(Substring(text)))
     }
 }
+
+extension CPUCollector {
+    /// The `cpu` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(
+        name: "cpu", readsProcfs: true,
+        options: [CollectorOption("guest", .boolean, help: "Report node_cpu_guest_seconds_total (default: enabled).") { $0.cpuGuest = $1.boolean }]
+    ) { settings, _ in
+        CPUCollector(paths: settings.paths, guest: settings.cpuGuest)
+    }
+}

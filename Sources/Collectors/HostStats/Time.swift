@@ -119,3 +119,10 @@ public struct TimeCollector: MetricCollector {
         return digit >= UInt8(ascii: "0") && digit <= UInt8(ascii: "9")
     }
 }
+
+extension TimeCollector {
+    /// The `time` collector's entry in the catalog.
+    public static let spec = HostCollectorSpec(name: "time", readsProcfs: false) { settings, _ in
+        TimeCollector(paths: settings.paths)
+    }
+}
