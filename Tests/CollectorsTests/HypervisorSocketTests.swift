@@ -65,7 +65,7 @@ final class ScratchMicroVMHost {
         throw PeerError("no QMP greeting on \(path): is qemu-system-x86_64 installed (scripts/bootstrap --test)?")
     }
 
-    func collector(timeout: Duration, errors: ComponentErrors? = nil) -> MicroVMCollector {
+    func collector(timeout: Duration, errors: ComponentErrors = ComponentErrors()) -> MicroVMCollector {
         MicroVMCollector(paths: HostPaths(procfs: "/proc", sysfs: directory + "/sys", rootfs: "/"), stateDirectory: state,
                          socketTimeout: timeout, componentErrors: errors)
     }

@@ -36,13 +36,13 @@ public struct TextfileCollector: MetricCollector {
     public let directories: [String]
     private let logger: Logger
     private let errors = ErrorList()
-    private let componentErrors: ComponentErrors?
+    private let componentErrors: ComponentErrors
 
     /// Creates the collector over `directories`; each is expanded as a glob first and used as given
     /// when that matches nothing. File problems are counted in `componentErrors` when given.
     public init(
         directories: [String], logger: Logger = Logger(label: "lookout.collector.textfile"),
-        componentErrors: ComponentErrors? = nil
+        componentErrors: ComponentErrors = ComponentErrors()
     ) {
         self.directories = directories
         self.logger = logger
@@ -66,8 +66,7 @@ public struct TextfileCollector: MetricCollector {
         }
         let families = read.families()
         for message in read.errors {
-            logger.error("textfile collector", metadata: ["error": "\(message)"])
-            componentErrors?.record(component: "collector.textfile", errorType: "bad_file")
+            componentErrors.emit(.collector("textfile"), .badFile, "textfile collector", metadata: ["error": "\(message)"], to: logger)
         }
         errors.lines.withLock { $0 = read.errors }
         return families

@@ -11,7 +11,7 @@ public final class JournalCounters: MetricCollector {
     public let name = "journal"
     /// How many units get their own `unit` label; entries of later units count as `other`.
     public let maximumUnits: Int
-    private let errors: ComponentErrors?
+    private let errors: ComponentErrors
 
     private struct State {
         var unitIndex: [UInt64: Int] = [:]
@@ -30,7 +30,7 @@ public final class JournalCounters: MetricCollector {
     private let state = Mutex(State())
 
     /// Creates empty counters; `errors` also receives every read error (component `journal`).
-    public init(maximumUnits: Int = 100, errors: ComponentErrors? = nil) {
+    public init(maximumUnits: Int = 100, errors: ComponentErrors = ComponentErrors()) {
         self.maximumUnits = maximumUnits
         self.errors = errors
     }
@@ -66,10 +66,10 @@ public final class JournalCounters: MetricCollector {
         state.withLock { $0.lost += count }
     }
 
-    /// Counts one read error of a bounded type (`bad_message`, `sigbus`, `read_error`).
-    public func recordReadError(_ type: String) {
-        state.withLock { $0.readErrors[type, default: 0] += 1 }
-        errors?.record(component: "journal", errorType: type)
+    /// Counts one read error of a bounded type (`bad_message`, `sigbus`, `read_error`, …).
+    public func recordReadError(_ type: ErrorType) {
+        state.withLock { $0.readErrors[type.name, default: 0] += 1 }
+        errors.record(.journal, type)
     }
 
     /// Notes the receive time of the newest entry whose whole prefix is acknowledged.

@@ -157,7 +157,7 @@ public final class JournalReader {
             // A fault absorbed since the last read may have left zeros where the journal was:
             // whatever the library says next is suspect, so start over from the last good entry.
             if Journal.absorbedFaults != faultsSeen {
-                counters.recordReadError("sigbus")
+                counters.recordReadError(.sigbus)
                 try reopen()
             }
             do {
@@ -169,7 +169,7 @@ public final class JournalReader {
                 }
                 try journal.read(into: &entry)
             } catch where error.isCorruption {
-                counters.recordReadError("bad_message")
+                counters.recordReadError(.badMessage)
                 consecutiveErrors += 1
                 // libsystemd moves past a bad entry on the next call. If it keeps failing, hand
                 // the error to the owner, which waits, reopens, and skips the region if it must;

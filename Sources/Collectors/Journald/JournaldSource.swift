@@ -122,7 +122,7 @@ public final class JournaldSource: Sendable {
                     // The saved cursor is not one sd-journal can parse: nothing to resume from.
                     logger.error("the saved journal cursor is not valid; starting at the configured start position",
                                  metadata: ["cursor": "\(bad)", "start": "\(start)"])
-                    counters.recordReadError("bad_cursor")
+                    counters.recordReadError(.badCursor)
                     resumeCursor = nil
                     continue
                 }
@@ -132,14 +132,14 @@ public final class JournaldSource: Sendable {
                     // in it cannot be read by anyone; it is counted, not silently skipped.
                     logger.error("the journal is damaged after an entry; skipping ahead by time",
                                  metadata: ["cursor": "\(stuck)"])
-                    counters.recordReadError("skipped_region")
+                    counters.recordReadError(.skippedRegion)
                     counters.recordLost(1)
                     resumeCursor = nil
                     startOverride = .since(realtime + 1)
                     failuresAtCursor = 0
                     continue
                 }
-                counters.recordReadError("read_error")
+                counters.recordReadError(.readError)
                 if lastFailure != error.description {
                     logger.error("journal unreadable; retrying every second",
                                  metadata: ["source": "\(selection.source)", "error": "\(error)"])

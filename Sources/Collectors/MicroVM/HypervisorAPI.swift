@@ -10,6 +10,7 @@
 // - Firecracker over its REST API: `GET /` (`state`) and `GET /machine-config` (`vcpu_count`,
 //   `mem_size_mib`). Its IO counters come only from its metrics file (`FirecrackerMetrics.swift`).
 
+import MetricModel
 import Curl
 import Dispatch
 import FoundationEssentials
@@ -131,10 +132,10 @@ enum HypervisorQueries {
     ) -> Result<Value, HypervisorFailure> {
         answer.mapError { HypervisorFailure(transfer: $0, socket: socket, path: path) }.flatMap { response in
             guard response.status == 200 else {
-                return .failure(HypervisorFailure(errorType: "status", message: "\(api) \(socket): GET \(path) answered \(response.status)"))
+                return .failure(HypervisorFailure(errorType: .hypervisorStatus, message: "\(api) \(socket): GET \(path) answered \(response.status)"))
             }
             guard let value = try? JSONDecoder().decode(Value.self, from: Data(response.body)) else {
-                return .failure(HypervisorFailure(errorType: "protocol", message: "\(api) \(socket): GET \(path) is not the documented \(schema) object"))
+                return .failure(HypervisorFailure(errorType: .hypervisorProtocol, message: "\(api) \(socket): GET \(path) is not the documented \(schema) object"))
             }
             return .success(value)
         }
@@ -165,10 +166,10 @@ extension HypervisorReading {
 extension HypervisorFailure {
     /// A libcurl failure on `path` of the API at `socket`.
     init(transfer error: TransferError, socket: String, path: String) {
-        let errorType = switch error.kind {
-        case .connection: "connect"
-        case .timeout: "timeout"
-        default: "closed"
+        let errorType: ErrorType = switch error.kind {
+        case .connection: .hypervisorConnect
+        case .timeout: .hypervisorTimeout
+        default: .hypervisorClosed
         }
         // curl names "localhost port 80" for a unix socket; the socket's path says more.
         self.init(errorType: errorType, message: "\(socket): GET \(path): \(error)")

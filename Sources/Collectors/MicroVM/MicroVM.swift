@@ -32,7 +32,7 @@ public struct MicroVMCollector: MetricCollector {
     public let stateDirectory: String
     /// How long one scrape waits for the hypervisors' control sockets, all of them together.
     public let socketTimeout: Duration
-    private let componentErrors: ComponentErrors?
+    private let componentErrors: ComponentErrors
     private let logger: Logger
     private let observations = MicroVMObservations()
 
@@ -52,7 +52,7 @@ public struct MicroVMCollector: MetricCollector {
     /// stops failing.
     public init(
         paths: HostPaths, stateDirectory: String = MicroVMCollector.defaultStateDirectory,
-        socketTimeout: Duration = MicroVMCollector.defaultSocketTimeout, componentErrors: ComponentErrors? = nil,
+        socketTimeout: Duration = MicroVMCollector.defaultSocketTimeout, componentErrors: ComponentErrors = ComponentErrors(),
         logger: Logger = Logger(label: "lookout.collector.microvm")
     ) {
         self.paths = paths
@@ -104,12 +104,12 @@ public struct MicroVMCollector: MetricCollector {
                 families.addNetwork(counters, vm: name, interface: interface)
             }
             if let hypervisor {
-                let failure = hypervisor.failure.map { ("hypervisor_" + $0.errorType, $0.message) }
+                let failure = hypervisor.failure.map { ($0.errorType, $0.message) }
                 report(failure, vm: name, source: .controlSocket)
                 families.add(hypervisor: try? hypervisor.get(), vm: name)
             }
             if let metrics = vm.firecrackerMetrics {
-                report(metrics.failure.map { ("firecracker_metrics", $0.description) }, vm: name, source: .metricsFile)
+                report(metrics.failure.map { (.firecrackerMetrics, $0.description) }, vm: name, source: .metricsFile)
                 if let disks = try? metrics.get() { families.add(disks: disks, vm: name) }
             }
         }
@@ -120,9 +120,9 @@ public struct MicroVMCollector: MetricCollector {
 
     /// Counts a failure of one of a VM's optional sources (`errorType`, `message`), and logs
     /// once when the source starts failing, fails differently or recovers.
-    private func report(_ failure: (errorType: String, message: String)?, vm: String, source: MicroVMSource) {
-        if let failure { componentErrors?.record(component: "collector.microvm", errorType: failure.errorType) }
-        switch observations.changedFailure(vm: vm, source: source, to: failure?.errorType) {
+    private func report(_ failure: (errorType: ErrorType, message: String)?, vm: String, source: MicroVMSource) {
+        if let failure { componentErrors.record(.collector("microvm"), failure.errorType) }
+        switch observations.changedFailure(vm: vm, source: source, to: failure?.errorType.name) {
         case .some(.some):
             logger.warning("microVM \(source.rawValue) gives no reading", metadata: ["vm": "\(vm)", "error": "\(failure!.message)"])
         case .some(.none):

@@ -13,6 +13,7 @@
 // most one timeout however many sockets hang.
 
 #if canImport(Glibc)
+import MetricModel
 import Glibc
 #endif
 import FoundationEssentials
@@ -49,7 +50,7 @@ struct VirtualDiskCounters: Sendable, Equatable {
 /// Why a hypervisor's control socket gave no reading; `errorType` is the bounded metric label.
 struct HypervisorFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// A bounded name: `connect`, `timeout`, `closed`, `protocol`, `status`.
-    var errorType: String
+    var errorType: ErrorType
     /// One line saying what happened and where.
     var message: String
 
@@ -79,13 +80,13 @@ enum QMPClient {
             if polled.isEmpty { break }
             let remaining = deadline - ContinuousClock.now
             if remaining <= .zero {
-                for index in owners { conversations[index].fail("timeout", "no answer within \(timeout)") }
+                for index in owners { conversations[index].fail(.hypervisorTimeout, "no answer within \(timeout)") }
                 break
             }
             let milliseconds = Int32(clamping: max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
             let ready = poll(&polled, nfds_t(polled.count), milliseconds)
             if ready < 0, errno != EINTR {
-                for index in owners { conversations[index].fail("connect", "poll failed: \(SourceFile.errnoText(errno))") }
+                for index in owners { conversations[index].fail(.hypervisorConnect, "poll failed: \(SourceFile.errnoText(errno))") }
                 break
             }
             for (slot, index) in owners.enumerated() where polled[slot].revents != 0 {
@@ -118,7 +119,7 @@ private struct QMPConversation {
     /// The poll events this conversation waits for.
     var events: Int16 { Int16(POLLIN) | (unsent.isEmpty ? 0 : Int16(POLLOUT)) }
 
-    mutating func fail(_ errorType: String, _ reason: String) {
+    mutating func fail(_ errorType: ErrorType, _ reason: String) {
         finish(.failure(HypervisorFailure(errorType: errorType, message: "QMP \(socket): \(reason)")))
     }
 
@@ -133,22 +134,22 @@ private struct QMPConversation {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
-        guard socket.utf8.count < capacity else { return fail("connect", "socket path longer than \(capacity - 1) bytes") }
+        guard socket.utf8.count < capacity else { return fail(.hypervisorConnect, "socket path longer than \(capacity - 1) bytes") }
         withUnsafeMutableBytes(of: &address.sun_path) { bytes in
             bytes.copyBytes(from: socket.utf8)
             bytes[socket.utf8.count] = 0
         }
         descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return fail("connect", "socket: \(SourceFile.errnoText(errno))") }
+        guard descriptor >= 0 else { return fail(.hypervisorConnect, "socket: \(SourceFile.errnoText(errno))") }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         // A unix stream connect either completes at once or fails: EAGAIN means the backlog is full.
-        if connected < 0 { fail("connect", "connect: \(SourceFile.errnoText(errno))") }
+        if connected < 0 { fail(.hypervisorConnect, "connect: \(SourceFile.errnoText(errno))") }
     }
 
     mutating func handle(_ revents: Int16) {
-        if revents & Int16(POLLNVAL) != 0 { return fail("closed", "the socket was closed under the conversation") }
+        if revents & Int16(POLLNVAL) != 0 { return fail(.hypervisorClosed, "the socket was closed under the conversation") }
         if revents & Int16(POLLOUT) != 0 { flush() }
         if result == nil, revents & (Int16(POLLIN) | Int16(POLLHUP) | Int16(POLLERR)) != 0 { receive() }
     }
@@ -165,7 +166,7 @@ private struct QMPConversation {
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return }
-                return fail("closed", "send: \(SourceFile.errnoText(errno))")
+                return fail(.hypervisorClosed, "send: \(SourceFile.errnoText(errno))")
             }
             unsent.removeFirst(written)
         }
@@ -181,9 +182,9 @@ private struct QMPConversation {
         } while count < 0 && errno == EINTR
         if count < 0 {
             if errno == EAGAIN { return }
-            return fail("closed", "recv: \(SourceFile.errnoText(errno))")
+            return fail(.hypervisorClosed, "recv: \(SourceFile.errnoText(errno))")
         }
-        if count == 0 { return fail("closed", "the hypervisor closed the connection") }
+        if count == 0 { return fail(.hypervisorClosed, "the hypervisor closed the connection") }
         received.append(contentsOf: chunk[..<count])
         var start = received.startIndex
         while result == nil, let newline = received[start...].firstIndex(of: UInt8(ascii: "\n")) {
@@ -192,24 +193,24 @@ private struct QMPConversation {
         }
         received.removeFirst(start - received.startIndex)
         if result == nil, received.count > QMPClient.maximumLineBytes {
-            fail("protocol", "a line longer than \(QMPClient.maximumLineBytes) bytes")
+            fail(.hypervisorProtocol, "a line longer than \(QMPClient.maximumLineBytes) bytes")
         }
     }
 
     private mutating func consume(_ line: [UInt8]) {
         if line.allSatisfy({ $0 == UInt8(ascii: "\r") || $0 == UInt8(ascii: " ") }) || line.isEmpty { return skip() }
         guard let envelope = try? JSONDecoder().decode(QMPEnvelope.self, from: Data(line)) else {
-            return fail("protocol", "not a QMP message: \(preview(line))")
+            return fail(.hypervisorProtocol, "not a QMP message: \(preview(line))")
         }
         if envelope.isEvent { return skip() }
         switch stage {
         case .greeting:
-            guard envelope.isGreeting else { return fail("protocol", "expected the QMP greeting, got \(preview(line))") }
+            guard envelope.isGreeting else { return fail(.hypervisorProtocol, "expected the QMP greeting, got \(preview(line))") }
             stage = .capabilities
             send(#"{"execute":"qmp_capabilities"}"#)
         case .capabilities:
-            if let error = envelope.error { return fail("protocol", "qmp_capabilities failed: \(error.desc)") }
-            guard envelope.hasReturn else { return fail("protocol", "unexpected reply to qmp_capabilities: \(preview(line))") }
+            if let error = envelope.error { return fail(.hypervisorProtocol, "qmp_capabilities failed: \(error.desc)") }
+            guard envelope.hasReturn else { return fail(.hypervisorProtocol, "unexpected reply to qmp_capabilities: \(preview(line))") }
             stage = .queries
             askNext()
         case .queries:
@@ -217,7 +218,7 @@ private struct QMPConversation {
             // carries our id or, like stratovirt's errors, none.
             let asked = QMPClient.queries[unasked.startIndex - 1]
             guard envelope.hasReturn || envelope.error != nil, envelope.id == nil || envelope.id == asked else {
-                return fail("protocol", "unexpected reply to \(asked): \(preview(line))")
+                return fail(.hypervisorProtocol, "unexpected reply to \(asked): \(preview(line))")
             }
             replies[asked] = line
             if unasked.isEmpty { finish(reading()) } else { askNext() }
@@ -234,7 +235,7 @@ private struct QMPConversation {
     /// nothing else is not a QMP server worth waiting for.
     private mutating func skip() {
         skippedLines += 1
-        if skippedLines > 1000 { fail("protocol", "more than 1000 lines without a reply") }
+        if skippedLines > 1000 { fail(.hypervisorProtocol, "more than 1000 lines without a reply") }
     }
 
     /// Decodes the collected replies. `query-status` must succeed; the others may fail (an old
@@ -245,7 +246,7 @@ private struct QMPConversation {
         }
         guard let status = decoded("query-status", as: QMPRunStatus.self) else {
             let error = replies["query-status"].flatMap { try? JSONDecoder().decode(QMPEnvelope.self, from: Data($0)).error }
-            return .failure(HypervisorFailure(errorType: "protocol", message: "QMP \(socket): query-status failed: \(error?.desc ?? "unreadable reply")"))
+            return .failure(HypervisorFailure(errorType: .hypervisorProtocol, message: "QMP \(socket): query-status failed: \(error?.desc ?? "unreadable reply")"))
         }
         let disks = (decoded("query-blockstats", as: [QMPBlockStats].self) ?? []).compactMap { entry -> VirtualDiskCounters? in
             guard let name = [entry.device, entry.qdev, entry.nodeName].compactMap({ $0 }).first(where: { !$0.isEmpty }) else { return nil }

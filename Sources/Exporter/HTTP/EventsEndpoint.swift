@@ -97,7 +97,7 @@ struct EventsEndpoint: Sendable {
         var limit = 20
         if let text = query["limit"] {
             guard let value = Int(text), (1...500).contains(value) else {
-                errors.record(component: "events", errorType: "bad_request")
+                errors.record(.events, .badRequest)
                 return .problem(.badRequest, "limit must be an integer from 1 to 500, got \"\(text)\"")
             }
             limit = value
@@ -133,33 +133,32 @@ struct EventsEndpoint: Sendable {
     }
 
     private func storeFailure(_ error: EventStoreError) -> Response {
-        errors.record(component: "events", errorType: "store")
-        logger.error("cannot read pipeline runs", metadata: ["error": "\(error)"])
+        errors.emit(.events, .store, "cannot read pipeline runs", metadata: ["error": "\(error)"], to: logger)
         return .problem(.serviceUnavailable, "the event store cannot be read")
     }
 
     /// Answers one POST.
     func receive(_ request: Request) async -> Response {
         guard authorized(request.headers[.authorization]) else {
-            errors.record(component: "events", errorType: "unauthorized")
+            errors.record(.events, .unauthorized)
             return .problem(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
         }
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
-            errors.record(component: "events", errorType: "too_large")
+            errors.record(.events, .tooLarge)
             return .problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maxBodyBytes)
         } catch {
-            errors.record(component: "events", errorType: "too_large")
+            errors.record(.events, .tooLarge)
             return .problem(.contentTooLarge, "the body is larger than \(maxBodyBytes) bytes")
         }
         let received = CivilTime.nowMicroseconds()
         let events: [PipelineEvent]
         switch Self.decode(Array(buffer: body), receivedAt: received) {
         case .failure(let refused):
-            errors.record(component: "events", errorType: "bad_request")
+            errors.record(.events, .badRequest)
             return .problem(.badRequest, refused.message)
         case .success(let decoded):
             events = decoded
@@ -168,8 +167,7 @@ struct EventsEndpoint: Sendable {
         do {
             outcome = try await commit(events, receivedAt: received)
         } catch {
-            errors.record(component: "events", errorType: "store")
-            logger.error("cannot store pipeline events", metadata: ["error": "\(error)"])
+            errors.emit(.events, .store, "cannot store pipeline events", metadata: ["error": "\(error)"], to: logger)
             return .problem(.serviceUnavailable, "the events could not be stored; send them again")
         }
         return .json(.ok, Array(#"{"stored":\#(outcome.stored),"duplicates":\#(outcome.duplicates)}"#.utf8))

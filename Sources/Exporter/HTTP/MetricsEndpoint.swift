@@ -65,7 +65,7 @@ struct MetricsEndpoint: Sendable {
     /// Answers one scrape.
     func scrape(_ request: Request) async -> Response {
         guard limiter.enter() else {
-            report("too_many_requests", "refused a scrape over --web.max-requests")
+            report(.tooManyRequests, "refused a scrape over --web.max-requests")
             return plainResponse(.serviceUnavailable, "Limit of concurrent requests reached (\(limiter.limit)), try again later.\n")
         }
         defer { limiter.leave() }
@@ -74,14 +74,14 @@ struct MetricsEndpoint: Sendable {
         switch CollectorSelection.parse(request.uri.queryParameters, known: knownCollectors) {
         case .success(let names): selection = names
         case .failure(let error):
-            report("bad_request", error.message)
+            report(.badRequest, error.message)
             return plainResponse(.badRequest, error.message + "\n")
         }
 
         var timeout = scrapeTimeout
         if let header = request.headers[Self.scrapeTimeoutHeader] {
             guard let seconds = Double(header), seconds.isFinite, seconds > 0 else {
-                report("bad_request", "invalid X-Prometheus-Scrape-Timeout-Seconds \"\(header)\"")
+                report(.badRequest, "invalid X-Prometheus-Scrape-Timeout-Seconds \"\(header)\"")
                 return plainResponse(.badRequest, "Invalid X-Prometheus-Scrape-Timeout-Seconds \"\(header)\": expected a positive number of seconds.\n")
             }
             // Leave Prometheus half a second to receive the body before its own deadline.
@@ -101,8 +101,8 @@ struct MetricsEndpoint: Sendable {
                 headers[.contentEncoding] = "gzip"
             } catch {
                 // Uncompressed is always acceptable (RFC 9110 §12.5.3); log and send it as is.
-                registry.errors.record(component: "http", errorType: "compression")
-                logger.warning("gzip failed, answering uncompressed", metadata: ["error": "\(error)"])
+                registry.errors.emit(.http, .compression, "gzip failed, answering uncompressed", level: .warning,
+                                     metadata: ["error": "\(error)"], to: logger)
                 buffer = ByteBuffer(bytes: body)
             }
         }
@@ -112,12 +112,10 @@ struct MetricsEndpoint: Sendable {
 
     /// Counts an HTTP error and logs it: at warning level the first time its type occurs, at
     /// debug level after that, so a misbehaving client cannot flood the log.
-    private func report(_ errorType: String, _ message: String) {
-        registry.errors.record(component: "http", errorType: errorType)
-        let first = loggedErrorTypes.isFirst(errorType)
-        logger.log(
-            level: first ? .warning : .debug, "request refused",
-            metadata: ["error_type": "\(errorType)", "error": "\(message)"])
+    private func report(_ errorType: ErrorType, _ message: String) {
+        let first = loggedErrorTypes.isFirst(errorType.name)
+        registry.errors.emit(.http, errorType, "request refused", level: first ? .warning : .debug, metadata: ["error": "\(message)"],
+                             to: logger)
     }
 
     private func landingPage() -> Response {

@@ -91,7 +91,7 @@ struct RulesEndpoint {
     }
 
     private func failure(_ status: HTTPResponse.Status, _ type: String, _ message: String) -> Response {
-        errors.record(component: "rules", errorType: type == "bad_data" ? "bad_query" : "query_execution")
+        errors.record(.rules, type == "bad_data" ? .badQuery : .queryExecution)
         var body = JSONObjectWriter()
         body.string("status", "error")
         body.string("errorType", type)

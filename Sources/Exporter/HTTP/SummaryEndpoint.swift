@@ -65,7 +65,7 @@ struct SummaryEndpoint: Sendable {
             runLimit = count
         }
         guard limiter.enter() else {
-            registry.errors.record(component: "http", errorType: "too_many_requests")
+            registry.errors.record(.http, .tooManyRequests)
             return .problem(.serviceUnavailable, "limit of concurrent requests reached (\(limiter.limit)), try again later")
         }
         defer { limiter.leave() }
@@ -89,8 +89,7 @@ struct SummaryEndpoint: Sendable {
             do {
                 runs = runLimit == 0 ? [] : try await events.recentRuns(limit: runLimit)
             } catch {
-                registry.errors.record(component: "events", errorType: "store")
-                logger.error("cannot read pipeline runs for the summary", metadata: ["error": "\(error)"])
+                registry.errors.emit(.events, .store, "cannot read pipeline runs for the summary", metadata: ["error": "\(error)"], to: logger)
                 warnings.append("the pipeline runs cannot be read from the event store (see the daemon's log)")
             }
         }
@@ -102,7 +101,7 @@ struct SummaryEndpoint: Sendable {
     }
 
     private func refuse(_ message: String) -> Response {
-        registry.errors.record(component: "http", errorType: "bad_request")
+        registry.errors.record(.http, .badRequest)
         return .problem(.badRequest, message)
     }
 

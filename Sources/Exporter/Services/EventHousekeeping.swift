@@ -67,8 +67,7 @@ struct EventHousekeeping: Service {
         do {
             files = try spool.pending()
         } catch {
-            endpoint.errors.record(component: "events", errorType: "spool")
-            logger.error("cannot list the event spool", metadata: ["error": "\(error)"])
+            endpoint.errors.emit(.events, .spool, "cannot list the event spool", metadata: ["error": "\(error)"], to: logger)
             return
         }
         for file in files.prefix(Self.filesPerRound) {
@@ -80,28 +79,26 @@ struct EventHousekeeping: Service {
                 case .failure(let refused):
                     let moved = try spool.reject(file)
                     counts.rejected()
-                    endpoint.errors.record(component: "events", errorType: "spool_rejected")
-                    logger.error("a spooled event is not valid; moved aside", metadata: ["file": "\(moved)", "error": "\(refused.message)"])
+                    endpoint.errors.emit(.events, .spoolRejected, "a spooled event is not valid; moved aside",
+                                         metadata: ["file": "\(moved)", "error": "\(refused.message)"], to: logger)
                     continue
                 }
             } catch {
-                endpoint.errors.record(component: "events", errorType: "spool")
-                logger.error("cannot read the event spool", metadata: ["error": "\(error)"])
+                endpoint.errors.emit(.events, .spool, "cannot read the event spool", metadata: ["error": "\(error)"], to: logger)
                 return
             }
             do {
                 _ = try await endpoint.commit(events, receivedAt: received)
             } catch {
-                endpoint.errors.record(component: "events", errorType: "store")
-                logger.error("cannot store spooled events; they stay in the spool", metadata: ["error": "\(error)"])
+                endpoint.errors.emit(.events, .store, "cannot store spooled events; they stay in the spool",
+                                     metadata: ["error": "\(error)"], to: logger)
                 return
             }
             do {
                 try spool.remove(file)
             } catch {
                 // Stored already: importing it again is a duplicate, not a copy.
-                endpoint.errors.record(component: "events", errorType: "spool")
-                logger.error("cannot remove an imported spool file", metadata: ["error": "\(error)"])
+                endpoint.errors.emit(.events, .spool, "cannot remove an imported spool file", metadata: ["error": "\(error)"], to: logger)
             }
             counts.imported()
         }
@@ -118,8 +115,7 @@ struct EventHousekeeping: Service {
             }
             if deleted > 0 { logger.info("deleted events past the retention", metadata: ["events": "\(deleted)"]) }
         } catch {
-            endpoint.errors.record(component: "events", errorType: "store")
-            logger.error("cannot delete events past the retention", metadata: ["error": "\(error)"])
+            endpoint.errors.emit(.events, .store, "cannot delete events past the retention", metadata: ["error": "\(error)"], to: logger)
         }
     }
 }

@@ -93,7 +93,7 @@ struct EventShipping: Service {
                     logger.notice("the event store can be read again; shipping events resumes")
                 }
             } catch {
-                errors.record(component: "events", errorType: "store")
+                errors.record(.events, .store)
                 if !storeFailing {
                     storeFailing = true
                     logger.error("cannot read events to ship; trying again", metadata: ["error": "\(error)"])
@@ -114,9 +114,8 @@ struct EventShipping: Service {
                 try await BlockingWork.run { [store] () throws(EventStoreError) in try store.advanceWatermark(Self.watermark, to: last.seq) }
             } catch {
                 // The page is in Elasticsearch; sending it again only yields 409s.
-                errors.record(component: "events", errorType: "store")
-                logger.error("cannot save the events' shipping watermark; shipped events will be sent again",
-                             metadata: ["error": "\(error)"])
+                errors.emit(.events, .store, "cannot save the events' shipping watermark; shipped events will be sent again",
+                            metadata: ["error": "\(error)"], to: logger)
             }
             if arrivals.isClosed { return }
         }

@@ -184,9 +184,9 @@ struct JournalShipping: Service {
         do {
             try checkpoint.save(batch.checkpoint)
         } catch {
-            errors.record(component: "journal", errorType: "checkpoint_write")
-            logger.error("cannot save the journal cursor; entries since the last save will be sent again after a restart",
-                         metadata: ["error": "\(error)"])
+            errors.emit(.journal, .checkpointWrite,
+                        "cannot save the journal cursor; entries since the last save will be sent again after a restart",
+                        metadata: ["error": "\(error)"], to: logger)
         }
         counters.recordAcknowledged(realtime: batch.newestReceived)
     }

@@ -94,24 +94,24 @@ public final class CollectorRegistry: Sendable {
     /// Logs a failure at error level when a collector starts failing and at debug level while it
     /// keeps failing; "no data" (a missing kernel feature) is always debug, as in node_exporter.
     private func report(_ name: String, error: (any Error)?) {
-        let errorType: String
+        let errorType: ErrorType
         let message: String
         switch error {
         case nil:
-            errorType = "timeout"
+            errorType = .timeout
             message = "collector did not finish before the scrape deadline"
         case let error as CollectorError:
             errorType = error.errorType
             message = error.description
         case let error?:
-            errorType = "other"
+            errorType = .other
             message = "\(error)"
         }
-        if errorType == "no_data" {
+        if errorType == .noData {
             logger.debug("collector has no data", metadata: ["collector": "\(name)", "reason": "\(message)"])
             return
         }
-        errors.record(component: "collector.\(name)", errorType: errorType)
+        errors.record(.collector(name), errorType)
         let isNew = failing.withLock { $0.insert(name).inserted }
         logger.log(
             level: isNew ? .error : .debug, "collector failed",
@@ -149,13 +149,13 @@ struct FamilyMerger {
                     }
                 }
                 if duplicates > 0 {
-                    errors.record(component: "collector.\(source)", errorType: "duplicate_series")
+                    errors.record(.collector(source), .duplicateSeries)
                     logger.warning(
                         "dropping series already collected",
                         metadata: ["family": "\(family.name)", "collector": "\(source)", "series": "\(duplicates)"])
                 }
             } else {
-                errors.record(component: "collector.\(source)", errorType: "type_conflict")
+                errors.record(.collector(source), .typeConflict)
                 logger.warning(
                     "dropping family with conflicting type",
                     metadata: ["family": "\(family.name)", "collector": "\(source)",

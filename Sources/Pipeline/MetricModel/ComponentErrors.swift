@@ -1,4 +1,133 @@
+import Logging
 import Synchronization
+
+/// A part of Lookout that reports runtime errors: the `component` label of
+/// `lookout_component_errors_total`. Only these values exist, so the label stays bounded.
+public struct ErrorComponent: Hashable, Sendable, CustomStringConvertible {
+    /// The label value.
+    public let name: String
+
+    private init(_ name: String) { self.name = name }
+
+    /// The label value.
+    public var description: String { name }
+
+    /// The pipeline-events API, its store and its spool.
+    public static let events = ErrorComponent("events")
+    /// The journal reader and its cursor.
+    public static let journal = ErrorComponent("journal")
+    /// The HTTP endpoint's requests.
+    public static let http = ErrorComponent("http")
+    /// Rule evaluation's query API.
+    public static let rules = ErrorComponent("rules")
+    /// The Elasticsearch shipper.
+    public static let elasticsearch = ErrorComponent("elasticsearch")
+
+    /// The collector `name` (a catalog name, so bounded too): `collector.NAME`.
+    public static func collector(_ name: String) -> ErrorComponent { ErrorComponent("collector." + name) }
+}
+
+/// What kind of failure: the `error_type` label of `lookout_component_errors_total`. Each is a
+/// constant here, as Vector keeps its `error_type` values in one place.
+public struct ErrorType: Hashable, Sendable, CustomStringConvertible {
+    /// The label value.
+    public let name: String
+
+    private init(_ name: String) { self.name = name }
+
+    /// The label value.
+    public var description: String { name }
+
+    // Requests.
+    /// A request that cannot be answered as asked (4xx).
+    public static let badRequest = ErrorType("bad_request")
+    /// A request body over its limit (413).
+    public static let tooLarge = ErrorType("too_large")
+    /// A missing or wrong credential (401).
+    public static let unauthorized = ErrorType("unauthorized")
+    /// A request over a concurrency limit (503 here, 429 from Elasticsearch).
+    public static let tooManyRequests = ErrorType("too_many_requests")
+    /// A response that could not be compressed and went out plain.
+    public static let compression = ErrorType("compression")
+    /// A PromQL query that does not parse (Prometheus' `bad_data`).
+    public static let badQuery = ErrorType("bad_query")
+    /// A PromQL query that fails while it runs (Prometheus' `execution`).
+    public static let queryExecution = ErrorType("query_execution")
+
+    // Storage.
+    /// The event store could not be read or written.
+    public static let store = ErrorType("store")
+    /// The event spool could not be listed, read or cleaned up.
+    public static let spool = ErrorType("spool")
+    /// A spooled event was not valid and was moved aside.
+    public static let spoolRejected = ErrorType("spool_rejected")
+    /// A checkpoint (the journal cursor) could not be saved.
+    public static let checkpointWrite = ErrorType("checkpoint_write")
+
+    // Collectors.
+    /// A source that has no data on this host.
+    public static let noData = ErrorType("no_data")
+    /// A file or directory that could not be read.
+    public static let readError = ErrorType("read_error")
+    /// A file whose content is not what its documentation says.
+    public static let parseError = ErrorType("parse_error")
+    /// Something that did not finish in time.
+    public static let timeout = ErrorType("timeout")
+    /// A collector failure of no known kind.
+    public static let other = ErrorType("other")
+    /// A series two collectors both reported; the later one was dropped.
+    public static let duplicateSeries = ErrorType("duplicate_series")
+    /// A family reported with another type than before; dropped.
+    public static let typeConflict = ErrorType("type_conflict")
+    /// A textfile that could not be used.
+    public static let badFile = ErrorType("bad_file")
+    /// A hypervisor's control socket refused the connection.
+    public static let hypervisorConnect = ErrorType("hypervisor_connect")
+    /// A hypervisor's control socket did not answer in time.
+    public static let hypervisorTimeout = ErrorType("hypervisor_timeout")
+    /// A hypervisor's control socket closed before answering.
+    public static let hypervisorClosed = ErrorType("hypervisor_closed")
+    /// A hypervisor's API answered with an error status.
+    public static let hypervisorStatus = ErrorType("hypervisor_status")
+    /// A hypervisor's answer is not in its documented form.
+    public static let hypervisorProtocol = ErrorType("hypervisor_protocol")
+    /// A Firecracker metrics file that cannot be read.
+    public static let firecrackerMetrics = ErrorType("firecracker_metrics")
+
+    // The journal.
+    /// A corrupt journal entry (`EBADMSG`), skipped.
+    public static let badMessage = ErrorType("bad_message")
+    /// A journal file truncated under the reader (SIGBUS), absorbed.
+    public static let sigbus = ErrorType("sigbus")
+    /// A saved cursor the journal does not know.
+    public static let badCursor = ErrorType("bad_cursor")
+    /// A region of the journal skipped after a failure.
+    public static let skippedRegion = ErrorType("skipped_region")
+
+    // Shipping.
+    /// No connection could be made.
+    public static let connection = ErrorType("connection")
+    /// TLS failed (handshake, certificate).
+    public static let tls = ErrorType("tls")
+    /// The connection failed mid-request.
+    public static let transport = ErrorType("transport")
+    /// The server failed (5xx).
+    public static let serverError = ErrorType("server_error")
+    /// An answer that cannot be understood.
+    public static let badResponse = ErrorType("bad_response")
+    /// A request over the server's size limit (413).
+    public static let payloadTooLarge = ErrorType("payload_too_large")
+    /// A request the server refused as a whole (4xx).
+    public static let requestRejected = ErrorType("request_rejected")
+    /// One item of a bulk request, to be sent again.
+    public static let itemRetried = ErrorType("item_retried")
+    /// One document refused for good, dead-lettered.
+    public static let documentRejected = ErrorType("document_rejected")
+    /// The dead-letter file could not be written.
+    public static let deadLetterWrite = ErrorType("dead_letter_write")
+    /// The index template could not be installed.
+    public static let indexTemplate = ErrorType("index_template")
+}
 
 /// Counts runtime errors by component and bounded error type, exposed as
 /// `lookout_component_errors_total{component,error_type}` (Vector's "errors are telemetry").
@@ -13,9 +142,21 @@ public final class ComponentErrors: Sendable {
     /// Creates an empty counter set.
     public init() {}
 
-    /// Adds one error of `errorType` for `component`.
-    public func record(component: String, errorType: String) {
-        counts.withLock { $0[Key(component: component, errorType: errorType), default: 0] += 1 }
+    /// Counts one error of `type` in `component`, without logging: for refusals the client is
+    /// told about (4xx), so that a misbehaving client cannot flood the log, and for errors whose
+    /// caller logs only the first of a run.
+    public func record(_ component: ErrorComponent, _ type: ErrorType) {
+        counts.withLock { $0[Key(component: component.name, errorType: type.name), default: 0] += 1 }
+    }
+
+    /// Counts one error of `type` in `component` and logs `message` once with its context, the
+    /// component and the error type: Vector's `emit!` of an internal error event.
+    public func emit(
+        _ component: ErrorComponent, _ type: ErrorType, _ message: Logger.Message, level: Logger.Level = .error,
+        metadata: Logger.Metadata = [:], to logger: Logger
+    ) {
+        record(component, type)
+        logger.log(level: level, message, metadata: metadata.merging(["component": "\(component)", "error_type": "\(type)"]) { own, _ in own })
     }
 
     /// The current count for one component and error type (zero if never recorded).

@@ -32,11 +32,11 @@ public enum CollectorError: Error, Equatable, CustomStringConvertible {
     }
 
     /// A bounded name for `lookout_component_errors_total{error_type}`.
-    public var errorType: String {
+    public var errorType: ErrorType {
         switch self {
-        case .noData: "no_data"
-        case .unreadable: "read_error"
-        case .malformed: "parse_error"
+        case .noData: .noData
+        case .unreadable: .readError
+        case .malformed: .parseError
         }
     }
 }

@@ -20,9 +20,6 @@ import Synchronization
 /// Failures are logged once when they start (and when their kind changes), with the URL but never
 /// the credentials, and each is counted in `lookout_component_errors_total{component="elasticsearch"}`.
 public final class ElasticsearchShipper: Shipper {
-    /// The `component` label of this shipper's errors.
-    public static let component = "elasticsearch"
-
     /// The shipper's telemetry.
     public let stats: ElasticsearchStats
 
@@ -147,18 +144,18 @@ public final class ElasticsearchShipper: Shipper {
                 logger.info(
                     "installed the index template", metadata: ["template": "\(settings.templateName)", "url": "\(node.displayURL)"])
             case 401, 403:
-                errors.record(component: Self.component, errorType: ErrorType.indexTemplate.rawValue)
+                errors.record(.elasticsearch, .indexTemplate)
                 logger.warning(
                     "cannot install index template \(settings.templateName) at \(node.displayURL): the credentials lack the manage_index_templates privilege; documents will use dynamic mappings")
             default:
-                errors.record(component: Self.component, errorType: ErrorType.indexTemplate.rawValue)
+                errors.record(.elasticsearch, .indexTemplate)
                 let error = BulkError(status: response.status, body: response.body)
                 logger.warning(
                     "cannot install index template \(settings.templateName) at \(node.displayURL): HTTP \(error.status) \(error.type): \(error.reason); documents will use dynamic mappings")
             }
             return
         }
-        errors.record(component: Self.component, errorType: ErrorType.indexTemplate.rawValue)
+        errors.record(.elasticsearch, .indexTemplate)
         logger.warning(
             "cannot install index template \(settings.templateName): no node answered (\(lastFailure)); documents will use dynamic mappings until it is installed")
     }
@@ -213,7 +210,7 @@ public final class ElasticsearchShipper: Shipper {
                     retries = 0
                 } else {
                     stats.retried(retry.count)
-                    for _ in retry { errors.record(component: Self.component, errorType: ErrorType.itemRetried.rawValue) }
+                    for _ in retry { errors.record(.elasticsearch, .itemRetried) }
                     noteFailure(
                         .itemRetried, at: node,
                         reason: "\(retry.count) of \(request.items.count) documents answered HTTP \(firstRetryStatus) (first shown); resending them alone")
@@ -221,7 +218,7 @@ public final class ElasticsearchShipper: Shipper {
                     pending.append(BulkRequest(items: retry))
                 }
             case .tooLarge(let node):
-                errors.record(component: Self.component, errorType: ErrorType.payloadTooLarge.rawValue)
+                errors.record(.elasticsearch, .payloadTooLarge)
                 if request.items.count > 1 {
                     logger.debug(
                         "bulk body too large, splitting it",
@@ -241,12 +238,12 @@ public final class ElasticsearchShipper: Shipper {
             case .failed(let type, let node, let reason):
                 stats.failed()
                 stats.retried(request.items.count)
-                errors.record(component: Self.component, errorType: type.rawValue)
+                errors.record(.elasticsearch, type)
                 noteFailure(type, at: node, reason: reason)
                 try await pause(&retries)
                 pending.append(request)
             case .refused(let error, let node):
-                errors.record(component: Self.component, errorType: ErrorType.requestRejected.rawValue)
+                errors.record(.elasticsearch, .requestRejected)
                 stats.noteError(
                     Node.redacted("\(node.displayURL): refused a bulk request: HTTP \(error.status) \(error.type): \(error.reason)"),
                     timeMicroseconds: CivilTime.nowMicroseconds())
@@ -265,27 +262,13 @@ public final class ElasticsearchShipper: Shipper {
 
     // MARK: - One request
 
-    /// The kinds of failure counted in `lookout_component_errors_total{error_type}`: a fixed set.
-    private enum ErrorType: String, Sendable {
-        case connection, timeout, tls, transport
-        case unauthorized
-        case tooManyRequests = "too_many_requests"
-        case serverError = "server_error"
-        case badResponse = "bad_response"
-        case payloadTooLarge = "payload_too_large"
-        case requestRejected = "request_rejected"
-        case itemRetried = "item_retried"
-        case documentRejected = "document_rejected"
-        case deadLetterWrite = "dead_letter_write"
-        case indexTemplate = "index_template"
-
-        init(_ kind: TransferError.Kind) {
-            switch kind {
-            case .connection: self = .connection
-            case .timeout: self = .timeout
-            case .tls: self = .tls
-            case .transport: self = .transport
-            }
+    /// The `error_type` of a failed transfer.
+    private static func errorType(_ kind: TransferError.Kind) -> ErrorType {
+        switch kind {
+        case .connection: .connection
+        case .timeout: .timeout
+        case .tls: .tls
+        case .transport: .transport
         }
     }
 
@@ -311,7 +294,7 @@ public final class ElasticsearchShipper: Shipper {
         } catch let error as TransferError {
             stats.requestEnded(httpStatus: nil, seconds: (clock.now - started) / .seconds(1))
             moveOn(from: nodeIndex)
-            return .failed(ErrorType(error.kind), node, reason: error.description)
+            return .failed(Self.errorType(error.kind), node, reason: error.description)
         }
         stats.requestEnded(httpStatus: response.status, seconds: (clock.now - started) / .seconds(1))
         switch response.status {
@@ -382,7 +365,7 @@ public final class ElasticsearchShipper: Shipper {
             return state != type
         }
         guard isNew else { return }
-        let metadata: Logger.Metadata = ["url": "\(node.displayURL)", "error_type": "\(type.rawValue)"]
+        let metadata: Logger.Metadata = ["url": "\(node.displayURL)", "error_type": "\(type)"]
         switch type {
         case .unauthorized:
             logger.error("Elasticsearch rejects Lookout's credentials: \(reason); retrying with backoff, nothing is dropped", metadata: metadata)
@@ -410,7 +393,7 @@ public final class ElasticsearchShipper: Shipper {
         guard let first = letters.first else { return }
         report.deadLettered += letters.count
         stats.deadLettered(letters.count)
-        for _ in letters { errors.record(component: Self.component, errorType: ErrorType.documentRejected.rawValue) }
+        for _ in letters { errors.record(.elasticsearch, .documentRejected) }
         let summary = "HTTP \(first.error.status) \(first.error.type): \(first.error.reason)"
         guard let deadLetters else {
             logger.error(
@@ -429,7 +412,7 @@ public final class ElasticsearchShipper: Shipper {
                     metadata: ["path": "\(deadLetters.path)"])
                 return
             } catch {
-                errors.record(component: Self.component, errorType: ErrorType.deadLetterWrite.rawValue)
+                errors.record(.elasticsearch, .deadLetterWrite)
                 if attempts == 0 {
                     logger.error(
                         "\(error); \(letters.count) documents Elasticsearch refused (first: \(summary)) wait until the dead-letter file can be written",
