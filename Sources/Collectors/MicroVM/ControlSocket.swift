@@ -1,4 +1,4 @@
-// Where a microVM's hypervisor listens for control requests (shared/research/microvm.md §3).
+// Where a microVM's hypervisor listens for control requests.
 //
 // microvm.nix does not record the socket anywhere: the runner passes it on the hypervisor's
 // command line (lib/runners/*.nix), relative to the unit's WorkingDirectory, which is the VM's

@@ -1,4 +1,4 @@
-// Firecracker's metrics file (firecracker docs/metrics.md; shared/research/microvm.md §3.3).
+// Firecracker's metrics file (https://github.com/firecracker-microvm/firecracker, docs/metrics.md).
 //
 // microvm.nix configures none; a user adds one with
 // `microvm.firecracker.extraConfig.metrics.metrics_path = "metrics.log"` (or a FIFO), which lands

@@ -1,5 +1,5 @@
 // What the hypervisors of one scrape say over their control sockets, all asked at once under one
-// timeout (shared/research/microvm.md §3):
+// timeout:
 //
 // - QEMU and stratovirt over QMP (`QMP.swift`);
 // - cloud-hypervisor over its REST API on the unix socket, through libcurl:

@@ -1,5 +1,5 @@
 // The `microvm` collector: per-VM state, CPU, memory, block IO, tasks, pressure and network of
-// the microVMs of a microvm.nix host (shared/research/microvm.md).
+// the microVMs of a microvm.nix host (https://github.com/astro/microvm.nix).
 //
 // Reads, for every directory NAME under the state directory (`--collector.microvm.state-dir`):
 // - the directory itself (``MicroVMDirectory``): runners, restart pending, hypervisor, interfaces;

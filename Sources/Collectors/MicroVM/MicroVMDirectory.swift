@@ -1,5 +1,5 @@
-// What a microvm.nix state directory says about one VM (microvm.nix nixos-modules/host,
-// lib/runner.nix; details and sources in shared/research/microvm.md §2):
+// What a microvm.nix state directory says about one VM (microvm.nix, https://github.com/astro/microvm.nix:
+// nixos-modules/host, lib/runner.nix):
 //
 // - `<state-dir>/NAME/current` → the runner to start next, `booted` → the runner running now
 //   (absent when the VM is stopped); they differ when a restart is pending.

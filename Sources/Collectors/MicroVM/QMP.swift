@@ -1,5 +1,5 @@
-// QEMU Machine Protocol conversations with the hypervisors of one scrape (qemu qapi/*.json;
-// shared/research/microvm.md §3.1).
+// QEMU Machine Protocol conversations with the hypervisors of one scrape (qemu qapi/*.json,
+// https://www.qemu.org/docs/master/interop/qemu-qmp-ref.html).
 //
 // QMP serves one client at a time, and microvm.nix's own `microvm-shutdown` and
 // `microvm-balloon` use the same socket, so a conversation is short: connect, read the greeting,

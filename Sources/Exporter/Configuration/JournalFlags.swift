@@ -72,11 +72,7 @@ enum TimeText {
             return Int64(seconds * 1e6)
         }
         if text.hasPrefix("-") {
-            let body = text.dropFirst()
-            if body.hasSuffix("d"), let days = Double(body.dropLast()), days.isFinite, days >= 0 {
-                return now - Int64(days * 86_400e6)
-            }
-            if let duration = DurationText.parse(String(body)) {
+            if let duration = DurationText.parse(String(text.dropFirst()), maximum: .seconds(36_500 * 86_400)) {
                 return now - duration.components.seconds * 1_000_000 - duration.components.attoseconds / 1_000_000_000_000
             }
             return nil

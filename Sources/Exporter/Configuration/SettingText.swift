@@ -2,14 +2,17 @@ import Collectors
 import Logging
 import LookoutSupport
 
-/// Durations as written in flags and YAML: `10s`, `500ms`, `1m`, `1.5s`.
+/// Durations as written in Lookout's flags and YAML (`10s`, `500ms`, `1m`, `1.5s`, `12h`, `90d`),
+/// and in `--since -2d`: a number and one unit. Prometheus' own notation (`1h30m`, rule files and
+/// PromQL) is `PrometheusDuration`, in the PromQL module.
 enum DurationText {
-    /// The longest duration accepted, a day; anything longer is surely a typo.
+    /// The longest duration a setting takes unless it says otherwise, a day: anything longer is
+    /// surely a typo for a timeout or an interval.
     static let maximum: Duration = .seconds(86_400)
 
-    /// The duration `text` denotes, or nil when it is not one (or is longer than ``maximum``).
-    static func parse(_ text: String) -> Duration? {
-        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600)]
+    /// The duration `text` denotes, or nil when it is not one or is longer than `maximum`.
+    static func parse(_ text: String, maximum: Duration = DurationText.maximum) -> Duration? {
+        let units: [(String, Double)] = [("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         for (suffix, scale) in units where text.hasSuffix(suffix) {
             let number = text.dropLast(suffix.count)
             // "ms" must not be read as minutes followed by a stray "s".
@@ -109,15 +112,13 @@ enum SettingValue {
         return duration
     }
 
-    /// `events.retention`: `0` (keep forever), or a whole number of days (`30d`) or hours (`12h`).
+    /// `events.retention`: `0` (keep forever), or a duration up to a century (`90d`, `12h`).
     static func retention(_ text: String) throws(SettingProblem) -> Duration? {
         if text == "0" { return nil }
-        for (suffix, seconds) in [("d", Int64(86_400)), ("h", Int64(3_600))] where text.hasSuffix(suffix) {
-            if let count = Int64(text.dropLast()), count > 0, count <= 36_500 * 86_400 / seconds {
-                return .seconds(count * seconds)
-            }
+        guard let duration = DurationText.parse(text, maximum: .seconds(36_500 * 86_400)), duration > .zero else {
+            throw SettingProblem(message: "'\(text)' is not a retention like 90d or 12h (0 keeps events forever)")
         }
-        throw SettingProblem(message: "'\(text)' is not a retention like 90d or 12h (0 keeps events forever)")
+        return duration
     }
 
     /// `journal.match`: one term, `FIELD=VALUE` or `+`.

@@ -6,8 +6,9 @@ import PromQL
 /// firing alert or a PromQL expression with what counts as failure, its no-data policy and its
 /// failure limits. Read from YAML by the gate command; ``GateRun`` applies it.
 ///
-/// The vocabulary follows Argo Rollouts' analysis and Flagger's canary checks (research
-/// metrics-rollback.md §4): cumulative `failure_limit`, `consecutive_failure_limit`, dry-run
+/// The vocabulary follows Argo Rollouts' analysis (https://argo-rollouts.readthedocs.io, "Analysis
+/// & Progressive Delivery") and Flagger's canary checks (https://docs.flagger.app): cumulative
+/// `failure_limit`, `consecutive_failure_limit`, dry-run
 /// checks that are measured and reported but never decide, and no data never meaning promote.
 public struct GatePolicy: Sendable, Equatable {
     /// How often every check is measured, milliseconds.

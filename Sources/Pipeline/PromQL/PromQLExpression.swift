@@ -1,8 +1,8 @@
 import LookoutSupport
 
 /// A parsed PromQL expression: the subset of Prometheus' query language that alert rules use
-/// (prometheus `docs/querying/basics.md`, `operators.md`, `functions.md`; research
-/// metrics-rollback.md §3.4). Made by ``parse(_:)``; printed back as PromQL by ``description``, so
+/// (prometheus `docs/querying/basics.md`, `operators.md`, `functions.md`), the subset the README
+/// lists (Alert rules). Made by ``parse(_:)``; printed back as PromQL by ``description``, so
 /// that parsing the printed text gives the same expression.
 ///
 /// Every node has a static ``PromQLValueType``; the parser refuses ill-typed trees as Prometheus

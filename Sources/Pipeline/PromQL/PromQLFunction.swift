@@ -1,6 +1,6 @@
 /// A PromQL function the parser accepts, with its signature as Prometheus declares it
-/// (prometheus `promql/parser/functions.go`). The set is the alert-rule subset of research
-/// metrics-rollback.md §3.4; any other Prometheus function is refused by name.
+/// (prometheus `promql/parser/functions.go`). The set is the alert-rule subset the README lists
+/// (Alert rules); any other Prometheus function is refused by name.
 public struct PromQLFunction: Sendable, Hashable {
     /// The name, as written in a call.
     public var name: String
