@@ -2,42 +2,42 @@ import MetricModel
 
 /// The settings host collectors are built from: the roots they read under and the options
 /// node_exporter exposes as `--collector.NAME.OPTION` flags.
-public struct HostCollectorSettings: Sendable, Equatable {
+package struct HostCollectorSettings: Sendable, Equatable {
     /// procfs, sysfs and rootfs roots.
-    public var paths = HostPaths()
+    package var paths = HostPaths()
     /// `--path.udev.data`: udev's device database, read for `node_disk_info` and friends.
-    public var udevData = "/run/udev/data"
+    package var udevData = "/run/udev/data"
     /// `--collector.cpu.guest`: also report `node_cpu_guest_seconds_total`.
-    public var cpuGuest = true
+    package var cpuGuest = true
     /// `--collector.textfile.directory`: directories whose `*.prom` files are merged in.
-    public var textfileDirectories: [String] = []
+    package var textfileDirectories: [String] = []
     /// `--collector.filesystem.mount-points-exclude`.
-    public var filesystemMountPointsExclude = FilesystemCollector.defaultMountPointsExclude
+    package var filesystemMountPointsExclude = FilesystemCollector.defaultMountPointsExclude
     /// `--collector.filesystem.fs-types-exclude`.
-    public var filesystemFSTypesExclude = FilesystemCollector.defaultFSTypesExclude
+    package var filesystemFSTypesExclude = FilesystemCollector.defaultFSTypesExclude
     /// `--collector.diskstats.device-exclude`.
-    public var diskstatsDeviceExclude = DiskstatsCollector.defaultDeviceExclude
+    package var diskstatsDeviceExclude = DiskstatsCollector.defaultDeviceExclude
     /// `--collector.netdev.device-include`; mutually exclusive with the exclude pattern.
-    public var netdevDeviceInclude: String? = nil
+    package var netdevDeviceInclude: String? = nil
     /// `--collector.netdev.device-exclude`; mutually exclusive with the include pattern.
-    public var netdevDeviceExclude: String? = nil
+    package var netdevDeviceExclude: String? = nil
     /// `--collector.microvm.state-dir`: microvm.nix's state directory (not under `--path.rootfs`).
-    public var microvmStateDirectory = MicroVMCollector.defaultStateDirectory
+    package var microvmStateDirectory = MicroVMCollector.defaultStateDirectory
     /// `--collector.microvm.socket-timeout`: how long a scrape waits for the hypervisors' control
     /// sockets, all of them together.
-    public var microvmSocketTimeout = MicroVMCollector.defaultSocketTimeout
+    package var microvmSocketTimeout = MicroVMCollector.defaultSocketTimeout
 
     /// Settings with node_exporter's defaults.
-    public init() {}
+    package init() {}
 }
 
 /// One option of a collector: `--collector.NAME.OPTION` on the command line and
 /// `collector: {NAME: {OPTION: …}}` in the configuration file. Each is declared once, in its
 /// collector's file, beside the collector; the configuration file, `check-config` and the
 /// flags all find it through ``HostCollectors/catalog``.
-public struct CollectorOption: Sendable {
+package struct CollectorOption: Sendable {
     /// What the option takes.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// On or off: `--[no-]collector.NAME.OPTION`, `true`/`false` in YAML.
         case boolean
         /// One text.
@@ -51,7 +51,7 @@ public struct CollectorOption: Sendable {
     }
 
     /// A value read for an option, of its kind (a pattern is a `.text`).
-    public enum Value: Sendable, Equatable {
+    package enum Value: Sendable, Equatable {
         case boolean(Bool)
         case text(String)
         case texts([String])
@@ -59,16 +59,16 @@ public struct CollectorOption: Sendable {
     }
 
     /// The name after `--collector.NAME.`, e.g. `guest`.
-    public let name: String
+    package let name: String
     /// What it takes.
-    public let kind: Kind
+    package let kind: Kind
     /// One line for help texts.
-    public let help: String
+    package let help: String
     /// Stores a value of this option's kind in the settings.
-    public let set: @Sendable (inout HostCollectorSettings, Value) -> Void
+    package let set: @Sendable (inout HostCollectorSettings, Value) -> Void
 
     /// An option; `set` gets values of `kind` only.
-    public init(_ name: String, _ kind: Kind, help: String, set: @escaping @Sendable (inout HostCollectorSettings, Value) -> Void) {
+    package init(_ name: String, _ kind: Kind, help: String, set: @escaping @Sendable (inout HostCollectorSettings, Value) -> Void) {
         self.name = name
         self.kind = kind
         self.help = help
@@ -78,32 +78,32 @@ public struct CollectorOption: Sendable {
 
 extension CollectorOption.Value {
     /// The value of a `.boolean` option.
-    public var boolean: Bool { if case .boolean(let value) = self { value } else { preconditionFailure("not a boolean: \(self)") } }
+    package var boolean: Bool { if case .boolean(let value) = self { value } else { preconditionFailure("not a boolean: \(self)") } }
     /// The value of a `.text` or `.pattern` option.
-    public var text: String { if case .text(let value) = self { value } else { preconditionFailure("not a text: \(self)") } }
+    package var text: String { if case .text(let value) = self { value } else { preconditionFailure("not a text: \(self)") } }
     /// The value of a `.texts` option.
-    public var texts: [String] { if case .texts(let value) = self { value } else { preconditionFailure("not texts: \(self)") } }
+    package var texts: [String] { if case .texts(let value) = self { value } else { preconditionFailure("not texts: \(self)") } }
     /// The value of a `.duration` option.
-    public var duration: Duration { if case .duration(let value) = self { value } else { preconditionFailure("not a duration: \(self)") } }
+    package var duration: Duration { if case .duration(let value) = self { value } else { preconditionFailure("not a duration: \(self)") } }
 }
 
 /// One host collector Lookout knows: its flag name, whether it runs without being asked for,
 /// its options, and how to build it. Each collector's file declares its own (`spec`).
-public struct HostCollectorSpec: Sendable {
+package struct HostCollectorSpec: Sendable {
     /// The name used in `--collector.NAME` and in the `collector` label.
-    public let name: String
+    package let name: String
     /// Whether it runs unless `--no-collector.NAME` or `--collector.disable-defaults` is given.
-    public let enabledByDefault: Bool
+    package let enabledByDefault: Bool
     /// Whether it reads procfs, so that an unreadable `--path.procfs` stops the start.
-    public let readsProcfs: Bool
+    package let readsProcfs: Bool
     /// Its `--collector.NAME.OPTION` options.
-    public let options: [CollectorOption]
+    package let options: [CollectorOption]
     /// Builds the collector from the settings and the counters its recoverable errors go to;
     /// throws when a setting (e.g. a regular expression) is invalid.
-    public let make: @Sendable (HostCollectorSettings, ComponentErrors) throws -> any MetricCollector
+    package let make: @Sendable (HostCollectorSettings, ComponentErrors) throws -> any MetricCollector
 
     /// A collector's entry.
-    public init(name: String, enabledByDefault: Bool = true, readsProcfs: Bool, options: [CollectorOption] = [],
+    package init(name: String, enabledByDefault: Bool = true, readsProcfs: Bool, options: [CollectorOption] = [],
                 make: @escaping @Sendable (HostCollectorSettings, ComponentErrors) throws -> any MetricCollector) {
         self.name = name
         self.enabledByDefault = enabledByDefault
@@ -113,26 +113,26 @@ public struct HostCollectorSpec: Sendable {
     }
 
     /// The option called `name`, if the collector has one.
-    public func option(named name: String) -> CollectorOption? {
+    package func option(named name: String) -> CollectorOption? {
         options.first { $0.name == name }
     }
 }
 
 /// Every host collector, in the order they are registered. Adding a collector means adding its
 /// file (with its `spec`) and one line here.
-public enum HostCollectors {
+package enum HostCollectors {
     /// The catalog of host collectors.
-    public static let catalog: [HostCollectorSpec] = [
+    package static let catalog: [HostCollectorSpec] = [
         CPUCollector.spec, DiskstatsCollector.spec, FilefdCollector.spec, FilesystemCollector.spec, LoadavgCollector.spec,
         MeminfoCollector.spec, MicroVMCollector.spec, NetdevCollector.spec, OSCollector.spec, PressureCollector.spec,
         StatCollector.spec, TextfileCollector.spec, TimeCollector.spec, UnameCollector.spec,
     ]
 
     /// The names of every known host collector, sorted.
-    public static var names: [String] { catalog.map(\.name).sorted() }
+    package static var names: [String] { catalog.map(\.name).sorted() }
 
     /// The collector called `name`, if there is one.
-    public static func spec(named name: String) -> HostCollectorSpec? {
+    package static func spec(named name: String) -> HostCollectorSpec? {
         catalog.first { $0.name == name }
     }
 }

@@ -6,18 +6,18 @@ import Dispatch
 import Synchronization
 
 /// One HTTP request as libcurl sends it.
-public struct HTTPRequest: Sendable {
+package struct HTTPRequest: Sendable {
     /// `GET`, `POST` or `PUT`.
-    public var method: String
+    package var method: String
     /// The full URL, query included.
-    public var url: String
+    package var url: String
     /// Header lines, `Name: value`; may hold credentials, so never logged.
-    public var headers: [String]
+    package var headers: [String]
     /// The request body, sent as is (already compressed when `Content-Encoding` says so).
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a request; `body` must be empty for `GET` and non-empty otherwise.
-    public init(method: String, url: String, headers: [String], body: [UInt8]) {
+    package init(method: String, url: String, headers: [String], body: [UInt8]) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -26,32 +26,32 @@ public struct HTTPRequest: Sendable {
 }
 
 /// The status and body of an HTTP response.
-public struct HTTPResponse: Sendable, Equatable {
+package struct HTTPResponse: Sendable, Equatable {
     /// The HTTP status code.
-    public var status: Int
+    package var status: Int
     /// The (decoded) response body.
-    public var body: [UInt8]
+    package var body: [UInt8]
 
     /// Creates a response.
-    public init(status: Int, body: [UInt8]) {
+    package init(status: Int, body: [UInt8]) {
         self.status = status
         self.body = body
     }
 }
 
 /// TLS material for `https://` URLs. Certificate verification is on unless switched off.
-public struct TLSOptions: Sendable, Equatable {
+package struct TLSOptions: Sendable, Equatable {
     /// A PEM CA bundle to verify the server with, instead of the system's.
-    public var caFile: String?
+    package var caFile: String?
     /// A PEM client certificate for mutual TLS.
-    public var clientCertificateFile: String?
+    package var clientCertificateFile: String?
     /// The PEM private key of `clientCertificateFile`.
-    public var clientKeyFile: String?
+    package var clientKeyFile: String?
     /// Skips server certificate and host name verification. For tests only.
-    public var insecureSkipVerify: Bool
+    package var insecureSkipVerify: Bool
 
     /// Creates TLS settings; the defaults verify against the system CA store.
-    public init(
+    package init(
         caFile: String? = nil, clientCertificateFile: String? = nil, clientKeyFile: String? = nil,
         insecureSkipVerify: Bool = false
     ) {
@@ -63,16 +63,16 @@ public struct TLSOptions: Sendable, Equatable {
 }
 
 /// Timeouts and TLS material applied to every transfer.
-public struct TransferOptions: Sendable {
+package struct TransferOptions: Sendable {
     /// The whole transfer's limit, connection included (CURLOPT_TIMEOUT_MS).
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// The limit for establishing the connection (CURLOPT_CONNECTTIMEOUT_MS).
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// CA bundle, client certificate and key, verification switch.
-    public var tls: TLSOptions
+    package var tls: TLSOptions
 
     /// Creates transfer options.
-    public init(requestTimeout: Duration, connectTimeout: Duration, tls: TLSOptions = TLSOptions()) {
+    package init(requestTimeout: Duration, connectTimeout: Duration, tls: TLSOptions = TLSOptions()) {
         self.requestTimeout = requestTimeout
         self.connectTimeout = connectTimeout
         self.tls = tls
@@ -81,9 +81,9 @@ public struct TransferOptions: Sendable {
 
 /// A transfer libcurl could not complete, with curl's own code and message. The message does not
 /// name the URL or socket: the caller adds what it was doing.
-public struct TransferError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct TransferError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What kind of failure, coarse enough to be a metric label.
-    public enum Kind: Sendable {
+    package enum Kind: Sendable {
         /// Name resolution or connect failed (for a unix socket: no such file, or nothing listening).
         case connection
         /// The connect or request timeout passed.
@@ -96,15 +96,15 @@ public struct TransferError: Error, Sendable, Equatable, CustomStringConvertible
     }
 
     /// The failure's kind.
-    public var kind: Kind
+    package var kind: Kind
     /// The `CURLcode` (or `CURLMcode`, for a failure of the multi handle itself).
-    public var code: Int
+    package var code: Int
     /// curl's error buffer (or `curl_easy_strerror` when that is empty), or what Lookout itself
     /// refused.
-    public var message: String
+    package var message: String
 
     /// Creates an error.
-    public init(kind: Kind, code: Int, message: String) {
+    package init(kind: Kind, code: Int, message: String) {
         self.kind = kind
         self.code = code
         self.message = message
@@ -128,7 +128,7 @@ public struct TransferError: Error, Sendable, Equatable, CustomStringConvertible
         kind: .transport, code: Int(libcurl.rawValue), message: "libcurl could not be initialised")
 
     /// `"<message> (curl error <code>)"`.
-    public var description: String { "\(message) (curl error \(code))" }
+    package var description: String { "\(message) (curl error \(code))" }
 
     private static func kind(of code: CURLcode) -> Kind {
         switch code {
@@ -155,13 +155,13 @@ private let libcurl: CURLcode = lookout_curl_global_init()
 ///
 /// Unchecked `Sendable`: a handle is used by one transfer at a time, which the shipper's handle
 /// pool guarantees; libcurl allows a handle to move between threads between transfers.
-public final class CurlEasy: @unchecked Sendable {
+package final class CurlEasy: @unchecked Sendable {
     private static let transfers = DispatchQueue(label: "lookout.curl", attributes: .concurrent)
 
     private let handle: UnsafeMutableRawPointer
 
     /// Creates a handle, initialising libcurl the first time.
-    public init() throws(TransferError) {
+    package init() throws(TransferError) {
         guard libcurl == CURLE_OK, let handle = curl_easy_init() else { throw .unavailable }
         self.handle = handle
     }
@@ -175,7 +175,7 @@ public final class CurlEasy: @unchecked Sendable {
     /// throws `CancellationError`.
     ///
     /// - Throws: `TransferError` when libcurl cannot complete the transfer, `CancellationError`.
-    public func perform(_ request: HTTPRequest, options: TransferOptions) async throws -> HTTPResponse {
+    package func perform(_ request: HTTPRequest, options: TransferOptions) async throws -> HTTPResponse {
         let transfer = Transfer()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
@@ -258,14 +258,14 @@ public final class CurlEasy: @unchecked Sendable {
 
 /// One GET to an HTTP server listening on a unix-domain socket, such as cloud-hypervisor's or
 /// Firecracker's API socket.
-public struct UnixSocketRequest: Sendable, Equatable {
+package struct UnixSocketRequest: Sendable, Equatable {
     /// The socket's path; shorter than 108 bytes (`sun_path`, unix(7)).
-    public var socketPath: String
+    package var socketPath: String
     /// The request target, query included: `/api/v1/vm.info`.
-    public var path: String
+    package var path: String
 
     /// Creates a request for `path` on the server at `socketPath`.
-    public init(socketPath: String, path: String) {
+    package init(socketPath: String, path: String) {
         self.socketPath = socketPath
         self.path = path
     }
@@ -273,9 +273,9 @@ public struct UnixSocketRequest: Sendable, Equatable {
 
 /// HTTP GETs over unix-domain sockets, all sent at once on one libcurl multi handle, so that a
 /// socket that never answers costs at most the timeout, whatever the number of sockets.
-public enum UnixSocketHTTP {
+package enum UnixSocketHTTP {
     /// The default limit on one response body: 4 MiB.
-    public static let defaultMaxBodyBytes = 4 * 1024 * 1024
+    package static let defaultMaxBodyBytes = 4 * 1024 * 1024
 
     /// Sends every request at once and waits for all of them, each bounded by `timeout`
     /// (connection included). No proxy is used, whatever the environment says.
@@ -286,7 +286,7 @@ public enum UnixSocketHTTP {
     /// - Returns: One result per request, in order: the response whatever its status, or the
     ///   `TransferError` (`.connection` for a missing socket or one nothing listens on, `.timeout`,
     ///   `.transport` for a malformed response or a body over `maxBodyBytes`).
-    public static func get(
+    package static func get(
         _ requests: [UnixSocketRequest], timeout: Duration, maxBodyBytes: Int = defaultMaxBodyBytes
     ) -> [Result<HTTPResponse, TransferError>] {
         guard !requests.isEmpty else { return [] }

@@ -212,20 +212,20 @@ func throttleFamilies(_ readings: [CPUThrottle]) -> [MetricFamily] {
 
 /// node_exporter's `cpu` collector: time spent per CPU and mode, guest time, isolated CPUs and
 /// thermal throttling counts.
-public struct CPUCollector: MetricCollector {
+package struct CPUCollector: MetricCollector {
     /// The collector's name, as in `--collector.cpu`.
-    public let name = "cpu"
+    package let name = "cpu"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
     /// Whether `node_cpu_guest_seconds_total` is reported (`--collector.cpu.guest`, on by default).
-    public let guest: Bool
+    package let guest: Bool
     private let isolated: [Int]?
     private let cache = CPUTimesGuard()
     private let topology = CPUTopologyCache()
 
     /// Creates the collector. The isolated-CPU list is read once here, as node_exporter does; a
     /// missing or unreadable list means no `node_cpu_isolated` samples.
-    public init(paths: HostPaths, guest: Bool = true) {
+    package init(paths: HostPaths, guest: Bool = true) {
         self.paths = paths
         self.guest = guest
         let isolatedPath = paths.sys("devices/system/cpu/isolated")
@@ -237,7 +237,7 @@ public struct CPUCollector: MetricCollector {
     }
 
     /// Reads /proc/stat and the sysfs CPU directories.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         let path = paths.proc("stat")
         let times = cache.update(try parseCPUStat(try SourceFile.read(path), path: path))
         var families = cpuFamilies(times, guest: guest)
@@ -290,7 +290,7 @@ public struct CPUCollector: MetricCollector {
 
 extension CPUCollector {
     /// The `cpu` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(
+    package static let spec = HostCollectorSpec(
         name: "cpu", readsProcfs: true,
         options: [CollectorOption("guest", .boolean, help: "Report node_cpu_guest_seconds_total (default: enabled).") { $0.cpuGuest = $1.boolean }]
     ) { settings, _ in

@@ -89,23 +89,23 @@ func parseUdevProperties(_ text: String) -> [String: String] {
 }
 
 /// node_exporter's `diskstats` collector for Linux 1.5.0.
-public struct DiskstatsCollector: MetricCollector {
+package struct DiskstatsCollector: MetricCollector {
     /// The collector name, `diskstats`.
-    public let name = "diskstats"
+    package let name = "diskstats"
     /// node_exporter 1.5.0's default `--collector.diskstats.device-exclude`: partitions, RAM disks,
     /// loop and floppy devices. (zram is only excluded from 1.6.0 on.)
-    public static let defaultDeviceExclude = #"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"#
+    package static let defaultDeviceExclude = #"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"#
 
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
     /// Where udev keeps its database, node_exporter's `--path.udev.data`.
-    public let udevData: String
+    package let udevData: String
     private let filter: NameFilter
 
     /// Creates the collector. An invalid `deviceExclude` does not crash: every `collect()` then
     /// throws ``CollectorError/malformed(path:reason:)`` naming the setting; check it up front with
     /// ``validatePattern(_:)``.
-    public init(paths: HostPaths, deviceExclude: String, udevData: String = "/run/udev/data") {
+    package init(paths: HostPaths, deviceExclude: String, udevData: String = "/run/udev/data") {
         self.paths = paths
         self.udevData = udevData
         filter = NameFilter(
@@ -114,12 +114,12 @@ public struct DiskstatsCollector: MetricCollector {
     }
 
     /// Throws ``InvalidPatternError`` when `pattern` is not a valid regular expression.
-    public static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
+    package static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
         _ = try NameFilter.compile(pattern, setting: "collector.diskstats.device-exclude")
     }
 
     /// Reads `/proc/diskstats` and the udev entries of the devices not excluded.
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         try filter.check()
         let path = paths.proc("diskstats")
         let lines = try parseDiskstats(SourceFile.read(path), path: path)
@@ -220,7 +220,7 @@ struct DiskstatsFamilies {
 
 extension DiskstatsCollector {
     /// The `diskstats` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(
+    package static let spec = HostCollectorSpec(
         name: "diskstats", readsProcfs: true,
         options: [CollectorOption("device-exclude", .pattern, help: "Regexp of block devices to ignore.") { $0.diskstatsDeviceExclude = $1.text }]
     ) { settings, _ in

@@ -20,19 +20,19 @@ func parseFileNr(_ text: String, path: String = "/proc/sys/fs/file-nr") throws(C
 }
 
 /// node_exporter's `filefd` collector.
-public struct FilefdCollector: MetricCollector {
+package struct FilefdCollector: MetricCollector {
     /// The collector's name, as in `--collector.filefd`.
-    public let name = "filefd"
+    package let name = "filefd"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads /proc/sys/fs/file-nr.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         let path = paths.proc("sys/fs/file-nr")
         let counts = try parseFileNr(try SourceFile.read(path), path: path)
         return [
@@ -44,7 +44,7 @@ public struct FilefdCollector: MetricCollector {
 
 extension FilefdCollector {
     /// The `filefd` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "filefd", readsProcfs: true) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "filefd", readsProcfs: true) { settings, _ in
         FilefdCollector(paths: settings.paths)
     }
 }

@@ -68,19 +68,19 @@ func strippingRootfs(_ mountPoint: String, rootfs: String) -> String {
 }
 
 /// node_exporter's `filesystem` collector for Linux 1.5.0.
-public struct FilesystemCollector: MetricCollector {
+package struct FilesystemCollector: MetricCollector {
     /// The collector name, `filesystem`.
-    public let name = "filesystem"
+    package let name = "filesystem"
     /// Upstream node_exporter 1.5.0's default `--collector.filesystem.mount-points-exclude`
     /// (Debian's package patches in `run|mnt|media`).
-    public static let defaultMountPointsExclude =
+    package static let defaultMountPointsExclude =
         "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
     /// Upstream node_exporter 1.5.0's default `--collector.filesystem.fs-types-exclude`.
-    public static let defaultFSTypesExclude =
+    package static let defaultFSTypesExclude =
         "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$"
 
     /// The roots read under; mount points are statfs'd under `paths.rootfs`.
-    public let paths: HostPaths
+    package let paths: HostPaths
     private let mountPointFilter: NameFilter
     private let fsTypeFilter: NameFilter
     private(set) var statter: MountStatter
@@ -90,7 +90,7 @@ public struct FilesystemCollector: MetricCollector {
     /// naming the setting; check patterns up front with ``validatePattern(_:)``.
     /// `mountTimeout` and `statWorkers` are node_exporter's hidden `mount-timeout` (5s) and
     /// `stat-workers` (4).
-    public init(
+    package init(
         paths: HostPaths, mountPointsExclude: String, fsTypesExclude: String,
         mountTimeout: Duration = .seconds(5), statWorkers: Int = 4
     ) {
@@ -111,16 +111,16 @@ public struct FilesystemCollector: MetricCollector {
     }
 
     /// Throws ``InvalidPatternError`` when `pattern` is not a valid regular expression.
-    public static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
+    package static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
         _ = try NameFilter.compile(pattern, setting: "collector.filesystem pattern")
     }
 
     /// The mount points currently considered stuck (a statfs that outlived the timeout and has not
     /// returned yet); they are reported with device_error 1 and not statfs'd again until it does.
-    public var stuckMountPoints: Set<String> { statter.stuckMountPoints }
+    package var stuckMountPoints: Set<String> { statter.stuckMountPoints }
 
     /// Reads the mount table and statfs'es every mount that passes the filters.
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         try mountPointFilter.check()
         try fsTypeFilter.check()
         let tablePath: String
@@ -370,7 +370,7 @@ final class MountStatter: Sendable {
 
 extension FilesystemCollector {
     /// The `filesystem` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(
+    package static let spec = HostCollectorSpec(
         name: "filesystem", readsProcfs: true,
         options: [
             CollectorOption("mount-points-exclude", .pattern, help: "Regexp of mount points to ignore.") { $0.filesystemMountPointsExclude = $1.text },

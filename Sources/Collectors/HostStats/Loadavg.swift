@@ -22,19 +22,19 @@ func parseLoadavg(_ text: String, path: String = "/proc/loadavg") throws(Collect
 }
 
 /// node_exporter's `loadavg` collector.
-public struct LoadavgCollector: MetricCollector {
+package struct LoadavgCollector: MetricCollector {
     /// The collector's name, as in `--collector.loadavg`.
-    public let name = "loadavg"
+    package let name = "loadavg"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads /proc/loadavg.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         let path = paths.proc("loadavg")
         let (one, five, fifteen) = try parseLoadavg(try SourceFile.read(path), path: path)
         return [
@@ -47,7 +47,7 @@ public struct LoadavgCollector: MetricCollector {
 
 extension LoadavgCollector {
     /// The `loadavg` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "loadavg", readsProcfs: true) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "loadavg", readsProcfs: true) { settings, _ in
         LoadavgCollector(paths: settings.paths)
     }
 }

@@ -114,19 +114,19 @@ func meminfoFamilies(_ fields: [MeminfoField]) -> [MetricFamily] {
 }
 
 /// node_exporter's `meminfo` collector: one family per /proc/meminfo field.
-public struct MeminfoCollector: MetricCollector {
+package struct MeminfoCollector: MetricCollector {
     /// The collector's name, as in `--collector.meminfo`.
-    public let name = "meminfo"
+    package let name = "meminfo"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads /proc/meminfo.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         let path = paths.proc("meminfo")
         return meminfoFamilies(try parseMeminfo(try SourceFile.read(path), path: path))
     }
@@ -134,7 +134,7 @@ public struct MeminfoCollector: MetricCollector {
 
 extension MeminfoCollector {
     /// The `meminfo` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "meminfo", readsProcfs: true) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "meminfo", readsProcfs: true) { settings, _ in
         MeminfoCollector(paths: settings.paths)
     }
 }

@@ -62,9 +62,9 @@ private func trimmingBlanks(_ bytes: Substring.UTF8View.SubSequence) -> Substrin
 }
 
 /// node_exporter's `netdev` collector for Linux 1.5.0, reading procfs.
-public struct NetdevCollector: MetricCollector {
+package struct NetdevCollector: MetricCollector {
     /// The collector name, `netdev`.
-    public let name = "netdev"
+    package let name = "netdev"
 
     /// node_exporter's names for the 16 columns (the non-"detailed" legacy names).
     static let keys = [
@@ -75,14 +75,14 @@ public struct NetdevCollector: MetricCollector {
     ]
 
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
     private let filter: NameFilter
 
     /// Creates the collector. `deviceInclude` and `deviceExclude` are regular expressions and are
     /// mutually exclusive; nil or empty means unset (Lookout's default: no exclude, unlike Debian's
     /// `^lo$`). A bad pattern or both set does not crash: every `collect()` then throws
     /// ``CollectorError/malformed(path:reason:)``; check up front with ``validate(deviceInclude:deviceExclude:)``.
-    public init(paths: HostPaths, deviceInclude: String?, deviceExclude: String?) {
+    package init(paths: HostPaths, deviceInclude: String?, deviceExclude: String?) {
         self.paths = paths
         filter = NameFilter(
             include: deviceInclude, exclude: deviceExclude,
@@ -90,7 +90,7 @@ public struct NetdevCollector: MetricCollector {
     }
 
     /// Throws ``InvalidPatternError`` when a pattern does not compile or both are set.
-    public static func validate(deviceInclude: String?, deviceExclude: String?) throws(InvalidPatternError) {
+    package static func validate(deviceInclude: String?, deviceExclude: String?) throws(InvalidPatternError) {
         let filter = NameFilter(
             include: deviceInclude, exclude: deviceExclude,
             includeSetting: "collector.netdev.device-include", excludeSetting: "collector.netdev.device-exclude")
@@ -98,7 +98,7 @@ public struct NetdevCollector: MetricCollector {
     }
 
     /// Reads `/proc/net/dev`.
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         try filter.check()
         let path = paths.proc("net/dev")
         let lines = try parseNetDev(SourceFile.read(path), path: path)
@@ -117,7 +117,7 @@ public struct NetdevCollector: MetricCollector {
 
 extension NetdevCollector {
     /// The `netdev` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(
+    package static let spec = HostCollectorSpec(
         name: "netdev", readsProcfs: true,
         options: [
             CollectorOption("device-include", .pattern, help: "Regexp of network devices to include (exclusive with device-exclude).") {

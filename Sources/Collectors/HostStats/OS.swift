@@ -143,19 +143,19 @@ func osFamilies(_ release: [String: String]) -> [MetricFamily] {
 }
 
 /// node_exporter's `os` collector.
-public struct OSCollector: MetricCollector {
+package struct OSCollector: MetricCollector {
     /// The collector's name, as in `--collector.os`.
-    public let name = "os"
+    package let name = "os"
     /// The roots read under; os-release is looked up under `rootfs`.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads the first os-release file that exists.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         for relative in ["etc/os-release", "usr/lib/os-release"] {
             let path = paths.rootfs(relative)
             if let text = try SourceFile.readIfPresent(path) {
@@ -168,7 +168,7 @@ public struct OSCollector: MetricCollector {
 
 extension OSCollector {
     /// The `os` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "os", readsProcfs: false) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "os", readsProcfs: false) { settings, _ in
         OSCollector(paths: settings.paths)
     }
 }

@@ -68,19 +68,19 @@ func pressureFamilies(
 }
 
 /// node_exporter's `pressure` collector: cumulative CPU, IO and memory stall time.
-public struct PressureCollector: MetricCollector {
+package struct PressureCollector: MetricCollector {
     /// The collector's name, as in `--collector.pressure`.
-    public let name = "pressure"
+    package let name = "pressure"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads the three PSI files; throws `noData` when the kernel has no PSI.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         func read(_ resource: String) throws(CollectorError) -> PressureTotals {
             let path = paths.proc("pressure/" + resource)
             guard let text = try SourceFile.readIfPresent(path) else {
@@ -96,7 +96,7 @@ public struct PressureCollector: MetricCollector {
 
 extension PressureCollector {
     /// The `pressure` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "pressure", readsProcfs: true) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "pressure", readsProcfs: true) { settings, _ in
         PressureCollector(paths: settings.paths)
     }
 }

@@ -66,19 +66,19 @@ func statFamilies(_ activity: KernelActivity) -> [MetricFamily] {
 
 /// node_exporter's `stat` collector: interrupts, context switches, forks, boot time and the
 /// running and blocked process counts.
-public struct StatCollector: MetricCollector {
+package struct StatCollector: MetricCollector {
     /// The collector's name, as in `--collector.stat`.
-    public let name = "stat"
+    package let name = "stat"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads /proc/stat.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         let path = paths.proc("stat")
         return statFamilies(try parseStat(try SourceFile.read(path), path: path))
     }
@@ -86,7 +86,7 @@ public struct StatCollector: MetricCollector {
 
 extension StatCollector {
     /// The `stat` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "stat", readsProcfs: true) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "stat", readsProcfs: true) { settings, _ in
         StatCollector(paths: settings.paths)
     }
 }

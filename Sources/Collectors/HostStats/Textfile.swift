@@ -29,18 +29,18 @@ import Synchronization
 /// Errors of the last scrape are one line each ("<path>: line N: reason") in ``lastErrors``, are
 /// logged at error level through the logger given to `init`, and are counted as
 /// `lookout_component_errors_total{component="collector.textfile",error_type="bad_file"}`.
-public struct TextfileCollector: MetricCollector {
+package struct TextfileCollector: MetricCollector {
     /// The collector name, `textfile`.
-    public let name = "textfile"
+    package let name = "textfile"
     /// The directories (or glob patterns of directories) read, in order.
-    public let directories: [String]
+    package let directories: [String]
     private let logger: Logger
     private let errors = ErrorList()
     private let componentErrors: ComponentErrors
 
     /// Creates the collector over `directories`; each is expanded as a glob first and used as given
     /// when that matches nothing. File problems are counted in `componentErrors` when given.
-    public init(
+    package init(
         directories: [String], logger: Logger = Logger(label: "lookout.collector.textfile"),
         componentErrors: ComponentErrors = ComponentErrors()
     ) {
@@ -51,10 +51,10 @@ public struct TextfileCollector: MetricCollector {
 
     /// The one-line errors of the most recent `collect()`, e.g.
     /// `/var/lib/textfile/x.prom: line 3: expected float as value, got "abc"`.
-    public var lastErrors: [String] { errors.lines.withLock { $0 } }
+    package var lastErrors: [String] { errors.lines.withLock { $0 } }
 
     /// Reads and merges the files. Never throws: file problems become node_textfile_scrape_error 1.
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         var read = TextfileRead()
         for entry in directories where !entry.isEmpty {
             // Nothing matching is the pattern itself, so that its absence is reported (Go's
@@ -311,7 +311,7 @@ private final class ErrorList: Sendable {
 
 extension TextfileCollector {
     /// The `textfile` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(
+    package static let spec = HostCollectorSpec(
         name: "textfile", readsProcfs: false,
         options: [CollectorOption("directory", .texts, help: "Directory of *.prom files to merge in; repeatable.") { $0.textfileDirectories = $1.texts }]
     ) { settings, errors in

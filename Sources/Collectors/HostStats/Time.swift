@@ -71,19 +71,19 @@ func timeFamilies(now: Double, zoneName: String, zoneOffset: Int, clocksources: 
 }
 
 /// node_exporter's `time` collector.
-public struct TimeCollector: MetricCollector {
+package struct TimeCollector: MetricCollector {
     /// The collector's name, as in `--collector.time`.
-    public let name = "time"
+    package let name = "time"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
 
     /// Creates the collector.
-    public init(paths: HostPaths) {
+    package init(paths: HostPaths) {
         self.paths = paths
     }
 
     /// Reads the clock, the zone and the clocksource directories.
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         // Nanoseconds as one integer, then one division: node_exporter's UnixNano() / 1e9.
@@ -122,7 +122,7 @@ public struct TimeCollector: MetricCollector {
 
 extension TimeCollector {
     /// The `time` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "time", readsProcfs: false) { settings, _ in
+    package static let spec = HostCollectorSpec(name: "time", readsProcfs: false) { settings, _ in
         TimeCollector(paths: settings.paths)
     }
 }

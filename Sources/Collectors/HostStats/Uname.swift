@@ -33,15 +33,15 @@ func unameFamily(_ identity: KernelIdentity) -> MetricFamily {
 }
 
 /// node_exporter's `uname` collector.
-public struct UnameCollector: MetricCollector {
+package struct UnameCollector: MetricCollector {
     /// The collector's name, as in `--collector.uname`.
-    public let name = "uname"
+    package let name = "uname"
 
     /// Creates the collector; uname(2) has no root path to point elsewhere.
-    public init() {}
+    package init() {}
 
     /// Calls uname(2).
-    public func collect() throws(CollectorError) -> [MetricFamily] {
+    package func collect() throws(CollectorError) -> [MetricFamily] {
         var names = utsname()
         guard uname(&names) == 0 else {
             throw .unreadable(path: "uname(2)", reason: SourceFile.errnoText(errno))
@@ -66,7 +66,7 @@ public struct UnameCollector: MetricCollector {
 
 extension UnameCollector {
     /// The `uname` collector's entry in the catalog.
-    public static let spec = HostCollectorSpec(name: "uname", readsProcfs: false) { _, _ in
+    package static let spec = HostCollectorSpec(name: "uname", readsProcfs: false) { _, _ in
         UnameCollector()
     }
 }

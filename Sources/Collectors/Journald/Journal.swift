@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// Which journal files to read.
-public enum JournalSource: Sendable, Equatable, CustomStringConvertible {
+package enum JournalSource: Sendable, Equatable, CustomStringConvertible {
     /// The local system journal (`/var/log/journal`, `/run/log/journal`), as `journalctl` reads it.
     case local
     /// Every journal file in these directories, merged by time.
@@ -13,7 +13,7 @@ public enum JournalSource: Sendable, Equatable, CustomStringConvertible {
     case files([String])
 
     /// The source as a user would name it in a log line.
-    public var description: String {
+    package var description: String {
         switch self {
         case .local: "the local journal"
         case .directories(let paths): "journal directory \(paths.joined(separator: ", "))"
@@ -23,51 +23,51 @@ public enum JournalSource: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A failure of the journal library, with what was being done and the system's reason.
-public struct JournalError: Error, Equatable, CustomStringConvertible {
+package struct JournalError: Error, Equatable, CustomStringConvertible {
     /// What Lookout was doing (`open journal directory /x`, `read the next entry`).
-    public var operation: String
+    package var operation: String
     /// The positive errno the library returned.
-    public var code: Int32
+    package var code: Int32
 
     /// One line naming the operation and the reason.
-    public var description: String { "cannot \(operation): \(String(cString: strerror(code)))" }
+    package var description: String { "cannot \(operation): \(String(cString: strerror(code)))" }
 
     /// True for a corrupt entry or file (EBADMSG and its relatives), which a reader skips. EIO
     /// is not one: it may pass, so the reader reopens and tries the same entry again.
-    public var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA].contains(code) }
+    package var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA].contains(code) }
 }
 
 /// One entry as the journal stores it: every field as raw bytes, plus its position.
 ///
 /// The fields live in one byte buffer (`NAME=value` items back to back) so reading an entry
 /// allocates nothing once the buffer has grown to the largest entry seen.
-public struct JournalEntry: Sendable {
+package struct JournalEntry: Sendable {
     /// Where one field's name and value lie in ``bytes``.
-    public struct Field: Sendable, Equatable {
+    package struct Field: Sendable, Equatable {
         /// Start of the name.
-        public var start: Int
+        package var start: Int
         /// Index of the `=` between name and value.
-        public var separator: Int
+        package var separator: Int
         /// End of the value (exclusive).
-        public var end: Int
+        package var end: Int
     }
 
     /// The `NAME=value` items of every field, back to back.
-    public var bytes: [UInt8] = []
+    package var bytes: [UInt8] = []
     /// The fields in the order the journal enumerates them; a name may repeat.
-    public var fields: [Field] = []
+    package var fields: [Field] = []
     /// The entry's cursor (`s=…;i=…;b=…;m=…;t=…;x=…`) as bytes, reused from entry to entry.
-    public var cursorBytes: [UInt8] = []
+    package var cursorBytes: [UInt8] = []
     /// `__REALTIME_TIMESTAMP`: when journald received the entry, µs since the epoch.
-    public var realtime: UInt64 = 0
+    package var realtime: UInt64 = 0
     /// `__MONOTONIC_TIMESTAMP`: µs since boot.
-    public var monotonic: UInt64 = 0
+    package var monotonic: UInt64 = 0
 
     /// Creates an empty entry to read into.
-    public init() {}
+    package init() {}
 
     /// Creates an entry from `NAME=value` items (tests and fixtures).
-    public init(items: [[UInt8]], cursor: String, realtime: UInt64, monotonic: UInt64) {
+    package init(items: [[UInt8]], cursor: String, realtime: UInt64, monotonic: UInt64) {
         for item in items { append(item) }
         cursorBytes = Array(cursor.utf8)
         self.realtime = realtime
@@ -94,11 +94,11 @@ public struct JournalEntry: Sendable {
     }
 
     /// The entry's cursor.
-    public var cursor: String { String(decoding: cursorBytes, as: UTF8.self) }
+    package var cursor: String { String(decoding: cursorBytes, as: UTF8.self) }
 }
 
 /// What `sd_journal_wait` saw.
-public enum JournalChange: Sendable, Equatable {
+package enum JournalChange: Sendable, Equatable {
     /// Nothing within the timeout.
     case none
     /// New entries were appended.
@@ -111,14 +111,14 @@ public enum JournalChange: Sendable, Equatable {
 ///
 /// Not thread-safe, as `sd_journal` is not: one reader owns it. Calls block on file I/O, so the
 /// owner runs it on a thread of its own, never on the cooperative pool.
-public final class Journal {
+package final class Journal {
     private var handle: OpaquePointer?
     /// What was opened, for messages.
-    public let source: JournalSource
+    package let source: JournalSource
 
     /// Opens `source` with no data size threshold, so no field is truncated
     /// (`sd_journal_set_data_threshold(3)`: the default 64 KiB would cut long values).
-    public init(_ source: JournalSource) throws(JournalError) {
+    package init(_ source: JournalSource) throws(JournalError) {
         Self.absorbFaults()
         self.source = source
         var opened: OpaquePointer?
@@ -170,7 +170,7 @@ public final class Journal {
 
     /// Adds journalctl-style matches: each term is `FIELD=VALUE`, or `+` to start an alternative.
     /// Terms on the same field are alternatives; terms on different fields must all hold.
-    public func addMatches(_ terms: [String]) throws(JournalError) {
+    package func addMatches(_ terms: [String]) throws(JournalError) {
         for term in terms {
             let result: Int32 = if term == "+" {
                 sd_journal_add_disjunction(handle)
@@ -182,54 +182,54 @@ public final class Journal {
     }
 
     /// Makes the matches added so far one group that must hold together with the next group.
-    public func addConjunction() throws(JournalError) {
+    package func addConjunction() throws(JournalError) {
         let result = sd_journal_add_conjunction(handle)
         guard result >= 0 else { throw JournalError(operation: "combine matches", code: -result) }
     }
 
     /// Positions before the first entry.
-    public func seekHead() throws(JournalError) {
+    package func seekHead() throws(JournalError) {
         try check(sd_journal_seek_head(handle), "seek to the head")
     }
 
     /// Positions after the last entry.
-    public func seekTail() throws(JournalError) {
+    package func seekTail() throws(JournalError) {
         try check(sd_journal_seek_tail(handle), "seek to the tail")
     }
 
     /// Positions before the first entry received at or after `microseconds` since the epoch.
-    public func seek(realtime microseconds: UInt64) throws(JournalError) {
+    package func seek(realtime microseconds: UInt64) throws(JournalError) {
         try check(sd_journal_seek_realtime_usec(handle, microseconds), "seek to a time")
     }
 
     /// Positions at `cursor`'s entry, or where it would be if it is gone.
-    public func seek(cursor: String) throws(JournalError) {
+    package func seek(cursor: String) throws(JournalError) {
         try check(sd_journal_seek_cursor(handle, cursor), "seek to cursor \(cursor)")
     }
 
     /// True when the current entry is the one `cursor` names.
-    public func isAt(cursor: String) throws(JournalError) -> Bool {
+    package func isAt(cursor: String) throws(JournalError) -> Bool {
         let result = sd_journal_test_cursor(handle, cursor)
         try check(result, "test cursor \(cursor)")
         return result > 0
     }
 
     /// Moves to the next entry; false at the end.
-    public func next() throws(JournalError) -> Bool {
+    package func next() throws(JournalError) -> Bool {
         let result = sd_journal_next(handle)
         try check(result, "read the next entry")
         return result > 0
     }
 
     /// Moves to the previous entry; false at the start.
-    public func previous() throws(JournalError) -> Bool {
+    package func previous() throws(JournalError) -> Bool {
         let result = sd_journal_previous(handle)
         try check(result, "read the previous entry")
         return result > 0
     }
 
     /// Reads the current entry's fields and position into `entry`, replacing what it held.
-    public func read(into entry: inout JournalEntry) throws(JournalError) {
+    package func read(into entry: inout JournalEntry) throws(JournalError) {
         entry.removeAll()
         sd_journal_restart_data(handle)
         var data: UnsafeRawPointer?
@@ -257,7 +257,7 @@ public final class Journal {
     }
 
     /// Waits up to `microseconds` for the journal to change.
-    public func wait(microseconds: UInt64) throws(JournalError) -> JournalChange {
+    package func wait(microseconds: UInt64) throws(JournalError) -> JournalChange {
         let result = sd_journal_wait(handle, microseconds)
         try check(result, "wait for new entries")
         switch result {
@@ -270,12 +270,12 @@ public final class Journal {
     /// Installs the SIGBUS handler (opening a journal does it too): a read from a mapped file
     /// that was truncated meanwhile gets zeros and is counted in ``absorbedFaults`` instead of
     /// killing the process, as journalctl arranges for itself.
-    public static func absorbFaults() {
+    package static func absorbFaults() {
         _ = lookout_sigbus_install()
     }
 
     /// How many SIGBUS faults (reads of a file truncated under us) the process has absorbed.
-    public static var absorbedFaults: UInt { lookout_sigbus_count() }
+    package static var absorbedFaults: UInt { lookout_sigbus_count() }
 
     private func check(_ result: Int32, _ operation: @autoclosure () -> String) throws(JournalError) {
         if result < 0 { throw JournalError(operation: operation(), code: -result) }

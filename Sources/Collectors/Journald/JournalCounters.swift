@@ -6,11 +6,11 @@ import Synchronization
 /// Families: `lookout_journal_entries_total{unit,priority}`, `lookout_journal_entries_lost_total`,
 /// `lookout_journal_read_errors_total{error_type}`, `lookout_journal_binary_fields_total` and
 /// `lookout_journal_lag_seconds`.
-public final class JournalCounters: MetricCollector {
+package final class JournalCounters: MetricCollector {
     /// The collector name (`--collector.journal` shows these families).
-    public let name = "journal"
+    package let name = "journal"
     /// How many units get their own `unit` label; entries of later units count as `other`.
-    public let maximumUnits: Int
+    package let maximumUnits: Int
     private let errors: ComponentErrors
 
     private struct State {
@@ -30,14 +30,14 @@ public final class JournalCounters: MetricCollector {
     private let state = Mutex(State())
 
     /// Creates empty counters; `errors` also receives every read error (component `journal`).
-    public init(maximumUnits: Int = 100, errors: ComponentErrors = ComponentErrors()) {
+    package init(maximumUnits: Int = 100, errors: ComponentErrors = ComponentErrors()) {
         self.maximumUnits = maximumUnits
         self.errors = errors
     }
 
     /// Counts one entry read, with its `_SYSTEMD_UNIT` bytes (nil when it has none) and
     /// PRIORITY, its receive time, and how many of its fields were not UTF-8.
-    public func recordEntry(unit: UnsafeRawBufferPointer?, priority: Int?, realtime: UInt64, binaryFields: Int) {
+    package func recordEntry(unit: UnsafeRawBufferPointer?, priority: Int?, realtime: UInt64, binaryFields: Int) {
         let slot = priority.map { min(max($0, 0), 7) } ?? 8
         let hash = unit.map { JournalDocumentEncoder.hash($0) }
         state.withLock { state in
@@ -62,23 +62,23 @@ public final class JournalCounters: MetricCollector {
     }
 
     /// Counts entries that were vacuumed before they could be read.
-    public func recordLost(_ count: UInt64) {
+    package func recordLost(_ count: UInt64) {
         state.withLock { $0.lost += count }
     }
 
     /// Counts one read error of a bounded type (`bad_message`, `sigbus`, `read_error`, …).
-    public func recordReadError(_ type: ErrorType) {
+    package func recordReadError(_ type: ErrorType) {
         state.withLock { $0.readErrors[type.name, default: 0] += 1 }
         errors.record(.journal, type)
     }
 
     /// Notes the receive time of the newest entry whose whole prefix is acknowledged.
-    public func recordAcknowledged(realtime: UInt64) {
+    package func recordAcknowledged(realtime: UInt64) {
         state.withLock { $0.acknowledged = max($0.acknowledged, realtime) }
     }
 
     /// The families, every one present from the start so dashboards see zeros, not gaps.
-    public func collect() -> [MetricFamily] {
+    package func collect() -> [MetricFamily] {
         let state = state.withLock { $0 }
         var entrySamples: [Sample] = []
         let labelled = zip(state.unitNames, state.entries).sorted { $0.0 < $1.0 }

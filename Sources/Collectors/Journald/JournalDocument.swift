@@ -17,7 +17,7 @@ import Glibc
 ///   Valid UTF-8 with control characters (colour escapes) stays a string, JSON-escaped.
 /// - `journald.__CURSOR`, `__REALTIME_TIMESTAMP`, `__MONOTONIC_TIMESTAMP`, `__SEQNUM` and
 ///   `__SEQNUM_ID` come from the entry's position, as `journalctl -o json` writes them.
-public struct JournalDocumentEncoder {
+package struct JournalDocumentEncoder {
     /// How a journal field is written at its ECS name.
     enum Rendering {
         /// A JSON string.
@@ -70,17 +70,17 @@ public struct JournalDocumentEncoder {
         .flatMap { Array($0.utf8) + [UInt8](repeating: 0, count: 7 - $0.utf8.count) + [UInt8($0.utf8.count)] }
 
     /// What encoding one entry found out, for the document's id and for metrics.
-    public struct Facts: Sendable, Equatable {
+    package struct Facts: Sendable, Equatable {
         /// The deterministic `_id`: seqnum id, seqnum and boot id from the cursor.
-        public var id: String
+        package var id: String
         /// `@timestamp` in microseconds since the epoch.
-        public var timestampMicroseconds: Int64
+        package var timestampMicroseconds: Int64
         /// PRIORITY 0–7 when the entry has a valid one.
-        public var priority: Int?
+        package var priority: Int?
         /// The `_SYSTEMD_UNIT` field's position in the entry, when it has exactly one.
-        public var unit: JournalEntry.Field?
+        package var unit: JournalEntry.Field?
         /// How many fields had a value that is not valid UTF-8 (written as base64).
-        public var base64Fields: Int
+        package var base64Fields: Int
     }
 
     // Per-mapping lookup by a hash of the field name (open addressing, linear probing, a table
@@ -104,7 +104,7 @@ public struct JournalDocumentEncoder {
     private var handled: [Bool] = []
 
     /// Creates an encoder; keep one per reader and reuse it.
-    public init() {
+    package init() {
         mappingHashes = Self.mappings.map { Self.hash(Array($0.journalField.utf8)) }
         var slots = [Int](repeating: -1, count: 256)
         for (index, hash) in mappingHashes.enumerated() {
@@ -129,7 +129,7 @@ public struct JournalDocumentEncoder {
 
     /// Appends `entry` as one line of JSON (no newline) to `output`. `identify: false` leaves
     /// ``Facts/id`` empty, for callers that print documents rather than ship them.
-    public mutating func encode(_ entry: JournalEntry, into output: inout [UInt8], identify: Bool = true) -> Facts {
+    package mutating func encode(_ entry: JournalEntry, into output: inout [UInt8], identify: Bool = true) -> Facts {
         let fieldCount = entry.fields.count
         fieldHashes.removeAll(keepingCapacity: true)
         fieldMapping.removeAll(keepingCapacity: true)

@@ -1,17 +1,17 @@
 /// Which entries to read: the files, and journalctl-style filters on them.
-public struct JournalSelection: Sendable, Equatable {
+package struct JournalSelection: Sendable, Equatable {
     /// The journal files to read.
-    public var source: JournalSource
+    package var source: JournalSource
     /// Match terms as journalctl takes them: `FIELD=VALUE`, `+` between alternatives.
-    public var matches: [String]
+    package var matches: [String]
     /// Only entries about these units, as `journalctl -u` selects them (a name without a suffix
     /// means `.service`).
-    public var units: [String]
+    package var units: [String]
     /// Only entries at least this important (PRIORITY 0 = emerg … 7 = debug).
-    public var maximumPriority: Int?
+    package var maximumPriority: Int?
 
     /// Creates a selection; by default every entry of the local journal.
-    public init(source: JournalSource = .local, matches: [String] = [], units: [String] = [], maximumPriority: Int? = nil) {
+    package init(source: JournalSource = .local, matches: [String] = [], units: [String] = [], maximumPriority: Int? = nil) {
         self.source = source
         self.matches = matches
         self.units = units
@@ -58,7 +58,7 @@ public struct JournalSelection: Sendable, Equatable {
 }
 
 /// Where a reader starts when it has no saved cursor.
-public enum JournalStart: Sendable, Equatable {
+package enum JournalStart: Sendable, Equatable {
     /// The oldest entry still in the journal.
     case head
     /// Only entries written after the reader starts.
@@ -71,11 +71,11 @@ public enum JournalStart: Sendable, Equatable {
 /// entries, truncated files (SIGBUS) and rotation; counts what it reads and what it lost.
 ///
 /// Not thread-safe: one task or thread owns a reader.
-public final class JournalReader {
+package final class JournalReader {
     /// What is read.
-    public let selection: JournalSelection
+    package let selection: JournalSelection
     /// The counters this reader feeds.
-    public let counters: JournalCounters
+    package let counters: JournalCounters
     private let start: JournalStart
     private var journal: Journal
     private var openedFiles: [String]
@@ -87,13 +87,13 @@ public final class JournalReader {
     private var lastCursorBytes: [UInt8] = []
 
     /// The cursor of the last entry returned, where a reopen resumes.
-    public var lastCursor: String? { lastCursorBytes.isEmpty ? nil : String(decoding: lastCursorBytes, as: UTF8.self) }
+    package var lastCursor: String? { lastCursorBytes.isEmpty ? nil : String(decoding: lastCursorBytes, as: UTF8.self) }
     private var faultsSeen: UInt
     private var consecutiveErrors = 0
 
     /// Opens the selection and positions the reader: after `cursor` when given (the entry it
     /// names was delivered already), else at `start`.
-    public init(selection: JournalSelection, start: JournalStart, after cursor: String?, counters: JournalCounters) throws(JournalError) {
+    package init(selection: JournalSelection, start: JournalStart, after cursor: String?, counters: JournalCounters) throws(JournalError) {
         self.selection = selection
         self.counters = counters
         self.start = start
@@ -152,7 +152,7 @@ public final class JournalReader {
     /// Reads the next entry into `entry`; false when there is nothing more for now.
     /// A corrupt entry is skipped and counted; a file truncated under the reader makes it reopen
     /// the journal and go on after the last entry it returned.
-    public func next(into entry: inout JournalEntry) throws(JournalError) -> Bool {
+    package func next(into entry: inout JournalEntry) throws(JournalError) -> Bool {
         while true {
             // A fault absorbed since the last read may have left zeros where the journal was:
             // whatever the library says next is suspect, so start over from the last good entry.
@@ -190,7 +190,7 @@ public final class JournalReader {
 
     /// Waits up to `microseconds` for new entries; picks up files added to a multi-directory
     /// source, which sd-journal does not watch for us.
-    public func wait(microseconds: UInt64) throws(JournalError) {
+    package func wait(microseconds: UInt64) throws(JournalError) {
         let change = try journal.wait(microseconds: microseconds)
         if case .directories(let paths) = selection.source, paths.count > 1, change != .appended,
            Journal.journalFiles(in: paths) != openedFiles {

@@ -6,16 +6,16 @@ import Glibc
 #endif
 
 /// How big a batch may grow and how long a partial one may wait.
-public struct BatchLimits: Sendable, Equatable {
+package struct BatchLimits: Sendable, Equatable {
     /// Most documents in one batch.
-    public var maximumDocuments: Int
+    package var maximumDocuments: Int
     /// Most JSON bytes in one batch (well under Elasticsearch's 100 MB `http.max_content_length`).
-    public var maximumBytes: Int
+    package var maximumBytes: Int
     /// Longest a document waits in a partial batch before the batch is sent anyway.
-    public var flushInterval: Duration
+    package var flushInterval: Duration
 
     /// Creates limits; the defaults are 5000 documents, 8 MiB and one second.
-    public init(maximumDocuments: Int = 5000, maximumBytes: Int = 8 << 20, flushInterval: Duration = .seconds(1)) {
+    package init(maximumDocuments: Int = 5000, maximumBytes: Int = 8 << 20, flushInterval: Duration = .seconds(1)) {
         self.maximumDocuments = maximumDocuments
         self.maximumBytes = maximumBytes
         self.flushInterval = flushInterval
@@ -27,20 +27,20 @@ public struct BatchLimits: Sendable, Equatable {
 ///
 /// Each batch carries the cursor of its last entry; the consumer saves it only after the whole
 /// batch is delivered, so what is saved is always a prefix of what was acknowledged.
-public final class JournaldSource: Sendable {
+package final class JournaldSource: Sendable {
     /// What is read.
-    public let selection: JournalSelection
+    package let selection: JournalSelection
     /// Where reading starts without a saved cursor.
-    public let start: JournalStart
+    package let start: JournalStart
     /// The counters fed for every entry read.
-    public let counters: JournalCounters
+    package let counters: JournalCounters
     /// Batch bounds.
-    public let limits: BatchLimits
+    package let limits: BatchLimits
     private let logger: Logger
     private let stopping = Atomic<Bool>(false)
 
     /// Creates a source; nothing is read until ``run(after:into:)``.
-    public init(selection: JournalSelection, start: JournalStart, counters: JournalCounters, limits: BatchLimits,
+    package init(selection: JournalSelection, start: JournalStart, counters: JournalCounters, limits: BatchLimits,
                 logger: Logger) {
         self.selection = selection
         self.start = start
@@ -51,7 +51,7 @@ public final class JournaldSource: Sendable {
 
     /// Asks ``run(after:into:)`` to hand over its partial batch, close the channel and return
     /// (within a quarter of a second).
-    public func stop() {
+    package func stop() {
         stopping.store(true, ordering: .releasing)
     }
 
@@ -60,7 +60,7 @@ public final class JournaldSource: Sendable {
     /// Reads entries after `cursor` (or from ``start``) until ``stop()``, blocking the calling
     /// thread; when `channel` is nil the entries are only counted. Errors opening or reading the
     /// journal are logged once, counted, and retried every second from the last entry read.
-    public func run(after cursor: String?, into channel: BatchChannel?) {
+    package func run(after cursor: String?, into channel: BatchChannel?) {
         var reader: JournalReader?
         var resumeCursor = cursor
         var startOverride: JournalStart?

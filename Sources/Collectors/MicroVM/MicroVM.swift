@@ -23,23 +23,23 @@ import MetricModel
 import Synchronization
 
 /// The `microvm` collector.
-public struct MicroVMCollector: MetricCollector {
+package struct MicroVMCollector: MetricCollector {
     /// The collector's name, as in `--collector.microvm`.
-    public let name = "microvm"
+    package let name = "microvm"
     /// The roots read under.
-    public let paths: HostPaths
+    package let paths: HostPaths
     /// microvm.nix's `microvm.stateDir`.
-    public let stateDirectory: String
+    package let stateDirectory: String
     /// How long one scrape waits for the hypervisors' control sockets, all of them together.
-    public let socketTimeout: Duration
+    package let socketTimeout: Duration
     private let componentErrors: ComponentErrors
     private let logger: Logger
     private let observations = MicroVMObservations()
 
     /// The default state directory of microvm.nix.
-    public static let defaultStateDirectory = "/var/lib/microvms"
+    package static let defaultStateDirectory = "/var/lib/microvms"
     /// The default of `--collector.microvm.socket-timeout`.
-    public static let defaultSocketTimeout = Duration.seconds(1)
+    package static let defaultSocketTimeout = Duration.seconds(1)
 
     /// The `memory.stat` keys reported as `microvm_memory_stat_bytes{kind}`: the byte-valued ones
     /// that explain a VM's memory (guest RAM is `anon`, or `shmem`/`file` with shared memory).
@@ -50,7 +50,7 @@ public struct MicroVMCollector: MetricCollector {
     /// Creates the collector. Control-socket failures are counted in `componentErrors` (component
     /// `collector.microvm`, error type `hypervisor_<why>`) and logged when a VM's socket starts or
     /// stops failing.
-    public init(
+    package init(
         paths: HostPaths, stateDirectory: String = MicroVMCollector.defaultStateDirectory,
         socketTimeout: Duration = MicroVMCollector.defaultSocketTimeout, componentErrors: ComponentErrors = ComponentErrors(),
         logger: Logger = Logger(label: "lookout.collector.microvm")
@@ -70,7 +70,7 @@ public struct MicroVMCollector: MetricCollector {
         }
     }
 
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         guard SourceFile.exists(stateDirectory) else { throw CollectorError.noData("no microvm state directory \(stateDirectory)") }
         let names = try SourceFile.list(stateDirectory)
         // Each VM is some twenty small file reads; read the VMs on all cores, then merge in order.
@@ -443,7 +443,7 @@ extension Result {
 extension MicroVMCollector {
     /// The `microvm` collector's entry in the catalog. On by default: on a host without
     /// microvm.nix it reports no data and costs one access(2).
-    public static let spec = HostCollectorSpec(
+    package static let spec = HostCollectorSpec(
         name: "microvm", readsProcfs: false,
         options: [
             CollectorOption("state-dir", .text, help: "microvm.nix's state directory (default /var/lib/microvms).") { $0.microvmStateDirectory = $1.text },

@@ -21,9 +21,9 @@ import LookoutSupport
 import Shipping
 
 /// Turns stored pipeline events into bulk documents.
-public enum EventDocument {
+package enum EventDocument {
     /// The document of `stored`, with the event id as `_id`, so that a retry is a 409, never a copy.
-    public static func document(_ stored: StoredEvent) -> BulkDocument {
+    package static func document(_ stored: StoredEvent) -> BulkDocument {
         let event = stored.event
         var writer = JSONObjectWriter()
         writer.time("@timestamp", event.time)

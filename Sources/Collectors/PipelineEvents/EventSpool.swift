@@ -11,24 +11,24 @@ import LookoutSupport
 /// order keeps the order they were written in. A file the daemon cannot accept is moved to
 /// `rejected/` beside them, never deleted. Anyone who may write the directory may submit events,
 /// as anyone holding the events token may: the daemon creates it with mode 2770 (its group).
-public struct EventSpool: Sendable {
+package struct EventSpool: Sendable {
     /// Why the spool could not be written or read: the path and the system's reason.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
+    package struct Failure: Error, Sendable, CustomStringConvertible {
         /// One line naming the file and the problem.
-        public var description: String
+        package var description: String
     }
 
     /// The directory.
-    public let directory: String
+    package let directory: String
 
     /// The spool in `directory`; nothing is touched until asked.
-    public init(directory: String) {
+    package init(directory: String) {
         self.directory = directory
     }
 
     /// Creates the directory (and its parents) when missing, group-writable and set-group-ID, so
     /// that pipeline users in the daemon's group can spool and the daemon can read what they spool.
-    public func create() throws(Failure) {
+    package func create() throws(Failure) {
         let createdLast: Bool
         do {
             createdLast = try Directories.create(directory, mode: 0o755)
@@ -42,7 +42,7 @@ public struct EventSpool: Sendable {
     }
 
     /// Writes `event` (one JSON object) durably; returns the file's path.
-    public func write(_ event: [UInt8], now: Int64 = CivilTime.nowMicroseconds()) throws(Failure) -> String {
+    package func write(_ event: [UInt8], now: Int64 = CivilTime.nowMicroseconds()) throws(Failure) -> String {
         var generator = SystemRandomNumberGenerator()
         let stamp = String(max(0, now))
         let name = String(repeating: "0", count: max(0, 20 - stamp.count)) + stamp + "-"
@@ -57,7 +57,7 @@ public struct EventSpool: Sendable {
     }
 
     /// The spooled files, oldest first; `.tmp` files being written are not among them.
-    public func pending() throws(Failure) -> [String] {
+    package func pending() throws(Failure) -> [String] {
         guard let stream = opendir(directory) else {
             if errno == ENOENT { return [] }
             throw failure("list", directory)
@@ -72,7 +72,7 @@ public struct EventSpool: Sendable {
     }
 
     /// The content of spooled file `path`.
-    public func read(_ path: String) throws(Failure) -> [UInt8] {
+    package func read(_ path: String) throws(Failure) -> [UInt8] {
         do {
             return Array(try CheckpointFile(path: path).load().map { $0.utf8 } ?? "".utf8)
         } catch {
@@ -81,12 +81,12 @@ public struct EventSpool: Sendable {
     }
 
     /// Removes `path` once its event is stored.
-    public func remove(_ path: String) throws(Failure) {
+    package func remove(_ path: String) throws(Failure) {
         guard unlink(path) == 0 || errno == ENOENT else { throw failure("remove", path) }
     }
 
     /// Moves `path` to `rejected/`, where it stays for a person to look at; returns the new path.
-    public func reject(_ path: String) throws(Failure) -> String {
+    package func reject(_ path: String) throws(Failure) -> String {
         let rejected = directory + "/rejected"
         if mkdir(rejected, 0o2770) != 0, errno != EEXIST { throw failure("create", rejected) }
         let target = rejected + "/" + (path.split(separator: "/").last.map(String.init) ?? path)

@@ -10,29 +10,29 @@ import LookoutSupport
 import PipelineEvents
 
 /// A stored event: the event and where it stands in arrival order.
-public struct StoredEvent: Sendable, Equatable {
+package struct StoredEvent: Sendable, Equatable {
     /// Arrival order, from 1; the shipping watermark counts in it.
-    public var seq: Int64
+    package var seq: Int64
     /// When Lookout received it, microseconds since the epoch.
-    public var received: Int64
+    package var received: Int64
     /// The event.
-    public var event: PipelineEvent
+    package var event: PipelineEvent
 }
 
 /// Why the store failed: what it was doing, and SQLite's message.
-public struct EventStoreError: Error, Sendable, CustomStringConvertible {
+package struct EventStoreError: Error, Sendable, CustomStringConvertible {
     /// One line naming the file and the problem.
-    public var description: String
+    package var description: String
 }
 
 /// The pipeline-event store.
-public final class EventStore: Sendable {
+package final class EventStore: Sendable {
     /// The database file.
-    public let path: String
+    package let path: String
     private let database: DatabasePool
 
     /// Opens (creating and migrating when needed) the store under `directory`.
-    public init(directory: String) throws(EventStoreError) {
+    package init(directory: String) throws(EventStoreError) {
         path = directory + "/pipeline-events.sqlite"
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
@@ -125,7 +125,7 @@ public final class EventStore: Sendable {
     /// Stores `events` in one transaction, received at `receivedAt`; returns, per event, whether
     /// it was new (false: an event with its id was already stored, and nothing changed). When
     /// this returns, the events are on disk.
-    public func append(_ events: [PipelineEvent], receivedAt: Int64) throws(EventStoreError) -> [Bool] {
+    package func append(_ events: [PipelineEvent], receivedAt: Int64) throws(EventStoreError) -> [Bool] {
         // Built before taking the one writer, so concurrent requests do this part in parallel.
         let rows = events.map { Self.arguments($0, receivedAt: receivedAt) }
         do {
@@ -147,7 +147,7 @@ public final class EventStore: Sendable {
     }
 
     /// Up to `limit` events after `seq`, in arrival order.
-    public func events(after seq: Int64, limit: Int) throws(EventStoreError) -> [StoredEvent] {
+    package func events(after seq: Int64, limit: Int) throws(EventStoreError) -> [StoredEvent] {
         do {
             return try database.read { db in
                 try Row.fetchAll(db, sql: "SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?", arguments: [seq, limit])
@@ -160,7 +160,7 @@ public final class EventStore: Sendable {
 
     /// The events of the `limit` runs that saw events most recently (of `pipeline`, when given),
     /// newest run first; each run's events in arrival order.
-    public func recentRuns(pipeline: String?, limit: Int) throws(EventStoreError) -> [[PipelineEvent]] {
+    package func recentRuns(pipeline: String?, limit: Int) throws(EventStoreError) -> [[PipelineEvent]] {
         do {
             return try database.read { db in
                 let runs = try Row.fetchAll(db, sql: """
@@ -179,7 +179,7 @@ public final class EventStore: Sendable {
 
     /// The events of run `runID` (of `pipeline`, when given; else of the pipeline that saw it
     /// last), in arrival order; empty when there is no such run.
-    public func run(pipeline: String?, runID: String) throws(EventStoreError) -> [PipelineEvent] {
+    package func run(pipeline: String?, runID: String) throws(EventStoreError) -> [PipelineEvent] {
         do {
             return try database.read { db in
                 guard let owner = try String.fetchOne(db, sql: """
@@ -194,7 +194,7 @@ public final class EventStore: Sendable {
     }
 
     /// How many events are stored.
-    public func count() throws(EventStoreError) -> Int {
+    package func count() throws(EventStoreError) -> Int {
         do {
             return try database.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM events") ?? 0 }
         } catch {
@@ -204,7 +204,7 @@ public final class EventStore: Sendable {
 
     /// The events after `seq`: how many, and when the oldest of them was received (nil when
     /// there are none). What a shipper's watermark leaves behind.
-    public func backlog(after seq: Int64) throws(EventStoreError) -> (count: Int, oldestReceived: Int64?) {
+    package func backlog(after seq: Int64) throws(EventStoreError) -> (count: Int, oldestReceived: Int64?) {
         do {
             return try database.read { db in
                 let row = try Row.fetchOne(db, sql: "SELECT count(*) AS n, min(received) AS oldest FROM events WHERE seq > ?",
@@ -219,7 +219,7 @@ public final class EventStore: Sendable {
     /// Deletes the events received before `cutoff` (microseconds since the epoch), but none
     /// after `seq` when given (the shipping watermark: unshipped events are kept whatever their
     /// age); returns how many went.
-    public func prune(receivedBefore cutoff: Int64, notAfter seq: Int64?) throws(EventStoreError) -> Int {
+    package func prune(receivedBefore cutoff: Int64, notAfter seq: Int64?) throws(EventStoreError) -> Int {
         do {
             return try database.write { db in
                 try db.execute(sql: "DELETE FROM events WHERE received < ? AND (?2 IS NULL OR seq <= ?2)", arguments: [cutoff, seq])
@@ -231,7 +231,7 @@ public final class EventStore: Sendable {
     }
 
     /// The watermark called `name` (0 when never set).
-    public func watermark(_ name: String) throws(EventStoreError) -> Int64 {
+    package func watermark(_ name: String) throws(EventStoreError) -> Int64 {
         do {
             return try database.read { db in try Int64.fetchOne(db, sql: "SELECT seq FROM watermarks WHERE name = ?", arguments: [name]) ?? 0 }
         } catch {
@@ -240,7 +240,7 @@ public final class EventStore: Sendable {
     }
 
     /// Moves the watermark called `name` to `seq` (never backwards).
-    public func advanceWatermark(_ name: String, to seq: Int64) throws(EventStoreError) {
+    package func advanceWatermark(_ name: String, to seq: Int64) throws(EventStoreError) {
         do {
             try database.write { db in
                 try db.execute(sql: """

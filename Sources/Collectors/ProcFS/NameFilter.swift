@@ -2,23 +2,23 @@ import MetricModel
 import Synchronization
 
 /// An invalid include/exclude regular expression given to a collector.
-public struct InvalidPatternError: Error, Equatable, CustomStringConvertible {
+package struct InvalidPatternError: Error, Equatable, CustomStringConvertible {
     /// The flag-style name of the setting, e.g. `collector.diskstats.device-exclude`.
-    public var setting: String
+    package var setting: String
     /// The pattern as given.
-    public var pattern: String
+    package var pattern: String
     /// Why it does not compile, or why the combination is not allowed.
-    public var reason: String
+    package var reason: String
 
     /// Creates the error.
-    public init(setting: String, pattern: String, reason: String) {
+    package init(setting: String, pattern: String, reason: String) {
         self.setting = setting
         self.pattern = pattern
         self.reason = reason
     }
 
     /// One line naming the setting, the pattern and the reason.
-    public var description: String { "invalid \(setting) \"\(pattern)\": \(reason)" }
+    package var description: String { "invalid \(setting) \"\(pattern)\": \(reason)" }
 }
 
 /// node_exporter's `deviceFilter`: a name is ignored when the exclude pattern matches it or the

@@ -8,15 +8,15 @@ import MetricModel
 
 /// Reads the files of /proc and /sys for the collectors (through ``TextFile``), with their
 /// failures as ``CollectorError``s.
-public enum SourceFile {
+package enum SourceFile {
     /// The whole file as UTF-8 text (invalid bytes repaired). Throws `CollectorError.unreadable`
     /// naming the path and the system's reason.
-    public static func read(_ path: String) throws(CollectorError) -> String {
+    package static func read(_ path: String) throws(CollectorError) -> String {
         try read(path, missingIsNil: false)!
     }
 
     /// The file's text, or nil when it does not exist (ENOENT); other failures still throw.
-    public static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
+    package static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
         try read(path, missingIsNil: true)
     }
 
@@ -29,13 +29,13 @@ public enum SourceFile {
     }
 
     /// Whether a file or directory exists at `path`.
-    public static func exists(_ path: String) -> Bool {
+    package static func exists(_ path: String) -> Bool {
         access(path, F_OK) == 0
     }
 
     /// Where the symbolic link at `path` points, as written in the link; nil when `path` is not a
     /// link (or does not exist).
-    public static func linkTarget(_ path: String) -> String? {
+    package static func linkTarget(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count > 0 else { return nil }
@@ -43,7 +43,7 @@ public enum SourceFile {
     }
 
     /// The entry names of a directory (without `.` and `..`), sorted. Throws when it is unreadable.
-    public static func list(_ path: String) throws(CollectorError) -> [String] {
+    package static func list(_ path: String) throws(CollectorError) -> [String] {
         guard let directory = opendir(path) else { throw .unreadable(path: path, reason: errnoText(errno)) }
         defer { closedir(directory) }
         var names: [String] = []
@@ -57,7 +57,7 @@ public enum SourceFile {
     }
 
     /// The system's text for an errno value, e.g. `No such file or directory`.
-    public static func errnoText(_ code: Int32) -> String {
+    package static func errnoText(_ code: Int32) -> String {
         TextFile.errnoText(code)
     }
 }

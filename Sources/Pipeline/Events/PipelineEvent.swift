@@ -4,9 +4,9 @@ import LookoutSupport
 /// deterministic simulation test → report → deploy or roll back), as the pipeline reports it to
 /// `POST /api/v1/events` or `lookout event`: a JSON object checked field by field, so that a bad
 /// event is refused with the field and the problem named, and nothing of it is stored.
-public struct PipelineEvent: Sendable, Equatable {
+package struct PipelineEvent: Sendable, Equatable {
     /// What happened.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case runStarted = "run.started"
         case runFinished = "run.finished"
         case stepStarted = "step.started"
@@ -23,11 +23,11 @@ public struct PipelineEvent: Sendable, Equatable {
 
     /// The prefix of a ``Kind/gateVerdict`` event's labels that carry one check's counts
     /// (`check_NAME`).
-    public static let gateCheckLabelPrefix = "check_"
+    package static let gateCheckLabelPrefix = "check_"
 
     /// The measurement counts in a `check_NAME` label value of a ``Kind/gateVerdict`` event:
     /// (result, count) pairs, skipping what is not one.
-    public static func gateCheckCounts(_ value: String) -> [(String, Int)] {
+    package static func gateCheckCounts(_ value: String) -> [(String, Int)] {
         value.split(separator: " ").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, GateMeasurementResult(rawValue: String(parts[0])) != nil, let count = Int(parts[1]), count >= 0 else { return nil }
@@ -36,36 +36,36 @@ public struct PipelineEvent: Sendable, Equatable {
     }
 
     /// How a run, step or deployment ended.
-    public enum Result: String, Sendable, CaseIterable {
+    package enum Result: String, Sendable, CaseIterable {
         case success, failure, cancelled, skipped
     }
 
     /// What a deterministic simulation test (Jepsen, Maelstrom) concluded: `dst.report` events.
     /// Each fact is optional (nil: not reported); ``SimulationResults`` reads them from a results file.
-    public struct SimulationReport: Sendable, Equatable {
+    package struct SimulationReport: Sendable, Equatable {
         /// The checker's verdict: true, false, or nil for `:unknown`.
-        public var valid: Bool?
+        package var valid: Bool?
         /// Operations that completed in any way (`:stats :count`).
-        public var operationCount: Int?
+        package var operationCount: Int?
         /// Operations that completed (`:ok-count`).
-        public var okCount: Int?
+        package var okCount: Int?
         /// Operations that failed (`:fail-count`).
-        public var failCount: Int?
+        package var failCount: Int?
         /// Operations with an indeterminate outcome (`:info-count`).
-        public var infoCount: Int?
+        package var infoCount: Int?
         /// Messages sent on the simulated network, clients' included (Maelstrom's `:net :all :msg-count`).
-        public var messageCount: Int?
+        package var messageCount: Int?
         /// Messages between servers (Maelstrom's `:net :servers :msg-count`).
-        public var serverMessageCount: Int?
+        package var serverMessageCount: Int?
         /// The composed checkers that found the history invalid (`workload`, `perf`, …), sorted.
-        public var invalidCheckers: [String]?
+        package var invalidCheckers: [String]?
         /// The composed checkers that could not decide (`:valid? :unknown`), sorted.
-        public var unknownCheckers: [String]?
+        package var unknownCheckers: [String]?
         /// The anomalies the checkers name (Elle's `G1c`, `internal`, …), sorted.
-        public var anomalyTypes: [String]?
+        package var anomalyTypes: [String]?
 
         /// Creates a report.
-        public init(valid: Bool? = nil, operationCount: Int? = nil, okCount: Int? = nil, failCount: Int? = nil, infoCount: Int? = nil,
+        package init(valid: Bool? = nil, operationCount: Int? = nil, okCount: Int? = nil, failCount: Int? = nil, infoCount: Int? = nil,
                     messageCount: Int? = nil, serverMessageCount: Int? = nil, invalidCheckers: [String]? = nil,
                     unknownCheckers: [String]? = nil, anomalyTypes: [String]? = nil) {
             self.valid = valid
@@ -82,7 +82,7 @@ public struct PipelineEvent: Sendable, Equatable {
 
         /// Writes the report as the members of an event's `dst` object, as ``PipelineEvent/decode(_:receivedAt:newID:)``
         /// reads them; facts not reported are left out.
-        public func write(to dst: inout JSONObjectWriter) {
+        package func write(to dst: inout JSONObjectWriter) {
             if let valid { dst.boolean("valid", valid) } else { dst.string("valid", "unknown") }
             dst.integer("count", operationCount.map(Int64.init))
             dst.integer("ok_count", okCount.map(Int64.init))
@@ -97,36 +97,36 @@ public struct PipelineEvent: Sendable, Equatable {
     }
 
     /// The client's id for idempotency (sending the same id again is a no-op), or a generated one.
-    public var id: String
+    package var id: String
     /// What happened.
-    public var type: Kind
+    package var type: Kind
     /// The pipeline's name.
-    public var pipeline: String
+    package var pipeline: String
     /// The run (one pass of the pipeline over one change).
-    public var runID: String
+    package var runID: String
     /// The step (`unit-tests`, `build`, `deploy-preprod`, `dst`, …); required for step events.
-    public var step: String?
+    package var step: String?
     /// The environment (`preprod`, `prod`); required for deploy and rollback.
-    public var stage: String?
+    package var stage: String?
     /// How it ended; required for `run.finished`, `step.finished` and `deploy`.
-    public var result: Result?
+    package var result: Result?
     /// A step's exit code.
-    public var exitCode: Int?
+    package var exitCode: Int?
     /// How long it took, in seconds.
-    public var durationSeconds: Double?
+    package var durationSeconds: Double?
     /// The revision being built or deployed.
-    public var revision: String?
+    package var revision: String?
     /// Small free-form string labels.
-    public var labels: [String: String]
+    package var labels: [String: String]
     /// A human-readable message.
-    public var message: String?
+    package var message: String?
     /// When it happened, microseconds since the epoch (the event's `time`, else when it arrived).
-    public var time: Int64
+    package var time: Int64
     /// The verdict of a `dst.report`.
-    public var simulation: SimulationReport?
+    package var simulation: SimulationReport?
 
     /// Creates an event; ``decode(_:receivedAt:newID:)`` is the checked way in.
-    public init(id: String, type: Kind, pipeline: String, runID: String, step: String? = nil, stage: String? = nil,
+    package init(id: String, type: Kind, pipeline: String, runID: String, step: String? = nil, stage: String? = nil,
                 result: Result? = nil, exitCode: Int? = nil, durationSeconds: Double? = nil, revision: String? = nil,
                 labels: [String: String] = [:], message: String? = nil, time: Int64, simulation: SimulationReport? = nil) {
         self.id = id
@@ -146,22 +146,22 @@ public struct PipelineEvent: Sendable, Equatable {
     }
 
     /// Longest name (pipeline, run id, step, event id), in bytes.
-    public static let maximumNameBytes = 128
+    package static let maximumNameBytes = 128
     /// Longest revision, in bytes.
-    public static let maximumRevisionBytes = 256
+    package static let maximumRevisionBytes = 256
     /// Longest message, in bytes.
-    public static let maximumMessageBytes = 65_536
+    package static let maximumMessageBytes = 65_536
     /// Most names in one of a report's lists (`invalid_checkers`, `unknown_checkers`, `anomaly_types`).
-    public static let maximumReportNames = 64
+    package static let maximumReportNames = 64
     /// Most labels on one event.
-    public static let maximumLabels = 32
+    package static let maximumLabels = 32
     /// Longest label value, in bytes.
-    public static let maximumLabelValueBytes = 256
+    package static let maximumLabelValueBytes = 256
 
     /// Checks `json` field by field and builds the event. `receivedAt` (microseconds since the
     /// epoch) is its time when it has none; `newID` makes an id when it has none. Unknown fields
     /// are refused, so that a typo (`reslt`) is not silently dropped; `null` means absent.
-    public static func decode(_ json: JSONValue, receivedAt: Int64, newID: () -> String) throws(EventError) -> PipelineEvent {
+    package static func decode(_ json: JSONValue, receivedAt: Int64, newID: () -> String) throws(EventError) -> PipelineEvent {
         guard case .object(let members) = json else { throw EventError(field: nil, problem: "an event must be a JSON object, got \(json.kindName)") }
         var fields: [String: JSONValue] = [:]
         for (key, value) in members {
@@ -211,7 +211,7 @@ public struct PipelineEvent: Sendable, Equatable {
 
     /// How long the finished thing took: its own `duration_seconds`, else the time since
     /// `started` (microseconds since the epoch); nil when neither is known or it is negative.
-    public func durationSeconds(startedAt started: Int64?) -> Double? {
+    package func durationSeconds(startedAt started: Int64?) -> Double? {
         guard let seconds = durationSeconds ?? started.map({ Double(time - $0) / 1e6 }), seconds >= 0 else { return nil }
         return seconds
     }
@@ -220,7 +220,7 @@ public struct PipelineEvent: Sendable, Equatable {
     /// ``decode(_:receivedAt:newID:)`` reads it back: the one encoder of every client that sends
     /// events (`lookout event`, `lookout run`, `lookout gate`). Absent fields are left out; labels
     /// are sorted by name.
-    public var json: [UInt8] {
+    package var json: [UInt8] {
         var json = JSONObjectWriter()
         json.string("id", id)
         json.string("type", type.rawValue)
@@ -360,19 +360,19 @@ public struct PipelineEvent: Sendable, Equatable {
 }
 
 /// Why an event was refused: the field (nil for the event as a whole) and the problem.
-public struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The offending field, dotted for nested ones (`labels.team`, `dst.valid`).
-    public var field: String?
+    package var field: String?
     /// What is wrong with it.
-    public var problem: String
+    package var problem: String
 
     /// Creates the error.
-    public init(field: String?, problem: String) {
+    package init(field: String?, problem: String) {
         self.field = field
         self.problem = problem
     }
 
-    public var description: String { field.map { "\($0): \(problem)" } ?? problem }
+    package var description: String { field.map { "\($0): \(problem)" } ?? problem }
 }
 
 extension JSONValue {
@@ -389,7 +389,7 @@ extension JSONValue {
 
 /// What one measurement of a gate check found; a ``PipelineEvent/Kind/gateVerdict`` event counts
 /// each per check.
-public enum GateMeasurementResult: String, Sendable, Equatable, CaseIterable {
+package enum GateMeasurementResult: String, Sendable, Equatable, CaseIterable {
     case pass, fail
     /// The query returned nothing (the no-data policy decides what it counts as).
     case noData = "no_data"
@@ -398,7 +398,7 @@ public enum GateMeasurementResult: String, Sendable, Equatable, CaseIterable {
 
 extension PipelineEvent.Kind {
     /// The kind named `text`, or an error listing the known ones.
-    public init(parsing text: String) throws(EventError) {
+    package init(parsing text: String) throws(EventError) {
         guard let kind = Self(rawValue: text) else {
             throw EventError(field: "type", problem: "unknown type \"\(text)\"; known: \(Self.allCases.map(\.rawValue).joined(separator: ", "))")
         }
@@ -408,7 +408,7 @@ extension PipelineEvent.Kind {
 
 extension PipelineEvent.Result {
     /// The result named `text`, or an error listing the known ones.
-    public init(parsing text: String) throws(EventError) {
+    package init(parsing text: String) throws(EventError) {
         guard let result = Self(rawValue: text) else {
             throw EventError(field: "result", problem: "must be one of \(Self.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
         }

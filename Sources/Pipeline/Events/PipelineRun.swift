@@ -2,9 +2,9 @@ import LookoutSupport
 
 /// One run of a pipeline as its events tell it: when it started and ended, how it went, and
 /// each step's outcome. Derived, never stored: the events are the record.
-public struct PipelineRun: Sendable, Equatable {
+package struct PipelineRun: Sendable, Equatable {
     /// How a run stands.
-    public enum Status: String, Sendable, CaseIterable {
+    package enum Status: String, Sendable, CaseIterable {
         /// Started, not finished, events still coming.
         case running
         /// No `run.finished` and no event for longer than the stale timeout.
@@ -13,20 +13,20 @@ public struct PipelineRun: Sendable, Equatable {
     }
 
     /// One step's outcome within the run.
-    public struct Step: Sendable, Equatable {
+    package struct Step: Sendable, Equatable {
         /// The step's name.
-        public var name: String
+        package var name: String
         /// Its result; nil while it runs.
-        public var result: PipelineEvent.Result?
+        package var result: PipelineEvent.Result?
         /// When it started and finished, microseconds since the epoch.
-        public var started: Int64?, finished: Int64?
+        package var started: Int64?, finished: Int64?
         /// `duration_seconds` of its finish event, else finished − started.
-        public var durationSeconds: Double?
+        package var durationSeconds: Double?
         /// Its exit code, when reported.
-        public var exitCode: Int?
+        package var exitCode: Int?
 
         /// Creates a step.
-        public init(name: String, result: PipelineEvent.Result? = nil, started: Int64? = nil, finished: Int64? = nil,
+        package init(name: String, result: PipelineEvent.Result? = nil, started: Int64? = nil, finished: Int64? = nil,
                     durationSeconds: Double? = nil, exitCode: Int? = nil) {
             self.name = name
             self.result = result
@@ -38,28 +38,28 @@ public struct PipelineRun: Sendable, Equatable {
     }
 
     /// The pipeline's name.
-    public var pipeline: String
+    package var pipeline: String
     /// The run id.
-    public var runID: String
+    package var runID: String
     /// How it stands.
-    public var status: Status
+    package var status: Status
     /// The revision its events name (the latest one given).
-    public var revision: String?
+    package var revision: String?
     /// When it started (its `run.started`, else its first event).
-    public var started: Int64
+    package var started: Int64
     /// When it finished (`run.finished`); nil while it has not.
-    public var finished: Int64?
+    package var finished: Int64?
     /// The run's duration: `duration_seconds` of `run.finished`, else finished − started.
-    public var durationSeconds: Double?
+    package var durationSeconds: Double?
     /// Its steps in the order they first appeared.
-    public var steps: [Step]
+    package var steps: [Step]
     /// The simulation test's verdict, when a `dst.report` came.
-    public var simulation: PipelineEvent.SimulationReport?
+    package var simulation: PipelineEvent.SimulationReport?
     /// Deployments and rollbacks: (type, stage, result).
-    public var deployments: [(type: PipelineEvent.Kind, stage: String, result: PipelineEvent.Result?)]
+    package var deployments: [(type: PipelineEvent.Kind, stage: String, result: PipelineEvent.Result?)]
 
     /// Creates a run; ``derive(_:now:staleAfter:)`` is how runs are made from events.
-    public init(pipeline: String, runID: String, status: Status, revision: String?, started: Int64, finished: Int64?,
+    package init(pipeline: String, runID: String, status: Status, revision: String?, started: Int64, finished: Int64?,
                 durationSeconds: Double?, steps: [Step], simulation: PipelineEvent.SimulationReport?,
                 deployments: [(type: PipelineEvent.Kind, stage: String, result: PipelineEvent.Result?)]) {
         self.pipeline = pipeline
@@ -74,7 +74,7 @@ public struct PipelineRun: Sendable, Equatable {
         self.deployments = deployments
     }
 
-    public static func == (left: PipelineRun, right: PipelineRun) -> Bool {
+    package static func == (left: PipelineRun, right: PipelineRun) -> Bool {
         left.pipeline == right.pipeline && left.runID == right.runID && left.status == right.status && left.revision == right.revision
             && left.started == right.started && left.finished == right.finished && left.durationSeconds == right.durationSeconds
             && left.steps == right.steps && left.simulation == right.simulation
@@ -85,7 +85,7 @@ public struct PipelineRun: Sendable, Equatable {
     /// The run the events of one (pipeline, run id) tell, in arrival order; nil for no events.
     /// A run without `run.finished` is stale when its newest event is older than `staleAfter`
     /// microseconds before `now`.
-    public static func derive(_ events: [PipelineEvent], now: Int64, staleAfter: Int64) -> PipelineRun? {
+    package static func derive(_ events: [PipelineEvent], now: Int64, staleAfter: Int64) -> PipelineRun? {
         guard let first = events.first else { return nil }
         var run = PipelineRun(pipeline: first.pipeline, runID: first.runID, status: .running, revision: nil,
                               started: events.map(\.time).min()!, finished: nil, durationSeconds: nil, steps: [],
@@ -132,7 +132,7 @@ public struct PipelineRun: Sendable, Equatable {
     }
 
     /// The run that ``json`` wrote, read back (by `lookout summary`).
-    public init(json: JSONValue) throws(JSONShapeError) {
+    package init(json: JSONValue) throws(JSONShapeError) {
         try self.init(reading: JSONObjectReader(json))
     }
 
@@ -171,7 +171,7 @@ public struct PipelineRun: Sendable, Equatable {
     }
 
     /// The run as a JSON object, for `GET /api/v1/runs`: times in RFC 3339.
-    public var json: [UInt8] {
+    package var json: [UInt8] {
         var output: [UInt8] = []
         func string(_ text: String) { JSONText.appendString(text, to: &output) }
         func time(_ microseconds: Int64?) {

@@ -16,22 +16,22 @@ import MetricModel
 /// - `pipeline_dst_valid{pipeline}` (the latest report's verdict; absent while unknown),
 ///   `pipeline_dst_operations_total{pipeline,result}` (`ok`, `fail`, `info`),
 ///   `pipeline_dst_messages_total{pipeline}` (messages on the simulated network, Maelstrom's `msg_count`).
-public final class PipelineStatistics: MetricCollector, Sendable {
+package final class PipelineStatistics: MetricCollector, Sendable {
     /// The collector's name.
-    public let name = "pipeline"
+    package let name = "pipeline"
     /// How long a run may go without events before it counts as stale, in microseconds.
-    public let staleAfter: Int64
+    package let staleAfter: Int64
     private let now: @Sendable () -> Int64
     private let state = Mutex(State())
 
     /// Upper bounds of `pipeline_run_duration_seconds`: half a minute to four hours.
-    public static let runBuckets: [Double] = [30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400]
+    package static let runBuckets: [Double] = [30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400]
     /// Upper bounds of `pipeline_step_duration_seconds`: a second to an hour.
-    public static let stepBuckets: [Double] = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600]
+    package static let stepBuckets: [Double] = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600]
 
     /// Statistics that call a run stale after `staleAfter` without events (default six hours),
     /// judged against `now` (microseconds since the epoch; the wall clock unless a test says).
-    public init(staleAfter: Duration = .seconds(6 * 3600), now: @escaping @Sendable () -> Int64 = CivilTime.nowMicroseconds) {
+    package init(staleAfter: Duration = .seconds(6 * 3600), now: @escaping @Sendable () -> Int64 = CivilTime.nowMicroseconds) {
         self.staleAfter = staleAfter.components.seconds * 1_000_000
         self.now = now
     }
@@ -72,7 +72,7 @@ public final class PipelineStatistics: MetricCollector, Sendable {
     }
 
     /// Counts newly stored events (never one twice: the store tells which are new).
-    public func add(_ events: some Sequence<PipelineEvent>) {
+    package func add(_ events: some Sequence<PipelineEvent>) {
         state.withLock { state in
             for event in events { Self.add(event, to: &state) }
         }
@@ -135,7 +135,7 @@ public final class PipelineStatistics: MetricCollector, Sendable {
 
     /// Closes runs without events for longer than ``staleAfter`` before `now` (microseconds since
     /// the epoch), counting each in `pipeline_runs_total{result="stale"}`.
-    public func closeStaleRuns(now: Int64) {
+    package func closeStaleRuns(now: Int64) {
         state.withLock { state in
             for (run, open) in state.openRuns where now - open.lastSeen > staleAfter {
                 state.openRuns[run] = nil
@@ -146,7 +146,7 @@ public final class PipelineStatistics: MetricCollector, Sendable {
     }
 
     /// The families, as of the events added so far, after closing runs that went stale.
-    public func collect() -> [MetricFamily] {
+    package func collect() -> [MetricFamily] {
         closeStaleRuns(now: now())
         return state.withLock { state in
             func labelled(_ names: [String], _ values: [String]) -> [Label] { zip(names, values).map { Label($0, $1) } }

@@ -17,19 +17,19 @@ import LookoutSupport
 ///
 /// In JSON the keys are the keywords' names (`"valid?"`, `"ok-count"`), as Cheshire writes
 /// Clojure maps; `"valid"`, underscores (`"ok_count"`) and `"unknown"` as a string are taken too.
-public enum SimulationResults {
+package enum SimulationResults {
     /// How a results file is written.
-    public enum Format: Sendable, Equatable {
+    package enum Format: Sendable, Equatable {
         case edn, json
     }
 
     /// Largest results file read. Jepsen's grow with the anomalies they list; the facts are a
     /// few lines of them.
-    public static let maximumBytes = 64 << 20
+    package static let maximumBytes = 64 << 20
 
     /// Reads the results file at `path` (``format(of:bytes:)`` tells how it is written) and
     /// extracts its report. Every error names the file, and the line and column where there is one.
-    public static func read(_ path: String) throws(SimulationResultsError) -> PipelineEvent.SimulationReport {
+    package static func read(_ path: String) throws(SimulationResultsError) -> PipelineEvent.SimulationReport {
         let bytes = try contents(path)
         do {
             return try report(bytes, format: format(of: path, bytes: bytes))
@@ -42,7 +42,7 @@ public enum SimulationResults {
 
     /// `.json` by extension or, for other names than `*.edn`, when the file starts as a JSON
     /// object does (`{` then `"`); EDN otherwise.
-    public static func format(of path: String, bytes: [UInt8]) -> Format {
+    package static func format(of path: String, bytes: [UInt8]) -> Format {
         if path.hasSuffix(".json") { return .json }
         if path.hasSuffix(".edn") { return .edn }
         let significant = bytes.lazy.filter { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }.prefix(2)
@@ -50,7 +50,7 @@ public enum SimulationResults {
     }
 
     /// The report in results text written as `format`.
-    public static func report(_ bytes: [UInt8], format: Format) throws(SimulationResultsError) -> PipelineEvent.SimulationReport {
+    package static func report(_ bytes: [UInt8], format: Format) throws(SimulationResultsError) -> PipelineEvent.SimulationReport {
         switch format {
         case .edn:
             let edn: EDNValue
@@ -73,7 +73,7 @@ public enum SimulationResults {
     }
 
     /// The report in a results map.
-    public static func report(_ results: EDNValue) throws(SimulationResultsError) -> PipelineEvent.SimulationReport {
+    package static func report(_ results: EDNValue) throws(SimulationResultsError) -> PipelineEvent.SimulationReport {
         guard case .map(let members) = results else {
             throw SimulationResultsError(problem: "a results file holds one map (Jepsen's or Maelstrom's results), got \(results.kindName)")
         }
@@ -209,18 +209,18 @@ public enum SimulationResults {
 }
 
 /// Why a results file gave no report: the file, where in it (for syntax errors), and the problem.
-public struct SimulationResultsError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SimulationResultsError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The results file, once known.
-    public var file: String?
+    package var file: String?
     /// The line of a syntax error, from 1.
-    public var line: Int?
+    package var line: Int?
     /// The column of a syntax error, in characters from 1.
-    public var column: Int?
+    package var column: Int?
     /// What is wrong.
-    public var problem: String
+    package var problem: String
 
     /// Creates the error.
-    public init(file: String? = nil, line: Int? = nil, column: Int? = nil, problem: String) {
+    package init(file: String? = nil, line: Int? = nil, column: Int? = nil, problem: String) {
         self.file = file
         self.line = line
         self.column = column
@@ -228,7 +228,7 @@ public struct SimulationResultsError: Error, Sendable, Equatable, CustomStringCo
     }
 
     /// `FILE:LINE:COLUMN: problem`, as compilers write it; parts that are unknown left out.
-    public var description: String {
+    package var description: String {
         let position = [file, line.map(String.init), column.map(String.init)].compactMap { $0 }
         return position.isEmpty ? problem : position.joined(separator: ":") + ": " + problem
     }

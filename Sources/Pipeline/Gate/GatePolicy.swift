@@ -10,14 +10,14 @@ import PromQL
 /// & Progressive Delivery") and Flagger's canary checks (https://docs.flagger.app): cumulative
 /// `failure_limit`, `consecutive_failure_limit`, dry-run
 /// checks that are measured and reported but never decide, and no data never meaning promote.
-public struct GatePolicy: Sendable, Equatable {
+package struct GatePolicy: Sendable, Equatable {
     /// How often every check is measured, milliseconds.
-    public var intervalMilliseconds: Int64
+    package var intervalMilliseconds: Int64
     /// The checks, in report order.
-    public var checks: [GateCheck]
+    package var checks: [GateCheck]
 
     /// A policy of `checks` measured every `intervalMilliseconds`.
-    public init(intervalMilliseconds: Int64 = 30_000, checks: [GateCheck]) {
+    package init(intervalMilliseconds: Int64 = 30_000, checks: [GateCheck]) {
         self.intervalMilliseconds = intervalMilliseconds
         self.checks = checks
     }
@@ -26,7 +26,7 @@ public struct GatePolicy: Sendable, Equatable {
     /// warning alert fires; promote once none has fired for 5 minutes (alerts with a `for`
     /// need that long to fire after a bad deploy) while the source reports Lookout's metrics at
     /// all (no data never means promote: without them the gate waits, then is inconclusive).
-    public static let standard = GatePolicy(checks: [
+    package static let standard = GatePolicy(checks: [
         GateCheck(name: "no_firing_alerts", query: .expression(#"ALERTS{alertstate="firing",severity=~"critical|warning"}"#),
                   failure: .present, windowMilliseconds: 5 * 60_000),
         GateCheck(name: "lookout_reporting", query: .expression("count(lookout_build_info)"), failure: .comparison(.less, 1)),
@@ -34,9 +34,9 @@ public struct GatePolicy: Sendable, Equatable {
 }
 
 /// One check of a gate policy.
-public struct GateCheck: Sendable, Equatable {
+package struct GateCheck: Sendable, Equatable {
     /// What is measured.
-    public enum Query: Sendable, Equatable {
+    package enum Query: Sendable, Equatable {
         /// A rule's alert: failure while it fires (`ALERTS{alertname="X",alertstate="firing"}`).
         case alert(String)
         /// A PromQL expression.
@@ -44,7 +44,7 @@ public struct GateCheck: Sendable, Equatable {
     }
 
     /// What counts as a failed measurement.
-    public enum Failure: Sendable, Equatable {
+    package enum Failure: Sendable, Equatable {
         /// Any series in the result fails the measurement; an empty result passes it.
         case present
         /// A sample whose value compares so with the threshold fails it (`> 0.05`); an empty
@@ -52,7 +52,7 @@ public struct GateCheck: Sendable, Equatable {
         case comparison(PromQLBinaryOperator, Double)
 
         /// `> 0.05`, or `present`.
-        public var description: String {
+        package var description: String {
             switch self {
             case .present: "present"
             case .comparison(let op, let threshold): "\(op.rawValue) \(GoFloat.formatG(threshold))"
@@ -61,7 +61,7 @@ public struct GateCheck: Sendable, Equatable {
     }
 
     /// What a measurement without data means.
-    public enum NoData: String, Sendable, Equatable, CaseIterable {
+    package enum NoData: String, Sendable, Equatable, CaseIterable {
         /// A failure, counted against the limits.
         case fail
         /// A pass.
@@ -73,27 +73,27 @@ public struct GateCheck: Sendable, Equatable {
     }
 
     /// The check's name: `[a-zA-Z_][a-zA-Z0-9_]*`, as it appears in labels and metrics.
-    public var name: String
+    package var name: String
     /// What is measured.
-    public var query: Query
+    package var query: Query
     /// What counts as failure.
-    public var failure: Failure
+    package var failure: Failure
     /// What no data means; by default, wait for data.
-    public var noData: NoData
+    package var noData: NoData
     /// Failed measurements tolerated in all; one more rolls back.
-    public var failureLimit: Int
+    package var failureLimit: Int
     /// Failed measurements in a row tolerated; one more rolls back. nil: no such limit.
-    public var consecutiveFailureLimit: Int?
+    package var consecutiveFailureLimit: Int?
     /// Errors in a row (unreachable, query refused) tolerated before the gate gives up.
-    public var consecutiveErrorLimit: Int
+    package var consecutiveErrorLimit: Int
     /// How long, from the gate's start, the check must be measured before it can pass, ms.
-    public var windowMilliseconds: Int64
+    package var windowMilliseconds: Int64
     /// Measured and reported, never part of the verdict.
-    public var dryRun: Bool
+    package var dryRun: Bool
 
     /// A check; the defaults are no failure tolerated, wait on no data, four errors in a row,
     /// no window.
-    public init(name: String, query: Query, failure: Failure, noData: NoData = .wait, failureLimit: Int = 0,
+    package init(name: String, query: Query, failure: Failure, noData: NoData = .wait, failureLimit: Int = 0,
                 consecutiveFailureLimit: Int? = nil, consecutiveErrorLimit: Int = 4, windowMilliseconds: Int64 = 0, dryRun: Bool = false) {
         self.name = name
         self.query = query
@@ -107,7 +107,7 @@ public struct GateCheck: Sendable, Equatable {
     }
 
     /// The PromQL the check sends.
-    public var expression: String {
+    package var expression: String {
         switch query {
         case .alert(let name): "ALERTS{alertname=\(quotedPromQLString(name)),alertstate=\"firing\"}"
         case .expression(let text): text
@@ -115,7 +115,7 @@ public struct GateCheck: Sendable, Equatable {
     }
 
     /// Reads `> 0.05`, `>= 1`, `< 0.9`, `<= 2`, `== 0`, `!= 1` or `present`.
-    public static func failure(parsing text: String) -> Failure? {
+    package static func failure(parsing text: String) -> Failure? {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
         if trimmed == "present" { return .present }
         for op in [PromQLBinaryOperator.greaterOrEqual, .lessOrEqual, .equal, .notEqual, .greater, .less] where trimmed.hasPrefix(op.rawValue) {

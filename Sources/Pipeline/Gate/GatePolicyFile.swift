@@ -22,14 +22,14 @@ import Yams
 ///     window: 5m                # must be measured this long before it passes (default 0)
 ///     dry_run: false
 /// ```
-public enum GatePolicyFile {
+package enum GatePolicyFile {
     /// The policy at `path`.
-    public static func load(path: String) throws(YAMLFileError) -> GatePolicy {
+    package static func load(path: String) throws(YAMLFileError) -> GatePolicy {
         try YAMLFile.load(path, parse: parse(yaml:))
     }
 
     /// The policy in `text`.
-    public static func parse(yaml text: String) throws(YAMLFileError) -> GatePolicy {
+    package static func parse(yaml text: String) throws(YAMLFileError) -> GatePolicy {
         let root = try YAMLFile.located(text)
         guard let root else { throw YAMLFileError(file: nil, line: nil, message: "the policy is empty") }
         var policy = GatePolicy(checks: [])

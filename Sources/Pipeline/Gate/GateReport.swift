@@ -4,18 +4,18 @@ import PipelineEvents
 /// What `lookout gate` tells: a short report for a person (each check, its measurements, why it
 /// stands where it does), JSON for machines, and the labels of the `gate.verdict` event that
 /// records it.
-public struct GateReport: Sendable {
+package struct GateReport: Sendable {
     /// The run reported, decided.
-    public let run: GateRun
+    package let run: GateRun
     /// The verdict.
-    public let verdict: GateVerdict
+    package let verdict: GateVerdict
     /// The pipeline, run and stage the gate was asked about.
-    public let pipeline: String, runID: String, stage: String
+    package let pipeline: String, runID: String, stage: String
     /// Where the measurements came from (`lookout http://…` or `prometheus http://…`).
-    public let source: String
+    package let source: String
 
     /// A report of `run`, which must have a verdict.
-    public init(run: GateRun, pipeline: String, runID: String, stage: String, source: String) {
+    package init(run: GateRun, pipeline: String, runID: String, stage: String, source: String) {
         self.run = run
         verdict = run.verdict ?? .inconclusive
         self.pipeline = pipeline
@@ -36,7 +36,7 @@ public struct GateReport: Sendable {
 
     /// The report for a person: the verdict, then each check with its status, reason and
     /// measurements (the last few, newest last).
-    public var text: String {
+    package var text: String {
         let elapsed = (run.decidedAt ?? run.start) - run.start
         let measured = run.checks.map(\.measurements.count).max() ?? 0
         var lines = ["\(Self.headline(verdict)): pipeline \(pipeline), run \(runID), stage \(stage) "
@@ -71,7 +71,7 @@ public struct GateReport: Sendable {
 
     /// The report as one JSON object: verdict, exit code, the run, and every check with its
     /// counts and measurements.
-    public var json: [UInt8] {
+    package var json: [UInt8] {
         var object = JSONObjectWriter()
         object.string("verdict", verdict.rawValue)
         object.integer("exit_code", Int64(verdict.exitCode))
@@ -111,7 +111,7 @@ public struct GateReport: Sendable {
 
     /// The `gate.verdict` event's labels: `verdict`, and for each check (up to the event's label
     /// limit) `check_NAME` = `pass=N fail=N no_data=N error=N status=S dry_run=B`.
-    public var eventLabels: [String: String] {
+    package var eventLabels: [String: String] {
         var labels = ["verdict": verdict.rawValue]
         for state in run.checks.prefix(PipelineEvent.maximumLabels - 1) {
             let counts = state.counts

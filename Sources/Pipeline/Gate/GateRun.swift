@@ -5,25 +5,25 @@ import PromQL
 /// Where the gate's measurements come from: Lookout's own query API or a Prometheus server's
 /// (`GET /api/v1/query`), or, in tests, recorded series. Throws ``GateQueryError`` when the
 /// answer cannot be had (unreachable, refused query).
-public protocol GateQuerier {
+package protocol GateQuerier {
     /// The value of `expression` at `time` (milliseconds since the epoch).
     func query(_ expression: String, at time: Int64) async throws(GateQueryError) -> PromQLResult
 }
 
 /// Why a measurement could not be taken: one line.
-public struct GateQueryError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct GateQueryError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The line.
-    public var message: String
+    package var message: String
 
     /// An error saying `message`.
-    public init(_ message: String) { self.message = message }
+    package init(_ message: String) { self.message = message }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// The gate's answer, worst first: roll back beats an error, an error beats inconclusive,
 /// inconclusive beats promote.
-public enum GateVerdict: String, Sendable, Equatable, Comparable {
+package enum GateVerdict: String, Sendable, Equatable, Comparable {
     /// A check failed: roll back.
     case rollback
     /// Measurements could not be taken: nothing can be said.
@@ -34,7 +34,7 @@ public enum GateVerdict: String, Sendable, Equatable, Comparable {
     case promote
 
     /// `lookout gate`'s exit status: 0 promote, 1 roll back, 2 inconclusive, 3 error.
-    public var exitCode: Int32 {
+    package var exitCode: Int32 {
         switch self {
         case .promote: 0
         case .rollback: 1
@@ -53,28 +53,28 @@ public enum GateVerdict: String, Sendable, Equatable, Comparable {
     }
 
     /// Worse verdicts order first.
-    public static func < (left: GateVerdict, right: GateVerdict) -> Bool { left.severity > right.severity }
+    package static func < (left: GateVerdict, right: GateVerdict) -> Bool { left.severity > right.severity }
 }
 
 /// One measurement of one check.
-public struct GateMeasurement: Sendable, Equatable {
+package struct GateMeasurement: Sendable, Equatable {
     /// What the measurement found.
-    public typealias Result = GateMeasurementResult
+    package typealias Result = GateMeasurementResult
 
     /// When, milliseconds since the epoch.
-    public var time: Int64
+    package var time: Int64
     /// What it found.
-    public var result: Result
+    package var result: Result
     /// The samples the query returned (the failing ones first when it failed), at most 10.
-    public var samples: [PromQLSample]
+    package var samples: [PromQLSample]
     /// Why it could not be taken, for an error.
-    public var error: String?
+    package var error: String?
 }
 
 /// Where one check stands.
-public struct GateCheckState: Sendable, Equatable {
+package struct GateCheckState: Sendable, Equatable {
     /// The check's standing.
-    public enum Status: String, Sendable, Equatable {
+    package enum Status: String, Sendable, Equatable {
         /// Still being measured.
         case measuring
         /// Passed for its window; stays so unless a later failure exceeds a limit.
@@ -88,24 +88,24 @@ public struct GateCheckState: Sendable, Equatable {
     }
 
     /// The check.
-    public let check: GateCheck
+    package let check: GateCheck
     /// Its measurements, oldest first.
-    public internal(set) var measurements: [GateMeasurement] = []
+    package internal(set) var measurements: [GateMeasurement] = []
     /// Failed measurements so far (no data counted as failure under `no_data: fail`).
-    public internal(set) var failures = 0
+    package internal(set) var failures = 0
     /// Failed measurements in a row, up to the latest.
-    public internal(set) var consecutiveFailures = 0
+    package internal(set) var consecutiveFailures = 0
     /// Errors in a row, up to the latest.
-    public internal(set) var consecutiveErrors = 0
+    package internal(set) var consecutiveErrors = 0
     /// Measurements that passed (no data counted as a pass under `no_data: pass`).
-    public internal(set) var passes = 0
+    package internal(set) var passes = 0
     /// Where it stands.
-    public internal(set) var status: Status = .measuring
+    package internal(set) var status: Status = .measuring
     /// Why it stands there, one line.
-    public internal(set) var reason = "not measured yet"
+    package internal(set) var reason = "not measured yet"
 
     /// How many measurements had each result.
-    public var counts: [GateMeasurement.Result: Int] {
+    package var counts: [GateMeasurement.Result: Int] {
         var counts: [GateMeasurement.Result: Int] = [:]
         for measurement in measurements { counts[measurement.result, default: 0] += 1 }
         return counts
@@ -126,22 +126,22 @@ public struct GateCheckState: Sendable, Equatable {
 /// One run of the gate: measures every check of a policy each interval from `start` until the
 /// checks decide or `deadline` comes. Driven by whoever owns the clock: the gate command with
 /// the wall clock, tests with recorded series and an injected time.
-public struct GateRun: Sendable {
+package struct GateRun: Sendable {
     /// The policy.
-    public let policy: GatePolicy
+    package let policy: GatePolicy
     /// When the gate started, milliseconds since the epoch.
-    public let start: Int64
+    package let start: Int64
     /// When it must have answered.
-    public let deadline: Int64
+    package let deadline: Int64
     /// The checks' states, in policy order.
-    public private(set) var checks: [GateCheckState]
+    package private(set) var checks: [GateCheckState]
     /// The verdict, once there is one.
-    public private(set) var verdict: GateVerdict?
+    package private(set) var verdict: GateVerdict?
     /// When the verdict was reached.
-    public private(set) var decidedAt: Int64?
+    package private(set) var decidedAt: Int64?
 
     /// A run of `policy` from `start` that must answer by `deadline`.
-    public init(policy: GatePolicy, start: Int64, deadline: Int64) {
+    package init(policy: GatePolicy, start: Int64, deadline: Int64) {
         self.policy = policy
         self.start = start
         self.deadline = deadline
@@ -153,7 +153,7 @@ public struct GateRun: Sendable {
     /// given up; at or past the deadline, checks still measuring become inconclusive. Returns
     /// the verdict once there is one.
     @discardableResult
-    public mutating func measure(at time: Int64, using querier: some GateQuerier) async -> GateVerdict? {
+    package mutating func measure(at time: Int64, using querier: some GateQuerier) async -> GateVerdict? {
         guard verdict == nil else { return verdict }
         for index in checks.indices {
             let measurement = await Self.take(checks[index].check, at: time, using: querier)
@@ -165,7 +165,7 @@ public struct GateRun: Sendable {
 
     /// Ends the run at `time` whatever stands: checks still measuring are inconclusive, and the
     /// verdict is the worst of the deciding checks'.
-    public mutating func finish(at time: Int64) -> GateVerdict {
+    package mutating func finish(at time: Int64) -> GateVerdict {
         if let verdict { return verdict }
         for index in checks.indices where checks[index].status == .measuring {
             checks[index].status = .inconclusive

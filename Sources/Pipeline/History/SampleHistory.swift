@@ -14,30 +14,30 @@ import PromQL
 /// Memory: the round timestamps are kept once, so a series costs one 8-byte value per round of
 /// the window (`retention / step + 1` rounds: 241 for the default hour at 15 s, 1.9 KiB per
 /// series) plus its name and labels. `approximateBytes` adds it up.
-public final class SampleHistory: Sendable {
+package final class SampleHistory: Sendable {
     /// A series as rule evaluation sees it: its name, its labels (sorted by name, without
     /// `__name__`), and its handle for reading points.
-    public struct Series: Sendable, Equatable {
+    package struct Series: Sendable, Equatable {
         /// The metric name, with a histogram's or summary's suffix (`x_bucket`, `x_sum`, …).
-        public var name: String
+        package var name: String
         /// The labels, sorted by name.
-        public var labels: [Label]
+        package var labels: [Label]
         /// Where its values are.
         let slot: Int
     }
 
     /// The time between rounds the window is sized for, milliseconds.
-    public let stepMilliseconds: Int64
+    package let stepMilliseconds: Int64
     /// How long a reading is kept, milliseconds.
-    public let retentionMilliseconds: Int64
+    package let retentionMilliseconds: Int64
     /// Rounds the window holds.
-    public let capacity: Int
+    package let capacity: Int
 
     private let state: Mutex<State>
 
     /// A history of `retention` at one round per `step` (both positive; retention at least one
     /// step).
-    public init(step: Duration, retention: Duration) {
+    package init(step: Duration, retention: Duration) {
         precondition(step > .zero && retention >= step, "a history needs a positive step and a retention of at least one step")
         stepMilliseconds = step.milliseconds
         retentionMilliseconds = retention.milliseconds
@@ -50,7 +50,7 @@ public final class SampleHistory: Sendable {
     /// refuses out-of-order samples).
     /// `extraLabels` (the same every round) are added to every sample that lacks a label of
     /// their name: the rule engine's `job` and `instance`, as a Prometheus scrape adds them.
-    public func record(_ families: [MetricFamily], at timestamp: Int64, adding extraLabels: [Label] = []) {
+    package func record(_ families: [MetricFamily], at timestamp: Int64, adding extraLabels: [Label] = []) {
         state.withLock { state in
             guard state.rounds == 0 || timestamp > state.timestamps[state.newestSlot] else { return }
             state.rounds += 1
@@ -92,7 +92,7 @@ public final class SampleHistory: Sendable {
 
     /// The series (present anywhere in the window) that `predicate` accepts, given the metric
     /// name and the sorted labels; only those called `name` when it is given.
-    public func series(named name: String? = nil, where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [Series] {
+    package func series(named name: String? = nil, where predicate: (_ name: String, _ labels: [Label]) -> Bool) -> [Series] {
         state.withLock { state in
             let candidates: [Int] = name.map { state.byName[$0] ?? [] } ?? Array(state.columns.indices)
             return candidates.compactMap { index in
@@ -104,12 +104,12 @@ public final class SampleHistory: Sendable {
 
     /// The points of `series` with timestamps in `from...through`, oldest first, stale markers
     /// left out — what a range selector reads.
-    public func points(of series: Series, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+    package func points(of series: Series, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         state.withLock { state in state.holds(series) } ? points(of: series.slot, from: from, through: through) : []
     }
 
     /// The points of the series in `slot` (a handle from ``selectSeries(named:where:)``).
-    public func points(of slot: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+    package func points(of slot: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         state.withLock { state in
             guard slot < state.columns.count, state.columns[slot].lastSeen > 0 else { return [] }
             var points: [(timestamp: Int64, value: Double)] = []
@@ -129,12 +129,12 @@ public final class SampleHistory: Sendable {
     /// The newest reading of `series` in `from...through`, or nil when there is none or the
     /// newest is a stale marker — what an instant selector reads, with `from` = the evaluation
     /// time minus the lookback.
-    public func latest(of series: Series, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+    package func latest(of series: Series, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         state.withLock { state in state.holds(series) } ? latest(of: series.slot, from: from, through: through) : nil
     }
 
     /// The newest reading of the series in `slot` (a handle from ``selectSeries(named:where:)``).
-    public func latest(of slot: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+    package func latest(of slot: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         state.withLock { state in
             guard slot < state.columns.count, state.columns[slot].lastSeen > 0 else { return nil }
             for round in state.rounds(from: from, through: through).reversed() {
@@ -149,10 +149,10 @@ public final class SampleHistory: Sendable {
     }
 
     /// How many series the window holds.
-    public var seriesCount: Int { state.withLock { $0.index.count } }
+    package var seriesCount: Int { state.withLock { $0.index.count } }
 
     /// The memory the history holds, in bytes, roughly: values, timestamps, names and labels.
-    public var approximateBytes: Int {
+    package var approximateBytes: Int {
         state.withLock { state in
             var bytes = state.timestamps.count * 8
             for column in state.columns where column.lastSeen > 0 {
@@ -282,7 +282,7 @@ public final class SampleHistory: Sendable {
 extension SampleHistory: PromQLSeriesSource {
     /// The series `predicate` accepts; their handles are their slots, good until the next
     /// ``record(_:at:)`` (the rule engine never records while it evaluates).
-    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+    package func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
         -> [(name: String, labels: [Label], handle: Int)]
     {
         series(named: name, where: predicate).map { ($0.name, $0.labels, $0.slot) }

@@ -7,7 +7,7 @@ import PromQL
 /// A stale marker is kept as a point, so that an instant selector stops at it; range selectors
 /// skip it. A reference, so that a source combining it with the history sees what rules add
 /// while they are evaluated. Not thread-safe: one rule manager or one test owns a store.
-public final class SeriesStore: PromQLSeriesSource {
+package final class SeriesStore: PromQLSeriesSource {
     private struct Key: Hashable {
         var name: String
         var labels: [Label]
@@ -19,17 +19,17 @@ public final class SeriesStore: PromQLSeriesSource {
     private var byName: [String: [Int]] = [:]
 
     /// Prometheus' stale marker, a NaN no arithmetic produces.
-    public static let staleMarker = Double(bitPattern: 0x7FF0_0000_0000_0002)
+    package static let staleMarker = Double(bitPattern: 0x7FF0_0000_0000_0002)
 
     /// Whether `value` is the stale marker (not any NaN).
-    public static func isStaleMarker(_ value: Double) -> Bool { value.bitPattern == staleMarker.bitPattern }
+    package static func isStaleMarker(_ value: Double) -> Bool { value.bitPattern == staleMarker.bitPattern }
 
     /// An empty store.
-    public init() {}
+    package init() {}
 
     /// Adds a point (or a stale marker) to the series `name` with `labels` (sorted by name,
     /// without `__name__`). A point at a time the series already has replaces it.
-    public func append(name: String, labels: [Label], timestamp: Int64, value: Double) {
+    package func append(name: String, labels: [Label], timestamp: Int64, value: Double) {
         let key = Key(name: name, labels: labels)
         let slot: Int
         if let known = index[key] {
@@ -56,7 +56,7 @@ public final class SeriesStore: PromQLSeriesSource {
     }
 
     /// Drops every point older than `timestamp`, and series left without points.
-    public func forget(before timestamp: Int64) {
+    package func forget(before timestamp: Int64) {
         var emptied = false
         for slot in points.indices {
             guard let first = points[slot].first, first.timestamp < timestamp else { continue }
@@ -78,10 +78,10 @@ public final class SeriesStore: PromQLSeriesSource {
     }
 
     /// How many series the store holds.
-    public var seriesCount: Int { keys.count }
+    package var seriesCount: Int { keys.count }
 
     /// The series `predicate` accepts (of `name` only, when given), with their handles.
-    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+    package func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
         -> [(name: String, labels: [Label], handle: Int)]
     {
         let candidates = name.map { byName[$0] ?? [] } ?? Array(keys.indices)
@@ -91,7 +91,7 @@ public final class SeriesStore: PromQLSeriesSource {
     }
 
     /// The points of a series in `from...through`, stale markers left out.
-    public func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+    package func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         let all = points[handle]
         let start = firstIndex(in: all, atOrAfter: from)
         var result: [(timestamp: Int64, value: Double)] = []
@@ -104,7 +104,7 @@ public final class SeriesStore: PromQLSeriesSource {
     }
 
     /// The newest point of a series in `from...through`; nil when none or a stale marker.
-    public func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+    package func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         let all = points[handle]
         let after = firstIndex(in: all, atOrAfter: through + 1)
         guard after > 0 else { return nil }
@@ -126,20 +126,20 @@ public final class SeriesStore: PromQLSeriesSource {
 
 /// Two sources read as one: the daemon's history and the series its rules recorded. The second
 /// source's handles are told apart by being negative.
-public struct CombinedSeriesSource: PromQLSeriesSource {
+package struct CombinedSeriesSource: PromQLSeriesSource {
     /// The first source.
-    public let first: any PromQLSeriesSource
+    package let first: any PromQLSeriesSource
     /// The second source.
-    public let second: any PromQLSeriesSource
+    package let second: any PromQLSeriesSource
 
     /// Both sources, read as one.
-    public init(_ first: any PromQLSeriesSource, _ second: any PromQLSeriesSource) {
+    package init(_ first: any PromQLSeriesSource, _ second: any PromQLSeriesSource) {
         self.first = first
         self.second = second
     }
 
     /// The series `predicate` accepts (of `name` only, when given), with their handles.
-    public func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
+    package func selectSeries(named name: String?, where predicate: (_ name: String, _ labels: [Label]) -> Bool)
         -> [(name: String, labels: [Label], handle: Int)]
     {
         first.selectSeries(named: name, where: predicate)
@@ -147,12 +147,12 @@ public struct CombinedSeriesSource: PromQLSeriesSource {
     }
 
     /// The points of a series in `from...through`, stale markers left out.
-    public func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
+    package func points(of handle: Int, from: Int64, through: Int64) -> [(timestamp: Int64, value: Double)] {
         handle >= 0 ? first.points(of: handle, from: from, through: through) : second.points(of: -1 - handle, from: from, through: through)
     }
 
     /// The newest point of a series in `from...through`; nil when none or a stale marker.
-    public func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
+    package func latest(of handle: Int, from: Int64, through: Int64) -> (timestamp: Int64, value: Double)? {
         handle >= 0 ? first.latest(of: handle, from: from, through: through) : second.latest(of: -1 - handle, from: from, through: through)
     }
 }

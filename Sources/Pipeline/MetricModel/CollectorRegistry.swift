@@ -9,11 +9,11 @@ import Synchronization
 /// deadline gets `lookout_scrape_collector_success{collector}` 0 and the scrape goes on with
 /// everything else (node_exporter's `ContinueOnError`); one that hangs holds only the thread it
 /// runs on, the others finish the list. Families are merged by name and sorted.
-public final class CollectorRegistry: Sendable {
+package final class CollectorRegistry: Sendable {
     /// The collectors run on each scrape, in byte order of their names (the order they are reported in).
-    public let collectors: [any MetricCollector]
+    package let collectors: [any MetricCollector]
     /// Runtime error counts; collector failures are recorded here under component `collector.NAME`.
-    public let errors: ComponentErrors
+    package let errors: ComponentErrors
     private let logger: Logger
     private let constantFamilies: [MetricFamily]
     private let failing = Mutex<Set<String>>([])
@@ -22,15 +22,15 @@ public final class CollectorRegistry: Sendable {
 
     /// The collectors whose latest run failed (an error, or the deadline passed), by name. One
     /// without data to report (a missing kernel feature, no microVMs) is not failing.
-    public var failingCollectors: Set<String> { failing.withLock { $0 } }
+    package var failingCollectors: Set<String> { failing.withLock { $0 } }
 
     /// How many threads run one scrape's collectors at once.
-    public let parallelism: Int
+    package let parallelism: Int
 
     /// Creates a registry over `collectors`, run `parallelism` at a time (at least two, so that
     /// one hung collector cannot hold up the rest). `constantFamilies` (build info) are added to
     /// every scrape as they are.
-    public init(
+    package init(
         collectors: [any MetricCollector], constantFamilies: [MetricFamily] = [], parallelism: Int = 2,
         errors: ComponentErrors = ComponentErrors(), logger: Logger
     ) {
@@ -44,7 +44,7 @@ public final class CollectorRegistry: Sendable {
 
     /// Runs every collector once (or only those named in `selection`), waiting at most `timeout`,
     /// and returns the merged, sorted families plus the per-collector duration and success gauges.
-    public func scrape(timeout: Duration, selection: Set<String>? = nil) async -> [MetricFamily] {
+    package func scrape(timeout: Duration, selection: Set<String>? = nil) async -> [MetricFamily] {
         let selected = selection.map { names in self.collectors.filter { names.contains($0.name) } } ?? self.collectors
         // Longest first (by the previous scrape's durations), so that the workers finish together
         // instead of one of them starting a slow collector last.

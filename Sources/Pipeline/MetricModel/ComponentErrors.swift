@@ -3,135 +3,135 @@ import Synchronization
 
 /// A part of Lookout that reports runtime errors: the `component` label of
 /// `lookout_component_errors_total`. Only these values exist, so the label stays bounded.
-public struct ErrorComponent: Hashable, Sendable, CustomStringConvertible {
+package struct ErrorComponent: Hashable, Sendable, CustomStringConvertible {
     /// The label value.
-    public let name: String
+    package let name: String
 
     private init(_ name: String) { self.name = name }
 
     /// The label value.
-    public var description: String { name }
+    package var description: String { name }
 
     /// The pipeline-events API, its store and its spool.
-    public static let events = ErrorComponent("events")
+    package static let events = ErrorComponent("events")
     /// The journal reader and its cursor.
-    public static let journal = ErrorComponent("journal")
+    package static let journal = ErrorComponent("journal")
     /// The HTTP endpoint's requests.
-    public static let http = ErrorComponent("http")
+    package static let http = ErrorComponent("http")
     /// Rule evaluation's query API.
-    public static let rules = ErrorComponent("rules")
+    package static let rules = ErrorComponent("rules")
     /// The Elasticsearch shipper.
-    public static let elasticsearch = ErrorComponent("elasticsearch")
+    package static let elasticsearch = ErrorComponent("elasticsearch")
 
     /// The collector `name` (a catalog name, so bounded too): `collector.NAME`.
-    public static func collector(_ name: String) -> ErrorComponent { ErrorComponent("collector." + name) }
+    package static func collector(_ name: String) -> ErrorComponent { ErrorComponent("collector." + name) }
 }
 
 /// What kind of failure: the `error_type` label of `lookout_component_errors_total`. Each is a
 /// constant here, as Vector keeps its `error_type` values in one place.
-public struct ErrorType: Hashable, Sendable, CustomStringConvertible {
+package struct ErrorType: Hashable, Sendable, CustomStringConvertible {
     /// The label value.
-    public let name: String
+    package let name: String
 
     private init(_ name: String) { self.name = name }
 
     /// The label value.
-    public var description: String { name }
+    package var description: String { name }
 
     // Requests.
     /// A request that cannot be answered as asked (4xx).
-    public static let badRequest = ErrorType("bad_request")
+    package static let badRequest = ErrorType("bad_request")
     /// A request body over its limit (413).
-    public static let tooLarge = ErrorType("too_large")
+    package static let tooLarge = ErrorType("too_large")
     /// A missing or wrong credential (401).
-    public static let unauthorized = ErrorType("unauthorized")
+    package static let unauthorized = ErrorType("unauthorized")
     /// A request over a concurrency limit (503 here, 429 from Elasticsearch).
-    public static let tooManyRequests = ErrorType("too_many_requests")
+    package static let tooManyRequests = ErrorType("too_many_requests")
     /// A response that could not be compressed and went out plain.
-    public static let compression = ErrorType("compression")
+    package static let compression = ErrorType("compression")
     /// A PromQL query that does not parse (Prometheus' `bad_data`).
-    public static let badQuery = ErrorType("bad_query")
+    package static let badQuery = ErrorType("bad_query")
     /// A PromQL query that fails while it runs (Prometheus' `execution`).
-    public static let queryExecution = ErrorType("query_execution")
+    package static let queryExecution = ErrorType("query_execution")
 
     // Storage.
     /// The event store could not be read or written.
-    public static let store = ErrorType("store")
+    package static let store = ErrorType("store")
     /// The event spool could not be listed, read or cleaned up.
-    public static let spool = ErrorType("spool")
+    package static let spool = ErrorType("spool")
     /// A spooled event was not valid and was moved aside.
-    public static let spoolRejected = ErrorType("spool_rejected")
+    package static let spoolRejected = ErrorType("spool_rejected")
     /// A checkpoint (the journal cursor) could not be saved.
-    public static let checkpointWrite = ErrorType("checkpoint_write")
+    package static let checkpointWrite = ErrorType("checkpoint_write")
 
     // Collectors.
     /// A source that has no data on this host.
-    public static let noData = ErrorType("no_data")
+    package static let noData = ErrorType("no_data")
     /// A file or directory that could not be read.
-    public static let readError = ErrorType("read_error")
+    package static let readError = ErrorType("read_error")
     /// A file whose content is not what its documentation says.
-    public static let parseError = ErrorType("parse_error")
+    package static let parseError = ErrorType("parse_error")
     /// Something that did not finish in time.
-    public static let timeout = ErrorType("timeout")
+    package static let timeout = ErrorType("timeout")
     /// A collector failure of no known kind.
-    public static let other = ErrorType("other")
+    package static let other = ErrorType("other")
     /// A series two collectors both reported; the later one was dropped.
-    public static let duplicateSeries = ErrorType("duplicate_series")
+    package static let duplicateSeries = ErrorType("duplicate_series")
     /// A family reported with another type than before; dropped.
-    public static let typeConflict = ErrorType("type_conflict")
+    package static let typeConflict = ErrorType("type_conflict")
     /// A textfile that could not be used.
-    public static let badFile = ErrorType("bad_file")
+    package static let badFile = ErrorType("bad_file")
     /// A hypervisor's control socket refused the connection.
-    public static let hypervisorConnect = ErrorType("hypervisor_connect")
+    package static let hypervisorConnect = ErrorType("hypervisor_connect")
     /// A hypervisor's control socket did not answer in time.
-    public static let hypervisorTimeout = ErrorType("hypervisor_timeout")
+    package static let hypervisorTimeout = ErrorType("hypervisor_timeout")
     /// A hypervisor's control socket closed before answering.
-    public static let hypervisorClosed = ErrorType("hypervisor_closed")
+    package static let hypervisorClosed = ErrorType("hypervisor_closed")
     /// A hypervisor's API answered with an error status.
-    public static let hypervisorStatus = ErrorType("hypervisor_status")
+    package static let hypervisorStatus = ErrorType("hypervisor_status")
     /// A hypervisor's answer is not in its documented form.
-    public static let hypervisorProtocol = ErrorType("hypervisor_protocol")
+    package static let hypervisorProtocol = ErrorType("hypervisor_protocol")
     /// A Firecracker metrics file that cannot be read.
-    public static let firecrackerMetrics = ErrorType("firecracker_metrics")
+    package static let firecrackerMetrics = ErrorType("firecracker_metrics")
 
     // The journal.
     /// A corrupt journal entry (`EBADMSG`), skipped.
-    public static let badMessage = ErrorType("bad_message")
+    package static let badMessage = ErrorType("bad_message")
     /// A journal file truncated under the reader (SIGBUS), absorbed.
-    public static let sigbus = ErrorType("sigbus")
+    package static let sigbus = ErrorType("sigbus")
     /// A saved cursor the journal does not know.
-    public static let badCursor = ErrorType("bad_cursor")
+    package static let badCursor = ErrorType("bad_cursor")
     /// A region of the journal skipped after a failure.
-    public static let skippedRegion = ErrorType("skipped_region")
+    package static let skippedRegion = ErrorType("skipped_region")
 
     // Shipping.
     /// No connection could be made.
-    public static let connection = ErrorType("connection")
+    package static let connection = ErrorType("connection")
     /// TLS failed (handshake, certificate).
-    public static let tls = ErrorType("tls")
+    package static let tls = ErrorType("tls")
     /// The connection failed mid-request.
-    public static let transport = ErrorType("transport")
+    package static let transport = ErrorType("transport")
     /// The server failed (5xx).
-    public static let serverError = ErrorType("server_error")
+    package static let serverError = ErrorType("server_error")
     /// An answer that cannot be understood.
-    public static let badResponse = ErrorType("bad_response")
+    package static let badResponse = ErrorType("bad_response")
     /// A request over the server's size limit (413).
-    public static let payloadTooLarge = ErrorType("payload_too_large")
+    package static let payloadTooLarge = ErrorType("payload_too_large")
     /// A request the server refused as a whole (4xx).
-    public static let requestRejected = ErrorType("request_rejected")
+    package static let requestRejected = ErrorType("request_rejected")
     /// One item of a bulk request, to be sent again.
-    public static let itemRetried = ErrorType("item_retried")
+    package static let itemRetried = ErrorType("item_retried")
     /// One document refused for good, dead-lettered.
-    public static let documentRejected = ErrorType("document_rejected")
+    package static let documentRejected = ErrorType("document_rejected")
     /// The dead-letter file could not be written.
-    public static let deadLetterWrite = ErrorType("dead_letter_write")
+    package static let deadLetterWrite = ErrorType("dead_letter_write")
     /// The index template could not be installed.
-    public static let indexTemplate = ErrorType("index_template")
+    package static let indexTemplate = ErrorType("index_template")
 }
 
 /// Counts runtime errors by component and bounded error type, exposed as
 /// `lookout_component_errors_total{component,error_type}` (Vector's "errors are telemetry").
-public final class ComponentErrors: Sendable {
+package final class ComponentErrors: Sendable {
     private struct Key: Hashable {
         var component: String
         var errorType: String
@@ -140,18 +140,18 @@ public final class ComponentErrors: Sendable {
     private let counts = Mutex<[Key: UInt64]>([:])
 
     /// Creates an empty counter set.
-    public init() {}
+    package init() {}
 
     /// Counts one error of `type` in `component`, without logging: for refusals the client is
     /// told about (4xx), so that a misbehaving client cannot flood the log, and for errors whose
     /// caller logs only the first of a run.
-    public func record(_ component: ErrorComponent, _ type: ErrorType) {
+    package func record(_ component: ErrorComponent, _ type: ErrorType) {
         counts.withLock { $0[Key(component: component.name, errorType: type.name), default: 0] += 1 }
     }
 
     /// Counts one error of `type` in `component` and logs `message` once with its context, the
     /// component and the error type: Vector's `emit!` of an internal error event.
-    public func emit(
+    package func emit(
         _ component: ErrorComponent, _ type: ErrorType, _ message: Logger.Message, level: Logger.Level = .error,
         metadata: Logger.Metadata = [:], to logger: Logger
     ) {
@@ -160,12 +160,12 @@ public final class ComponentErrors: Sendable {
     }
 
     /// The current count for one component and error type (zero if never recorded).
-    public func count(component: String, errorType: String) -> UInt64 {
+    package func count(component: String, errorType: String) -> UInt64 {
         counts.withLock { $0[Key(component: component, errorType: errorType)] ?? 0 }
     }
 
     /// The counter family, samples sorted by component then error type; empty when nothing failed.
-    public func family() -> MetricFamily {
+    package func family() -> MetricFamily {
         let snapshot = counts.withLock { $0 }
         let samples = snapshot
             .sorted { ($0.key.component, $0.key.errorType) < ($1.key.component, $1.key.errorType) }

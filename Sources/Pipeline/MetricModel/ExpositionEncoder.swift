@@ -5,17 +5,17 @@ import LookoutSupport
 /// Families are written in the order given (the registry sorts them); each family is one group with
 /// its metadata first. Escaping follows prometheus/docs `exposition_formats.md` (HELP: `\\` and
 /// `\n`; label values: also `\"`) and the OpenMetrics specification (HELP also escapes `\"`).
-public struct ExpositionEncoder: Sendable {
+package struct ExpositionEncoder: Sendable {
     /// The format this encoder writes.
-    public let format: ExpositionFormat
+    package let format: ExpositionFormat
 
     /// Creates an encoder for one format.
-    public init(format: ExpositionFormat) {
+    package init(format: ExpositionFormat) {
         self.format = format
     }
 
     /// The complete exposition body for `families`, including OpenMetrics' closing `# EOF`.
-    public func encode(_ families: [MetricFamily]) -> [UInt8] {
+    package func encode(_ families: [MetricFamily]) -> [UInt8] {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(families.reduce(0) { $0 + 96 + $1.samples.count * 64 })
         for family in families where !family.samples.isEmpty {

@@ -1,12 +1,12 @@
 /// The two exposition formats Lookout serves, and the choice between them from an `Accept` header.
-public enum ExpositionFormat: Sendable, Equatable {
+package enum ExpositionFormat: Sendable, Equatable {
     /// Prometheus text format 0.0.4, the default and the fallback.
     case text
     /// OpenMetrics text 1.0.0 (also answered for clients asking for 0.0.1).
     case openMetrics
 
     /// The `Content-Type` header value for a response in this format.
-    public var contentType: String {
+    package var contentType: String {
         switch self {
         case .text: "text/plain; version=0.0.4; charset=utf-8"
         case .openMetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8"
@@ -17,7 +17,7 @@ public enum ExpositionFormat: Sendable, Equatable {
     /// media ranges are ordered by their `q` weight (stable for equal weights) and the first one
     /// Lookout can serve wins; anything unknown or absent gets text 0.0.4.
     /// See prometheus/docs `content_negotiation.md`.
-    public static func negotiate(accept: String?) -> ExpositionFormat {
+    package static func negotiate(accept: String?) -> ExpositionFormat {
         guard let accept, !accept.isEmpty else { return .text }
         // Sorted by weight, ties kept in header order (the index breaks them: `sorted` is not
         // guaranteed stable).
@@ -43,7 +43,7 @@ public enum ExpositionFormat: Sendable, Equatable {
 }
 
 /// Whether a response body should be gzip-compressed, from an `Accept-Encoding` header.
-public enum ContentCoding: Sendable, Equatable {
+package enum ContentCoding: Sendable, Equatable {
     /// The body is sent as is.
     case identity
     /// The body is gzip-compressed and `Content-Encoding: gzip` is set.
@@ -51,7 +51,7 @@ public enum ContentCoding: Sendable, Equatable {
 
     /// `gzip` when the client gives `gzip` a non-zero weight, or gives `*` one without naming
     /// `gzip` at all (RFC 9110 §12.5.3); else `identity`.
-    public static func negotiate(acceptEncoding: String?) -> ContentCoding {
+    package static func negotiate(acceptEncoding: String?) -> ContentCoding {
         guard let acceptEncoding else { return .identity }
         let codings = HeaderParameters.parseList(acceptEncoding)
         if let gzip = codings.first(where: { ["gzip", "x-gzip"].contains($0.value.lowercased()) }) {

@@ -15,14 +15,14 @@ import LookoutSupport
 /// - Every non-blank line must end in `\n` (spec section "Text format details").
 ///
 /// Families come out in the order they were first named; label order is the input order.
-public enum ExpositionParser {
+package enum ExpositionParser {
     /// The families in `text`. Throws the first syntax error, naming its 1-based line.
-    public static func parse(_ text: String) throws(ExpositionParseError) -> [MetricFamily] {
+    package static func parse(_ text: String) throws(ExpositionParseError) -> [MetricFamily] {
         try parseDocument(text).families
     }
 
     /// The families in `text` plus the lines that carried a client-side timestamp.
-    public static func parseDocument(_ text: String) throws(ExpositionParseError) -> ExpositionDocument {
+    package static func parseDocument(_ text: String) throws(ExpositionParseError) -> ExpositionDocument {
         var parser = TextParser(bytes: Array(text.utf8))
         try parser.run()
         return parser.document()
@@ -30,30 +30,30 @@ public enum ExpositionParser {
 }
 
 /// The result of ``ExpositionParser/parseDocument(_:)``.
-public struct ExpositionDocument: Sendable, Equatable {
+package struct ExpositionDocument: Sendable, Equatable {
     /// The parsed families, in order of first mention; families with no samples are dropped.
-    public var families: [MetricFamily]
+    package var families: [MetricFamily]
     /// Whether each family (same index) had a `# HELP` line; an absent HELP leaves `help` empty.
-    public var hasHelp: [Bool]
+    package var hasHelp: [Bool]
     /// The 1-based line numbers of samples that carried a timestamp.
-    public var timestampedLines: [Int]
+    package var timestampedLines: [Int]
 }
 
 /// A syntax error in exposition text: where and why.
-public struct ExpositionParseError: Error, Equatable, CustomStringConvertible {
+package struct ExpositionParseError: Error, Equatable, CustomStringConvertible {
     /// The 1-based line the error is on.
-    public var line: Int
+    package var line: Int
     /// What is wrong, e.g. `expected float as value, got "x"`.
-    public var reason: String
+    package var reason: String
 
     /// Creates an error for `line`.
-    public init(line: Int, reason: String) {
+    package init(line: Int, reason: String) {
         self.line = line
         self.reason = reason
     }
 
     /// `line N: reason`.
-    public var description: String { "line \(line): \(reason)" }
+    package var description: String { "line \(line): \(reason)" }
 }
 
 private struct SeriesKey: Hashable {

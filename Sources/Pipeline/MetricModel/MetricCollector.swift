@@ -3,7 +3,7 @@
 ///
 /// `collect()` is synchronous and may block on file reads; the ``CollectorRegistry`` runs it on a
 /// dispatch thread, never on the cooperative pool, and stops waiting for it after its timeout.
-public protocol MetricCollector: Sendable {
+package protocol MetricCollector: Sendable {
     /// The collector's name as used in flags (`--collector.NAME`) and in the `collector` label.
     var name: String { get }
 
@@ -14,7 +14,7 @@ public protocol MetricCollector: Sendable {
 
 /// Why a collector produced no data. Each case names what was being read, so the one log line it
 /// becomes says where to look.
-public enum CollectorError: Error, Equatable, CustomStringConvertible {
+package enum CollectorError: Error, Equatable, CustomStringConvertible {
     /// The source does not exist on this host (no PSI, no such directory); not worth an error log.
     case noData(String)
     /// A file or directory could not be read; `reason` is the system's word for why.
@@ -23,7 +23,7 @@ public enum CollectorError: Error, Equatable, CustomStringConvertible {
     case malformed(path: String, reason: String)
 
     /// One line naming the problem and the file.
-    public var description: String {
+    package var description: String {
         switch self {
         case .noData(let reason): "no data: \(reason)"
         case .unreadable(let path, let reason): "cannot read \(path): \(reason)"
@@ -32,7 +32,7 @@ public enum CollectorError: Error, Equatable, CustomStringConvertible {
     }
 
     /// A bounded name for `lookout_component_errors_total{error_type}`.
-    public var errorType: ErrorType {
+    package var errorType: ErrorType {
         switch self {
         case .noData: .noData
         case .unreadable: .readError

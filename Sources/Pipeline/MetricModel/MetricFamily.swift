@@ -1,7 +1,7 @@
 import LookoutSupport
 
 /// The kind of a metric family, as the Prometheus text format names it.
-public enum MetricType: String, Sendable, Equatable {
+package enum MetricType: String, Sendable, Equatable {
     /// A value that only goes up (or resets to zero on restart).
     case counter
     /// A value that can go up and down.
@@ -15,14 +15,14 @@ public enum MetricType: String, Sendable, Equatable {
 }
 
 /// One label pair of a sample, e.g. `cpu="0"`.
-public struct Label: Sendable, Equatable, Hashable {
+package struct Label: Sendable, Equatable, Hashable {
     /// The label name; must match `[a-zA-Z_][a-zA-Z0-9_]*`.
-    public var name: String
+    package var name: String
     /// The label value; any UTF-8 text, escaped by the encoder.
-    public var value: String
+    package var value: String
 
     /// Creates a label pair.
-    public init(_ name: String, _ value: String) {
+    package init(_ name: String, _ value: String) {
         self.name = name
         self.value = value
     }
@@ -30,13 +30,13 @@ public struct Label: Sendable, Equatable, Hashable {
 
 extension Label {
     /// Whether `text` is a valid label name: `[a-zA-Z_][a-zA-Z0-9_]*`.
-    public static func isValidName(_ text: String) -> Bool {
+    package static func isValidName(_ text: String) -> Bool {
         guard let first = text.utf8.first, first.isASCIILetter || first == UInt8(ascii: "_") else { return false }
         return text.utf8.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: "_") }
     }
 
     /// Whether `text` is a valid metric name: `[a-zA-Z_:][a-zA-Z0-9_:]*`.
-    public static func isValidMetricName(_ text: String) -> Bool {
+    package static func isValidMetricName(_ text: String) -> Bool {
         guard let first = text.utf8.first, first.isASCIILetter || first == UInt8(ascii: "_") || first == UInt8(ascii: ":") else { return false }
         return text.utf8.allSatisfy { $0.isASCIILetter || $0.isASCIIDigit || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") }
     }
@@ -49,45 +49,45 @@ private extension UInt8 {
 
 extension Label: Comparable {
     /// Labels order by name, then value.
-    public static func < (left: Label, right: Label) -> Bool { (left.name, left.value) < (right.name, right.value) }
+    package static func < (left: Label, right: Label) -> Bool { (left.name, left.value) < (right.name, right.value) }
 }
 
 /// One line of exposition: an optional name suffix (`_bucket`, `_sum`, `_count` for histograms and
 /// summaries), a label set and a value.
-public struct Sample: Sendable, Equatable {
+package struct Sample: Sendable, Equatable {
     /// Appended to the family name for this line, e.g. `_bucket`; empty for plain samples.
-    public var suffix: String
+    package var suffix: String
     /// The sample's labels, in the order they are written.
-    public var labels: [Label]
+    package var labels: [Label]
     /// The sample's value.
-    public var value: Double
+    package var value: Double
 
     /// Creates a sample.
-    public init(suffix: String = "", labels: [Label] = [], value: Double) {
+    package init(suffix: String = "", labels: [Label] = [], value: Double) {
         self.suffix = suffix
         self.labels = labels
         self.value = value
     }
 
     /// The value of the label called `name`, if the sample has one.
-    public func label(_ name: String) -> String? {
+    package func label(_ name: String) -> String? {
         labels.first { $0.name == name }?.value
     }
 }
 
 /// A named group of samples sharing one HELP text and one TYPE, the unit of exposition.
-public struct MetricFamily: Sendable, Equatable {
+package struct MetricFamily: Sendable, Equatable {
     /// The metric name as written on TYPE and sample lines, e.g. `node_cpu_seconds_total`.
-    public var name: String
+    package var name: String
     /// One-line description; escaped by the encoder.
-    public var help: String
+    package var help: String
     /// The metric type.
-    public var type: MetricType
+    package var type: MetricType
     /// Every sample of the family.
-    public var samples: [Sample]
+    package var samples: [Sample]
 
     /// Creates a family from its parts.
-    public init(name: String, help: String, type: MetricType, samples: [Sample] = []) {
+    package init(name: String, help: String, type: MetricType, samples: [Sample] = []) {
         self.name = name
         self.help = help
         self.type = type
@@ -95,7 +95,7 @@ public struct MetricFamily: Sendable, Equatable {
     }
 
     /// A family with one unlabelled sample, the shape of `node_load1` or `node_boot_time_seconds`.
-    public static func single(
+    package static func single(
         _ name: String, help: String, type: MetricType = .gauge, value: Double
     ) -> MetricFamily {
         MetricFamily(name: name, help: help, type: type, samples: [Sample(value: value)])
@@ -103,7 +103,7 @@ public struct MetricFamily: Sendable, Equatable {
 
     /// A histogram family. `buckets` are `(upper bound, cumulative count)` pairs in increasing
     /// order; a `+Inf` bucket equal to `count` is added when missing, as the format requires.
-    public static func histogram(
+    package static func histogram(
         _ name: String, help: String, labels: [Label] = [],
         buckets: [(upperBound: Double, count: UInt64)], sum: Double, count: UInt64
     ) -> MetricFamily {
@@ -113,7 +113,7 @@ public struct MetricFamily: Sendable, Equatable {
     }
 
     /// Appends one labelled histogram series (buckets, `_sum`, `_count`) to this family.
-    public mutating func appendHistogram(
+    package mutating func appendHistogram(
         labels: [Label], buckets: [(upperBound: Double, count: UInt64)], sum: Double, count: UInt64
     ) {
         precondition(type == .histogram, "appendHistogram on a \(type) family")
@@ -133,7 +133,7 @@ public struct MetricFamily: Sendable, Equatable {
 
 extension JSONObjectWriter {
     /// An object member of label names to values: `"labels": {"job": "node"}`.
-    public mutating func labels(_ name: String, _ labels: [Label]) {
+    package mutating func labels(_ name: String, _ labels: [Label]) {
         object(name) { inner in
             for label in labels { inner.string(label.name, label.value) }
         }

@@ -7,7 +7,7 @@ import LookoutSupport
 ///
 /// Every node has a static ``PromQLValueType``; the parser refuses ill-typed trees as Prometheus
 /// does (`rate` of an instant vector, `sum` of a range vector, `1 > 2` without `bool`).
-public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertible {
+package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertible {
     /// A number literal (`5`, `0.01`, `0x1F`, `Inf`, `NaN`); a sign written before it is folded in.
     case number(Double)
     /// A string literal, unescaped.
@@ -29,17 +29,17 @@ public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertib
 
     /// Deepest nesting of parentheses, calls, signs and right-associative `^` accepted; deeper
     /// input is refused rather than recursed into. Alert rules nest a handful of levels.
-    public static let maximumDepth = 128
+    package static let maximumDepth = 128
 
     /// Parses one PromQL expression (comments and any whitespace allowed). Throws a
     /// ``PromQLError`` naming the line and column of the first problem.
-    public static func parse(_ text: String) throws(PromQLError) -> PromQLExpression {
+    package static func parse(_ text: String) throws(PromQLError) -> PromQLExpression {
         var parser = PromQLParser(text: text)
         return try parser.parseWholeInput()
     }
 
     /// The type of value the expression evaluates to.
-    public var valueType: PromQLValueType {
+    package var valueType: PromQLValueType {
         switch self {
         case .number: return .scalar
         case .string: return .string
@@ -55,7 +55,7 @@ public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertib
 
     /// The expression as PromQL, written as Prometheus' `String()` writes it (one space around
     /// binary operators, `sum by (le) (x)`), except that matchers keep their written order.
-    public var description: String {
+    package var description: String {
         switch self {
         case .number(let value): return GoFloat.formatF(value)
         case .string(let value): return quotedPromQLString(value)
@@ -76,7 +76,7 @@ public indirect enum PromQLExpression: Sendable, Hashable, CustomStringConvertib
 }
 
 /// The four types a PromQL expression can have (prometheus `promql/parser/value.go`).
-public enum PromQLValueType: String, Sendable, Hashable {
+package enum PromQLValueType: String, Sendable, Hashable {
     /// One number without labels.
     case scalar
     /// One sample per series, at the evaluation time.
@@ -90,23 +90,23 @@ public enum PromQLValueType: String, Sendable, Hashable {
 /// A vector selector: an optional metric name written before the braces, the label matchers in
 /// their written order (a `__name__` matcher among them when the name is written that way), and
 /// the `offset` modifier.
-public struct PromQLSelector: Sendable, Hashable, CustomStringConvertible {
+package struct PromQLSelector: Sendable, Hashable, CustomStringConvertible {
     /// The metric name written before the braces, if any.
-    public var metricName: String?
+    package var metricName: String?
     /// The matchers inside the braces, in written order.
-    public var matchers: [PromQLMatcher]
+    package var matchers: [PromQLMatcher]
     /// How far back the selector looks (`offset 5m`); negative for `offset -5m`, zero when absent.
-    public var offset: PromQLDuration
+    package var offset: PromQLDuration
 
     /// A selector of `metricName` with `matchers`, shifted by `offset`.
-    public init(metricName: String?, matchers: [PromQLMatcher] = [], offset: PromQLDuration = .zero) {
+    package init(metricName: String?, matchers: [PromQLMatcher] = [], offset: PromQLDuration = .zero) {
         self.metricName = metricName
         self.matchers = matchers
         self.offset = offset
     }
 
     /// The selector as PromQL: `name{a="b",c=~"d"} offset 5m`.
-    public var description: String {
+    package var description: String {
         var text = metricName ?? ""
         if !matchers.isEmpty || metricName == nil {
             text += "{" + matchers.map(\.description).joined(separator: ",") + "}"
@@ -123,9 +123,9 @@ public struct PromQLSelector: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One label matcher inside a selector's braces: `job="node"`, `mode!="idle"`, `path=~"/var.*"`.
-public struct PromQLMatcher: Sendable, Hashable, CustomStringConvertible {
+package struct PromQLMatcher: Sendable, Hashable, CustomStringConvertible {
     /// How a matcher compares a label's value.
-    public enum Operation: String, Sendable, Hashable {
+    package enum Operation: String, Sendable, Hashable {
         /// `=`: equal.
         case equal = "="
         /// `!=`: not equal.
@@ -137,34 +137,34 @@ public struct PromQLMatcher: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The label name.
-    public var label: String
+    package var label: String
     /// The comparison.
-    public var operation: Operation
+    package var operation: Operation
     /// The value or, for the regex operations, the regular expression's text (RE2 syntax, unchecked).
-    public var value: String
+    package var value: String
 
     /// A matcher of `label` against `value`.
-    public init(_ label: String, _ operation: Operation, _ value: String) {
+    package init(_ label: String, _ operation: Operation, _ value: String) {
         self.label = label
         self.operation = operation
         self.value = value
     }
 
     /// The matcher as PromQL: `job="node"`.
-    public var description: String { label + operation.rawValue + quotedPromQLString(value) }
+    package var description: String { label + operation.rawValue + quotedPromQLString(value) }
 }
 
 /// A duration as PromQL writes it (`5m`, `1h30m`, `1d`, `500ms`), held in milliseconds
 /// (prometheus/common `model.Duration`).
-public struct PromQLDuration: Sendable, Hashable, CustomStringConvertible {
+package struct PromQLDuration: Sendable, Hashable, CustomStringConvertible {
     /// The length in milliseconds; negative only for a negative offset.
-    public var milliseconds: Int64
+    package var milliseconds: Int64
 
     /// No time at all.
-    public static let zero = PromQLDuration(milliseconds: 0)
+    package static let zero = PromQLDuration(milliseconds: 0)
 
     /// A duration of `milliseconds`.
-    public init(milliseconds: Int64) { self.milliseconds = milliseconds }
+    package init(milliseconds: Int64) { self.milliseconds = milliseconds }
 
     /// The units, largest first, as `model.Duration.String()` uses them; years and weeks only when
     /// they divide the rest exactly ("90d" reads better than "12w6d").
@@ -174,7 +174,7 @@ public struct PromQLDuration: Sendable, Hashable, CustomStringConvertible {
     ]
 
     /// The duration as PromQL writes it, `0s` for zero (a negative duration prints its magnitude).
-    public var description: String {
+    package var description: String {
         var rest = milliseconds.magnitude
         if rest == 0 { return "0s" }
         var text = ""
@@ -193,7 +193,7 @@ public struct PromQLDuration: Sendable, Hashable, CustomStringConvertible {
 
 /// The binary operators, with Prometheus' precedence (`generated_parser.y`: `or` lowest, `^`
 /// highest and right-associative).
-public enum PromQLBinaryOperator: String, Sendable, Hashable {
+package enum PromQLBinaryOperator: String, Sendable, Hashable {
     /// `^`
     case power = "^"
     /// `*`
@@ -228,7 +228,7 @@ public enum PromQLBinaryOperator: String, Sendable, Hashable {
     case or
 
     /// Binding strength: 1 for `or` up to 6 for `^`.
-    public var precedence: Int {
+    package var precedence: Int {
         switch self {
         case .or: return 1
         case .and, .unless: return 2
@@ -240,17 +240,17 @@ public enum PromQLBinaryOperator: String, Sendable, Hashable {
     }
 
     /// Whether this is a comparison, the only kind that takes `bool`.
-    public var isComparison: Bool { precedence == 3 }
+    package var isComparison: Bool { precedence == 3 }
 
     /// Whether this is `and`, `or` or `unless`, which work on vectors only.
-    public var isSetOperator: Bool { self == .and || self == .or || self == .unless }
+    package var isSetOperator: Bool { self == .and || self == .or || self == .unless }
 }
 
 /// The modifiers written after a binary operator: `bool`, `on (…)` / `ignoring (…)`, and
 /// `group_left (…)` / `group_right (…)`.
-public struct PromQLVectorMatching: Sendable, Hashable {
+package struct PromQLVectorMatching: Sendable, Hashable {
     /// Which side may have many series per match, with the labels to copy from the other side.
-    public enum Cardinality: Sendable, Hashable {
+    package enum Cardinality: Sendable, Hashable {
         /// One series on each side per match (the default).
         case oneToOne
         /// `group_left (labels)`: many on the left.
@@ -260,19 +260,19 @@ public struct PromQLVectorMatching: Sendable, Hashable {
     }
 
     /// `bool`: a comparison returns 0 or 1 instead of filtering.
-    public var returnsBool: Bool
+    package var returnsBool: Bool
     /// `on` (true) or `ignoring` (false) for ``matchingLabels``.
-    public var on: Bool
+    package var on: Bool
     /// The labels in `on (…)` or `ignoring (…)`.
-    public var matchingLabels: [String]
+    package var matchingLabels: [String]
     /// `group_left` / `group_right`, or one-to-one.
-    public var cardinality: Cardinality
+    package var cardinality: Cardinality
 
     /// No modifiers: one-to-one matching on all labels.
-    public static let none = PromQLVectorMatching()
+    package static let none = PromQLVectorMatching()
 
     /// Modifiers as given; the defaults are none at all.
-    public init(returnsBool: Bool = false, on: Bool = false, matchingLabels: [String] = [], cardinality: Cardinality = .oneToOne) {
+    package init(returnsBool: Bool = false, on: Bool = false, matchingLabels: [String] = [], cardinality: Cardinality = .oneToOne) {
         self.returnsBool = returnsBool
         self.on = on
         self.matchingLabels = matchingLabels
@@ -296,9 +296,9 @@ public struct PromQLVectorMatching: Sendable, Hashable {
 }
 
 /// An aggregation over an instant vector: `sum by (job) (x)`, `quantile without (cpu) (0.9, x)`.
-public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
+package struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
     /// The aggregation operators Prometheus has, less the experimental `limitk` and `limit_ratio`.
-    public enum Operator: String, Sendable, Hashable {
+    package enum Operator: String, Sendable, Hashable {
         /// `sum`
         case sum
         /// `avg`
@@ -325,7 +325,7 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
         case countValues = "count_values"
 
         /// The type of the parameter before the vector, or nil when it takes none.
-        public var parameterType: PromQLValueType? {
+        package var parameterType: PromQLValueType? {
             switch self {
             case .topk, .bottomk, .quantile: return .scalar
             case .countValues: return .string
@@ -335,7 +335,7 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Which labels the result keeps.
-    public enum Grouping: Sendable, Hashable {
+    package enum Grouping: Sendable, Hashable {
         /// `by (labels)`: only these; `by ()` (the default) keeps none.
         case by([String])
         /// `without (labels)`: all but these.
@@ -343,16 +343,16 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The operator.
-    public var op: Operator
+    package var op: Operator
     /// `by` or `without`.
-    public var grouping: Grouping
+    package var grouping: Grouping
     /// The parameter of `topk`, `bottomk`, `quantile` and `count_values`.
-    public var parameter: PromQLExpression?
+    package var parameter: PromQLExpression?
     /// The instant vector aggregated.
-    public var expression: PromQLExpression
+    package var expression: PromQLExpression
 
     /// An aggregation of `expression` by `op`.
-    public init(_ op: Operator, grouping: Grouping = .by([]), parameter: PromQLExpression? = nil, _ expression: PromQLExpression) {
+    package init(_ op: Operator, grouping: Grouping = .by([]), parameter: PromQLExpression? = nil, _ expression: PromQLExpression) {
         self.op = op
         self.grouping = grouping
         self.parameter = parameter
@@ -360,7 +360,7 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The aggregation as PromQL: `sum by (le) (x)`, `topk(3, x)`.
-    public var description: String {
+    package var description: String {
         var text = op.rawValue
         switch grouping {
         case .by(let labels) where !labels.isEmpty: text += " by (" + labels.joined(separator: ", ") + ") "
@@ -372,7 +372,7 @@ public struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// `value` as a Go double-quoted string (`strconv.Quote`), as Prometheus prints strings.
-public func quotedPromQLString(_ value: String) -> String {
+package func quotedPromQLString(_ value: String) -> String {
     var text = "\""
     for scalar in value.unicodeScalars {
         switch scalar {

@@ -1,18 +1,18 @@
 /// A PromQL function the parser accepts, with its signature as Prometheus declares it
 /// (prometheus `promql/parser/functions.go`). The set is the alert-rule subset the README lists
 /// (Alert rules); any other Prometheus function is refused by name.
-public struct PromQLFunction: Sendable, Hashable {
+package struct PromQLFunction: Sendable, Hashable {
     /// The name, as written in a call.
-    public var name: String
+    package var name: String
     /// The argument types, in order.
-    public var argumentTypes: [PromQLValueType]
+    package var argumentTypes: [PromQLValueType]
     /// How many of the trailing arguments may be left out (`round(v)` as well as `round(v, 0.5)`).
-    public var optionalArgumentCount: Int
+    package var optionalArgumentCount: Int
     /// The type of the result.
-    public var returnType: PromQLValueType
+    package var returnType: PromQLValueType
 
     /// The supported function called `name`, or nil.
-    public static func named(_ name: String) -> PromQLFunction? { supported[name] }
+    package static func named(_ name: String) -> PromQLFunction? { supported[name] }
 
     /// The supported functions by name.
     static let supported: [String: PromQLFunction] = {

@@ -6,19 +6,19 @@ import MetricModel
 /// `functions.go`, `quantile.go`), the version promtool's cross-check runs: instant selectors look
 /// back 5 minutes (a point exactly 5 minutes old still counts) and stop at a stale marker; range
 /// selectors take the points of `[t - range, t]`, both ends included.
-public final class PromQLQuery: Sendable {
+package final class PromQLQuery: Sendable {
     /// How far back an instant selector looks for a point (Prometheus' `--query.lookback-delta`).
-    public static let lookbackMilliseconds: Int64 = 5 * 60_000
+    package static let lookbackMilliseconds: Int64 = 5 * 60_000
 
     /// The expression.
-    public let expression: PromQLExpression
+    package let expression: PromQLExpression
     /// The selectors' matchers, by selector; used only under ``evaluating`` because compiled
     /// `Regex` values compile lazily and are not safe to share between threads.
     nonisolated(unsafe) private let matchers: [PromQLSelector: PromQLSelectorMatcher]
     private let evaluating = Mutex(())
 
     /// A query of `expression`. Throws when a regular expression in a selector cannot be compiled.
-    public init(_ expression: PromQLExpression) throws(PromQLEvaluationError) {
+    package init(_ expression: PromQLExpression) throws(PromQLEvaluationError) {
         var matchers: [PromQLSelector: PromQLSelectorMatcher] = [:]
         try Self.collectSelectors(expression, into: &matchers)
         self.expression = expression
@@ -27,7 +27,7 @@ public final class PromQLQuery: Sendable {
 
     /// Evaluates the expression at `time` (milliseconds since the epoch) over `source`. The
     /// result is a scalar or an instant vector; a string literal at the top is refused.
-    public func evaluate(at time: Int64, in source: some PromQLSeriesSource, sharing cache: PromQLEvaluationCache? = nil)
+    package func evaluate(at time: Int64, in source: some PromQLSeriesSource, sharing cache: PromQLEvaluationCache? = nil)
         throws(PromQLEvaluationError) -> PromQLResult
     {
         try evaluating.withLock { _ throws(PromQLEvaluationError) in
@@ -66,15 +66,15 @@ public final class PromQLQuery: Sendable {
 /// series no rule writes, which are the same for every rule of a round (rules repeat selectors
 /// like `rate(x_total[5m])` often). Series rules record, and `ALERTS`, change during a round and
 /// are never cached. One owner (a rule set) uses a cache at a time.
-public final class PromQLEvaluationCache: @unchecked Sendable {
+package final class PromQLEvaluationCache: @unchecked Sendable {
     /// The evaluation time the cached values are for.
-    public let time: Int64
+    package let time: Int64
     /// Metric names rules write: selections of them are not cached.
     let written: Set<String>
     var values: [PromQLExpression: PromQLValue] = [:]
 
     /// An empty cache for evaluations at `time`, not caching selections of `written` names.
-    public init(time: Int64, written: Set<String>) {
+    package init(time: Int64, written: Set<String>) {
         self.time = time
         self.written = written
     }

@@ -9,7 +9,7 @@ import MetricModel
 /// evaluation; the source must not change in between. Points never include stale markers: a
 /// source leaves them out of ``points(of:from:through:)`` and answers nil from
 /// ``latest(of:from:through:)`` when the newest point is one.
-public protocol PromQLSeriesSource {
+package protocol PromQLSeriesSource {
     /// The series `predicate` accepts, given the metric name and the labels sorted by name
     /// (without `__name__`); only those called `name` when it is given (most selectors name
     /// one, and a source indexes by name).
@@ -26,17 +26,17 @@ public protocol PromQLSeriesSource {
 
 /// One sample of an instant vector: its labels, sorted by name, with `__name__` among them while
 /// the series keeps its metric name, and its value.
-public struct PromQLSample: Sendable, Equatable {
+package struct PromQLSample: Sendable, Equatable {
     /// The labels, sorted by name; `__name__` holds the metric name.
-    public var labels: [Label]
+    package var labels: [Label]
     /// The value.
-    public var value: Double
+    package var value: Double
     /// When the value was read (milliseconds): the point's own time for a selector, the
     /// evaluation time for anything computed. Only `timestamp()` looks at it.
     var timestamp: Int64
 
     /// A sample of `labels` (sorted by name) with `value`.
-    public init(labels: [Label], value: Double) {
+    package init(labels: [Label], value: Double) {
         self.labels = labels
         self.value = value
         timestamp = 0
@@ -48,14 +48,14 @@ public struct PromQLSample: Sendable, Equatable {
         self.timestamp = timestamp
     }
 
-    public static func == (left: PromQLSample, right: PromQLSample) -> Bool {
+    package static func == (left: PromQLSample, right: PromQLSample) -> Bool {
         left.labels == right.labels && (left.value == right.value || (left.value.isNaN && right.value.isNaN))
     }
 }
 
 /// What an expression evaluates to at one instant: a scalar or an instant vector (the only two
 /// results a rule or a gate check can use).
-public enum PromQLResult: Sendable, Equatable {
+package enum PromQLResult: Sendable, Equatable {
     /// One number.
     case scalar(Double)
     /// Samples, one per series.
@@ -63,7 +63,7 @@ public enum PromQLResult: Sendable, Equatable {
 
     /// The result as samples: a scalar becomes one sample without labels, as promtool and the
     /// rule manager treat it.
-    public var samples: [PromQLSample] {
+    package var samples: [PromQLSample] {
         switch self {
         case .scalar(let value): return [PromQLSample(labels: [], value: value)]
         case .vector(let samples): return samples
@@ -87,14 +87,14 @@ enum PromQLValue {
 
 /// Why an expression could not be evaluated, in Prometheus' words
 /// (`vector cannot contain metrics with the same labelset`).
-public struct PromQLEvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct PromQLEvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
-    public var message: String
+    package var message: String
 
     /// An error saying `message`.
-    public init(_ message: String) { self.message = message }
+    package init(_ message: String) { self.message = message }
 
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// A label set as a dictionary key: the labels, and a hash of their bytes (FNV-1a) computed
@@ -143,7 +143,7 @@ extension Array where Element == Label {
     func removing(_ names: Set<String>) -> [Label] { filter { !names.contains($0.name) } }
 
     /// The labels with `name` set to `value`, kept sorted; an empty value removes the label.
-    public func setting(_ name: String, to value: String) -> [Label] {
+    package func setting(_ name: String, to value: String) -> [Label] {
         var labels = filter { $0.name != name }
         guard !value.isEmpty else { return labels }
         let index = labels.firstIndex { $0.name > name } ?? labels.endIndex
@@ -152,7 +152,7 @@ extension Array where Element == Label {
     }
 
     /// The labels as Prometheus prints a label set: `{a="1", b="2"}`.
-    public var promQLDescription: String {
+    package var promQLDescription: String {
         "{" + map { "\($0.name)=\(quotedPromQLString($0.value))" }.joined(separator: ", ") + "}"
     }
 }

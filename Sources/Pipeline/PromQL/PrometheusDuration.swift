@@ -1,9 +1,9 @@
 /// Durations as Prometheus writes them (`model.ParseDuration`): one or more number-unit pairs
 /// from the largest unit down, `1h30m`, `90s`, `500ms`, `1d`, `2w`, `1y` (a day is 24 h, a week
 /// 7 days, a year 365 days), or `0`. PromQL's ranges and offsets read them here too.
-public enum PrometheusDuration {
+package enum PrometheusDuration {
     /// Why a text is not a duration.
-    public enum Failure: Error, Sendable {
+    package enum Failure: Error, Sendable {
         /// Not in the notation.
         case invalid
         /// In the notation, but more milliseconds than an Int64 holds.
@@ -11,12 +11,12 @@ public enum PrometheusDuration {
     }
 
     /// Milliseconds in `text`, or nil when it is not a duration.
-    public static func milliseconds(_ text: String) -> Int64? {
+    package static func milliseconds(_ text: String) -> Int64? {
         try? parse(text)
     }
 
     /// Milliseconds in `text`.
-    public static func parse(_ text: String) throws(Failure) -> Int64 {
+    package static func parse(_ text: String) throws(Failure) -> Int64 {
         if text == "0" { return 0 }
         let bytes = Array(text.utf8)
         guard !bytes.isEmpty else { throw .invalid }

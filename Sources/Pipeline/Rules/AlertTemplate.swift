@@ -19,20 +19,20 @@ import PromQL
 /// Anything else (`query`, `range`, `with`, variables of one's own) is refused when the
 /// template is parsed, so a rule file that needs it fails to load rather than alerting with a
 /// wrong text.
-public struct AlertTemplate: Sendable, Equatable {
+package struct AlertTemplate: Sendable, Equatable {
     /// What a template sees.
-    public struct Data: Sendable {
+    package struct Data: Sendable {
         /// The alert's labels (the result's, before the rule's own are added).
-        public var labels: [String: String]
+        package var labels: [String: String]
         /// The configuration's external labels.
-        public var externalLabels: [String: String]
+        package var externalLabels: [String: String]
         /// The external URL.
-        public var externalURL: String
+        package var externalURL: String
         /// The result's value.
-        public var value: Double
+        package var value: Double
 
         /// Data for one alert.
-        public init(labels: [String: String], externalLabels: [String: String] = [:], externalURL: String = "", value: Double) {
+        package init(labels: [String: String], externalLabels: [String: String] = [:], externalURL: String = "", value: Double) {
             self.labels = labels
             self.externalLabels = externalLabels
             self.externalURL = externalURL
@@ -42,28 +42,28 @@ public struct AlertTemplate: Sendable, Equatable {
 
     /// A template that cannot be parsed, or an expansion that failed, in Go's words where they
     /// matter.
-    public struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// What is wrong.
-        public var message: String
-        public var description: String { message }
+        package var message: String
+        package var description: String { message }
     }
 
     private let nodes: [Node]
     /// The text as written.
-    public let text: String
+    package let text: String
 
     /// Parses `text`. Throws for syntax Go refuses and for anything outside the subset.
-    public init(_ text: String) throws(Failure) {
+    package init(_ text: String) throws(Failure) {
         self.text = text
         var parser = TemplateParser(text: text)
         nodes = try parser.parseAll()
     }
 
     /// Whether the text has no actions at all (most label values).
-    public var isPlainText: Bool { nodes.allSatisfy { if case .text = $0 { true } else { false } } }
+    package var isPlainText: Bool { nodes.allSatisfy { if case .text = $0 { true } else { false } } }
 
     /// The text with its actions carried out on `data`.
-    public func expand(_ data: Data) throws(Failure) -> String {
+    package func expand(_ data: Data) throws(Failure) -> String {
         var output = ""
         try Self.run(nodes, data, into: &output)
         return output

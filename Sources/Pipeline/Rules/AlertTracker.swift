@@ -12,9 +12,9 @@ import MetricModel
 /// - a series that comes back while its alert is resolved starts a new pending alert.
 ///
 /// Each evaluation returns the `ALERTS` and `ALERTS_FOR_STATE` samples Prometheus would write.
-public struct AlertTracker: Sendable {
+package struct AlertTracker: Sendable {
     /// The alert states.
-    public enum State: String, Sendable, Equatable {
+    package enum State: String, Sendable, Equatable {
         /// The condition held for less than `for`.
         case pending
         /// The condition held for `for` or more (or within `keep_firing_for` after it stopped).
@@ -24,47 +24,47 @@ public struct AlertTracker: Sendable {
     }
 
     /// One alert: a label set the rule's condition produced.
-    public struct Alert: Sendable, Equatable {
+    package struct Alert: Sendable, Equatable {
         /// The result's labels without `__name__`, with the rule's labels and `alertname`, sorted.
-        public var labels: [Label]
+        package var labels: [Label]
         /// Where it stands.
-        public var state: State
+        package var state: State
         /// The annotations, expanded at the last evaluation that had its series.
-        public var annotations: [Label]
+        package var annotations: [Label]
         /// The value of the result series at the last evaluation that had it.
-        public var value: Double
+        package var value: Double
         /// When it became pending, milliseconds since the epoch.
-        public var activeAt: Int64
+        package var activeAt: Int64
         /// When it started firing.
-        public var firedAt: Int64?
+        package var firedAt: Int64?
         /// When it was resolved.
-        public var resolvedAt: Int64?
+        package var resolvedAt: Int64?
         /// The first evaluation without its series while it kept firing.
-        public var keepFiringSince: Int64?
+        package var keepFiringSince: Int64?
         /// When it was last handed to the notifier.
-        public var lastSentAt: Int64?
+        package var lastSentAt: Int64?
         /// Until when the last notification said it fires (Alertmanager's `endsAt` for a firing alert).
-        public var validUntil: Int64?
+        package var validUntil: Int64?
     }
 
     /// How long resolved alerts are kept (Prometheus' `resolvedRetention`).
-    public static let resolvedRetentionMilliseconds: Int64 = 15 * 60_000
+    package static let resolvedRetentionMilliseconds: Int64 = 15 * 60_000
 
     /// The rule's name, the `alertname` label.
-    public let name: String
+    package let name: String
     /// The rule's labels as written (templates unexpanded): added to every alert by the
     /// label-pair form of `evaluate`, and the base of the `ALERTS` series, as in 2.42.
-    public let ruleLabels: [Label]
+    package let ruleLabels: [Label]
     /// How long an alert is pending before it fires.
-    public let forMilliseconds: Int64
+    package let forMilliseconds: Int64
     /// How long a firing alert keeps firing after its series is gone.
-    public let keepFiringForMilliseconds: Int64
+    package let keepFiringForMilliseconds: Int64
 
     /// The alerts now, by label set.
-    public private(set) var alerts: [[Label]: Alert] = [:]
+    package private(set) var alerts: [[Label]: Alert] = [:]
 
     /// A tracker for the rule called `name`.
-    public init(name: String, labels: [String: String] = [:], forMilliseconds: Int64 = 0, keepFiringForMilliseconds: Int64 = 0) {
+    package init(name: String, labels: [String: String] = [:], forMilliseconds: Int64 = 0, keepFiringForMilliseconds: Int64 = 0) {
         self.name = name
         ruleLabels = labels.map { Label($0.key, $0.value) }
         self.forMilliseconds = forMilliseconds
@@ -76,7 +76,7 @@ public struct AlertTracker: Sendable {
     /// firing or resolved (still kept) alert not sent for `resendDelay`. Each is marked sent, firing ones valid for four times
     /// the larger of `resendDelay` and the evaluation `interval` (two missed evaluations or
     /// sends do not resolve it in Alertmanager).
-    public mutating func alertsToSend(at time: Int64, resendDelayMilliseconds: Int64, intervalMilliseconds: Int64) -> [Alert] {
+    package mutating func alertsToSend(at time: Int64, resendDelayMilliseconds: Int64, intervalMilliseconds: Int64) -> [Alert] {
         var due: [Alert] = []
         for key in alerts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             guard var alert = alerts[key], alert.state != .pending else { continue }
@@ -94,7 +94,7 @@ public struct AlertTracker: Sendable {
     /// Applies one evaluation at `time` whose results are `series` (labels and value): the
     /// rule's labels replace the results' own, `alertname` is added, `__name__` dropped. Returns
     /// the `ALERTS` and `ALERTS_FOR_STATE` samples of the pending and firing alerts.
-    public mutating func evaluate(_ series: [(labels: [Label], value: Double)], at time: Int64) throws(AlertTrackerError)
+    package mutating func evaluate(_ series: [(labels: [Label], value: Double)], at time: Int64) throws(AlertTrackerError)
         -> [(name: String, labels: [Label], value: Double)]
     {
         let ruleNames = Set(ruleLabels.map(\.name) + ["alertname", "__name__"])
@@ -107,7 +107,7 @@ public struct AlertTracker: Sendable {
     /// (sorted, `alertname` among them), expanded annotations and value. Returns the `ALERTS`
     /// and `ALERTS_FOR_STATE` samples of the pending and firing alerts. Throws when two results
     /// have the same labels, as Prometheus refuses such a vector.
-    public mutating func evaluate(alerts results: [(labels: [Label], annotations: [Label], value: Double)], at time: Int64)
+    package mutating func evaluate(alerts results: [(labels: [Label], annotations: [Label], value: Double)], at time: Int64)
         throws(AlertTrackerError) -> [(name: String, labels: [Label], value: Double)]
     {
         var seen: Set<[Label]> = []
@@ -161,7 +161,7 @@ public struct AlertTracker: Sendable {
     /// The `ALERTS` and `ALERTS_FOR_STATE` samples of the alerts pending or firing now. As in
     /// 2.42, their labels start from the rule's labels as written, so a label whose template
     /// expanded to nothing shows its template there.
-    public var activeSamples: [(name: String, labels: [Label], value: Double)] {
+    package var activeSamples: [(name: String, labels: [Label], value: Double)] {
         var samples: [(name: String, labels: [Label], value: Double)] = []
         for alert in alerts.values where alert.state != .inactive {
             var seriesLabels = ruleLabels.sorted()
@@ -174,17 +174,17 @@ public struct AlertTracker: Sendable {
 }
 
 /// An evaluation whose results cannot become alerts: the rule and why.
-public struct AlertTrackerError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct AlertTrackerError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The alerting rule's name.
-    public var rule: String
+    package var rule: String
     /// What is wrong.
-    public var message: String
+    package var message: String
 
     /// Creates the error.
-    public init(rule: String, message: String) {
+    package init(rule: String, message: String) {
         self.rule = rule
         self.message = message
     }
 
-    public var description: String { "alerting rule \(rule): \(message)" }
+    package var description: String { "alerting rule \(rule): \(message)" }
 }

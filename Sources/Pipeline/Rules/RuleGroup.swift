@@ -1,19 +1,19 @@
 /// A group of a Prometheus rule file (prometheus `docs/configuration/recording_rules.md`,
 /// `alerting_rules.md`): rules evaluated in order, every `interval`.
-public struct RuleGroup: Sendable, Equatable {
+package struct RuleGroup: Sendable, Equatable {
     /// The group's name, unique in its file.
-    public var name: String
+    package var name: String
     /// How often the group is evaluated; nil: the global evaluation interval.
-    public var intervalMilliseconds: Int64?
+    package var intervalMilliseconds: Int64?
     /// Most alerts (or series) a rule of the group may produce; 0 = no limit.
-    public var limit: Int
+    package var limit: Int
     /// The rules, in evaluation order.
-    public var rules: [Rule]
+    package var rules: [Rule]
     /// The line in the file where the group starts, for messages.
-    public var line: Int?
+    package var line: Int?
 
     /// Creates a group.
-    public init(name: String, intervalMilliseconds: Int64? = nil, limit: Int = 0, rules: [Rule] = [], line: Int? = nil) {
+    package init(name: String, intervalMilliseconds: Int64? = nil, limit: Int = 0, rules: [Rule] = [], line: Int? = nil) {
         self.name = name
         self.intervalMilliseconds = intervalMilliseconds
         self.limit = limit
@@ -23,9 +23,9 @@ public struct RuleGroup: Sendable, Equatable {
 }
 
 /// One rule: an alerting rule (`alert`) or a recording rule (`record`).
-public struct Rule: Sendable, Equatable {
+package struct Rule: Sendable, Equatable {
     /// What the rule makes.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// Alerts named `name`, pending for `forMilliseconds` before they fire, and kept firing
         /// `keepFiringForMilliseconds` after the condition clears; annotations are templates.
         case alert(name: String, forMilliseconds: Int64, keepFiringForMilliseconds: Int64, annotations: [String: String])
@@ -34,18 +34,18 @@ public struct Rule: Sendable, Equatable {
     }
 
     /// Alert or record, with what only that kind has.
-    public var kind: Kind
+    package var kind: Kind
     /// The PromQL expression, as written.
-    public var expression: String
+    package var expression: String
     /// Labels added to (or overriding those of) every result.
-    public var labels: [String: String]
+    package var labels: [String: String]
     /// The line of the rule's `expr`, for messages.
-    public var expressionLine: Int?
+    package var expressionLine: Int?
     /// The column of the rule's `expr` value, for messages.
-    public var expressionColumn: Int?
+    package var expressionColumn: Int?
 
     /// Creates a rule.
-    public init(kind: Kind, expression: String, labels: [String: String] = [:], expressionLine: Int? = nil, expressionColumn: Int? = nil) {
+    package init(kind: Kind, expression: String, labels: [String: String] = [:], expressionLine: Int? = nil, expressionColumn: Int? = nil) {
         self.kind = kind
         self.expression = expression
         self.labels = labels
@@ -54,7 +54,7 @@ public struct Rule: Sendable, Equatable {
     }
 
     /// The rule's name: the alert's or the recorded series'.
-    public var name: String {
+    package var name: String {
         switch kind {
         case .alert(let name, _, _, _), .record(let name): name
         }

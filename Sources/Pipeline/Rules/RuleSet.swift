@@ -10,37 +10,37 @@ import SeriesHistory
 /// are written to the output store at that time, so later rules (and later groups) read them;
 /// an alerting rule's `ALERTS` and `ALERTS_FOR_STATE` samples are written there too. A series a
 /// rule wrote last time and not this time gets a stale marker.
-public struct RuleSet: Sendable {
+package struct RuleSet: Sendable {
     /// One loaded rule and its state.
-    public struct LoadedRule: Sendable {
+    package struct LoadedRule: Sendable {
         /// The rule as written.
-        public let rule: Rule
+        package let rule: Rule
         /// Its expression, ready to evaluate.
-        public let query: PromQLQuery
+        package let query: PromQLQuery
         let labelTemplates: [(name: String, template: AlertTemplate)]
         let annotationTemplates: [(name: String, template: AlertTemplate)]
         /// The alerts of an alerting rule.
-        public internal(set) var tracker: AlertTracker?
+        package internal(set) var tracker: AlertTracker?
         /// The series written at the last evaluation, to mark stale when they stop.
         var writtenLastTime: Set<SeriesIdentity> = []
         /// Why the last evaluation failed, or nil when it worked.
-        public internal(set) var lastError: String?
+        package internal(set) var lastError: String?
         /// When it was last evaluated, milliseconds since the epoch.
-        public internal(set) var lastEvaluation: Int64?
+        package internal(set) var lastEvaluation: Int64?
     }
 
     /// A group and its loaded rules.
-    public struct LoadedGroup: Sendable {
+    package struct LoadedGroup: Sendable {
         /// The group's name.
-        public let name: String
+        package let name: String
         /// The file it came from.
-        public let file: String
+        package let file: String
         /// How often it is evaluated, milliseconds.
-        public let intervalMilliseconds: Int64
+        package let intervalMilliseconds: Int64
         /// Most series or alerts one rule may give; 0 for no limit.
-        public let limit: Int
+        package let limit: Int
         /// Its rules, in order.
-        public internal(set) var rules: [LoadedRule]
+        package internal(set) var rules: [LoadedRule]
     }
 
     struct SeriesIdentity: Hashable, Sendable {
@@ -49,19 +49,19 @@ public struct RuleSet: Sendable {
     }
 
     /// The groups, in the order given.
-    public private(set) var groups: [LoadedGroup]
+    package private(set) var groups: [LoadedGroup]
     /// Selections shared by the rules evaluated at one time.
     private var cache: PromQLEvaluationCache?
     /// The metric names rules write (their selections are never shared).
     private let written: Set<String>
     /// Labels templates see as `$externalLabels`.
-    public let externalLabels: [String: String]
+    package let externalLabels: [String: String]
     /// What templates see as `$externalURL`.
-    public let externalURL: String
+    package let externalURL: String
 
     /// Loads `groups` (each with the file it came from); a group without an interval gets
     /// `defaultIntervalMilliseconds`. Throws for an expression or a template that cannot be used.
-    public init(groups: [(group: RuleGroup, file: String)], defaultIntervalMilliseconds: Int64,
+    package init(groups: [(group: RuleGroup, file: String)], defaultIntervalMilliseconds: Int64,
                 externalLabels: [String: String] = [:], externalURL: String = "") throws(RuleLoadError)
     {
         self.externalLabels = externalLabels
@@ -108,7 +108,7 @@ public struct RuleSet: Sendable {
     /// and writing to `output`. Returns the rules that failed, with why; a failed rule writes
     /// nothing and keeps its alerts as they were.
     @discardableResult
-    public mutating func evaluate(group groupIndex: Int, at time: Int64, source: some PromQLSeriesSource,
+    package mutating func evaluate(group groupIndex: Int, at time: Int64, source: some PromQLSeriesSource,
                                                               output: SeriesStore) -> [(rule: String, error: String)]
     {
         var failures: [(rule: String, error: String)] = []
@@ -140,7 +140,7 @@ public struct RuleSet: Sendable {
     }
 
     /// Runs `body` on the alert tracker of rule `rule` of group `group`; nil for a recording rule.
-    public mutating func withTracker<Result>(group: Int, rule: Int, _ body: (inout AlertTracker) -> Result) -> Result? {
+    package mutating func withTracker<Result>(group: Int, rule: Int, _ body: (inout AlertTracker) -> Result) -> Result? {
         guard var tracker = groups[group].rules[rule].tracker else { return nil }
         let result = body(&tracker)
         groups[group].rules[rule].tracker = tracker
@@ -210,18 +210,18 @@ extension AlertTemplate {
 }
 
 /// A rule that cannot be loaded: where it is and why.
-public struct RuleLoadError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct RuleLoadError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The rule file.
-    public var file: String
+    package var file: String
     /// The group's name.
-    public var group: String
+    package var group: String
     /// The rule's position in its group, from 1.
-    public var rule: Int
+    package var rule: Int
     /// The alert's or recorded series' name.
-    public var name: String
+    package var name: String
     /// What is wrong.
-    public var message: String
+    package var message: String
 
     /// `FILE: group "G", rule N, "NAME": MESSAGE`, as Prometheus words a rule it cannot load.
-    public var description: String { "\(file): group \"\(group)\", rule \(rule), \"\(name)\": \(message)" }
+    package var description: String { "\(file): group \"\(group)\", rule \(rule), \"\(name)\": \(message)" }
 }

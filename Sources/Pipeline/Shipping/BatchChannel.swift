@@ -2,16 +2,16 @@ import Dispatch
 import Synchronization
 
 /// Documents read from a source, with the position to save once every one is delivered.
-public struct SourceBatch: Sendable {
+package struct SourceBatch: Sendable {
     /// The documents, in source order.
-    public var documents: [BulkDocument]
+    package var documents: [BulkDocument]
     /// The source position of the last document (a journal cursor): saved after delivery.
-    public var checkpoint: String
+    package var checkpoint: String
     /// When the source received the newest document (µs since the epoch), for lag metrics.
-    public var newestReceived: UInt64
+    package var newestReceived: UInt64
 
     /// Creates a batch.
-    public init(documents: [BulkDocument], checkpoint: String, newestReceived: UInt64) {
+    package init(documents: [BulkDocument], checkpoint: String, newestReceived: UInt64) {
         self.documents = documents
         self.checkpoint = checkpoint
         self.newestReceived = newestReceived
@@ -21,7 +21,7 @@ public struct SourceBatch: Sendable {
 /// The bounded hand-off from a reading thread to the shipping task. A full channel blocks the
 /// reader, so while the store is down the source simply stops being read and memory stays flat;
 /// the journal itself is the buffer.
-public final class BatchChannel: Sendable {
+package final class BatchChannel: Sendable {
     private struct State {
         var batches: [SourceBatch] = []
         var waiting: CheckedContinuation<SourceBatch?, Never>?
@@ -32,7 +32,7 @@ public final class BatchChannel: Sendable {
     private let space: DispatchSemaphore
 
     /// A channel holding at most `capacity` batches.
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         precondition(capacity > 0, "a channel needs room for one batch")
         // Start at zero and add the room: libdispatch traps when a semaphore is freed holding
         // less than its initial value, which a close() during a full channel would cause.
@@ -43,7 +43,7 @@ public final class BatchChannel: Sendable {
     /// Hands over `batch`, blocking the calling thread while the channel is full. Returns false
     /// (and drops nothing the caller will not resend) when the channel was closed.
     @discardableResult
-    public func send(_ batch: SourceBatch) -> Bool {
+    package func send(_ batch: SourceBatch) -> Bool {
         space.wait()
         let waiter: CheckedContinuation<SourceBatch?, Never>?? = state.withLock { state in
             guard !state.closed else { return .none }
@@ -68,7 +68,7 @@ public final class BatchChannel: Sendable {
     }
 
     /// The next batch; nil once the channel is closed and empty, or when the task is cancelled.
-    public func receive() async -> SourceBatch? {
+    package func receive() async -> SourceBatch? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<SourceBatch?, Never>) in
                 let ready: SourceBatch?? = state.withLock { state in
@@ -92,7 +92,7 @@ public final class BatchChannel: Sendable {
     }
 
     /// What ``poll()`` found.
-    public enum Poll: Sendable {
+    package enum Poll: Sendable {
         /// The next batch.
         case batch(SourceBatch)
         /// Nothing queued yet.
@@ -102,7 +102,7 @@ public final class BatchChannel: Sendable {
     }
 
     /// The next batch if one is queued, without waiting.
-    public func poll() -> Poll {
+    package func poll() -> Poll {
         let result: Poll = state.withLock { state in
             if !state.batches.isEmpty { return .batch(state.batches.removeFirst()) }
             return state.closed ? .closed : .empty
@@ -113,7 +113,7 @@ public final class BatchChannel: Sendable {
 
     /// Ends the stream: a blocked or later `send` returns false, `receive` drains what is queued
     /// and then returns nil.
-    public func close() {
+    package func close() {
         let waiting = state.withLock { state in
             state.closed = true
             defer { state.waiting = nil }

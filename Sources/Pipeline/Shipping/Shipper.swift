@@ -4,17 +4,17 @@
 /// The id is a function of the source record (a journal entry's boot id, seqnum id and seqnum; a
 /// pipeline event's own id), so a batch sent twice after a crash is indexed once: the second
 /// `create` answers 409, which counts as delivered.
-public struct BulkDocument: Sendable, Equatable {
+package struct BulkDocument: Sendable, Equatable {
     /// The `_id`, unique per source record.
-    public var id: String
+    package var id: String
     /// The document's own time (microseconds since the Unix epoch, UTC); a dated index pattern
     /// takes its date from here, never from the wall clock, so a retry lands in the same index.
-    public var timestampMicroseconds: Int64
+    package var timestampMicroseconds: Int64
     /// The document as one line of JSON, without the trailing newline.
-    public var source: [UInt8]
+    package var source: [UInt8]
 
     /// Creates a document.
-    public init(id: String, timestampMicroseconds: Int64, source: [UInt8]) {
+    package init(id: String, timestampMicroseconds: Int64, source: [UInt8]) {
         self.id = id
         self.timestampMicroseconds = timestampMicroseconds
         self.source = source
@@ -22,16 +22,16 @@ public struct BulkDocument: Sendable, Equatable {
 }
 
 /// How the documents of one batch were resolved.
-public struct ShipmentReport: Sendable, Equatable {
+package struct ShipmentReport: Sendable, Equatable {
     /// Documents the server created.
-    public var indexed: Int
+    package var indexed: Int
     /// Documents the server already had (409 on `create`): delivered by an earlier attempt.
-    public var duplicates: Int
+    package var duplicates: Int
     /// Documents refused for good (mapping errors and other 4xx), written to the dead-letter file.
-    public var deadLettered: Int
+    package var deadLettered: Int
 
     /// Creates a report.
-    public init(indexed: Int = 0, duplicates: Int = 0, deadLettered: Int = 0) {
+    package init(indexed: Int = 0, duplicates: Int = 0, deadLettered: Int = 0) {
         self.indexed = indexed
         self.duplicates = duplicates
         self.deadLettered = deadLettered
@@ -39,7 +39,7 @@ public struct ShipmentReport: Sendable, Equatable {
 }
 
 /// Something that delivers documents to a store and knows when the store has them.
-public protocol Shipper: Sendable {
+package protocol Shipper: Sendable {
     /// Delivers every document of `batch`, in any order. Returns only when each one is resolved:
     /// indexed, already present, or dead-lettered. Everything else (429, 5xx, 413, connection
     /// errors, timeouts) is retried with backoff for as long as it takes. Throws
@@ -49,14 +49,14 @@ public protocol Shipper: Sendable {
 }
 
 /// A shipping failure as the shipper logged it (URLs without credentials).
-public struct ShippingError: Sendable, Equatable {
+package struct ShippingError: Sendable, Equatable {
     /// When it happened, microseconds since the epoch.
-    public var time: Int64
+    package var time: Int64
     /// What happened.
-    public var message: String
+    package var message: String
 
     /// Creates the error.
-    public init(time: Int64, message: String) {
+    package init(time: Int64, message: String) {
         self.time = time
         self.message = message
     }

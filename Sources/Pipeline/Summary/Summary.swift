@@ -9,28 +9,28 @@ import Shipping
 /// script reads never come and go.
 ///
 /// ``SummaryBuilder`` makes one from a scrape; ``json`` and ``init(json:)`` are the wire form.
-public struct Summary: Sendable, Equatable {
+package struct Summary: Sendable, Equatable {
     /// The daemon's version.
-    public var version: String
+    package var version: String
     /// The host's name.
-    public var hostname: String
+    package var hostname: String
     /// When the summary was made, microseconds since the epoch.
-    public var time: Int64
+    package var time: Int64
     /// CPU, memory, load and the fullest filesystem.
-    public var host: Host
+    package var host: Host
     /// The microVMs by name; nil when the microvm collector has no data.
-    public var microVMs: [MicroVM]?
+    package var microVMs: [MicroVM]?
     /// The latest pipeline runs, newest first; nil while the events API is off.
-    public var runs: [PipelineRun]?
+    package var runs: [PipelineRun]?
     /// Shipping to Elasticsearch; nil when nothing is shipped.
-    public var shipping: Shipping?
+    package var shipping: Shipping?
     /// The units that logged the most errors lately; nil when the journal is not read.
-    public var journalErrors: JournalErrors?
+    package var journalErrors: JournalErrors?
     /// What could not be summarised (a failing collector, an unreadable store), one line each.
-    public var warnings: [String]
+    package var warnings: [String]
 
     /// Creates a summary from its sections.
-    public init(version: String, hostname: String, time: Int64, host: Host, microVMs: [MicroVM]?, runs: [PipelineRun]?,
+    package init(version: String, hostname: String, time: Int64, host: Host, microVMs: [MicroVM]?, runs: [PipelineRun]?,
                 shipping: Shipping?, journalErrors: JournalErrors?, warnings: [String]) {
         self.version = version
         self.hostname = hostname
@@ -44,18 +44,18 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// The host section; each part is nil when its collector is off.
-    public struct Host: Sendable, Equatable {
+    package struct Host: Sendable, Equatable {
         /// CPU busy time (`cpu` collector).
-        public var cpu: CPU?
+        package var cpu: CPU?
         /// Memory (`meminfo`).
-        public var memory: Memory?
+        package var memory: Memory?
         /// Load averages (`loadavg`).
-        public var load: Load?
+        package var load: Load?
         /// The writable filesystem with the highest use (`filesystem`).
-        public var fullestFilesystem: Filesystem?
+        package var fullestFilesystem: Filesystem?
 
         /// Creates the section.
-        public init(cpu: CPU? = nil, memory: Memory? = nil, load: Load? = nil, fullestFilesystem: Filesystem? = nil) {
+        package init(cpu: CPU? = nil, memory: Memory? = nil, load: Load? = nil, fullestFilesystem: Filesystem? = nil) {
             self.cpu = cpu
             self.memory = memory
             self.load = load
@@ -64,17 +64,17 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// How busy the host's CPUs were over a recent interval.
-    public struct CPU: Sendable, Equatable {
+    package struct CPU: Sendable, Equatable {
         /// Percent of all CPUs' time not idle, in iowait or stolen, as node-mixin's
         /// `instance:node_cpu_utilisation:rate5m`; nil when no CPU time passed in the interval.
-        public var busyPercent: Double?
+        package var busyPercent: Double?
         /// How many CPUs the kernel reports.
-        public var cpus: Int
+        package var cpus: Int
         /// The interval the percentage covers, in seconds.
-        public var windowSeconds: Double?
+        package var windowSeconds: Double?
 
         /// Creates the part.
-        public init(busyPercent: Double?, cpus: Int, windowSeconds: Double?) {
+        package init(busyPercent: Double?, cpus: Int, windowSeconds: Double?) {
             self.busyPercent = busyPercent
             self.cpus = cpus
             self.windowSeconds = windowSeconds
@@ -82,35 +82,35 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// Memory in use: what is not available (MemTotal − MemAvailable).
-    public struct Memory: Sendable, Equatable {
+    package struct Memory: Sendable, Equatable {
         /// MemTotal.
-        public var totalBytes: Double
+        package var totalBytes: Double
         /// MemAvailable.
-        public var availableBytes: Double
+        package var availableBytes: Double
 
         /// Creates the part.
-        public init(totalBytes: Double, availableBytes: Double) {
+        package init(totalBytes: Double, availableBytes: Double) {
             self.totalBytes = totalBytes
             self.availableBytes = availableBytes
         }
 
         /// Bytes in use.
-        public var usedBytes: Double { totalBytes - availableBytes }
+        package var usedBytes: Double { totalBytes - availableBytes }
         /// Percent in use; nil when the total is zero.
-        public var usedPercent: Double? { totalBytes > 0 ? usedBytes / totalBytes * 100 : nil }
+        package var usedPercent: Double? { totalBytes > 0 ? usedBytes / totalBytes * 100 : nil }
     }
 
     /// The load averages over 1, 5 and 15 minutes.
-    public struct Load: Sendable, Equatable {
+    package struct Load: Sendable, Equatable {
         /// node_load1.
-        public var one: Double
+        package var one: Double
         /// node_load5.
-        public var five: Double
+        package var five: Double
         /// node_load15.
-        public var fifteen: Double
+        package var fifteen: Double
 
         /// Creates the part.
-        public init(one: Double, five: Double, fifteen: Double) {
+        package init(one: Double, five: Double, fifteen: Double) {
             self.one = one
             self.five = five
             self.fifteen = fifteen
@@ -118,22 +118,22 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// One filesystem's use, as `df` reckons it.
-    public struct Filesystem: Sendable, Equatable {
+    package struct Filesystem: Sendable, Equatable {
         /// Where it is mounted.
-        public var mountpoint: String
+        package var mountpoint: String
         /// The mounted device.
-        public var device: String
+        package var device: String
         /// The filesystem type.
-        public var fstype: String
+        package var fstype: String
         /// Its size.
-        public var sizeBytes: Double
+        package var sizeBytes: Double
         /// Free bytes, reserved blocks included.
-        public var freeBytes: Double
+        package var freeBytes: Double
         /// Bytes an unprivileged user may still write.
-        public var availableBytes: Double
+        package var availableBytes: Double
 
         /// Creates the part.
-        public init(mountpoint: String, device: String, fstype: String, sizeBytes: Double, freeBytes: Double, availableBytes: Double) {
+        package init(mountpoint: String, device: String, fstype: String, sizeBytes: Double, freeBytes: Double, availableBytes: Double) {
             self.mountpoint = mountpoint
             self.device = device
             self.fstype = fstype
@@ -144,31 +144,31 @@ public struct Summary: Sendable, Equatable {
 
         /// `df`'s Use%: used / (used + available), used being size − free, so that blocks
         /// reserved for root count as unusable; nil for an empty filesystem.
-        public var usedPercent: Double? {
+        package var usedPercent: Double? {
             let used = sizeBytes - freeBytes
             return used + availableBytes > 0 ? used / (used + availableBytes) * 100 : nil
         }
     }
 
     /// One microVM.
-    public struct MicroVM: Sendable, Equatable {
+    package struct MicroVM: Sendable, Equatable {
         /// Its name.
-        public var name: String
+        package var name: String
         /// `stopped`, or the run state its hypervisor reports (`running`, `paused`, …), or
         /// `running` when the hypervisor did not answer.
-        public var state: String
+        package var state: String
         /// Its hypervisor (qemu, cloud-hypervisor, firecracker, …), when known.
-        public var hypervisor: String?
+        package var hypervisor: String?
         /// CPU time of its unit over the interval, in percent of one host CPU (as `top`);
         /// nil when it has no cgroup (stopped) or no earlier reading.
-        public var cpuPercent: Double?
+        package var cpuPercent: Double?
         /// Memory charged to its unit.
-        public var memoryBytes: Double?
+        package var memoryBytes: Double?
         /// Whether a new runner is installed that it does not run yet.
-        public var restartPending: Bool
+        package var restartPending: Bool
 
         /// Creates an entry.
-        public init(name: String, state: String, hypervisor: String?, cpuPercent: Double?, memoryBytes: Double?, restartPending: Bool) {
+        package init(name: String, state: String, hypervisor: String?, cpuPercent: Double?, memoryBytes: Double?, restartPending: Bool) {
             self.name = name
             self.state = state
             self.hypervisor = hypervisor
@@ -179,17 +179,17 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// Shipping to Elasticsearch: the shipper's own state, and how far behind each source is.
-    public struct Shipping: Sendable, Equatable {
+    package struct Shipping: Sendable, Equatable {
         /// The bulk shipper; nil when the journal is not shipped.
-        public var elasticsearch: Elasticsearch?
+        package var elasticsearch: Elasticsearch?
         /// `lookout_journal_lag_seconds`, while the journal is shipped.
-        public var journalLagSeconds: Double?
+        package var journalLagSeconds: Double?
         /// Pipeline events not yet acknowledged, and how old the oldest is; nil when events are
         /// not shipped.
-        public var events: EventsShipping?
+        package var events: EventsShipping?
 
         /// Creates the section.
-        public init(elasticsearch: Elasticsearch?, journalLagSeconds: Double?, events: EventsShipping?) {
+        package init(elasticsearch: Elasticsearch?, journalLagSeconds: Double?, events: EventsShipping?) {
             self.elasticsearch = elasticsearch
             self.journalLagSeconds = journalLagSeconds
             self.events = events
@@ -197,20 +197,20 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// The bulk shipper's state.
-    public struct Elasticsearch: Sendable, Equatable {
+    package struct Elasticsearch: Sendable, Equatable {
         /// Documents Elasticsearch confirmed (indexed or already there).
-        public var documentsAcknowledged: Double
+        package var documentsAcknowledged: Double
         /// Documents refused for good.
-        public var documentsDeadLettered: Double
+        package var documentsDeadLettered: Double
         /// Bulk requests failed in a row; 0 while healthy.
-        public var consecutiveFailures: Int
+        package var consecutiveFailures: Int
         /// When the last bulk answer was understood; nil before the first.
-        public var lastSuccess: Int64?
+        package var lastSuccess: Int64?
         /// The most recent failure, healed or not.
-        public var lastError: ShippingError?
+        package var lastError: ShippingError?
 
         /// Creates the part.
-        public init(documentsAcknowledged: Double, documentsDeadLettered: Double, consecutiveFailures: Int,
+        package init(documentsAcknowledged: Double, documentsDeadLettered: Double, consecutiveFailures: Int,
                     lastSuccess: Int64?, lastError: ShippingError?) {
             self.documentsAcknowledged = documentsAcknowledged
             self.documentsDeadLettered = documentsDeadLettered
@@ -221,43 +221,43 @@ public struct Summary: Sendable, Equatable {
     }
 
     /// Pipeline events on their way to Elasticsearch.
-    public struct EventsShipping: Sendable, Equatable {
+    package struct EventsShipping: Sendable, Equatable {
         /// `lookout_events_shipping_backlog`: stored events not yet acknowledged.
-        public var backlog: Double?
+        package var backlog: Double?
         /// `lookout_events_shipping_lag_seconds`.
-        public var lagSeconds: Double?
+        package var lagSeconds: Double?
 
         /// Creates the part.
-        public init(backlog: Double?, lagSeconds: Double?) {
+        package init(backlog: Double?, lagSeconds: Double?) {
             self.backlog = backlog
             self.lagSeconds = lagSeconds
         }
     }
 
     /// The units with the most journal entries of priority err or worse (0–3) in a recent window.
-    public struct JournalErrors: Sendable, Equatable {
+    package struct JournalErrors: Sendable, Equatable {
         /// How far back the window reaches, in seconds (about 15 minutes, less after a start).
-        public var windowSeconds: Double
+        package var windowSeconds: Double
         /// The units, most entries first; `""` is entries without a unit (the kernel's), `other`
         /// the units past `--journal.max-units`.
-        public var units: [UnitErrors]
+        package var units: [UnitErrors]
 
         /// Creates the section.
-        public init(windowSeconds: Double, units: [UnitErrors]) {
+        package init(windowSeconds: Double, units: [UnitErrors]) {
             self.windowSeconds = windowSeconds
             self.units = units
         }
     }
 
     /// One unit's error entries in the window.
-    public struct UnitErrors: Sendable, Equatable {
+    package struct UnitErrors: Sendable, Equatable {
         /// The unit.
-        public var unit: String
+        package var unit: String
         /// Entries of priority 0–3 it logged in the window.
-        public var entries: Double
+        package var entries: Double
 
         /// Creates an entry.
-        public init(unit: String, entries: Double) {
+        package init(unit: String, entries: Double) {
             self.unit = unit
             self.entries = entries
         }
@@ -268,7 +268,7 @@ public struct Summary: Sendable, Equatable {
 
 extension Summary {
     /// The summary as one line of JSON: times in RFC 3339, sections `null` when off.
-    public var json: [UInt8] {
+    package var json: [UInt8] {
         var object = JSONObjectWriter()
         object.string("version", version)
         object.string("hostname", hostname)
@@ -391,7 +391,7 @@ extension Summary {
 
     /// The summary that ``json`` wrote, read back. Sections the JSON lacks are nil, so a daemon
     /// of another version still reads; a member of the wrong kind is an error naming it.
-    public init(json: JSONValue) throws(JSONShapeError) {
+    package init(json: JSONValue) throws(JSONShapeError) {
         let summary = try JSONObjectReader(json)
         var host = Host()
         if let section = try summary.object("host") {

@@ -12,14 +12,14 @@ import Shipping
 /// - shipping: `lookout_elasticsearch_*`, `lookout_journal_lag_seconds`,
 ///   `lookout_events_shipping_backlog` and `_lag_seconds` (when something ships them);
 /// - journal errors: `lookout_journal_entries_total` over `errors`.
-public enum SummaryBuilder {
+package enum SummaryBuilder {
     /// How many units the journal errors list at most.
-    public static let errorUnits = 5
+    package static let errorUnits = 5
 
     /// The summary of `families`. `rates` and `errors` are the intervals CPU rates and error
     /// increases cover (their `end` is a reading of this scrape or one just after it); runs, the
     /// last shipping error and the warnings come from outside the registry.
-    public static func summary(
+    package static func summary(
         version: String, hostname: String, time: Int64, families: [MetricFamily], rates: ReadingInterval?,
         errors: ReadingInterval?, lastShippingError: ShippingError?, runs: [PipelineRun]?, warnings: [String]
     ) -> Summary {

@@ -3,29 +3,29 @@ import MetricModel
 
 /// The counters of one scrape that the summary turns into rates and increases: host CPU time,
 /// each microVM's CPU time, and each unit's journal entries of priority err or worse.
-public struct CounterReading: Sendable {
+package struct CounterReading: Sendable {
     /// When the scrape ended.
-    public var at: ContinuousClock.Instant
+    package var at: ContinuousClock.Instant
     /// All CPUs' time (`node_cpu_seconds_total`); nil when the cpu collector is off.
-    public var hostCPU: HostCPUTime?
+    package var hostCPU: HostCPUTime?
     /// Each microVM's CPU time, user + system (`microvm_cpu_usage_seconds_total`); nil when the
     /// microvm collector has no data, and without the VMs that have no cgroup.
-    public var microVMCPU: [String: Double]?
+    package var microVMCPU: [String: Double]?
     /// Each unit's journal entries of priority 0–3 (`lookout_journal_entries_total`); nil when
     /// the journal is not read.
-    public var unitErrors: [String: Double]?
+    package var unitErrors: [String: Double]?
 
     /// CPU seconds summed over all CPUs.
-    public struct HostCPUTime: Sendable, Equatable {
+    package struct HostCPUTime: Sendable, Equatable {
         /// Every mode.
-        public var total: Double
+        package var total: Double
         /// Every mode but idle, iowait and steal: what node-mixin counts as utilisation.
-        public var busy: Double
+        package var busy: Double
         /// How many CPUs.
-        public var cpus: Int
+        package var cpus: Int
 
         /// Creates a reading.
-        public init(total: Double, busy: Double, cpus: Int) {
+        package init(total: Double, busy: Double, cpus: Int) {
             self.total = total
             self.busy = busy
             self.cpus = cpus
@@ -33,7 +33,7 @@ public struct CounterReading: Sendable {
     }
 
     /// A reading made of its parts.
-    public init(at: ContinuousClock.Instant, hostCPU: HostCPUTime? = nil, microVMCPU: [String: Double]? = nil,
+    package init(at: ContinuousClock.Instant, hostCPU: HostCPUTime? = nil, microVMCPU: [String: Double]? = nil,
                 unitErrors: [String: Double]? = nil) {
         self.at = at
         self.hostCPU = hostCPU
@@ -42,7 +42,7 @@ public struct CounterReading: Sendable {
     }
 
     /// The counters in `families`, a scrape that ended `at`.
-    public init(_ families: [MetricFamily], at: ContinuousClock.Instant) {
+    package init(_ families: [MetricFamily], at: ContinuousClock.Instant) {
         self.at = at
         var cpuFamily: MetricFamily?, microVMFamily: MetricFamily?, journalFamily: MetricFamily?
         var hasMicroVMs = false, readsJournal = false
@@ -88,20 +88,20 @@ public struct CounterReading: Sendable {
 }
 
 /// An earlier and a later reading of the same counters: what a rate or an increase covers.
-public struct ReadingInterval: Sendable {
+package struct ReadingInterval: Sendable {
     /// The earlier reading.
-    public var start: CounterReading
+    package var start: CounterReading
     /// The later reading.
-    public var end: CounterReading
+    package var end: CounterReading
 
     /// The interval from `start` to `end`.
-    public init(start: CounterReading, end: CounterReading) {
+    package init(start: CounterReading, end: CounterReading) {
         self.start = start
         self.end = end
     }
 
     /// Its length in seconds.
-    public var seconds: Double { (end.at - start.at).seconds }
+    package var seconds: Double { (end.at - start.at).seconds }
 }
 
 /// Past readings of the counters the summary needs, fed by every scrape (Prometheus' and the
@@ -116,16 +116,16 @@ public struct ReadingInterval: Sendable {
 ///
 /// Memory stays bounded: at most ``maximumRateReadings`` rate readings and about sixteen
 /// journal readings of at most `--journal.max-units` + 2 units each.
-public final class SummaryHistory: Sendable {
+package final class SummaryHistory: Sendable {
     /// How old a reading may be, and must be, to start a rate's interval.
-    public static let rateWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(60)
+    package static let rateWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(60)
     /// How far back journal errors are counted.
-    public static let errorWindow: Duration = .seconds(15 * 60)
+    package static let errorWindow: Duration = .seconds(15 * 60)
     /// The spacing of the journal readings kept.
-    public static let errorSpacing: Duration = .seconds(60)
+    package static let errorSpacing: Duration = .seconds(60)
     /// The most rate readings kept: beyond that, the oldest go first (clients asking many times a
     /// second then get a fresh 250 ms interval instead).
-    public static let maximumRateReadings = 32
+    package static let maximumRateReadings = 32
 
     private struct State {
         var rates: [CounterReading] = []
@@ -136,12 +136,12 @@ public final class SummaryHistory: Sendable {
 
     /// An empty history of a daemon started `startedAt`: until the journal's first reading is
     /// old enough, its errors are counted from then, when every counter was zero.
-    public init(startedAt: ContinuousClock.Instant = .now) {
+    package init(startedAt: ContinuousClock.Instant = .now) {
         state = Mutex(State(errors: [CounterReading(at: startedAt, unitErrors: [:])]))
     }
 
     /// Keeps what `reading` has that a later summary may need.
-    public func record(_ reading: CounterReading) {
+    package func record(_ reading: CounterReading) {
         state.withLock { state in
             if reading.hostCPU != nil || reading.microVMCPU != nil {
                 // Scrapes may finish out of order; keep the readings sorted by time.
@@ -163,7 +163,7 @@ public final class SummaryHistory: Sendable {
 
     /// The interval for `current`'s rates: from the newest reading 1 to 60 s older that has
     /// every counter `current` has; nil when there is none.
-    public func rateInterval(to current: CounterReading) -> ReadingInterval? {
+    package func rateInterval(to current: CounterReading) -> ReadingInterval? {
         state.withLock { state in
             state.rates.last { reading in
                 let age = current.at - reading.at
@@ -176,7 +176,7 @@ public final class SummaryHistory: Sendable {
 
     /// The interval for `current`'s journal errors: from the oldest journal reading kept (about
     /// 15 minutes back, or the daemon's start); nil when `current` has no journal counters.
-    public func errorInterval(to current: CounterReading) -> ReadingInterval? {
+    package func errorInterval(to current: CounterReading) -> ReadingInterval? {
         guard current.unitErrors != nil else { return nil }
         return state.withLock { state in
             state.errors.first { $0.at <= current.at }.map { ReadingInterval(start: $0, end: current) }

@@ -5,27 +5,27 @@ import Glibc
 /// A position saved so that it survives a crash at any instant: written to a temporary file in
 /// the same directory, fsynced, renamed over the old one, and the directory fsynced, so a reader
 /// finds either the old position or the new one, never a torn or empty file.
-public struct CheckpointFile: Sendable {
+package struct CheckpointFile: Sendable {
     /// Why a checkpoint could not be read or written, with the path and the system's reason.
-    public struct Failure: Error, CustomStringConvertible {
+    package struct Failure: Error, CustomStringConvertible {
         /// One line naming the file and the problem.
-        public var description: String
+        package var description: String
     }
 
     /// Where the checkpoint lives.
-    public let path: String
+    package let path: String
     /// The permission bits a saved file gets (before the umask).
-    public let mode: mode_t
+    package let mode: mode_t
 
     /// A checkpoint at `path`, saved with permissions `mode` (default owner-only); nothing is
     /// read or written until asked.
-    public init(path: String, mode: mode_t = 0o600) {
+    package init(path: String, mode: mode_t = 0o600) {
         self.path = path
         self.mode = mode
     }
 
     /// The saved position, or nil when none was ever saved. An empty file counts as none.
-    public func load() throws(Failure) -> String? {
+    package func load() throws(Failure) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         if descriptor < 0 {
             if errno == ENOENT { return nil }
@@ -48,7 +48,7 @@ public struct CheckpointFile: Sendable {
     }
 
     /// Replaces the saved position with `position`, durably.
-    public func save(_ position: String) throws(Failure) {
+    package func save(_ position: String) throws(Failure) {
         let directory = path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
         let temporary = path + ".tmp"
         let descriptor = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)

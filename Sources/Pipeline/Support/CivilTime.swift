@@ -4,24 +4,24 @@ import Glibc
 
 /// A UTC calendar time from microseconds since the Unix epoch, without Foundation: what
 /// `@timestamp` and dated index names are written from.
-public struct CivilTime: Sendable, Equatable {
+package struct CivilTime: Sendable, Equatable {
     /// The year (proleptic Gregorian).
-    public var year: Int
+    package var year: Int
     /// 1...12.
-    public var month: Int
+    package var month: Int
     /// 1...31.
-    public var day: Int
+    package var day: Int
     /// 0...23.
-    public var hour: Int
+    package var hour: Int
     /// 0...59.
-    public var minute: Int
+    package var minute: Int
     /// 0...59.
-    public var second: Int
+    package var second: Int
     /// 0...999_999.
-    public var microsecond: Int
+    package var microsecond: Int
 
     /// The UTC calendar time `microseconds` after 1970-01-01T00:00:00Z.
-    public init(microseconds: Int64) {
+    package init(microseconds: Int64) {
         let (seconds, micros) = microseconds.quotientAndRemainder(dividingBy: 1_000_000)
         let wholeSeconds = micros < 0 ? seconds - 1 : seconds
         microsecond = Int(micros < 0 ? micros + 1_000_000 : micros)
@@ -47,7 +47,7 @@ public struct CivilTime: Sendable, Equatable {
     }
 
     /// Creates a calendar time from its parts (UTC).
-    public init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, microsecond: Int = 0) {
+    package init(year: Int, month: Int, day: Int, hour: Int = 0, minute: Int = 0, second: Int = 0, microsecond: Int = 0) {
         self.year = year
         self.month = month
         self.day = day
@@ -58,7 +58,7 @@ public struct CivilTime: Sendable, Equatable {
     }
 
     /// Microseconds since the Unix epoch (Howard Hinnant's days_from_civil).
-    public var microseconds: Int64 {
+    package var microseconds: Int64 {
         let shiftedYear = Int64(month <= 2 ? year - 1 : year)
         let era = (shiftedYear >= 0 ? shiftedYear : shiftedYear - 399) / 400
         let yearOfEra = shiftedYear - era * 400
@@ -71,14 +71,14 @@ public struct CivilTime: Sendable, Equatable {
     }
 
     /// RFC 3339 with microseconds, `2026-11-26T23:44:47.123456Z`.
-    public var rfc3339: String {
+    package var rfc3339: String {
         var text: [UInt8] = []
         appendRFC3339(to: &text)
         return String(decoding: text, as: UTF8.self)
     }
 
     /// Appends RFC 3339 with microseconds, `2026-11-26T23:44:47.123456Z`.
-    public func appendRFC3339(to output: inout [UInt8]) {
+    package func appendRFC3339(to output: inout [UInt8]) {
         Self.appendDigits(year, width: 4, to: &output)
         output.append(UInt8(ascii: "-"))
         Self.appendDigits(month, width: 2, to: &output)
@@ -96,7 +96,7 @@ public struct CivilTime: Sendable, Equatable {
     }
 
     /// Appends a non-negative `value` in decimal, zero-padded to at least `width` digits.
-    public static func appendDigits(_ value: Int, width: Int, to output: inout [UInt8]) {
+    package static func appendDigits(_ value: Int, width: Int, to output: inout [UInt8]) {
         let value = max(value, 0)
         var place = 1
         var digitCount = 1
@@ -116,7 +116,7 @@ public struct CivilTime: Sendable, Equatable {
     /// Microseconds since the epoch for an absolute time in UTC unless it names an offset:
     /// RFC 3339 (`2026-11-26T10:00:00Z`, `…T10:00:00.5+01:00`), or journalctl's
     /// `2026-11-26 10:00:00`, `2026-11-26 10:00` and `2026-11-26`. Nil for anything else.
-    public static func parseMicroseconds(_ text: String) -> Int64? {
+    package static func parseMicroseconds(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
             guard range.upperBound <= bytes.count, range.allSatisfy({ bytes[$0] >= 48 && bytes[$0] <= 57 }) else { return nil }
@@ -167,7 +167,7 @@ public struct CivilTime: Sendable, Equatable {
     }
 
     /// The wall clock, in microseconds since the epoch.
-    public static func nowMicroseconds() -> Int64 {
+    package static func nowMicroseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000_000 + Int64(spec.tv_nsec) / 1000

@@ -3,12 +3,12 @@ import Glibc
 #endif
 
 /// Directories Lookout writes into (the data directory, the event spool), made on demand.
-public enum Directories {
+package enum Directories {
     /// Creates `path` and each missing parent with `mode` (before the umask), as `mkdir -p`
     /// does; true when `path` itself was made now. An error names the component that could not
     /// be made.
     @discardableResult
-    public static func create(_ path: String, mode: mode_t) throws(CheckpointFile.Failure) -> Bool {
+    package static func create(_ path: String, mode: mode_t) throws(CheckpointFile.Failure) -> Bool {
         var component = ""
         var createdLast = false
         for part in path.split(separator: "/") {

@@ -9,7 +9,7 @@
 /// `##NaN`. Tags are kept, not interpreted, so record literals (`#jepsen.history.Op{…}`) and
 /// unknown tags read as ``tagged(_:_:)``; only `#inst` (a string) and `#uuid` (a canonical UUID
 /// string) are checked.
-public indirect enum EDNValue: Sendable, Hashable {
+package indirect enum EDNValue: Sendable, Hashable {
     /// `nil`.
     case null
     /// `true` or `false`.
@@ -41,11 +41,11 @@ public indirect enum EDNValue: Sendable, Hashable {
 
     /// Deepest nesting accepted; deeper input is refused rather than recursed into. Deeper than
     /// ``JSONValue/maximumDepth``, because checkers nest histories, ops and exceptions.
-    public static let maximumDepth = 128
+    package static let maximumDepth = 128
 
     /// Parses exactly one EDN value from `bytes` (whitespace, commas, comments and `#_` discarded
     /// forms around it allowed). Throws an ``EDNSyntaxError`` naming where the problem is.
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(EDNSyntaxError) -> EDNValue {
+    package static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(EDNSyntaxError) -> EDNValue {
         var reader = EDNReader(bytes: Array(bytes))
         try reader.skipSpaceAndDiscards(depth: 0)
         guard reader.index < reader.bytes.count else { throw reader.error("no value: the input is empty") }
@@ -61,20 +61,20 @@ public indirect enum EDNValue: Sendable, Hashable {
 
     /// The value of the map member whose key is the keyword `name`; nil when this is no map or
     /// has no such key.
-    public subscript(keyword name: String) -> EDNValue? {
+    package subscript(keyword name: String) -> EDNValue? {
         guard case .map(let members) = self else { return nil }
         return members.first { $0.key == .keyword(name) }?.value
     }
 
     /// The value of an integer that fits in `Int` (an `N` suffix allowed); nil otherwise.
-    public var integerValue: Int? {
+    package var integerValue: Int? {
         guard case .integer(let text) = self else { return nil }
         return Int(text.hasSuffix("N") ? String(text.dropLast()) : text)
     }
 
     /// The value of any number as a `Double` (ratios divided, `M` dropped, `##Inf` infinite);
     /// nil for other kinds.
-    public var doubleValue: Double? {
+    package var doubleValue: Double? {
         switch self {
         case .integer(let text):
             return Double(text.hasSuffix("N") ? String(text.dropLast()) : text)
@@ -96,7 +96,7 @@ public indirect enum EDNValue: Sendable, Hashable {
     }
 
     /// The kind's name as a message says it: `nil`, `a boolean`, `a keyword`, `a map`, …
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: "nil"
         case .bool: "a boolean"
@@ -116,7 +116,7 @@ public indirect enum EDNValue: Sendable, Hashable {
     }
 
     /// The value for a message: scalars as written, short strings quoted, the rest by kind.
-    public var shortText: String {
+    package var shortText: String {
         switch self {
         case .null: "nil"
         case .bool(let value): String(value)
@@ -129,7 +129,7 @@ public indirect enum EDNValue: Sendable, Hashable {
 
     // Equality is EDN's: maps and sets regardless of order, lists and vectors apart; numbers
     // are equal when written alike (`1` and `1N` differ here, as they would not in Clojure).
-    public static func == (left: EDNValue, right: EDNValue) -> Bool {
+    package static func == (left: EDNValue, right: EDNValue) -> Bool {
         switch (left, right) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -147,7 +147,7 @@ public indirect enum EDNValue: Sendable, Hashable {
         }
     }
 
-    public func hash(into hasher: inout Hasher) {
+    package func hash(into hasher: inout Hasher) {
         // Members of maps and sets are hashed apart and summed, so that order does not count.
         func unordered<Members: Sequence>(_ members: Members, _ hash: (Members.Element, inout Hasher) -> Void) -> Int {
             members.reduce(0) { sum, member in
@@ -178,22 +178,22 @@ public indirect enum EDNValue: Sendable, Hashable {
 }
 
 /// Where and why EDN text is malformed: line and column (from 1; columns count characters).
-public struct EDNSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct EDNSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The line of the problem, from 1.
-    public var line: Int
+    package var line: Int
     /// The column of the problem in characters, from 1.
-    public var column: Int
+    package var column: Int
     /// What is wrong there.
-    public var reason: String
+    package var reason: String
 
     /// Creates the error.
-    public init(line: Int, column: Int, reason: String) {
+    package init(line: Int, column: Int, reason: String) {
         self.line = line
         self.column = column
         self.reason = reason
     }
 
-    public var description: String { "invalid EDN at line \(line), column \(column): \(reason)" }
+    package var description: String { "invalid EDN at line \(line), column \(column): \(reason)" }
 }
 
 /// The recursive-descent reader behind ``EDNValue/parse(_:)``.

@@ -6,10 +6,10 @@ import Musl
 
 /// Shell-style file name patterns (`rules/*.yml`), expanded by glob(3) as Go's `filepath.Glob`
 /// expands them for promtool's `rule_files` and node_exporter's textfile directories.
-public enum Glob {
+package enum Glob {
     /// The existing paths `pattern` matches, sorted; a pattern without wildcards gives itself
     /// when the file exists. Empty when nothing matches or the pattern is malformed.
-    public static func paths(matching pattern: String) -> [String] {
+    package static func paths(matching pattern: String) -> [String] {
         var found = glob_t()
         defer { globfree(&found) }
         guard glob(pattern, 0, nil, &found) == 0 else { return [] }

@@ -113,17 +113,17 @@ package struct JSONObjectReader {
 }
 
 /// JSON that parses but is not the shape expected: which member, and what is wrong with it.
-public struct JSONShapeError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct JSONShapeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The member's path, e.g. `runs[0].steps[1].result`.
-    public var path: String
+    package var path: String
     /// What is wrong with it.
-    public var problem: String
+    package var problem: String
 
     /// Creates the error.
-    public init(path: String, problem: String) {
+    package init(path: String, problem: String) {
         self.path = path
         self.problem = problem
     }
 
-    public var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
+    package var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
 }

@@ -1,11 +1,11 @@
 /// Writes one JSON object member by member, keys and strings escaped by ``JSONText``; members
 /// whose value is nil are left out.
-public struct JSONObjectWriter {
+package struct JSONObjectWriter {
     private var json: [UInt8] = [UInt8(ascii: "{")]
     private var empty = true
 
     /// An empty object.
-    public init() {}
+    package init() {}
 
     private mutating func key(_ name: String) {
         if !empty { json.append(UInt8(ascii: ",")) }
@@ -15,21 +15,21 @@ public struct JSONObjectWriter {
     }
 
     /// A string member.
-    public mutating func string(_ name: String, _ value: String?) {
+    package mutating func string(_ name: String, _ value: String?) {
         guard let value else { return }
         key(name)
         JSONText.appendString(value, to: &json)
     }
 
     /// An integer member.
-    public mutating func integer(_ name: String, _ value: Int64?) {
+    package mutating func integer(_ name: String, _ value: Int64?) {
         guard let value else { return }
         key(name)
         json.append(contentsOf: String(value).utf8)
     }
 
     /// A number member, written as Prometheus writes floats (`1.5`, `100`); must be finite.
-    public mutating func number(_ name: String, _ value: Double?) {
+    package mutating func number(_ name: String, _ value: Double?) {
         guard let value else { return }
         precondition(value.isFinite, "JSON has no \(value)")
         key(name)
@@ -37,14 +37,14 @@ public struct JSONObjectWriter {
     }
 
     /// A boolean member.
-    public mutating func boolean(_ name: String, _ value: Bool?) {
+    package mutating func boolean(_ name: String, _ value: Bool?) {
         guard let value else { return }
         key(name)
         json.append(contentsOf: (value ? "true" : "false").utf8)
     }
 
     /// An array-of-strings member.
-    public mutating func strings(_ name: String, _ values: [String]?) {
+    package mutating func strings(_ name: String, _ values: [String]?) {
         guard let values else { return }
         key(name)
         json.append(UInt8(ascii: "["))
@@ -56,7 +56,7 @@ public struct JSONObjectWriter {
     }
 
     /// A time member in RFC 3339 with microseconds.
-    public mutating func time(_ name: String, _ microseconds: Int64) {
+    package mutating func time(_ name: String, _ microseconds: Int64) {
         key(name)
         json.append(UInt8(ascii: "\""))
         CivilTime(microseconds: microseconds).appendRFC3339(to: &json)
@@ -64,7 +64,7 @@ public struct JSONObjectWriter {
     }
 
     /// A nested object filled by `fill`.
-    public mutating func object(_ name: String, _ fill: (inout JSONObjectWriter) -> Void) {
+    package mutating func object(_ name: String, _ fill: (inout JSONObjectWriter) -> Void) {
         var inner = JSONObjectWriter()
         fill(&inner)
         key(name)
@@ -72,7 +72,7 @@ public struct JSONObjectWriter {
     }
 
     /// A JSON array of values that are JSON text made elsewhere.
-    public static func array(_ elements: [[UInt8]]) -> [UInt8] {
+    package static func array(_ elements: [[UInt8]]) -> [UInt8] {
         var json: [UInt8] = [UInt8(ascii: "[")]
         for (index, element) in elements.enumerated() {
             if index > 0 { json.append(UInt8(ascii: ",")) }
@@ -82,23 +82,23 @@ public struct JSONObjectWriter {
     }
 
     /// A `null` member, for a key that readers should always find.
-    public mutating func null(_ name: String) {
+    package mutating func null(_ name: String) {
         key(name)
         json.append(contentsOf: "null".utf8)
     }
 
     /// A member whose value is JSON text made elsewhere (an object another writer finished).
-    public mutating func raw(_ name: String, _ value: [UInt8]) {
+    package mutating func raw(_ name: String, _ value: [UInt8]) {
         key(name)
         json.append(contentsOf: value)
     }
 
     /// An array member of values that are JSON text made elsewhere.
-    public mutating func array(_ name: String, _ elements: [[UInt8]]) {
+    package mutating func array(_ name: String, _ elements: [[UInt8]]) {
         key(name)
         json.append(contentsOf: Self.array(elements))
     }
 
     /// The object's text.
-    public func finished() -> [UInt8] { json + [UInt8(ascii: "}")] }
+    package func finished() -> [UInt8] { json + [UInt8(ascii: "}")] }
 }

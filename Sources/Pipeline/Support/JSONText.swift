@@ -1,12 +1,12 @@
 /// Byte-level JSON writing for documents built at line rate: strings escaped per RFC 8259 with
 /// no intermediate `String`, and a check for valid UTF-8 that a JSON string requires.
-public enum JSONText {
+package enum JSONText {
     private static let hexDigits: [UInt8] = Array("0123456789abcdef".utf8)
 
     /// Appends `bytes` as a JSON string (quotes included). The bytes must be valid UTF-8.
     /// `"`, `\` and control characters are escaped; everything else is copied as it is.
     @inlinable
-    public static func appendString(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+    package static func appendString(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         var runStart = 0
         var index = 0
@@ -40,7 +40,7 @@ public enum JSONText {
     }
 
     /// Appends `text` as a JSON string (quotes included).
-    public static func appendString(_ text: String, to output: inout [UInt8]) {
+    package static func appendString(_ text: String, to output: inout [UInt8]) {
         var text = text
         text.withUTF8 { appendString(UnsafeRawBufferPointer($0), to: &output) }
     }
@@ -64,7 +64,7 @@ public enum JSONText {
     }
 
     /// Appends an unsigned integer in decimal.
-    public static func appendInteger(_ value: UInt64, to output: inout [UInt8]) {
+    package static func appendInteger(_ value: UInt64, to output: inout [UInt8]) {
         if value < 10 {
             output.append(UInt8(ascii: "0") + UInt8(value))
             return
@@ -84,7 +84,7 @@ public enum JSONText {
 
     /// True when `bytes` is valid UTF-8 (no overlong forms, no surrogates, nothing past U+10FFFF).
     @inlinable
-    public static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
+    package static func isValidUTF8(_ bytes: UnsafeRawBufferPointer) -> Bool {
         var index = 0
         let count = bytes.count
         // ASCII runs are the common case; check eight bytes at a time.
@@ -125,7 +125,7 @@ public enum JSONText {
     }
 
     /// Appends `bytes` as standard base64 (RFC 4648, with padding), without quotes.
-    public static func appendBase64(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
+    package static func appendBase64(_ bytes: UnsafeRawBufferPointer, to output: inout [UInt8]) {
         let alphabet: [UInt8] = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/".utf8)
         var index = 0
         while index + 3 <= bytes.count {

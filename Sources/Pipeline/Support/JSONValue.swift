@@ -2,7 +2,7 @@
 /// refused with a message naming the field (pipeline events): numbers keep their text, so an
 /// integer field can insist on an integer, and objects keep their keys in order and refuse
 /// duplicates.
-public indirect enum JSONValue: Sendable, Equatable {
+package indirect enum JSONValue: Sendable, Equatable {
     /// `null`.
     case null
     /// `true` or `false`.
@@ -16,7 +16,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     /// An object, keys in their order.
     case object([(key: String, value: JSONValue)])
 
-    public static func == (left: JSONValue, right: JSONValue) -> Bool {
+    package static func == (left: JSONValue, right: JSONValue) -> Bool {
         switch (left, right) {
         case (.null, .null): true
         case (.bool(let a), .bool(let b)): a == b
@@ -29,7 +29,7 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// The type's name as a message says it: `null`, `a boolean`, `a number`, …
-    public var kindName: String {
+    package var kindName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -41,17 +41,17 @@ public indirect enum JSONValue: Sendable, Equatable {
     }
 
     /// The value of an object's member `key`; nil for a missing key or a value that is not an object.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let members) = self else { return nil }
         return members.first { $0.key == key }?.value
     }
 
     /// Deepest nesting accepted; deeper input is refused rather than recursed into.
-    public static let maximumDepth = 64
+    package static let maximumDepth = 64
 
     /// Parses exactly one JSON value from `bytes` (whitespace around it allowed). Throws a
     /// ``JSONSyntaxError`` with the byte offset of the problem.
-    public static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONSyntaxError) -> JSONValue {
+    package static func parse<Bytes: Collection<UInt8>>(_ bytes: Bytes) throws(JSONSyntaxError) -> JSONValue {
         var parser = JSONValueParser(bytes: Array(bytes))
         parser.skipWhitespace()
         let value = try parser.value(depth: 0)
@@ -62,19 +62,19 @@ public indirect enum JSONValue: Sendable, Equatable {
 }
 
 /// Where and why JSON text is malformed.
-public struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The byte offset of the problem.
-    public var offset: Int
+    package var offset: Int
     /// What is wrong there.
-    public var reason: String
+    package var reason: String
 
     /// Creates the error.
-    public init(offset: Int, reason: String) {
+    package init(offset: Int, reason: String) {
         self.offset = offset
         self.reason = reason
     }
 
-    public var description: String { "invalid JSON at byte \(offset): \(reason)" }
+    package var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 
 /// The recursive-descent parser behind ``JSONValue/parse(_:)``.

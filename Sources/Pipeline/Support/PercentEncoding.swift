@@ -1,9 +1,9 @@
 /// Percent-encoding of URL query values (RFC 3986 §2.1), for the URLs Lookout builds: queries to
 /// a Prometheus API and alerts' generator URLs.
-public enum PercentEncoding {
+package enum PercentEncoding {
     /// `text` for a URL query value: the unreserved characters (RFC 3986 §2.3) kept, every other
     /// byte of its UTF-8 as `%XX`.
-    public static func encoded(_ text: String) -> String {
+    package static func encoded(_ text: String) -> String {
         var encoded = ""
         for byte in text.utf8 {
             switch byte {

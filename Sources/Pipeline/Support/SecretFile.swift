@@ -5,14 +5,14 @@ import Glibc
 /// Secrets (Elasticsearch credentials, the events API token) come from files: one line, trailing
 /// line breaks trimmed. A secret is never logged nor put into an error message, and a presented
 /// one is compared in constant time.
-public enum SecretFile {
+package enum SecretFile {
     /// Largest secret file read; a credential is a line, not a document.
-    public static let maximumBytes = 65_536
+    package static let maximumBytes = 65_536
 
     /// The secret in the file at `path`; `what` names it in errors (`bearer token`). Throws when
     /// the file cannot be read, is empty, or holds more than one line (a line break inside would
     /// let the file inject HTTP headers).
-    public static func read(_ path: String, what: String) throws(SecretFileError) -> String {
+    package static func read(_ path: String, what: String) throws(SecretFileError) -> String {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { throw SecretFileError("the \(what) file \(path) cannot be read: \(String(cString: strerror(errno)))") }
         defer { close(descriptor) }
@@ -36,7 +36,7 @@ public enum SecretFile {
 
     /// Whether `presented` equals `secret`, taking the same time wherever they differ (the time
     /// depends only on the lengths), so that a client cannot find the secret byte by byte.
-    public static func matches<Presented: Collection<UInt8>>(_ presented: Presented, secret: String) -> Bool {
+    package static func matches<Presented: Collection<UInt8>>(_ presented: Presented, secret: String) -> Bool {
         let expected = Array(secret.utf8)
         var difference = UInt8(presented.count == expected.count ? 0 : 1)
         var index = 0
@@ -49,10 +49,10 @@ public enum SecretFile {
 }
 
 /// A secret file that cannot serve: one line naming the file, never its content.
-public struct SecretFileError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SecretFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The message.
-    public var description: String
+    package var description: String
 
     /// Creates the error.
-    public init(_ description: String) { self.description = description }
+    package init(_ description: String) { self.description = description }
 }

@@ -7,23 +7,23 @@ import Darwin
 /// Reads a whole text file with plain `open`/`read`: the small files of /proc and /sys (several
 /// times cheaper than Foundation for files the kernel rewrites on every read) and Lookout's own
 /// configuration, rule and policy files.
-public enum TextFile {
+package enum TextFile {
     /// A file that could not be read: its path and the system's reason.
-    public struct ReadError: Error, Sendable, Equatable, CustomStringConvertible {
+    package struct ReadError: Error, Sendable, Equatable, CustomStringConvertible {
         /// The path as given.
-        public var path: String
+        package var path: String
         /// The system's words for the failure, e.g. `No such file or directory`.
-        public var reason: String
+        package var reason: String
         /// The errno value behind `reason`.
-        public var code: Int32
+        package var code: Int32
 
         /// `cannot read PATH: REASON`.
-        public var description: String { "cannot read \(path): \(reason)" }
+        package var description: String { "cannot read \(path): \(reason)" }
     }
 
     /// The whole file as UTF-8 text (invalid bytes repaired), or nil when it does not exist and
     /// `missingIsNil`.
-    public static func read(_ path: String, missingIsNil: Bool = false) throws(ReadError) -> String? {
+    package static func read(_ path: String, missingIsNil: Bool = false) throws(ReadError) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno
@@ -47,7 +47,7 @@ public enum TextFile {
     }
 
     /// The system's text for an errno value, e.g. `No such file or directory`.
-    public static func errnoText(_ code: Int32) -> String {
+    package static func errnoText(_ code: Int32) -> String {
         String(cString: strerror(code))
     }
 }

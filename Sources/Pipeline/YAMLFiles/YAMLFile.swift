@@ -6,9 +6,9 @@ import Yams
 /// checks each node's kind; the structured errors it throws (``YAMLSyntaxError``,
 /// ``YAMLShapeError``) let each format word a problem its own way. Rule files, rule test files
 /// and policies share one wording, ``YAMLFileError`` and the `located` helpers below.
-public enum YAMLFile {
+package enum YAMLFile {
     /// The tree of `text`; nil for an empty document.
-    public static func compose(_ text: String) throws(YAMLSyntaxError) -> Node? {
+    package static func compose(_ text: String) throws(YAMLSyntaxError) -> Node? {
         do {
             return try Yams.compose(yaml: text)
         } catch let error as YamlError {
@@ -21,7 +21,7 @@ public enum YAMLFile {
 
     /// The key-value pairs of a mapping node, in the document's order (Yams itself refuses a
     /// duplicate key, with its line).
-    public static func pairs(_ node: Node) throws(YAMLShapeError) -> [(key: String, value: Node)] {
+    package static func pairs(_ node: Node) throws(YAMLShapeError) -> [(key: String, value: Node)] {
         guard case .mapping(let mapping) = node else { throw YAMLShapeError(.notMapping, at: node) }
         var pairs: [(key: String, value: Node)] = []
         for (key, value) in mapping {
@@ -32,28 +32,28 @@ public enum YAMLFile {
     }
 
     /// The text of a scalar node.
-    public static func scalar(_ node: Node) throws(YAMLShapeError) -> String {
+    package static func scalar(_ node: Node) throws(YAMLShapeError) -> String {
         guard case .scalar(let text) = node else { throw YAMLShapeError(.notScalar, at: node) }
         return text.string
     }
 
     /// The 1-based line of `node`, when Yams recorded one.
-    public static func line(_ node: Node) -> Int? {
+    package static func line(_ node: Node) -> Int? {
         node.mark?.line
     }
 }
 
 /// YAML text that does not parse.
-public struct YAMLSyntaxError: Error, Sendable, Equatable {
+package struct YAMLSyntaxError: Error, Sendable, Equatable {
     /// The 1-based line Yams names, when it names one.
-    public var line: Int?
+    package var line: Int?
     /// The problem alone, e.g. `duplicate key 'max-requests'`.
-    public var problem: String
+    package var problem: String
     /// The first line of Yams' own message, which repeats the position in its own words.
-    public var firstLine: String
+    package var firstLine: String
 
     /// The error with its parts.
-    public init(line: Int?, problem: String, firstLine: String) {
+    package init(line: Int?, problem: String, firstLine: String) {
         self.line = line
         self.problem = problem
         self.firstLine = firstLine
@@ -75,9 +75,9 @@ public struct YAMLSyntaxError: Error, Sendable, Equatable {
 }
 
 /// A node of another kind than the reader needs.
-public struct YAMLShapeError: Error, Sendable, Equatable {
+package struct YAMLShapeError: Error, Sendable, Equatable {
     /// What was expected.
-    public enum Kind: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
         /// A mapping of keys to values.
         case notMapping
         /// A plain string as a mapping's key.
@@ -87,12 +87,12 @@ public struct YAMLShapeError: Error, Sendable, Equatable {
     }
 
     /// What was expected.
-    public var kind: Kind
+    package var kind: Kind
     /// The 1-based line of the offending node.
-    public var line: Int?
+    package var line: Int?
 
     /// The error for `node`.
-    public init(_ kind: Kind, at node: Node) {
+    package init(_ kind: Kind, at node: Node) {
         self.kind = kind
         line = YAMLFile.line(node)
     }
@@ -100,35 +100,35 @@ public struct YAMLShapeError: Error, Sendable, Equatable {
 
 /// A YAML file that cannot be used (a rule file, a rule test file, a gate policy): the file, the
 /// line, and what is wrong, as one line: `rules.yml:7: unknown key "exp" in a rule of group "g"`.
-public struct YAMLFileError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct YAMLFileError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file, once known.
-    public var file: String?
+    package var file: String?
     /// The 1-based line of the offending node, when known.
-    public var line: Int?
+    package var line: Int?
     /// What is wrong.
-    public var message: String
+    package var message: String
 
     /// The error with its parts.
-    public init(file: String?, line: Int?, message: String) {
+    package init(file: String?, line: Int?, message: String) {
         self.file = file
         self.line = line
         self.message = message
     }
 
     /// A problem at `node`'s line.
-    public init(at node: Node, _ message: String) {
+    package init(at node: Node, _ message: String) {
         self.init(file: nil, line: YAMLFile.line(node), message: message)
     }
 
     /// `FILE:LINE: message`, leaving out the parts that are unknown.
-    public var description: String {
+    package var description: String {
         [file, line.map(String.init)].compactMap { $0 }.joined(separator: ":") + (file == nil && line == nil ? "" : ": ") + message
     }
 }
 
 extension YAMLFile {
     /// `parse` applied to the text of the file at `path`; every error names the file.
-    public static func load<Value>(_ path: String, parse: (String) throws(YAMLFileError) -> Value) throws(YAMLFileError) -> Value {
+    package static func load<Value>(_ path: String, parse: (String) throws(YAMLFileError) -> Value) throws(YAMLFileError) -> Value {
         let text: String
         do {
             text = try TextFile.read(path)!
@@ -144,7 +144,7 @@ extension YAMLFile {
     }
 
     /// The tree of `text`, nil for an empty document; a syntax error is one line.
-    public static func located(_ text: String) throws(YAMLFileError) -> Node? {
+    package static func located(_ text: String) throws(YAMLFileError) -> Node? {
         do {
             return try compose(text)
         } catch {
@@ -153,7 +153,7 @@ extension YAMLFile {
     }
 
     /// The key-value pairs of a mapping node; `what` names it in the error otherwise.
-    public static func mapping(_ node: Node, what: String) throws(YAMLFileError) -> [(String, Node)] {
+    package static func mapping(_ node: Node, what: String) throws(YAMLFileError) -> [(String, Node)] {
         do {
             return try pairs(node).map { ($0.key, $0.value) }
         } catch {
@@ -165,7 +165,7 @@ extension YAMLFile {
     }
 
     /// A scalar's text; `key` names it in the error otherwise.
-    public static func scalar(_ node: Node, _ key: String) throws(YAMLFileError) -> String {
+    package static func scalar(_ node: Node, _ key: String) throws(YAMLFileError) -> String {
         do {
             return try scalar(node)
         } catch {

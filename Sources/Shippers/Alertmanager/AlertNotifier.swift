@@ -12,13 +12,13 @@ import Synchronization
 /// at most 64, every Alertmanager gets every batch. A failed request is retried (1 s, 2 s, 4 s)
 /// before the batch counts as failed for that Alertmanager; the rule engine re-sends firing
 /// alerts every `--alertmanager.resend-delay` anyway.
-public final class AlertNotifier: Service, MetricCollector, AlertSink {
+package final class AlertNotifier: Service, MetricCollector, AlertSink {
     /// Alerts queued at most; Prometheus' `--alertmanager.notification-queue-capacity` default.
-    public static let capacity = 10_000
+    package static let capacity = 10_000
     /// Alerts per request.
-    public static let batchSize = 64
+    package static let batchSize = 64
 
-    public let name = "alertmanager"
+    package let name = "alertmanager"
     private let urls: [String]
     private let timeout: Duration
     private let logger: Logger
@@ -33,14 +33,14 @@ public final class AlertNotifier: Service, MetricCollector, AlertSink {
     }
 
     /// A notifier sending to the Alertmanagers at `urls` (base URLs), each request within `timeout`.
-    public init(urls: [String], timeout: Duration, logger: Logger) {
+    package init(urls: [String], timeout: Duration, logger: Logger) {
         self.urls = urls
         self.timeout = timeout
         self.logger = logger
     }
 
     /// Queues `notifications`, dropping the oldest queued ones beyond the capacity.
-    public func enqueue(_ notifications: [AlertNotification]) {
+    package func enqueue(_ notifications: [AlertNotification]) {
         guard !notifications.isEmpty else { return }
         state.withLock { state in
             state.queue += notifications
@@ -53,7 +53,7 @@ public final class AlertNotifier: Service, MetricCollector, AlertSink {
     }
 
     /// Sends queued alerts in batches until shutdown.
-    public func run() async throws {
+    package func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             let batch = state.withLock { state -> [AlertNotification] in
                 let batch = Array(state.queue.prefix(Self.batchSize))
@@ -106,7 +106,7 @@ public final class AlertNotifier: Service, MetricCollector, AlertSink {
     }
 
     /// The JSON array Alertmanager's v2 API takes.
-    public static func body(_ notifications: [AlertNotification]) -> [UInt8] {
+    package static func body(_ notifications: [AlertNotification]) -> [UInt8] {
         JSONObjectWriter.array(notifications.map { alert in
             var object = JSONObjectWriter()
             object.labels("labels", alert.labels)
@@ -119,7 +119,7 @@ public final class AlertNotifier: Service, MetricCollector, AlertSink {
     }
 
     /// `lookout_notifications_*`: alerts sent, failed and dropped, and the queue.
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         let state = state.withLock { $0 }
         func perAlertmanager(_ name: String, _ help: String, _ counts: [String: Int]) -> MetricFamily {
             MetricFamily(name: name, help: help, type: .counter,

@@ -2,9 +2,9 @@ import Curl
 
 /// Where and how `ElasticsearchShipper` sends documents. Every field but `urls` has a default;
 /// `ElasticsearchShipper.init` validates the whole and reads the credential files.
-public struct ElasticsearchSettings: Sendable, Equatable {
+package struct ElasticsearchSettings: Sendable, Equatable {
     /// Where documents go: dated indices or one data stream.
-    public enum Target: Sendable, Equatable {
+    package enum Target: Sendable, Equatable {
         /// An index name pattern; `%Y`, `%m`, `%d`, `%H` (and `%%`) are replaced from each
         /// document's own timestamp in UTC, so a retry always lands in the same index.
         case indexPattern(String)
@@ -14,7 +14,7 @@ public struct ElasticsearchSettings: Sendable, Equatable {
 
     /// How requests authenticate. Each secret is read from a file, trimmed of trailing line
     /// breaks, and never logged nor put into an error message.
-    public enum Credentials: Sendable, Equatable {
+    package enum Credentials: Sendable, Equatable {
         /// No `Authorization` header (credentials in the URL still work, and are never logged).
         case none
         /// A file holding `user:password`, sent as HTTP basic authentication.
@@ -27,55 +27,55 @@ public struct ElasticsearchSettings: Sendable, Equatable {
 
     /// TLS material for `https://` URLs; certificate verification is on unless switched off.
     /// The transport's own options type, handed to libcurl as is.
-    public typealias TLS = TLSOptions
+    package typealias TLS = TLSOptions
 
     /// The default index pattern, one index per UTC day.
-    public static let defaultIndexPattern = "lookout-logs-%Y.%m.%d"
+    package static let defaultIndexPattern = "lookout-logs-%Y.%m.%d"
     /// The default index pattern of pipeline events, one index per UTC day.
-    public static let defaultEventsIndexPattern = "lookout-pipeline-%Y.%m.%d"
+    package static let defaultEventsIndexPattern = "lookout-pipeline-%Y.%m.%d"
 
     /// Base URLs of the cluster's nodes (`http://host:9200`); requests go to one node and move to
     /// the next, round-robin, after a connection error, a timeout or a 5xx.
-    public var urls: [String]
+    package var urls: [String]
     /// Dated indices or a data stream; default `.indexPattern("lookout-logs-%Y.%m.%d")`.
-    public var target: Target
+    package var target: Target
     /// The name `prepare()` installs the index template under; default `lookout-logs`.
-    public var templateName: String
+    package var templateName: String
     /// Which documents are shipped, for the index template's mappings; default `.journal`.
-    public var schema: DocumentSchema = .journal
+    package var schema: DocumentSchema = .journal
     /// Whether `prepare()` installs the index template; off when the cluster's templates are
     /// managed elsewhere (Filebeat's `setup.template.enabled: false`). Default `true`.
-    public var installTemplate = true
+    package var installTemplate = true
     /// How requests authenticate; default `.none`.
-    public var credentials: Credentials
+    package var credentials: Credentials
     /// TLS material; default: verify against the system CA store.
-    public var tls: TLS
+    package var tls: TLS
     /// Whether request bodies are gzip-compressed (`Content-Encoding: gzip`); default `true`.
-    public var gzip: Bool
+    package var gzip: Bool
     /// The gzip level, 1 (fastest, Beats' default) to 9; default 1.
-    public var gzipLevel: Int
+    package var gzipLevel: Int
     /// The largest uncompressed bulk body sent in one request; larger batches are split. Default
     /// 10 MiB, well below Elasticsearch's 100 MB `http.max_content_length` (which applies to the
     /// uncompressed body).
-    public var maxBulkBytes: Int
+    package var maxBulkBytes: Int
     /// The limit for one whole request; default 60 s.
-    public var requestTimeout: Duration
+    package var requestTimeout: Duration
     /// The limit for connecting to a node; default 10 s.
-    public var connectTimeout: Duration
+    package var connectTimeout: Duration
     /// Where documents Elasticsearch refuses for good are appended, one NDJSON line each; `nil`
     /// (the default) only logs and counts them.
-    public var deadLetterPath: String?
+    package var deadLetterPath: String?
     /// The dead-letter file's size limit; past it the file is renamed to `PATH.1` (replacing the
     /// previous one) and a new file starts. Default 100 MiB.
-    public var deadLetterMaxBytes: Int
+    package var deadLetterMaxBytes: Int
     /// The first retry's backoff ceiling; default 1 s. Each retry doubles it up to `backoffMax`,
     /// and the actual wait is uniformly random below the ceiling ("full jitter").
-    public var backoffInitial: Duration
+    package var backoffInitial: Duration
     /// The largest backoff ceiling; default 60 s.
-    public var backoffMax: Duration
+    package var backoffMax: Duration
 
     /// Creates settings for the cluster at `urls`, with every other field at its default.
-    public init(
+    package init(
         urls: [String],
         target: Target = .indexPattern(ElasticsearchSettings.defaultIndexPattern),
         templateName: String = "lookout-logs",
@@ -109,7 +109,7 @@ public struct ElasticsearchSettings: Sendable, Equatable {
 }
 
 /// The kinds of document Lookout ships; each gets the mappings of its own fields.
-public enum DocumentSchema: Sendable, Equatable {
+package enum DocumentSchema: Sendable, Equatable {
     /// Journal entries (`journald.*`, `systemd.*`, ECS `log`, `host`, `process`).
     case journal
     /// Pipeline events (ECS `event`, `pipeline.*`, `labels.*`).
@@ -118,9 +118,9 @@ public enum DocumentSchema: Sendable, Equatable {
 
 /// Settings that cannot work, found before anything is sent: names the setting and the file or
 /// value at fault, never a secret.
-public struct ElasticsearchConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct ElasticsearchConfigurationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, for the operator.
-    public let description: String
+    package let description: String
 
     init(_ description: String) {
         self.description = description

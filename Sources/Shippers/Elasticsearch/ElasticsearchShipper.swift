@@ -19,9 +19,9 @@ import Synchronization
 /// A connection error, timeout or 5xx moves to the next node of `ElasticsearchSettings.urls`.
 /// Failures are logged once when they start (and when their kind changes), with the URL but never
 /// the credentials, and each is counted in `lookout_component_errors_total{component="elasticsearch"}`.
-public final class ElasticsearchShipper: Shipper {
+package final class ElasticsearchShipper: Shipper {
     /// The shipper's telemetry.
-    public let stats: ElasticsearchStats
+    package let stats: ElasticsearchStats
 
     private let settings: ElasticsearchSettings
     private let nodes: [Node]
@@ -41,7 +41,7 @@ public final class ElasticsearchShipper: Shipper {
     /// `ship(_:)`.
     ///
     /// - Throws: `ElasticsearchConfigurationError` naming the setting or file at fault.
-    public init(
+    package init(
         settings: ElasticsearchSettings, logger: Logger, errors: ComponentErrors,
         stats: ElasticsearchStats = ElasticsearchStats()
     ) throws(ElasticsearchConfigurationError) {
@@ -121,7 +121,7 @@ public final class ElasticsearchShipper: Shipper {
     /// `manage_index_templates` privilege, give a warning and documents use dynamic mappings.
     ///
     /// - Throws: `CancellationError` only.
-    public func prepare() async throws {
+    package func prepare() async throws {
         guard settings.installTemplate else { return }
         let template = IndexTemplate(indexPattern: templatePattern, dataStream: indexPattern == nil, schema: settings.schema)
         let headers = ["Content-Type: application/json"] + commonHeaders
@@ -161,7 +161,7 @@ public final class ElasticsearchShipper: Shipper {
     }
 
     /// Delivers `batch`; see the type's documentation for how each outcome is handled.
-    public func ship(_ batch: [BulkDocument]) async throws -> ShipmentReport {
+    package func ship(_ batch: [BulkDocument]) async throws -> ShipmentReport {
         stats.batchStarted()
         defer { stats.batchFinished() }
         var report = ShipmentReport()

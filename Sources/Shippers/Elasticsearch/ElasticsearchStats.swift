@@ -4,7 +4,7 @@ import Synchronization
 
 /// The shipper's own telemetry, read at each scrape through `families()`. Safe to use from
 /// several tasks.
-public final class ElasticsearchStats: Sendable {
+package final class ElasticsearchStats: Sendable {
     /// The request status classes counted by `lookout_elasticsearch_requests_total{status}`; a
     /// fixed set so the label stays bounded.
     enum RequestStatus: String, CaseIterable, Sendable {
@@ -51,7 +51,7 @@ public final class ElasticsearchStats: Sendable {
     private let counts = Mutex(Counts())
 
     /// Creates zeroed statistics.
-    public init() {}
+    package init() {}
 
     func batchStarted() { counts.withLock { $0.batchesInFlight += 1 } }
     func batchFinished() { counts.withLock { $0.batchesInFlight -= 1 } }
@@ -95,7 +95,7 @@ public final class ElasticsearchStats: Sendable {
 
     /// The most recent failure, healed or not; nil until one happens. Not a metric (its text
     /// would be an unbounded label): `GET /api/v1/summary` shows it.
-    public var lastError: ShippingError? { counts.withLock { $0.lastError } }
+    package var lastError: ShippingError? { counts.withLock { $0.lastError } }
 
     func acknowledged(indexed: Int, duplicates: Int) {
         counts.withLock {
@@ -108,7 +108,7 @@ public final class ElasticsearchStats: Sendable {
     func deadLettered(_ documents: Int) { counts.withLock { $0.deadLettered += UInt64(documents) } }
 
     /// Every family, in a fixed order, with every label value present (zero until it happens).
-    public func families() -> [MetricFamily] {
+    package func families() -> [MetricFamily] {
         let snapshot = counts.withLock { $0 }
         var cumulative: UInt64 = 0
         let buckets = zip(Self.durationBuckets, snapshot.durationBucketCounts).map { bound, count in

@@ -18,20 +18,20 @@ import Synchronization
 /// As a collector (`rules`) it exposes `ALERTS`, `ALERTS_FOR_STATE` and its own statistics; it
 /// also answers the instant queries of `GET /api/v1/query` and the alert list of
 /// `GET /api/v1/alerts`, which `lookout gate` reads.
-public final class RuleEngine: Service, MetricCollector {
+package final class RuleEngine: Service, MetricCollector {
     /// How the engine evaluates (`--rules.*`, `--alertmanager.resend-delay`).
-    public struct Settings: Sendable, Equatable {
+    package struct Settings: Sendable, Equatable {
         /// The history's step, and the interval of groups that name none.
-        public var evaluationInterval: Duration
+        package var evaluationInterval: Duration
         /// How far back the history (and so a range selector) reaches.
-        public var historyRetention: Duration
+        package var historyRetention: Duration
         /// What templates see as `$externalURL`, and the base of alerts' generator URLs.
-        public var externalURL: String
+        package var externalURL: String
         /// How often a still-firing alert is sent again.
-        public var resendDelay: Duration
+        package var resendDelay: Duration
 
         /// The settings with their values.
-        public init(evaluationInterval: Duration, historyRetention: Duration, externalURL: String, resendDelay: Duration) {
+        package init(evaluationInterval: Duration, historyRetention: Duration, externalURL: String, resendDelay: Duration) {
             self.evaluationInterval = evaluationInterval
             self.historyRetention = historyRetention
             self.externalURL = externalURL
@@ -40,16 +40,16 @@ public final class RuleEngine: Service, MetricCollector {
     }
 
     /// The collector's name, `rules`.
-    public let name = "rules"
+    package let name = "rules"
     /// How it evaluates.
-    public let settings: Settings
+    package let settings: Settings
     /// What rules read: one round of every collector per step.
-    public let history: SampleHistory
+    package let history: SampleHistory
     private let registry: CollectorRegistry
     private let notifier: (any AlertSink)?
     private let scrapeTimeout: Duration
     /// Labels added to every recorded sample that lacks them: `job` and `instance`.
-    public let targetLabels: [Label]
+    package let targetLabels: [Label]
     private let logger: Logger
     private let state: Mutex<State>
 
@@ -68,7 +68,7 @@ public final class RuleEngine: Service, MetricCollector {
 
     /// The engine for `groups`; `registry` is scraped for the history (without this collector),
     /// due alerts go to `notifier`. Throws when a rule's expression or template cannot be used.
-    public init(groups: [(group: RuleGroup, file: String)], settings: Settings, registry: CollectorRegistry,
+    package init(groups: [(group: RuleGroup, file: String)], settings: Settings, registry: CollectorRegistry,
                 notifier: (any AlertSink)?, scrapeTimeout: Duration, targetLabels: [Label], logger: Logger) throws(RuleLoadError)
     {
         let step = settings.evaluationInterval
@@ -88,7 +88,7 @@ public final class RuleEngine: Service, MetricCollector {
 
     /// Loads the rule files `patterns` match (globs) after the default rules when `defaults`:
     /// the first problem is one line naming the file, and the rule when there is one.
-    public static func loadGroups(defaults: Bool, patterns: [String]) throws(RuleFilesError) -> [(group: RuleGroup, file: String)] {
+    package static func loadGroups(defaults: Bool, patterns: [String]) throws(RuleFilesError) -> [(group: RuleGroup, file: String)] {
         var groups: [(group: RuleGroup, file: String)] = []
         var sources: [(name: String, checked: (groups: [RuleGroup]?, messages: [String]))] = []
         if defaults {
@@ -107,7 +107,7 @@ public final class RuleEngine: Service, MetricCollector {
     }
 
     /// Scrapes and evaluates once per step until shutdown.
-    public func run() async throws {
+    package func run() async throws {
         let clock = ContinuousClock()
         let selection = Set(registry.collectors.map(\.name)).subtracting([name])
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
@@ -122,7 +122,7 @@ public final class RuleEngine: Service, MetricCollector {
     }
 
     /// Records one round of `families` at `time` (milliseconds) and evaluates the groups due.
-    public func evaluate(_ families: [MetricFamily], at time: Int64) {
+    package func evaluate(_ families: [MetricFamily], at time: Int64) {
         let clock = ContinuousClock()
         let roundStarted = clock.now
         let (changes, notifications) = state.withLock { state in
@@ -189,7 +189,7 @@ public final class RuleEngine: Service, MetricCollector {
     }
 
     /// Evaluates `expression` at `time` (milliseconds) over the history and the recorded series.
-    public func query(_ expression: PromQLExpression, at time: Int64) throws(PromQLEvaluationError) -> PromQLResult {
+    package func query(_ expression: PromQLExpression, at time: Int64) throws(PromQLEvaluationError) -> PromQLResult {
         let query = try PromQLQuery(expression)
         return try state.withLock { state throws(PromQLEvaluationError) in
             try query.evaluate(at: time, in: CombinedSeriesSource(history, state.recorded))
@@ -197,14 +197,14 @@ public final class RuleEngine: Service, MetricCollector {
     }
 
     /// The alerts pending or firing now, for `GET /api/v1/alerts`.
-    public func activeAlerts() -> [AlertTracker.Alert] {
+    package func activeAlerts() -> [AlertTracker.Alert] {
         state.withLock { state in
             state.rules.groups.flatMap { $0.rules.compactMap(\.tracker) }.flatMap { $0.alerts.values.filter { $0.state != .inactive } }
         }
     }
 
     /// `ALERTS`, `ALERTS_FOR_STATE` and `lookout_rule_*`.
-    public func collect() throws -> [MetricFamily] {
+    package func collect() throws -> [MetricFamily] {
         let (samples, rules, evaluations, failures, durations, roundSeconds) = state.withLock { state in
             (state.alertSamples, state.rules, state.evaluations, state.failures, state.lastDuration, state.lastRoundSeconds)
         }
@@ -237,24 +237,24 @@ public final class RuleEngine: Service, MetricCollector {
 }
 
 /// Rule files that cannot be loaded: the first problem, as one line.
-public struct RuleFilesError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct RuleFilesError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong, naming the file (and the rule when there is one).
-    public var message: String
+    package var message: String
 
     /// The problem `message`.
-    public init(message: String) {
+    package init(message: String) {
         self.message = message
     }
 
     /// The problem.
-    public var description: String { message }
+    package var description: String { message }
 }
 
 /// Lookout's default alert rules, compiled into the binary from
 /// Sources/Pipeline/Rules/Resources/lookout.rules.yml (rules/lookout.rules.yml links there).
-public enum DefaultRules {
+package enum DefaultRules {
     /// The name the default rules go by in messages and the `file` label.
-    public static let name = "<default rules>"
+    package static let name = "<default rules>"
     /// The rule file's text.
-    public static let text = String(decoding: PackageResources.lookout_rules_yml, as: UTF8.self)
+    package static let text = String(decoding: PackageResources.lookout_rules_yml, as: UTF8.self)
 }

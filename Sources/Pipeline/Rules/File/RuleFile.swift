@@ -10,16 +10,16 @@ import Yams
 /// `annotations` only on alerts, valid metric and label names, Prometheus durations. The first
 /// problem is one `YAMLFileError` naming the file, line and what is wrong. Expressions are kept
 /// as text here; the PromQL parser checks them.
-public enum RuleFile {
+package enum RuleFile {
     /// The groups in the file at `path`.
-    public static func load(path: String) throws(YAMLFileError) -> [RuleGroup] {
+    package static func load(path: String) throws(YAMLFileError) -> [RuleGroup] {
         try YAMLFile.load(path, parse: parse(yaml:))
     }
 
     /// The groups in the file at `path` when the file is good, else the problems in promtool's
     /// words: the YAML or schema problem, or every expression that does not parse (`FILE: LINE:COL:
     /// group "G", rule N, "NAME": could not parse expression: …`) and every template that does not.
-    public static func checked(path: String) -> (groups: [RuleGroup]?, messages: [String]) {
+    package static func checked(path: String) -> (groups: [RuleGroup]?, messages: [String]) {
         do {
             return checked(try load(path: path), file: path)
         } catch {
@@ -28,7 +28,7 @@ public enum RuleFile {
     }
 
     /// The groups of `text` (read as the file `name`) when good, else the problems.
-    public static func checked(yaml text: String, name: String) -> (groups: [RuleGroup]?, messages: [String]) {
+    package static func checked(yaml text: String, name: String) -> (groups: [RuleGroup]?, messages: [String]) {
         do {
             return checked(try parse(yaml: text), file: name)
         } catch {
@@ -64,7 +64,7 @@ public enum RuleFile {
     }
 
     /// The groups in `text`.
-    public static func parse(yaml text: String) throws(YAMLFileError) -> [RuleGroup] {
+    package static func parse(yaml text: String) throws(YAMLFileError) -> [RuleGroup] {
         let root = try YAMLFile.located(text)
         guard let root else { return [] }
         var groups: [RuleGroup] = []
@@ -149,7 +149,7 @@ public enum RuleFile {
 
 extension YAMLFile {
     /// A Prometheus duration, in milliseconds; `key` names it in the error otherwise.
-    public static func duration(_ node: Node, _ key: String) throws(YAMLFileError) -> Int64 {
+    package static func duration(_ node: Node, _ key: String) throws(YAMLFileError) -> Int64 {
         let text = try scalar(node, key)
         guard let milliseconds = PrometheusDuration.milliseconds(text) else {
             throw YAMLFileError(at: node, "\(key): \"\(text)\" is not a duration like 30s, 5m or 1h30m")
@@ -158,7 +158,7 @@ extension YAMLFile {
     }
 
     /// A mapping of label names (checked) to string values.
-    public static func labelMap(_ node: Node, _ key: String) throws(YAMLFileError) -> [String: String] {
+    package static func labelMap(_ node: Node, _ key: String) throws(YAMLFileError) -> [String: String] {
         var map: [String: String] = [:]
         for (name, value) in try mapping(node, what: key) {
             guard Label.isValidName(name) else { throw YAMLFileError(at: value, "invalid label name \"\(name)\" in \(key)") }

@@ -1,18 +1,18 @@
 /// A promtool rule unit-test file (prometheus `docs/configuration/unit_testing_rules.md`): the rule
 /// files under test, and test groups of input series with the alerts and expression results
 /// expected at given times.
-public struct RuleTestFile: Sendable, Equatable {
+package struct RuleTestFile: Sendable, Equatable {
     /// The rule files under test, relative to this file (globs allowed, as promtool allows).
-    public var ruleFiles: [String]
+    package var ruleFiles: [String]
     /// The interval rules are evaluated at; default 1 minute.
-    public var evaluationIntervalMilliseconds: Int64
+    package var evaluationIntervalMilliseconds: Int64
     /// Group names in the order to evaluate them; empty: file order.
-    public var groupEvaluationOrder: [String]
+    package var groupEvaluationOrder: [String]
     /// The test groups.
-    public var tests: [RuleTestGroup]
+    package var tests: [RuleTestGroup]
 
     /// Creates a test file.
-    public init(ruleFiles: [String], evaluationIntervalMilliseconds: Int64 = 60_000, groupEvaluationOrder: [String] = [],
+    package init(ruleFiles: [String], evaluationIntervalMilliseconds: Int64 = 60_000, groupEvaluationOrder: [String] = [],
                 tests: [RuleTestGroup]) {
         self.ruleFiles = ruleFiles
         self.evaluationIntervalMilliseconds = evaluationIntervalMilliseconds
@@ -22,26 +22,26 @@ public struct RuleTestFile: Sendable, Equatable {
 }
 
 /// One test group: series, and what is expected of the rules over them.
-public struct RuleTestGroup: Sendable, Equatable {
+package struct RuleTestGroup: Sendable, Equatable {
     /// The group's name, for the report.
-    public var name: String
+    package var name: String
     /// The time between the input series' values; default: the evaluation interval.
-    public var intervalMilliseconds: Int64?
+    package var intervalMilliseconds: Int64?
     /// The input series.
-    public var inputSeries: [InputSeries]
+    package var inputSeries: [InputSeries]
     /// The alerts expected at given times.
-    public var alertRuleTests: [AlertRuleTest]
+    package var alertRuleTests: [AlertRuleTest]
     /// The expression results expected at given times.
-    public var expressionTests: [ExpressionTest]
+    package var expressionTests: [ExpressionTest]
     /// Labels the rules' templates see as `$externalLabels`.
-    public var externalLabels: [String: String]
+    package var externalLabels: [String: String]
     /// What the rules' templates see as `$externalURL`.
-    public var externalURL: String = ""
+    package var externalURL: String = ""
     /// The line of the group in the file.
-    public var line: Int?
+    package var line: Int?
 
     /// Creates a test group.
-    public init(name: String = "", intervalMilliseconds: Int64? = nil, inputSeries: [InputSeries] = [],
+    package init(name: String = "", intervalMilliseconds: Int64? = nil, inputSeries: [InputSeries] = [],
                 alertRuleTests: [AlertRuleTest] = [], expressionTests: [ExpressionTest] = [],
                 externalLabels: [String: String] = [:], line: Int? = nil) {
         self.name = name
@@ -55,16 +55,16 @@ public struct RuleTestGroup: Sendable, Equatable {
 }
 
 /// An input series: its selector text (`up{job="x"}`) and its values, one per interval from 0.
-public struct InputSeries: Sendable, Equatable {
+package struct InputSeries: Sendable, Equatable {
     /// The series as PromQL writes one: a name and `=` matchers.
-    public var series: String
+    package var series: String
     /// The expanded values.
-    public var values: [SeriesValue]
+    package var values: [SeriesValue]
     /// The line of the series in the file.
-    public var line: Int?
+    package var line: Int?
 
     /// Creates an input series.
-    public init(series: String, values: [SeriesValue], line: Int? = nil) {
+    package init(series: String, values: [SeriesValue], line: Int? = nil) {
         self.series = series
         self.values = values
         self.line = line
@@ -72,18 +72,18 @@ public struct InputSeries: Sendable, Equatable {
 }
 
 /// The firing alerts of one rule expected at one time; none expected means "not firing".
-public struct AlertRuleTest: Sendable, Equatable {
+package struct AlertRuleTest: Sendable, Equatable {
     /// When, from the start of the test.
-    public var evalTimeMilliseconds: Int64
+    package var evalTimeMilliseconds: Int64
     /// The alerting rule's name.
-    public var alertName: String
+    package var alertName: String
     /// The firing alerts: labels (without `alertname`) and annotations.
-    public var expectedAlerts: [ExpectedAlert]
+    package var expectedAlerts: [ExpectedAlert]
     /// The line of the test in the file.
-    public var line: Int?
+    package var line: Int?
 
     /// Creates the test.
-    public init(evalTimeMilliseconds: Int64, alertName: String, expectedAlerts: [ExpectedAlert], line: Int? = nil) {
+    package init(evalTimeMilliseconds: Int64, alertName: String, expectedAlerts: [ExpectedAlert], line: Int? = nil) {
         self.evalTimeMilliseconds = evalTimeMilliseconds
         self.alertName = alertName
         self.expectedAlerts = expectedAlerts
@@ -92,39 +92,39 @@ public struct AlertRuleTest: Sendable, Equatable {
 }
 
 /// One expected firing alert.
-public struct ExpectedAlert: Sendable, Equatable {
+package struct ExpectedAlert: Sendable, Equatable {
     /// Its labels, without `alertname`.
-    public var labels: [String: String]
+    package var labels: [String: String]
     /// Its annotations, templates expanded.
-    public var annotations: [String: String]
+    package var annotations: [String: String]
 
     /// Creates the expectation.
-    public init(labels: [String: String] = [:], annotations: [String: String] = [:]) {
+    package init(labels: [String: String] = [:], annotations: [String: String] = [:]) {
         self.labels = labels
         self.annotations = annotations
     }
 }
 
 /// The samples an expression is expected to give at one time.
-public struct ExpressionTest: Sendable, Equatable {
+package struct ExpressionTest: Sendable, Equatable {
     /// The PromQL expression.
-    public var expression: String
+    package var expression: String
     /// When, from the start of the test.
-    public var evalTimeMilliseconds: Int64
+    package var evalTimeMilliseconds: Int64
     /// The expected samples: labels as PromQL writes a series (`{a="b"}`, `name{a="b"}`) and value.
-    public var expectedSamples: [(labels: String, value: Double)]
+    package var expectedSamples: [(labels: String, value: Double)]
     /// The line of the test in the file.
-    public var line: Int?
+    package var line: Int?
 
     /// Creates the test.
-    public init(expression: String, evalTimeMilliseconds: Int64, expectedSamples: [(labels: String, value: Double)], line: Int? = nil) {
+    package init(expression: String, evalTimeMilliseconds: Int64, expectedSamples: [(labels: String, value: Double)], line: Int? = nil) {
         self.expression = expression
         self.evalTimeMilliseconds = evalTimeMilliseconds
         self.expectedSamples = expectedSamples
         self.line = line
     }
 
-    public static func == (left: ExpressionTest, right: ExpressionTest) -> Bool {
+    package static func == (left: ExpressionTest, right: ExpressionTest) -> Bool {
         left.expression == right.expression && left.evalTimeMilliseconds == right.evalTimeMilliseconds && left.line == right.line
             && left.expectedSamples.count == right.expectedSamples.count
             && zip(left.expectedSamples, right.expectedSamples).allSatisfy {

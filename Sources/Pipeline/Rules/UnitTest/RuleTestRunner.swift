@@ -14,15 +14,15 @@ import SeriesHistory
 /// checking the firing alerts an `alert_rule_test` expects at the evaluation at or just before
 /// its time; `promql_expr_test` expressions are evaluated afterwards over the inputs and
 /// everything the rules wrote.
-public struct RuleTestRunner {
+package struct RuleTestRunner {
     /// The outcome of one file: whether it passed, and the failures in promtool's words.
-    public struct Outcome {
-        public var failures: [String]
-        public var passed: Bool { failures.isEmpty }
+    package struct Outcome {
+        package var failures: [String]
+        package var passed: Bool { failures.isEmpty }
     }
 
     /// Runs the test file at `path`.
-    public static func run(path: String) -> Outcome {
+    package static func run(path: String) -> Outcome {
         let file: RuleTestFile
         do {
             file = try RuleTestFileReader.load(path: path)

@@ -10,7 +10,7 @@ import LookoutSupport
 /// - `axn` — a, n+1 times;
 /// - `_` — no sample in that interval; `_xn` — n intervals without;
 /// - `stale` — a staleness marker.
-public enum SeriesValue: Sendable, Equatable {
+package enum SeriesValue: Sendable, Equatable {
     /// A sample with this value.
     case sample(Double)
     /// No sample in this interval.
@@ -19,7 +19,7 @@ public enum SeriesValue: Sendable, Equatable {
     case stale
 
     /// The values `text` denotes, or an error naming the item at fault and its column (1-based).
-    public static func expand(_ text: String) throws(SeriesValuesError) -> [SeriesValue] {
+    package static func expand(_ text: String) throws(SeriesValuesError) -> [SeriesValue] {
         var values: [SeriesValue] = []
         var column = 1
         for item in text.split(separator: " ", omittingEmptySubsequences: false) {
@@ -88,7 +88,7 @@ public enum SeriesValue: Sendable, Equatable {
     /// optional exponent and one optional sign, read as Go's `strconv.ParseFloat` reads it (so a
     /// value too large for a float64 is refused), or `Inf`, `NaN` and YAML's `.inf`, `.nan`; no
     /// hexadecimal and no `_` separators, which promtool's series lexer does not take.
-    public static func number(_ text: String) -> Double? {
+    package static func number(_ text: String) -> Double? {
         var body = Substring(text)
         var sign = 1.0
         if let first = body.first, first == "+" || first == "-" {
@@ -108,20 +108,20 @@ public enum SeriesValue: Sendable, Equatable {
 }
 
 /// A `values` string that is not in the notation: the column of the item, the item, and why.
-public struct SeriesValuesError: Error, Sendable, Equatable, CustomStringConvertible {
+package struct SeriesValuesError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The 1-based column where the item starts.
-    public var column: Int
+    package var column: Int
     /// The item as written.
-    public var item: String
+    package var item: String
     /// What is wrong with it.
-    public var reason: String
+    package var reason: String
 
     /// Creates the error.
-    public init(column: Int, item: String, reason: String) {
+    package init(column: Int, item: String, reason: String) {
         self.column = column
         self.item = item
         self.reason = reason
     }
 
-    public var description: String { "column \(column): '\(item)': \(reason)" }
+    package var description: String { "column \(column): '\(item)': \(reason)" }
 }

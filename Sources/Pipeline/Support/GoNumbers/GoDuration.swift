@@ -1,5 +1,5 @@
 /// Milliseconds as Go's `time.Duration.String()` prints them: `0s`, `1m0s`, `1h30m0s`, `1.5s`, `500ms`.
-public func goDuration(_ milliseconds: Int64) -> String {
+package func goDuration(_ milliseconds: Int64) -> String {
     if milliseconds == 0 { return "0s" }
     let sign = milliseconds < 0 ? "-" : ""
     let total = milliseconds.magnitude
@@ -13,7 +13,7 @@ public func goDuration(_ milliseconds: Int64) -> String {
 
 /// A fraction of `digits` decimal places as Go prints one after a whole number: `.5` for 500
 /// thousandths, nothing for zero.
-public func goFraction(_ fraction: Int, digits: Int) -> String {
+package func goFraction(_ fraction: Int, digits: Int) -> String {
     guard fraction > 0 else { return "" }
     var text = String(fraction)
     text = String(repeating: "0", count: digits - text.count) + text

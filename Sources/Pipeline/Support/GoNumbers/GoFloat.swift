@@ -21,13 +21,13 @@ import Glibc
 ///
 /// promtool's series notation (`1+2x3`, `_`, `stale`) has a reader of its own, `SeriesValue`, in
 /// the Rules module; its numbers are read here.
-public enum GoFloat {
+package enum GoFloat {
     // MARK: Writing
 
     /// `value` as Go's `%v` prints a float64 (`strconv.FormatFloat(v, 'g', -1, 64)`): the shortest
     /// digits, in exponent form when the exponent is below -4 or 6 and above (`1e+06`, `1.5e-05`),
     /// `+Inf`, `-Inf`, `NaN`, and `-0` for negative zero (where the exposition text writes `0`).
-    public static func formatG(_ value: Double) -> String {
+    package static func formatG(_ value: Double) -> String {
         if value == 0 { return value.sign == .minus ? "-0" : "0" }
         return PrometheusFloat.format(value)
     }
@@ -35,7 +35,7 @@ public enum GoFloat {
     /// `value` as `strconv.FormatFloat(value, 'f', -1, 64)`, which Prometheus uses for number
     /// literals and its HTTP API's values: the shortest digits that read back, never in exponent
     /// form (`0.0000001`, not `1e-07`), `-0` for negative zero.
-    public static func formatF(_ value: Double) -> String {
+    package static func formatF(_ value: Double) -> String {
         if let special = special(value, zero: "0") { return special }
         var bytes: [UInt8] = value < 0 ? [UInt8(ascii: "-")] : []
         ShortestDecimal(value).appendPlainForm(to: &bytes)
@@ -43,7 +43,7 @@ public enum GoFloat {
     }
 
     /// `value` as `strconv.FormatFloat(value, 'E', -1, 64)`: `1E+00`, `5E-01`, `1.234E+03`.
-    public static func formatE(_ value: Double) -> String {
+    package static func formatE(_ value: Double) -> String {
         if let special = special(value, zero: "0E+00") { return special }
         var bytes: [UInt8] = value < 0 ? [UInt8(ascii: "-")] : []
         ShortestDecimal(value).appendExponentForm(to: &bytes, marker: UInt8(ascii: "E"))
@@ -52,7 +52,7 @@ public enum GoFloat {
 
     /// `value` formatted by a C-style float conversion (`%.4g`, `%.2f`), as Go's `fmt.Sprintf`
     /// formats it, with Go's spelling of the values C spells differently (`+Inf`, `-Inf`, `NaN`).
-    public static func printf(_ spec: String, _ value: Double) -> String {
+    package static func printf(_ spec: String, _ value: Double) -> String {
         if value.isNaN || value.isInfinite { return special(value, zero: "")! }
         var buffer = [CChar](repeating: 0, count: 512)
         let count = buffer.withUnsafeMutableBufferPointer { pointer in
@@ -80,7 +80,7 @@ public enum GoFloat {
     /// - `Inf`, `Infinity` with an optional sign and `NaN` without one, in any case;
     /// - nil for anything else, trailing text included, and for a finite number too large for a
     ///   float64 (Go's `ErrRange`); one too small is 0 or a subnormal, as in Go.
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         var utf8 = Array(text.utf8)
         if let special = parseSpecial(utf8) { return special }
         guard let cleaned = checkedNumber(&utf8), let value = Double(cleaned), value.isFinite else { return nil }

@@ -3,9 +3,9 @@
 /// `NaN` spelled out and negative zero written `0`, so that golden files and differential tests
 /// against node_exporter compare byte for byte. Swift's `description` prints `1418183276.0` and
 /// `inf`; Go prints `1.418183276e+09` and `+Inf`.
-public enum PrometheusFloat {
+package enum PrometheusFloat {
     /// The Go `%g` text of `value`, e.g. `1.418183276e+09`, `0.21`, `+Inf`.
-    public static func format(_ value: Double) -> String {
+    package static func format(_ value: Double) -> String {
         var bytes: [UInt8] = []
         append(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
@@ -13,14 +13,14 @@ public enum PrometheusFloat {
 
     /// The OpenMetrics text of `value`: the Go text with `.0` added to integral values (`1.0`), as
     /// client_golang's OpenMetrics encoder writes them.
-    public static func formatOpenMetrics(_ value: Double) -> String {
+    package static func formatOpenMetrics(_ value: Double) -> String {
         var bytes: [UInt8] = []
         appendOpenMetrics(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Appends the OpenMetrics text of `value` to `bytes`.
-    public static func appendOpenMetrics(_ value: Double, to bytes: inout [UInt8]) {
+    package static func appendOpenMetrics(_ value: Double, to bytes: inout [UInt8]) {
         let start = bytes.count
         append(value, to: &bytes)
         guard value.isFinite else { return }
@@ -31,7 +31,7 @@ public enum PrometheusFloat {
     }
 
     /// Appends the Go `%g` text of `value` to `bytes` without building an intermediate `String`.
-    public static func append(_ value: Double, to bytes: inout [UInt8]) {
+    package static func append(_ value: Double, to bytes: inout [UInt8]) {
         if value.isNaN { bytes.append(contentsOf: "NaN".utf8); return }
         if value == .infinity { bytes.append(contentsOf: "+Inf".utf8); return }
         if value == -.infinity { bytes.append(contentsOf: "-Inf".utf8); return }
@@ -59,7 +59,7 @@ extension PrometheusFloat {
     /// Prometheus' textparse `parseFloat`): Go's `strconv.ParseFloat` (``GoFloat/parse(_:)``)
     /// with `p`, `P` and `_` refused, so no hexadecimal floats and no digit separators. Nil when
     /// `text` is not such a number.
-    public static func parse(_ text: String) -> Double? {
+    package static func parse(_ text: String) -> Double? {
         guard !text.utf8.contains(where: { $0 == UInt8(ascii: "p") || $0 == UInt8(ascii: "P") || $0 == UInt8(ascii: "_") }) else {
             return nil
         }
