@@ -12,11 +12,11 @@ package struct HostCollectorSettings: Sendable, Equatable {
     /// `--collector.textfile.directory`: directories whose `*.prom` files are merged in.
     package var textfileDirectories: [String] = []
     /// `--collector.filesystem.mount-points-exclude`.
-    package var filesystemMountPointsExclude = FilesystemCollector.defaultMountPointsExclude
+    var filesystemMountPointsExclude = FilesystemCollector.defaultMountPointsExclude
     /// `--collector.filesystem.fs-types-exclude`.
-    package var filesystemFSTypesExclude = FilesystemCollector.defaultFSTypesExclude
+    var filesystemFSTypesExclude = FilesystemCollector.defaultFSTypesExclude
     /// `--collector.diskstats.device-exclude`.
-    package var diskstatsDeviceExclude = DiskstatsCollector.defaultDeviceExclude
+    var diskstatsDeviceExclude = DiskstatsCollector.defaultDeviceExclude
     /// `--collector.netdev.device-include`; mutually exclusive with the exclude pattern.
     package var netdevDeviceInclude: String? = nil
     /// `--collector.netdev.device-exclude`; mutually exclusive with the include pattern.

@@ -1,4 +1,4 @@
-import Collectors
+@testable import Collectors
 import Testing
 @testable import Exporter
 

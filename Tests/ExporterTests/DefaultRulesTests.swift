@@ -1,6 +1,6 @@
 import Foundation
 @testable import Exporter
-import Rules
+@testable import Rules
 import Testing
 
 /// The default rule file under rules/ keeps the style of the Prometheus monitoring mixins

@@ -1,13 +1,13 @@
-import Collectors
+@testable import Collectors
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOCore
-import DaemonSummary
-import LookoutSupport
-import MetricModel
+@testable import DaemonSummary
+@testable import LookoutSupport
+@testable import MetricModel
 import Testing
 @testable import Exporter
 

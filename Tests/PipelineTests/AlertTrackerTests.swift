@@ -1,5 +1,5 @@
-import MetricModel
-import Rules
+@testable import MetricModel
+@testable import Rules
 import Testing
 
 @Suite struct AlertTrackerTests {

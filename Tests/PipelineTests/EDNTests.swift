@@ -1,5 +1,5 @@
 import Testing
-import LookoutSupport
+@testable import LookoutSupport
 
 @Suite struct EDNTests {
     static func parse(_ text: String) throws(EDNSyntaxError) -> EDNValue { try EDNValue.parse(Array(text.utf8)) }

@@ -1,5 +1,5 @@
-import MetricModel
-import PipelineEvents
+@testable import MetricModel
+@testable import PipelineEvents
 import Testing
 
 @Suite struct PipelineStatisticsTests {

@@ -1,5 +1,5 @@
 import Testing
-import PromQL
+@testable import PromQL
 
 @Suite struct PromQLParserTests {
     /// The expression with its structure made explicit: every binary operation in brackets, the

@@ -1,6 +1,6 @@
-import Rules
+@testable import Rules
 import Testing
-import YAMLFiles
+@testable import YAMLFiles
 
 @Suite struct RuleTestFileReaderTests {
     /// The example of prometheus' docs/configuration/unit_testing_rules.md, in its shape.

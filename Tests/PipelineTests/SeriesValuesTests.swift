@@ -1,4 +1,4 @@
-import Rules
+@testable import Rules
 import Testing
 
 @Suite struct SeriesValuesTests {

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import LookoutSupport
-import PipelineEvents
+@testable import LookoutSupport
+@testable import PipelineEvents
 import Testing
 
 @Suite struct SimulationResultsTests {

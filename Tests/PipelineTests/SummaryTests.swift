@@ -1,8 +1,8 @@
-import DaemonSummary
-import LookoutSupport
-import MetricModel
-import PipelineEvents
-import Shipping
+@testable import DaemonSummary
+@testable import LookoutSupport
+@testable import MetricModel
+@testable import PipelineEvents
+@testable import Shipping
 import Testing
 
 /// The summary made from a scrape's families, its JSON both ways, and the history that rates and

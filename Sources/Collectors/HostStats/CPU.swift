@@ -212,7 +212,7 @@ func throttleFamilies(_ readings: [CPUThrottle]) -> [MetricFamily] {
 
 /// node_exporter's `cpu` collector: time spent per CPU and mode, guest time, isolated CPUs and
 /// thermal throttling counts.
-package struct CPUCollector: MetricCollector {
+struct CPUCollector: MetricCollector {
     /// The collector's name, as in `--collector.cpu`.
     package let name = "cpu"
     /// The roots read under.

@@ -89,12 +89,12 @@ func parseUdevProperties(_ text: String) -> [String: String] {
 }
 
 /// node_exporter's `diskstats` collector for Linux 1.5.0.
-package struct DiskstatsCollector: MetricCollector {
+struct DiskstatsCollector: MetricCollector {
     /// The collector name, `diskstats`.
     package let name = "diskstats"
     /// node_exporter 1.5.0's default `--collector.diskstats.device-exclude`: partitions, RAM disks,
     /// loop and floppy devices. (zram is only excluded from 1.6.0 on.)
-    package static let defaultDeviceExclude = #"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"#
+    static let defaultDeviceExclude = #"^(ram|loop|fd|(h|s|v|xv)d[a-z]|nvme\d+n\d+p)\d+$"#
 
     /// The roots read under.
     package let paths: HostPaths
@@ -114,7 +114,7 @@ package struct DiskstatsCollector: MetricCollector {
     }
 
     /// Throws ``InvalidPatternError`` when `pattern` is not a valid regular expression.
-    package static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
+    static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
         _ = try NameFilter.compile(pattern, setting: "collector.diskstats.device-exclude")
     }
 

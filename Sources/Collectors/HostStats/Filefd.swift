@@ -20,7 +20,7 @@ func parseFileNr(_ text: String, path: String = "/proc/sys/fs/file-nr") throws(C
 }
 
 /// node_exporter's `filefd` collector.
-package struct FilefdCollector: MetricCollector {
+struct FilefdCollector: MetricCollector {
     /// The collector's name, as in `--collector.filefd`.
     package let name = "filefd"
     /// The roots read under.

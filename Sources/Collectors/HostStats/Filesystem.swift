@@ -68,15 +68,15 @@ func strippingRootfs(_ mountPoint: String, rootfs: String) -> String {
 }
 
 /// node_exporter's `filesystem` collector for Linux 1.5.0.
-package struct FilesystemCollector: MetricCollector {
+struct FilesystemCollector: MetricCollector {
     /// The collector name, `filesystem`.
     package let name = "filesystem"
     /// Upstream node_exporter 1.5.0's default `--collector.filesystem.mount-points-exclude`
     /// (Debian's package patches in `run|mnt|media`).
-    package static let defaultMountPointsExclude =
+    static let defaultMountPointsExclude =
         "^/(dev|proc|run/credentials/.+|sys|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"
     /// Upstream node_exporter 1.5.0's default `--collector.filesystem.fs-types-exclude`.
-    package static let defaultFSTypesExclude =
+    static let defaultFSTypesExclude =
         "^(autofs|binfmt_misc|bpf|cgroup2?|configfs|debugfs|devpts|devtmpfs|fusectl|hugetlbfs|iso9660|mqueue|nsfs|overlay|proc|procfs|pstore|rpc_pipefs|securityfs|selinuxfs|squashfs|sysfs|tracefs)$"
 
     /// The roots read under; mount points are statfs'd under `paths.rootfs`.
@@ -111,13 +111,13 @@ package struct FilesystemCollector: MetricCollector {
     }
 
     /// Throws ``InvalidPatternError`` when `pattern` is not a valid regular expression.
-    package static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
+    static func validatePattern(_ pattern: String) throws(InvalidPatternError) {
         _ = try NameFilter.compile(pattern, setting: "collector.filesystem pattern")
     }
 
     /// The mount points currently considered stuck (a statfs that outlived the timeout and has not
     /// returned yet); they are reported with device_error 1 and not statfs'd again until it does.
-    package var stuckMountPoints: Set<String> { statter.stuckMountPoints }
+    var stuckMountPoints: Set<String> { statter.stuckMountPoints }
 
     /// Reads the mount table and statfs'es every mount that passes the filters.
     package func collect() throws -> [MetricFamily] {

@@ -22,7 +22,7 @@ func parseLoadavg(_ text: String, path: String = "/proc/loadavg") throws(Collect
 }
 
 /// node_exporter's `loadavg` collector.
-package struct LoadavgCollector: MetricCollector {
+struct LoadavgCollector: MetricCollector {
     /// The collector's name, as in `--collector.loadavg`.
     package let name = "loadavg"
     /// The roots read under.

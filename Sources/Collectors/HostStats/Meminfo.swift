@@ -114,7 +114,7 @@ func meminfoFamilies(_ fields: [MeminfoField]) -> [MetricFamily] {
 }
 
 /// node_exporter's `meminfo` collector: one family per /proc/meminfo field.
-package struct MeminfoCollector: MetricCollector {
+struct MeminfoCollector: MetricCollector {
     /// The collector's name, as in `--collector.meminfo`.
     package let name = "meminfo"
     /// The roots read under.

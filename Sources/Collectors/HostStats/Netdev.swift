@@ -62,7 +62,7 @@ private func trimmingBlanks(_ bytes: Substring.UTF8View.SubSequence) -> Substrin
 }
 
 /// node_exporter's `netdev` collector for Linux 1.5.0, reading procfs.
-package struct NetdevCollector: MetricCollector {
+struct NetdevCollector: MetricCollector {
     /// The collector name, `netdev`.
     package let name = "netdev"
 

@@ -143,7 +143,7 @@ func osFamilies(_ release: [String: String]) -> [MetricFamily] {
 }
 
 /// node_exporter's `os` collector.
-package struct OSCollector: MetricCollector {
+struct OSCollector: MetricCollector {
     /// The collector's name, as in `--collector.os`.
     package let name = "os"
     /// The roots read under; os-release is looked up under `rootfs`.

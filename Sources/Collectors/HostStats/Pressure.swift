@@ -68,7 +68,7 @@ func pressureFamilies(
 }
 
 /// node_exporter's `pressure` collector: cumulative CPU, IO and memory stall time.
-package struct PressureCollector: MetricCollector {
+struct PressureCollector: MetricCollector {
     /// The collector's name, as in `--collector.pressure`.
     package let name = "pressure"
     /// The roots read under.

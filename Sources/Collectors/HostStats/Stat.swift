@@ -66,7 +66,7 @@ func statFamilies(_ activity: KernelActivity) -> [MetricFamily] {
 
 /// node_exporter's `stat` collector: interrupts, context switches, forks, boot time and the
 /// running and blocked process counts.
-package struct StatCollector: MetricCollector {
+struct StatCollector: MetricCollector {
     /// The collector's name, as in `--collector.stat`.
     package let name = "stat"
     /// The roots read under.

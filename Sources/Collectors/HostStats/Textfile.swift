@@ -29,7 +29,7 @@ import Synchronization
 /// Errors of the last scrape are one line each ("<path>: line N: reason") in ``lastErrors``, are
 /// logged at error level through the logger given to `init`, and are counted as
 /// `lookout_component_errors_total{component="collector.textfile",error_type="bad_file"}`.
-package struct TextfileCollector: MetricCollector {
+struct TextfileCollector: MetricCollector {
     /// The collector name, `textfile`.
     package let name = "textfile"
     /// The directories (or glob patterns of directories) read, in order.
@@ -51,7 +51,7 @@ package struct TextfileCollector: MetricCollector {
 
     /// The one-line errors of the most recent `collect()`, e.g.
     /// `/var/lib/textfile/x.prom: line 3: expected float as value, got "abc"`.
-    package var lastErrors: [String] { errors.lines.withLock { $0 } }
+    var lastErrors: [String] { errors.lines.withLock { $0 } }
 
     /// Reads and merges the files. Never throws: file problems become node_textfile_scrape_error 1.
     package func collect() throws -> [MetricFamily] {

@@ -71,7 +71,7 @@ func timeFamilies(now: Double, zoneName: String, zoneOffset: Int, clocksources: 
 }
 
 /// node_exporter's `time` collector.
-package struct TimeCollector: MetricCollector {
+struct TimeCollector: MetricCollector {
     /// The collector's name, as in `--collector.time`.
     package let name = "time"
     /// The roots read under.

@@ -33,7 +33,7 @@ func unameFamily(_ identity: KernelIdentity) -> MetricFamily {
 }
 
 /// node_exporter's `uname` collector.
-package struct UnameCollector: MetricCollector {
+struct UnameCollector: MetricCollector {
     /// The collector's name, as in `--collector.uname`.
     package let name = "uname"
 

@@ -34,7 +34,7 @@ package struct JournalError: Error, Equatable, CustomStringConvertible {
 
     /// True for a corrupt entry or file (EBADMSG and its relatives), which a reader skips. EIO
     /// is not one: it may pass, so the reader reopens and tries the same entry again.
-    package var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA].contains(code) }
+    var isCorruption: Bool { [EBADMSG, EPROTONOSUPPORT, ENODATA].contains(code) }
 }
 
 /// One entry as the journal stores it: every field as raw bytes, plus its position.
@@ -57,7 +57,7 @@ package struct JournalEntry: Sendable {
     /// The fields in the order the journal enumerates them; a name may repeat.
     package var fields: [Field] = []
     /// The entry's cursor (`s=…;i=…;b=…;m=…;t=…;x=…`) as bytes, reused from entry to entry.
-    package var cursorBytes: [UInt8] = []
+    var cursorBytes: [UInt8] = []
     /// `__REALTIME_TIMESTAMP`: when journald received the entry, µs since the epoch.
     package var realtime: UInt64 = 0
     /// `__MONOTONIC_TIMESTAMP`: µs since boot.
@@ -170,7 +170,7 @@ package final class Journal {
 
     /// Adds journalctl-style matches: each term is `FIELD=VALUE`, or `+` to start an alternative.
     /// Terms on the same field are alternatives; terms on different fields must all hold.
-    package func addMatches(_ terms: [String]) throws(JournalError) {
+    func addMatches(_ terms: [String]) throws(JournalError) {
         for term in terms {
             let result: Int32 = if term == "+" {
                 sd_journal_add_disjunction(handle)
@@ -182,33 +182,33 @@ package final class Journal {
     }
 
     /// Makes the matches added so far one group that must hold together with the next group.
-    package func addConjunction() throws(JournalError) {
+    func addConjunction() throws(JournalError) {
         let result = sd_journal_add_conjunction(handle)
         guard result >= 0 else { throw JournalError(operation: "combine matches", code: -result) }
     }
 
     /// Positions before the first entry.
-    package func seekHead() throws(JournalError) {
+    func seekHead() throws(JournalError) {
         try check(sd_journal_seek_head(handle), "seek to the head")
     }
 
     /// Positions after the last entry.
-    package func seekTail() throws(JournalError) {
+    func seekTail() throws(JournalError) {
         try check(sd_journal_seek_tail(handle), "seek to the tail")
     }
 
     /// Positions before the first entry received at or after `microseconds` since the epoch.
-    package func seek(realtime microseconds: UInt64) throws(JournalError) {
+    func seek(realtime microseconds: UInt64) throws(JournalError) {
         try check(sd_journal_seek_realtime_usec(handle, microseconds), "seek to a time")
     }
 
     /// Positions at `cursor`'s entry, or where it would be if it is gone.
-    package func seek(cursor: String) throws(JournalError) {
+    func seek(cursor: String) throws(JournalError) {
         try check(sd_journal_seek_cursor(handle, cursor), "seek to cursor \(cursor)")
     }
 
     /// True when the current entry is the one `cursor` names.
-    package func isAt(cursor: String) throws(JournalError) -> Bool {
+    func isAt(cursor: String) throws(JournalError) -> Bool {
         let result = sd_journal_test_cursor(handle, cursor)
         try check(result, "test cursor \(cursor)")
         return result > 0
@@ -270,7 +270,7 @@ package final class Journal {
     /// Installs the SIGBUS handler (opening a journal does it too): a read from a mapped file
     /// that was truncated meanwhile gets zeros and is counted in ``absorbedFaults`` instead of
     /// killing the process, as journalctl arranges for itself.
-    package static func absorbFaults() {
+    static func absorbFaults() {
         _ = lookout_sigbus_install()
     }
 

@@ -37,7 +37,7 @@ package final class JournalCounters: MetricCollector {
 
     /// Counts one entry read, with its `_SYSTEMD_UNIT` bytes (nil when it has none) and
     /// PRIORITY, its receive time, and how many of its fields were not UTF-8.
-    package func recordEntry(unit: UnsafeRawBufferPointer?, priority: Int?, realtime: UInt64, binaryFields: Int) {
+    func recordEntry(unit: UnsafeRawBufferPointer?, priority: Int?, realtime: UInt64, binaryFields: Int) {
         let slot = priority.map { min(max($0, 0), 7) } ?? 8
         let hash = unit.map { JournalDocumentEncoder.hash($0) }
         state.withLock { state in
@@ -62,12 +62,12 @@ package final class JournalCounters: MetricCollector {
     }
 
     /// Counts entries that were vacuumed before they could be read.
-    package func recordLost(_ count: UInt64) {
+    func recordLost(_ count: UInt64) {
         state.withLock { $0.lost += count }
     }
 
     /// Counts one read error of a bounded type (`bad_message`, `sigbus`, `read_error`, …).
-    package func recordReadError(_ type: ErrorType) {
+    func recordReadError(_ type: ErrorType) {
         state.withLock { $0.readErrors[type.name, default: 0] += 1 }
         errors.record(.journal, type)
     }

@@ -80,7 +80,7 @@ package struct JournalDocumentEncoder {
         /// The `_SYSTEMD_UNIT` field's position in the entry, when it has exactly one.
         package var unit: JournalEntry.Field?
         /// How many fields had a value that is not valid UTF-8 (written as base64).
-        package var base64Fields: Int
+        var base64Fields: Int
     }
 
     // Per-mapping lookup by a hash of the field name (open addressing, linear probing, a table

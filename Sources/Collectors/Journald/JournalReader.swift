@@ -87,7 +87,7 @@ package final class JournalReader {
     private var lastCursorBytes: [UInt8] = []
 
     /// The cursor of the last entry returned, where a reopen resumes.
-    package var lastCursor: String? { lastCursorBytes.isEmpty ? nil : String(decoding: lastCursorBytes, as: UTF8.self) }
+    var lastCursor: String? { lastCursorBytes.isEmpty ? nil : String(decoding: lastCursorBytes, as: UTF8.self) }
     private var faultsSeen: UInt
     private var consecutiveErrors = 0
 

@@ -23,23 +23,23 @@ import MetricModel
 import Synchronization
 
 /// The `microvm` collector.
-package struct MicroVMCollector: MetricCollector {
+struct MicroVMCollector: MetricCollector {
     /// The collector's name, as in `--collector.microvm`.
     package let name = "microvm"
     /// The roots read under.
     package let paths: HostPaths
     /// microvm.nix's `microvm.stateDir`.
-    package let stateDirectory: String
+    let stateDirectory: String
     /// How long one scrape waits for the hypervisors' control sockets, all of them together.
-    package let socketTimeout: Duration
+    let socketTimeout: Duration
     private let componentErrors: ComponentErrors
     private let logger: Logger
     private let observations = MicroVMObservations()
 
     /// The default state directory of microvm.nix.
-    package static let defaultStateDirectory = "/var/lib/microvms"
+    static let defaultStateDirectory = "/var/lib/microvms"
     /// The default of `--collector.microvm.socket-timeout`.
-    package static let defaultSocketTimeout = Duration.seconds(1)
+    static let defaultSocketTimeout = Duration.seconds(1)
 
     /// The `memory.stat` keys reported as `microvm_memory_stat_bytes{kind}`: the byte-valued ones
     /// that explain a VM's memory (guest RAM is `anon`, or `shmem`/`file` with shared memory).

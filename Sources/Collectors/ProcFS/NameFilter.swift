@@ -2,7 +2,7 @@ import MetricModel
 import Synchronization
 
 /// An invalid include/exclude regular expression given to a collector.
-package struct InvalidPatternError: Error, Equatable, CustomStringConvertible {
+struct InvalidPatternError: Error, Equatable, CustomStringConvertible {
     /// The flag-style name of the setting, e.g. `collector.diskstats.device-exclude`.
     package var setting: String
     /// The pattern as given.

@@ -16,7 +16,7 @@ package enum SourceFile {
     }
 
     /// The file's text, or nil when it does not exist (ENOENT); other failures still throw.
-    package static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
+    static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
         try read(path, missingIsNil: true)
     }
 
@@ -35,7 +35,7 @@ package enum SourceFile {
 
     /// Where the symbolic link at `path` points, as written in the link; nil when `path` is not a
     /// link (or does not exist).
-    package static func linkTarget(_ path: String) -> String? {
+    static func linkTarget(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let count = readlink(path, &buffer, buffer.count - 1)
         guard count > 0 else { return nil }

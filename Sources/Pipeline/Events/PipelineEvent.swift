@@ -27,7 +27,7 @@ package struct PipelineEvent: Sendable, Equatable {
 
     /// The measurement counts in a `check_NAME` label value of a ``Kind/gateVerdict`` event:
     /// (result, count) pairs, skipping what is not one.
-    package static func gateCheckCounts(_ value: String) -> [(String, Int)] {
+    static func gateCheckCounts(_ value: String) -> [(String, Int)] {
         value.split(separator: " ").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1)
             guard parts.count == 2, GateMeasurementResult(rawValue: String(parts[0])) != nil, let count = Int(parts[1]), count >= 0 else { return nil }
@@ -146,17 +146,17 @@ package struct PipelineEvent: Sendable, Equatable {
     }
 
     /// Longest name (pipeline, run id, step, event id), in bytes.
-    package static let maximumNameBytes = 128
+    static let maximumNameBytes = 128
     /// Longest revision, in bytes.
-    package static let maximumRevisionBytes = 256
+    static let maximumRevisionBytes = 256
     /// Longest message, in bytes.
     package static let maximumMessageBytes = 65_536
     /// Most names in one of a report's lists (`invalid_checkers`, `unknown_checkers`, `anomaly_types`).
-    package static let maximumReportNames = 64
+    static let maximumReportNames = 64
     /// Most labels on one event.
     package static let maximumLabels = 32
     /// Longest label value, in bytes.
-    package static let maximumLabelValueBytes = 256
+    static let maximumLabelValueBytes = 256
 
     /// Checks `json` field by field and builds the event. `receivedAt` (microseconds since the
     /// epoch) is its time when it has none; `newID` makes an id when it has none. Unknown fields

@@ -25,9 +25,9 @@ package final class PipelineStatistics: MetricCollector, Sendable {
     private let state = Mutex(State())
 
     /// Upper bounds of `pipeline_run_duration_seconds`: half a minute to four hours.
-    package static let runBuckets: [Double] = [30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400]
+    static let runBuckets: [Double] = [30, 60, 120, 300, 600, 900, 1200, 1800, 2700, 3600, 7200, 14400]
     /// Upper bounds of `pipeline_step_duration_seconds`: a second to an hour.
-    package static let stepBuckets: [Double] = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600]
+    static let stepBuckets: [Double] = [1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 1800, 3600]
 
     /// Statistics that call a run stale after `staleAfter` without events (default six hours),
     /// judged against `now` (microseconds since the epoch; the wall clock unless a test says).
@@ -135,7 +135,7 @@ package final class PipelineStatistics: MetricCollector, Sendable {
 
     /// Closes runs without events for longer than ``staleAfter`` before `now` (microseconds since
     /// the epoch), counting each in `pipeline_runs_total{result="stale"}`.
-    package func closeStaleRuns(now: Int64) {
+    func closeStaleRuns(now: Int64) {
         state.withLock { state in
             for (run, open) in state.openRuns where now - open.lastSeen > staleAfter {
                 state.openRuns[run] = nil

@@ -83,13 +83,13 @@ package struct GateCheck: Sendable, Equatable {
     /// Failed measurements tolerated in all; one more rolls back.
     package var failureLimit: Int
     /// Failed measurements in a row tolerated; one more rolls back. nil: no such limit.
-    package var consecutiveFailureLimit: Int?
+    var consecutiveFailureLimit: Int?
     /// Errors in a row (unreachable, query refused) tolerated before the gate gives up.
-    package var consecutiveErrorLimit: Int
+    var consecutiveErrorLimit: Int
     /// How long, from the gate's start, the check must be measured before it can pass, ms.
-    package var windowMilliseconds: Int64
+    var windowMilliseconds: Int64
     /// Measured and reported, never part of the verdict.
-    package var dryRun: Bool
+    var dryRun: Bool
 
     /// A check; the defaults are no failure tolerated, wait on no data, four errors in a row,
     /// no window.

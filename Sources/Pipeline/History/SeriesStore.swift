@@ -22,7 +22,7 @@ package final class SeriesStore: PromQLSeriesSource {
     package static let staleMarker = Double(bitPattern: 0x7FF0_0000_0000_0002)
 
     /// Whether `value` is the stale marker (not any NaN).
-    package static func isStaleMarker(_ value: Double) -> Bool { value.bitPattern == staleMarker.bitPattern }
+    static func isStaleMarker(_ value: Double) -> Bool { value.bitPattern == staleMarker.bitPattern }
 
     /// An empty store.
     package init() {}

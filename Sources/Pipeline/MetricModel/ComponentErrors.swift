@@ -70,15 +70,15 @@ package struct ErrorType: Hashable, Sendable, CustomStringConvertible {
     /// A file or directory that could not be read.
     package static let readError = ErrorType("read_error")
     /// A file whose content is not what its documentation says.
-    package static let parseError = ErrorType("parse_error")
+    static let parseError = ErrorType("parse_error")
     /// Something that did not finish in time.
     package static let timeout = ErrorType("timeout")
     /// A collector failure of no known kind.
     package static let other = ErrorType("other")
     /// A series two collectors both reported; the later one was dropped.
-    package static let duplicateSeries = ErrorType("duplicate_series")
+    static let duplicateSeries = ErrorType("duplicate_series")
     /// A family reported with another type than before; dropped.
-    package static let typeConflict = ErrorType("type_conflict")
+    static let typeConflict = ErrorType("type_conflict")
     /// A textfile that could not be used.
     package static let badFile = ErrorType("bad_file")
     /// A hypervisor's control socket refused the connection.

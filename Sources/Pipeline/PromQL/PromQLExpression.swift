@@ -39,7 +39,7 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
     }
 
     /// The type of value the expression evaluates to.
-    package var valueType: PromQLValueType {
+    var valueType: PromQLValueType {
         switch self {
         case .number: return .scalar
         case .string: return .string
@@ -76,7 +76,7 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
 }
 
 /// The four types a PromQL expression can have (prometheus `promql/parser/value.go`).
-package enum PromQLValueType: String, Sendable, Hashable {
+enum PromQLValueType: String, Sendable, Hashable {
     /// One number without labels.
     case scalar
     /// One sample per series, at the evaluation time.
@@ -228,7 +228,7 @@ package enum PromQLBinaryOperator: String, Sendable, Hashable {
     case or
 
     /// Binding strength: 1 for `or` up to 6 for `^`.
-    package var precedence: Int {
+    var precedence: Int {
         switch self {
         case .or: return 1
         case .and, .unless: return 2
@@ -240,10 +240,10 @@ package enum PromQLBinaryOperator: String, Sendable, Hashable {
     }
 
     /// Whether this is a comparison, the only kind that takes `bool`.
-    package var isComparison: Bool { precedence == 3 }
+    var isComparison: Bool { precedence == 3 }
 
     /// Whether this is `and`, `or` or `unless`, which work on vectors only.
-    package var isSetOperator: Bool { self == .and || self == .or || self == .unless }
+    var isSetOperator: Bool { self == .and || self == .or || self == .unless }
 }
 
 /// The modifiers written after a binary operator: `bool`, `on (…)` / `ignoring (…)`, and
@@ -325,7 +325,7 @@ package struct PromQLAggregation: Sendable, Hashable, CustomStringConvertible {
         case countValues = "count_values"
 
         /// The type of the parameter before the vector, or nil when it takes none.
-        package var parameterType: PromQLValueType? {
+        var parameterType: PromQLValueType? {
             switch self {
             case .topk, .bottomk, .quantile: return .scalar
             case .countValues: return .string

@@ -5,11 +5,11 @@ package struct PromQLFunction: Sendable, Hashable {
     /// The name, as written in a call.
     package var name: String
     /// The argument types, in order.
-    package var argumentTypes: [PromQLValueType]
+    var argumentTypes: [PromQLValueType]
     /// How many of the trailing arguments may be left out (`round(v)` as well as `round(v, 0.5)`).
-    package var optionalArgumentCount: Int
+    var optionalArgumentCount: Int
     /// The type of the result.
-    package var returnType: PromQLValueType
+    var returnType: PromQLValueType
 
     /// The supported function called `name`, or nil.
     package static func named(_ name: String) -> PromQLFunction? { supported[name] }

@@ -8,7 +8,7 @@ import MetricModel
 /// selectors take the points of `[t - range, t]`, both ends included.
 package final class PromQLQuery: Sendable {
     /// How far back an instant selector looks for a point (Prometheus' `--query.lookback-delta`).
-    package static let lookbackMilliseconds: Int64 = 5 * 60_000
+    static let lookbackMilliseconds: Int64 = 5 * 60_000
 
     /// The expression.
     package let expression: PromQLExpression

@@ -19,13 +19,13 @@ import PromQL
 /// Anything else (`query`, `range`, `with`, variables of one's own) is refused when the
 /// template is parsed, so a rule file that needs it fails to load rather than alerting with a
 /// wrong text.
-package struct AlertTemplate: Sendable, Equatable {
+struct AlertTemplate: Sendable, Equatable {
     /// What a template sees.
     package struct Data: Sendable {
         /// The alert's labels (the result's, before the rule's own are added).
         package var labels: [String: String]
         /// The configuration's external labels.
-        package var externalLabels: [String: String]
+        var externalLabels: [String: String]
         /// The external URL.
         package var externalURL: String
         /// The result's value.
@@ -60,10 +60,10 @@ package struct AlertTemplate: Sendable, Equatable {
     }
 
     /// Whether the text has no actions at all (most label values).
-    package var isPlainText: Bool { nodes.allSatisfy { if case .text = $0 { true } else { false } } }
+    var isPlainText: Bool { nodes.allSatisfy { if case .text = $0 { true } else { false } } }
 
     /// The text with its actions carried out on `data`.
-    package func expand(_ data: Data) throws(Failure) -> String {
+    func expand(_ data: Data) throws(Failure) -> String {
         var output = ""
         try Self.run(nodes, data, into: &output)
         return output

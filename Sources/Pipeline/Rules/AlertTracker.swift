@@ -36,29 +36,29 @@ package struct AlertTracker: Sendable {
         /// When it became pending, milliseconds since the epoch.
         package var activeAt: Int64
         /// When it started firing.
-        package var firedAt: Int64?
+        var firedAt: Int64?
         /// When it was resolved.
-        package var resolvedAt: Int64?
+        var resolvedAt: Int64?
         /// The first evaluation without its series while it kept firing.
-        package var keepFiringSince: Int64?
+        var keepFiringSince: Int64?
         /// When it was last handed to the notifier.
-        package var lastSentAt: Int64?
+        var lastSentAt: Int64?
         /// Until when the last notification said it fires (Alertmanager's `endsAt` for a firing alert).
-        package var validUntil: Int64?
+        var validUntil: Int64?
     }
 
     /// How long resolved alerts are kept (Prometheus' `resolvedRetention`).
-    package static let resolvedRetentionMilliseconds: Int64 = 15 * 60_000
+    static let resolvedRetentionMilliseconds: Int64 = 15 * 60_000
 
     /// The rule's name, the `alertname` label.
     package let name: String
     /// The rule's labels as written (templates unexpanded): added to every alert by the
     /// label-pair form of `evaluate`, and the base of the `ALERTS` series, as in 2.42.
-    package let ruleLabels: [Label]
+    let ruleLabels: [Label]
     /// How long an alert is pending before it fires.
-    package let forMilliseconds: Int64
+    let forMilliseconds: Int64
     /// How long a firing alert keeps firing after its series is gone.
-    package let keepFiringForMilliseconds: Int64
+    let keepFiringForMilliseconds: Int64
 
     /// The alerts now, by label set.
     package private(set) var alerts: [[Label]: Alert] = [:]
@@ -76,7 +76,7 @@ package struct AlertTracker: Sendable {
     /// firing or resolved (still kept) alert not sent for `resendDelay`. Each is marked sent, firing ones valid for four times
     /// the larger of `resendDelay` and the evaluation `interval` (two missed evaluations or
     /// sends do not resolve it in Alertmanager).
-    package mutating func alertsToSend(at time: Int64, resendDelayMilliseconds: Int64, intervalMilliseconds: Int64) -> [Alert] {
+    mutating func alertsToSend(at time: Int64, resendDelayMilliseconds: Int64, intervalMilliseconds: Int64) -> [Alert] {
         var due: [Alert] = []
         for key in alerts.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             guard var alert = alerts[key], alert.state != .pending else { continue }
@@ -161,7 +161,7 @@ package struct AlertTracker: Sendable {
     /// The `ALERTS` and `ALERTS_FOR_STATE` samples of the alerts pending or firing now. As in
     /// 2.42, their labels start from the rule's labels as written, so a label whose template
     /// expanded to nothing shows its template there.
-    package var activeSamples: [(name: String, labels: [Label], value: Double)] {
+    var activeSamples: [(name: String, labels: [Label], value: Double)] {
         var samples: [(name: String, labels: [Label], value: Double)] = []
         for alert in alerts.values where alert.state != .inactive {
             var seriesLabels = ruleLabels.sorted()

@@ -40,9 +40,9 @@ package struct Rule: Sendable, Equatable {
     /// Labels added to (or overriding those of) every result.
     package var labels: [String: String]
     /// The line of the rule's `expr`, for messages.
-    package var expressionLine: Int?
+    var expressionLine: Int?
     /// The column of the rule's `expr` value, for messages.
-    package var expressionColumn: Int?
+    var expressionColumn: Int?
 
     /// Creates a rule.
     package init(kind: Kind, expression: String, labels: [String: String] = [:], expressionLine: Int? = nil, expressionColumn: Int? = nil) {

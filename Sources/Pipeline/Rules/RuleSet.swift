@@ -10,9 +10,9 @@ import SeriesHistory
 /// are written to the output store at that time, so later rules (and later groups) read them;
 /// an alerting rule's `ALERTS` and `ALERTS_FOR_STATE` samples are written there too. A series a
 /// rule wrote last time and not this time gets a stale marker.
-package struct RuleSet: Sendable {
+struct RuleSet: Sendable {
     /// One loaded rule and its state.
-    package struct LoadedRule: Sendable {
+    struct LoadedRule: Sendable {
         /// The rule as written.
         package let rule: Rule
         /// Its expression, ready to evaluate.
@@ -30,7 +30,7 @@ package struct RuleSet: Sendable {
     }
 
     /// A group and its loaded rules.
-    package struct LoadedGroup: Sendable {
+    struct LoadedGroup: Sendable {
         /// The group's name.
         package let name: String
         /// The file it came from.
@@ -55,7 +55,7 @@ package struct RuleSet: Sendable {
     /// The metric names rules write (their selections are never shared).
     private let written: Set<String>
     /// Labels templates see as `$externalLabels`.
-    package let externalLabels: [String: String]
+    let externalLabels: [String: String]
     /// What templates see as `$externalURL`.
     package let externalURL: String
 
@@ -140,7 +140,7 @@ package struct RuleSet: Sendable {
     }
 
     /// Runs `body` on the alert tracker of rule `rule` of group `group`; nil for a recording rule.
-    package mutating func withTracker<Result>(group: Int, rule: Int, _ body: (inout AlertTracker) -> Result) -> Result? {
+    mutating func withTracker<Result>(group: Int, rule: Int, _ body: (inout AlertTracker) -> Result) -> Result? {
         guard var tracker = groups[group].rules[rule].tracker else { return nil }
         let result = body(&tracker)
         groups[group].rules[rule].tracker = tracker

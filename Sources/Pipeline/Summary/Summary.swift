@@ -128,7 +128,7 @@ package struct Summary: Sendable, Equatable {
         /// Its size.
         package var sizeBytes: Double
         /// Free bytes, reserved blocks included.
-        package var freeBytes: Double
+        var freeBytes: Double
         /// Bytes an unprivileged user may still write.
         package var availableBytes: Double
 

@@ -14,7 +14,7 @@ import Shipping
 /// - journal errors: `lookout_journal_entries_total` over `errors`.
 package enum SummaryBuilder {
     /// How many units the journal errors list at most.
-    package static let errorUnits = 5
+    static let errorUnits = 5
 
     /// The summary of `families`. `rates` and `errors` are the intervals CPU rates and error
     /// increases cover (their `end` is a reading of this scrape or one just after it); runs, the

@@ -13,7 +13,7 @@ package struct CounterReading: Sendable {
     package var microVMCPU: [String: Double]?
     /// Each unit's journal entries of priority 0–3 (`lookout_journal_entries_total`); nil when
     /// the journal is not read.
-    package var unitErrors: [String: Double]?
+    var unitErrors: [String: Double]?
 
     /// CPU seconds summed over all CPUs.
     package struct HostCPUTime: Sendable, Equatable {
@@ -118,14 +118,14 @@ package struct ReadingInterval: Sendable {
 /// journal readings of at most `--journal.max-units` + 2 units each.
 package final class SummaryHistory: Sendable {
     /// How old a reading may be, and must be, to start a rate's interval.
-    package static let rateWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(60)
+    static let rateWindow: ClosedRange<Duration> = .seconds(1) ... .seconds(60)
     /// How far back journal errors are counted.
-    package static let errorWindow: Duration = .seconds(15 * 60)
+    static let errorWindow: Duration = .seconds(15 * 60)
     /// The spacing of the journal readings kept.
-    package static let errorSpacing: Duration = .seconds(60)
+    static let errorSpacing: Duration = .seconds(60)
     /// The most rate readings kept: beyond that, the oldest go first (clients asking many times a
     /// second then get a fresh 250 ms interval instead).
-    package static let maximumRateReadings = 32
+    static let maximumRateReadings = 32
 
     private struct State {
         var rates: [CounterReading] = []

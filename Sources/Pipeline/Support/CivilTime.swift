@@ -96,7 +96,7 @@ package struct CivilTime: Sendable, Equatable {
     }
 
     /// Appends a non-negative `value` in decimal, zero-padded to at least `width` digits.
-    package static func appendDigits(_ value: Int, width: Int, to output: inout [UInt8]) {
+    static func appendDigits(_ value: Int, width: Int, to output: inout [UInt8]) {
         let value = max(value, 0)
         var place = 1
         var digitCount = 1

@@ -74,7 +74,7 @@ package indirect enum EDNValue: Sendable, Hashable {
 
     /// The value of any number as a `Double` (ratios divided, `M` dropped, `##Inf` infinite);
     /// nil for other kinds.
-    package var doubleValue: Double? {
+    var doubleValue: Double? {
         switch self {
         case .integer(let text):
             return Double(text.hasSuffix("N") ? String(text.dropLast()) : text)

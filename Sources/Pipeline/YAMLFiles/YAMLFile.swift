@@ -50,7 +50,7 @@ package struct YAMLSyntaxError: Error, Sendable, Equatable {
     /// The problem alone, e.g. `duplicate key 'max-requests'`.
     package var problem: String
     /// The first line of Yams' own message, which repeats the position in its own words.
-    package var firstLine: String
+    var firstLine: String
 
     /// The error with its parts.
     package init(line: Int?, problem: String, firstLine: String) {

@@ -30,7 +30,7 @@ package struct ElasticsearchSettings: Sendable, Equatable {
     package typealias TLS = TLSOptions
 
     /// The default index pattern, one index per UTC day.
-    package static let defaultIndexPattern = "lookout-logs-%Y.%m.%d"
+    static let defaultIndexPattern = "lookout-logs-%Y.%m.%d"
     /// The default index pattern of pipeline events, one index per UTC day.
     package static let defaultEventsIndexPattern = "lookout-pipeline-%Y.%m.%d"
 
@@ -53,11 +53,11 @@ package struct ElasticsearchSettings: Sendable, Equatable {
     /// Whether request bodies are gzip-compressed (`Content-Encoding: gzip`); default `true`.
     package var gzip: Bool
     /// The gzip level, 1 (fastest, Beats' default) to 9; default 1.
-    package var gzipLevel: Int
+    var gzipLevel: Int
     /// The largest uncompressed bulk body sent in one request; larger batches are split. Default
     /// 10 MiB, well below Elasticsearch's 100 MB `http.max_content_length` (which applies to the
     /// uncompressed body).
-    package var maxBulkBytes: Int
+    var maxBulkBytes: Int
     /// The limit for one whole request; default 60 s.
     package var requestTimeout: Duration
     /// The limit for connecting to a node; default 10 s.
@@ -67,7 +67,7 @@ package struct ElasticsearchSettings: Sendable, Equatable {
     package var deadLetterPath: String?
     /// The dead-letter file's size limit; past it the file is renamed to `PATH.1` (replacing the
     /// previous one) and a new file starts. Default 100 MiB.
-    package var deadLetterMaxBytes: Int
+    var deadLetterMaxBytes: Int
     /// The first retry's backoff ceiling; default 1 s. Each retry doubles it up to `backoffMax`,
     /// and the actual wait is uniformly random below the ceiling ("full jitter").
     package var backoffInitial: Duration

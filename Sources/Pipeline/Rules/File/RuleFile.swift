@@ -158,7 +158,7 @@ extension YAMLFile {
     }
 
     /// A mapping of label names (checked) to string values.
-    package static func labelMap(_ node: Node, _ key: String) throws(YAMLFileError) -> [String: String] {
+    static func labelMap(_ node: Node, _ key: String) throws(YAMLFileError) -> [String: String] {
         var map: [String: String] = [:]
         for (name, value) in try mapping(node, what: key) {
             guard Label.isValidName(name) else { throw YAMLFileError(at: value, "invalid label name \"\(name)\" in \(key)") }

@@ -1,13 +1,13 @@
 /// A promtool rule unit-test file (prometheus `docs/configuration/unit_testing_rules.md`): the rule
 /// files under test, and test groups of input series with the alerts and expression results
 /// expected at given times.
-package struct RuleTestFile: Sendable, Equatable {
+struct RuleTestFile: Sendable, Equatable {
     /// The rule files under test, relative to this file (globs allowed, as promtool allows).
-    package var ruleFiles: [String]
+    var ruleFiles: [String]
     /// The interval rules are evaluated at; default 1 minute.
-    package var evaluationIntervalMilliseconds: Int64
+    var evaluationIntervalMilliseconds: Int64
     /// Group names in the order to evaluate them; empty: file order.
-    package var groupEvaluationOrder: [String]
+    var groupEvaluationOrder: [String]
     /// The test groups.
     package var tests: [RuleTestGroup]
 
@@ -22,19 +22,19 @@ package struct RuleTestFile: Sendable, Equatable {
 }
 
 /// One test group: series, and what is expected of the rules over them.
-package struct RuleTestGroup: Sendable, Equatable {
+struct RuleTestGroup: Sendable, Equatable {
     /// The group's name, for the report.
     package var name: String
     /// The time between the input series' values; default: the evaluation interval.
     package var intervalMilliseconds: Int64?
     /// The input series.
-    package var inputSeries: [InputSeries]
+    var inputSeries: [InputSeries]
     /// The alerts expected at given times.
-    package var alertRuleTests: [AlertRuleTest]
+    var alertRuleTests: [AlertRuleTest]
     /// The expression results expected at given times.
-    package var expressionTests: [ExpressionTest]
+    var expressionTests: [ExpressionTest]
     /// Labels the rules' templates see as `$externalLabels`.
-    package var externalLabels: [String: String]
+    var externalLabels: [String: String]
     /// What the rules' templates see as `$externalURL`.
     package var externalURL: String = ""
     /// The line of the group in the file.
@@ -55,7 +55,7 @@ package struct RuleTestGroup: Sendable, Equatable {
 }
 
 /// An input series: its selector text (`up{job="x"}`) and its values, one per interval from 0.
-package struct InputSeries: Sendable, Equatable {
+struct InputSeries: Sendable, Equatable {
     /// The series as PromQL writes one: a name and `=` matchers.
     package var series: String
     /// The expanded values.
@@ -72,13 +72,13 @@ package struct InputSeries: Sendable, Equatable {
 }
 
 /// The firing alerts of one rule expected at one time; none expected means "not firing".
-package struct AlertRuleTest: Sendable, Equatable {
+struct AlertRuleTest: Sendable, Equatable {
     /// When, from the start of the test.
-    package var evalTimeMilliseconds: Int64
+    var evalTimeMilliseconds: Int64
     /// The alerting rule's name.
-    package var alertName: String
+    var alertName: String
     /// The firing alerts: labels (without `alertname`) and annotations.
-    package var expectedAlerts: [ExpectedAlert]
+    var expectedAlerts: [ExpectedAlert]
     /// The line of the test in the file.
     package var line: Int?
 
@@ -92,7 +92,7 @@ package struct AlertRuleTest: Sendable, Equatable {
 }
 
 /// One expected firing alert.
-package struct ExpectedAlert: Sendable, Equatable {
+struct ExpectedAlert: Sendable, Equatable {
     /// Its labels, without `alertname`.
     package var labels: [String: String]
     /// Its annotations, templates expanded.
@@ -106,13 +106,13 @@ package struct ExpectedAlert: Sendable, Equatable {
 }
 
 /// The samples an expression is expected to give at one time.
-package struct ExpressionTest: Sendable, Equatable {
+struct ExpressionTest: Sendable, Equatable {
     /// The PromQL expression.
     package var expression: String
     /// When, from the start of the test.
-    package var evalTimeMilliseconds: Int64
+    var evalTimeMilliseconds: Int64
     /// The expected samples: labels as PromQL writes a series (`{a="b"}`, `name{a="b"}`) and value.
-    package var expectedSamples: [(labels: String, value: Double)]
+    var expectedSamples: [(labels: String, value: Double)]
     /// The line of the test in the file.
     package var line: Int?
 

@@ -4,7 +4,7 @@ import Yams
 
 /// Reads a promtool rule unit-test file (`promtool test rules` input) into a `RuleTestFile`,
 /// refusing unknown keys and malformed values with their line, as promtool's strict YAML does.
-package enum RuleTestFileReader {
+enum RuleTestFileReader {
     /// The test file at `path`.
     package static func load(path: String) throws(YAMLFileError) -> RuleTestFile {
         try YAMLFile.load(path, parse: parse(yaml:))

@@ -19,7 +19,7 @@ package enum SeriesValue: Sendable, Equatable {
     case stale
 
     /// The values `text` denotes, or an error naming the item at fault and its column (1-based).
-    package static func expand(_ text: String) throws(SeriesValuesError) -> [SeriesValue] {
+    static func expand(_ text: String) throws(SeriesValuesError) -> [SeriesValue] {
         var values: [SeriesValue] = []
         var column = 1
         for item in text.split(separator: " ", omittingEmptySubsequences: false) {
@@ -108,7 +108,7 @@ package enum SeriesValue: Sendable, Equatable {
 }
 
 /// A `values` string that is not in the notation: the column of the item, the item, and why.
-package struct SeriesValuesError: Error, Sendable, Equatable, CustomStringConvertible {
+struct SeriesValuesError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The 1-based column where the item starts.
     package var column: Int
     /// The item as written.

@@ -13,7 +13,7 @@ package enum PrometheusFloat {
 
     /// The OpenMetrics text of `value`: the Go text with `.0` added to integral values (`1.0`), as
     /// client_golang's OpenMetrics encoder writes them.
-    package static func formatOpenMetrics(_ value: Double) -> String {
+    static func formatOpenMetrics(_ value: Double) -> String {
         var bytes: [UInt8] = []
         appendOpenMetrics(value, to: &bytes)
         return String(decoding: bytes, as: UTF8.self)
