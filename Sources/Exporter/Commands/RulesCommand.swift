@@ -35,6 +35,7 @@ struct RulesCommand: ParsableCommand {
             for file in files {
                 print("Unit Testing:  \(file)")
                 let outcome = RuleTestRunner.run(path: file)
+                for warning in outcome.warnings { print(warning, to: &standardError) }
                 if outcome.passed {
                     print("  SUCCESS")
                 } else {

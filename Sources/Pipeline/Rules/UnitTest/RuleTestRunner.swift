@@ -17,7 +17,12 @@ import SeriesHistory
 package struct RuleTestRunner {
     /// The outcome of one file: whether it passed, and the failures in promtool's words.
     package struct Outcome {
+        /// The failures, each in promtool's words.
         package var failures: [String]
+        /// Lines promtool writes to standard error before the result (a rule-file pattern that
+        /// matches nothing).
+        package var warnings: [String] = []
+        /// Whether every test of the file passed.
         package var passed: Bool { failures.isEmpty }
     }
 
@@ -42,12 +47,11 @@ package struct RuleTestRunner {
             if matches.isEmpty { warnings.append("  WARNING: no file match pattern \(absolute)") }
             ruleFiles += matches
         }
-        for warning in warnings { FileHandle.standardError.write(Data((warning + "\n").utf8)) }
         var failures: [String] = []
         for test in file.tests {
             failures += run(test, file: file, ruleFiles: ruleFiles)
         }
-        return Outcome(failures: failures)
+        return Outcome(failures: failures, warnings: warnings)
     }
 
     /// Runs one test group; the failures, in promtool's words.
