@@ -42,7 +42,7 @@ bench-events: release
 
 ## bench-rules: one rule-evaluation round and the history's memory on a busy host
 bench-rules: release
-	$(SWIFT) build -c release --product RulesBenchmark
+	$(SWIFT) build -c release --product RulesBenchmark --static-swift-stdlib
 	bench/rules.sh
 
 clean:
