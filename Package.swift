@@ -70,8 +70,8 @@ let package = Package(
             name: "DaemonSummary", dependencies: ["LookoutSupport", "MetricModel", "Shipping", "PipelineEvents"],
             path: "Sources/Pipeline/Summary"),
 
-        // libcurl's easy and multi interfaces behind one Swift file: the shipper's HTTP(S) requests
-        // and the microVM collector's GETs over unix-domain API sockets.
+        // libcurl's easy and multi interfaces behind one Swift file: the shippers' and the CLI
+        // clients' HTTP(S) requests, and the microVM collector's GETs over unix-domain sockets.
         .target(name: "Curl", dependencies: ["CCurl"]),
         .target(
             name: "Collectors",
@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "Exporter",
             dependencies: [
-                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
+                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "Rules", "PipelineEvents",
                 "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),

@@ -33,8 +33,9 @@ package struct HostCollectorSettings: Sendable, Equatable {
 
 /// One option of a collector: `--collector.NAME.OPTION` on the command line and
 /// `collector: {NAME: {OPTION: …}}` in the configuration file. Each is declared once, in its
-/// collector's file, beside the collector; the configuration file, `check-config` and the
-/// flags all find it through ``HostCollectors/catalog``.
+/// collector's file, beside the collector: the configuration file and `check-config` read options
+/// through ``HostCollectors/catalog``, and `lookout serve`'s flags (which ArgumentParser needs
+/// spelled out) take their help from here and store their values through ``set``.
 package struct CollectorOption: Sendable {
     /// What the option takes.
     package enum Kind: Sendable, Equatable {
@@ -52,9 +53,13 @@ package struct CollectorOption: Sendable {
 
     /// A value read for an option, of its kind (a pattern is a `.text`).
     package enum Value: Sendable, Equatable {
+        /// On or off.
         case boolean(Bool)
+        /// One text, or a pattern.
         case text(String)
+        /// Texts.
         case texts([String])
+        /// A duration.
         case duration(Duration)
     }
 
@@ -119,7 +124,8 @@ package struct HostCollectorSpec: Sendable {
 }
 
 /// Every host collector, in the order they are registered. Adding a collector means adding its
-/// file (with its `spec`) and one line here.
+/// file (with its `spec`), one line here, and its `--collector.NAME` switch (and a flag per
+/// option) in `lookout serve`'s flags, which CollectorFlagsTests checks against this catalog.
 package enum HostCollectors {
     /// The catalog of host collectors.
     package static let catalog: [HostCollectorSpec] = [

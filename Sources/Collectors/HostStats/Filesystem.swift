@@ -7,7 +7,7 @@ import Dispatch
 import MetricModel
 import Synchronization
 
-// Mounts reads the mount table `/proc/1/mounts` (falling back to `/proc/mounts` when PID 1's is
+// The `filesystem` collector reads the mount table `/proc/1/mounts` (falling back to `/proc/mounts` when PID 1's is
 // hidden, e.g. by hidepid) and calls statfs(2) on each mount point under the root filesystem, as
 // node_exporter 1.5.0's `filesystem_linux.go` does.
 //

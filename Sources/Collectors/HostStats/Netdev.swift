@@ -1,6 +1,6 @@
 import MetricModel
 
-// NetDev reads `/proc/net/dev` (proc(5)) as node_exporter 1.5.0 does with
+// The `netdev` collector reads `/proc/net/dev` (proc(5)) as node_exporter 1.5.0 does with
 // `--no-collector.netdev.netlink` (its default is netlink, which a fixture tree cannot stand in for).
 //
 // Families, counters labelled `device`, help "Network device statistic <key>.":

@@ -39,7 +39,7 @@ struct TextfileCollector: MetricCollector {
     private let componentErrors: ComponentErrors
 
     /// Creates the collector over `directories`; each is expanded as a glob first and used as given
-    /// when that matches nothing. File problems are counted in `componentErrors` when given.
+    /// when that matches nothing. File problems are logged and counted in `componentErrors`.
     package init(
         directories: [String], logger: Logger = Logger(label: "lookout.collector.textfile"),
         componentErrors: ComponentErrors = ComponentErrors()

@@ -70,6 +70,7 @@ struct MicroVMCollector: MetricCollector {
         }
     }
 
+    /// The families of every VM under the state directory; a VM whose directory is gone is no longer reported.
     package func collect() throws -> [MetricFamily] {
         guard SourceFile.exists(stateDirectory) else { throw CollectorError.noData("no microvm state directory \(stateDirectory)") }
         let names = try SourceFile.list(stateDirectory)

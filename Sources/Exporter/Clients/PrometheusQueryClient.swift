@@ -3,7 +3,6 @@ import Gate
 import LookoutSupport
 import MetricModel
 import PromQL
-import Rules
 
 /// Asks a Prometheus-compatible query API (`GET /api/v1/query`) for an instant value: a real
 /// Prometheus (`lookout gate --prometheus-url`) or the daemon's own (`RulesEndpoint`), which

@@ -1,5 +1,4 @@
 import ArgumentParser
-import Curl
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -107,14 +106,18 @@ struct EventCommand: AsyncParsableCommand {
 }
 
 extension EventCommand {
-    /// The `--label NAME=VALUE` flags as an event's labels.
+    /// The `--label NAME=VALUE` flags as an event's labels; a name given twice is refused, as the
+    /// events API refuses a repeated key.
     static func labels(_ flags: [String]) throws(EventError) -> [String: String] {
         var labels: [String: String] = [:]
         for pair in flags {
             guard let equals = pair.firstIndex(of: "="), equals != pair.startIndex else {
                 throw EventError(field: "labels", problem: "--label must be NAME=VALUE, got \"\(pair)\"")
             }
-            labels[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+            let name = String(pair[..<equals])
+            guard labels.updateValue(String(pair[pair.index(after: equals)...]), forKey: name) == nil else {
+                throw EventError(field: "labels", problem: "--label \(name) is given twice")
+            }
         }
         return labels
     }

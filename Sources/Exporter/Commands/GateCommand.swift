@@ -3,7 +3,6 @@ import Foundation
 import Gate
 import YAMLFiles
 import LookoutSupport
-import MetricModel
 import PipelineEvents
 
 /// `lookout gate --pipeline P --run-id R --stage S`: decides whether a deploy may be promoted.

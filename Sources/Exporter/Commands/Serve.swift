@@ -158,60 +158,60 @@ struct ServeFlags: ParsableArguments {
     @Flag(name: .customLong("collector.disable-defaults"), help: "Run only the collectors enabled with --collector.NAME.")
     var disableDefaults = false
 
-    @Flag(name: .customLong("collector.cpu"), inversion: .prefixedNo, help: "Enable the cpu collector (default: enabled).")
+    @Flag(name: .customLong("collector.cpu"), inversion: .prefixedNo, help: collectorSwitchHelp("cpu"))
     var cpu: Bool?
-    @Flag(name: .customLong("collector.diskstats"), inversion: .prefixedNo, help: "Enable the diskstats collector (default: enabled).")
+    @Flag(name: .customLong("collector.diskstats"), inversion: .prefixedNo, help: collectorSwitchHelp("diskstats"))
     var diskstats: Bool?
-    @Flag(name: .customLong("collector.filefd"), inversion: .prefixedNo, help: "Enable the filefd collector (default: enabled).")
+    @Flag(name: .customLong("collector.filefd"), inversion: .prefixedNo, help: collectorSwitchHelp("filefd"))
     var filefd: Bool?
-    @Flag(name: .customLong("collector.filesystem"), inversion: .prefixedNo, help: "Enable the filesystem collector (default: enabled).")
+    @Flag(name: .customLong("collector.filesystem"), inversion: .prefixedNo, help: collectorSwitchHelp("filesystem"))
     var filesystem: Bool?
-    @Flag(name: .customLong("collector.loadavg"), inversion: .prefixedNo, help: "Enable the loadavg collector (default: enabled).")
+    @Flag(name: .customLong("collector.loadavg"), inversion: .prefixedNo, help: collectorSwitchHelp("loadavg"))
     var loadavg: Bool?
-    @Flag(name: .customLong("collector.meminfo"), inversion: .prefixedNo, help: "Enable the meminfo collector (default: enabled).")
+    @Flag(name: .customLong("collector.meminfo"), inversion: .prefixedNo, help: collectorSwitchHelp("meminfo"))
     var meminfo: Bool?
-    @Flag(name: .customLong("collector.microvm"), inversion: .prefixedNo, help: "Enable the microvm collector (default: enabled).")
+    @Flag(name: .customLong("collector.microvm"), inversion: .prefixedNo, help: collectorSwitchHelp("microvm"))
     var microvm: Bool?
-    @Flag(name: .customLong("collector.netdev"), inversion: .prefixedNo, help: "Enable the netdev collector (default: enabled).")
+    @Flag(name: .customLong("collector.netdev"), inversion: .prefixedNo, help: collectorSwitchHelp("netdev"))
     var netdev: Bool?
-    @Flag(name: .customLong("collector.os"), inversion: .prefixedNo, help: "Enable the os collector (default: enabled).")
+    @Flag(name: .customLong("collector.os"), inversion: .prefixedNo, help: collectorSwitchHelp("os"))
     var os: Bool?
-    @Flag(name: .customLong("collector.pressure"), inversion: .prefixedNo, help: "Enable the pressure collector (default: enabled).")
+    @Flag(name: .customLong("collector.pressure"), inversion: .prefixedNo, help: collectorSwitchHelp("pressure"))
     var pressure: Bool?
-    @Flag(name: .customLong("collector.stat"), inversion: .prefixedNo, help: "Enable the stat collector (default: enabled).")
+    @Flag(name: .customLong("collector.stat"), inversion: .prefixedNo, help: collectorSwitchHelp("stat"))
     var stat: Bool?
-    @Flag(name: .customLong("collector.textfile"), inversion: .prefixedNo, help: "Enable the textfile collector (default: enabled).")
+    @Flag(name: .customLong("collector.textfile"), inversion: .prefixedNo, help: collectorSwitchHelp("textfile"))
     var textfile: Bool?
-    @Flag(name: .customLong("collector.time"), inversion: .prefixedNo, help: "Enable the time collector (default: enabled).")
+    @Flag(name: .customLong("collector.time"), inversion: .prefixedNo, help: collectorSwitchHelp("time"))
     var time: Bool?
-    @Flag(name: .customLong("collector.uname"), inversion: .prefixedNo, help: "Enable the uname collector (default: enabled).")
+    @Flag(name: .customLong("collector.uname"), inversion: .prefixedNo, help: collectorSwitchHelp("uname"))
     var uname: Bool?
 
-    @Flag(name: .customLong("collector.cpu.guest"), inversion: .prefixedNo, help: "Report node_cpu_guest_seconds_total (default: enabled).")
+    @Flag(name: .customLong("collector.cpu.guest"), inversion: .prefixedNo, help: collectorOptionHelp("cpu", "guest"))
     var cpuGuest: Bool?
 
-    @Option(name: .customLong("collector.textfile.directory"), help: "Directory of *.prom files to merge in; repeatable.")
+    @Option(name: .customLong("collector.textfile.directory"), help: collectorOptionHelp("textfile", "directory"))
     var textfileDirectories: [String] = []
 
-    @Option(name: .customLong("collector.filesystem.mount-points-exclude"), help: "Regexp of mount points to ignore.")
+    @Option(name: .customLong("collector.filesystem.mount-points-exclude"), help: collectorOptionHelp("filesystem", "mount-points-exclude"))
     var mountPointsExclude: String?
 
-    @Option(name: .customLong("collector.filesystem.fs-types-exclude"), help: "Regexp of filesystem types to ignore.")
+    @Option(name: .customLong("collector.filesystem.fs-types-exclude"), help: collectorOptionHelp("filesystem", "fs-types-exclude"))
     var fsTypesExclude: String?
 
-    @Option(name: .customLong("collector.diskstats.device-exclude"), help: "Regexp of block devices to ignore.")
+    @Option(name: .customLong("collector.diskstats.device-exclude"), help: collectorOptionHelp("diskstats", "device-exclude"))
     var diskDeviceExclude: String?
 
-    @Option(name: .customLong("collector.microvm.state-dir"), help: "microvm.nix's state directory (default /var/lib/microvms).")
+    @Option(name: .customLong("collector.microvm.state-dir"), help: collectorOptionHelp("microvm", "state-dir"))
     var microvmStateDirectory: String?
 
-    @Option(name: .customLong("collector.microvm.socket-timeout"), help: "How long a scrape waits for the hypervisors' control sockets, all together (default 1s).")
+    @Option(name: .customLong("collector.microvm.socket-timeout"), help: collectorOptionHelp("microvm", "socket-timeout"))
     var microvmSocketTimeout: String?
 
-    @Option(name: .customLong("collector.netdev.device-include"), help: "Regexp of network devices to include (exclusive with device-exclude).")
+    @Option(name: .customLong("collector.netdev.device-include"), help: collectorOptionHelp("netdev", "device-include"))
     var netDeviceInclude: String?
 
-    @Option(name: .customLong("collector.netdev.device-exclude"), help: "Regexp of network devices to exclude (exclusive with device-include).")
+    @Option(name: .customLong("collector.netdev.device-exclude"), help: collectorOptionHelp("netdev", "device-exclude"))
     var netDeviceExclude: String?
 
     @OptionGroup var logShipping: LogShippingFlags
@@ -219,7 +219,8 @@ struct ServeFlags: ParsableArguments {
     @OptionGroup var ruleFlags: RuleFlags
 
     /// The per-collector switches given on the command line, by collector name. ArgumentParser
-    /// needs each flag spelled out above; CollectorFlagsTests holds them to the catalog.
+    /// needs each flag spelled out above (their help comes from the catalog);
+    /// CollectorFlagsTests holds them to the catalog.
     var collectorChoices: [String: Bool?] {
         ["cpu": cpu, "diskstats": diskstats, "filefd": filefd, "filesystem": filesystem, "loadavg": loadavg,
          "meminfo": meminfo, "microvm": microvm, "netdev": netdev, "os": os, "pressure": pressure, "stat": stat,
@@ -295,4 +296,15 @@ struct ServeFlags: ParsableArguments {
         try ruleFlags.apply(to: &configuration.rules)
         return configuration
     }
+}
+
+/// The help of `--collector.NAME`, from the collector's catalog entry.
+private func collectorSwitchHelp(_ name: String) -> ArgumentHelp {
+    let enabled = HostCollectors.spec(named: name)?.enabledByDefault ?? false
+    return ArgumentHelp("Enable the \(name) collector (default: \(enabled ? "enabled" : "disabled")).")
+}
+
+/// The help of `--collector.NAME.OPTION`, from where the option is declared, beside its collector.
+private func collectorOptionHelp(_ collector: String, _ option: String) -> ArgumentHelp {
+    ArgumentHelp(HostCollectors.spec(named: collector)?.option(named: option)?.help ?? "")
 }

@@ -1,6 +1,4 @@
 import ArgumentParser
-import Curl
-import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -111,7 +111,7 @@ struct RulesEndpoint {
 
     /// `time` as Prometheus reads it: seconds since the epoch (fractions allowed) or RFC 3339.
     static func parseTime(_ text: String) -> Int64? {
-        if let seconds = Double(text), seconds.isFinite, seconds.magnitude < 1e12 { return Int64((seconds * 1000).rounded()) }
+        if let seconds = GoFloat.parse(text), seconds.isFinite, seconds.magnitude < 1e12 { return Int64((seconds * 1000).rounded()) }
         return CivilTime.parseMicroseconds(text).map { $0 / 1000 }
     }
 }

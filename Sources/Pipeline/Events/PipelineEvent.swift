@@ -372,6 +372,7 @@ package struct EventError: Error, Sendable, Equatable, CustomStringConvertible {
         self.problem = problem
     }
 
+    /// The problem as one line.
     package var description: String { field.map { "\($0): \(problem)" } ?? problem }
 }
 
@@ -390,9 +391,13 @@ extension JSONValue {
 /// What one measurement of a gate check found; a ``PipelineEvent/Kind/gateVerdict`` event counts
 /// each per check.
 package enum GateMeasurementResult: String, Sendable, Equatable, CaseIterable {
-    case pass, fail
+    /// The check's condition held.
+    case pass
+    /// The check's condition failed.
+    case fail
     /// The query returned nothing (the no-data policy decides what it counts as).
     case noData = "no_data"
+    /// The measurement could not be taken.
     case error
 }
 

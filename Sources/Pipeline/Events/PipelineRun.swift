@@ -74,6 +74,7 @@ package struct PipelineRun: Sendable, Equatable {
         self.deployments = deployments
     }
 
+    /// Whether the two runs are the same in every field.
     package static func == (left: PipelineRun, right: PipelineRun) -> Bool {
         left.pipeline == right.pipeline && left.runID == right.runID && left.status == right.status && left.revision == right.revision
             && left.started == right.started && left.finished == right.finished && left.durationSeconds == right.durationSeconds
@@ -136,6 +137,7 @@ package struct PipelineRun: Sendable, Equatable {
         try self.init(reading: JSONObjectReader(json))
     }
 
+    /// The run in an object of a summary or runs answer, as ``json`` writes it.
     package init(reading run: JSONObjectReader) throws(JSONShapeError) {
         var steps: [Step] = []
         for step in try run.objects("steps") ?? [] {

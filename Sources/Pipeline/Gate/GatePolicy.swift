@@ -4,7 +4,7 @@ import PromQL
 
 /// What `lookout gate` measures before it says promote, roll back, or not yet: checks, each a
 /// firing alert or a PromQL expression with what counts as failure, its no-data policy and its
-/// failure limits. Read from YAML by the gate command; ``GateRun`` applies it.
+/// failure limits. Read from YAML by ``GatePolicyFile``; ``GateRun`` applies it.
 ///
 /// The vocabulary follows Argo Rollouts' analysis (https://argo-rollouts.readthedocs.io, "Analysis
 /// & Progressive Delivery") and Flagger's canary checks (https://docs.flagger.app): cumulative

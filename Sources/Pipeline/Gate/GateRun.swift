@@ -18,6 +18,7 @@ package struct GateQueryError: Error, Sendable, Equatable, CustomStringConvertib
     /// An error saying `message`.
     package init(_ message: String) { self.message = message }
 
+    /// The problem as one line.
     package var description: String { message }
 }
 
@@ -124,8 +125,8 @@ package struct GateCheckState: Sendable, Equatable {
 }
 
 /// One run of the gate: measures every check of a policy each interval from `start` until the
-/// checks decide or `deadline` comes. Driven by whoever owns the clock: the gate command with
-/// the wall clock, tests with recorded series and an injected time.
+/// checks decide or `deadline` comes. Driven by whoever owns the clock: ``poll(policy:wait:using:clock:)``
+/// (`lookout gate`) with a ``GateClock``, or tests measuring at chosen times.
 package struct GateRun: Sendable {
     /// The policy.
     package let policy: GatePolicy

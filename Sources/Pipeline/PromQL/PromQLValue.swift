@@ -48,6 +48,7 @@ package struct PromQLSample: Sendable, Equatable {
         self.timestamp = timestamp
     }
 
+    /// Same labels and the same value, NaN equal to NaN (as a test expects it).
     package static func == (left: PromQLSample, right: PromQLSample) -> Bool {
         left.labels == right.labels && (left.value == right.value || (left.value.isNaN && right.value.isNaN))
     }
@@ -94,6 +95,7 @@ package struct PromQLEvaluationError: Error, Sendable, Equatable, CustomStringCo
     /// An error saying `message`.
     package init(_ message: String) { self.message = message }
 
+    /// The problem as one line.
     package var description: String { message }
 }
 

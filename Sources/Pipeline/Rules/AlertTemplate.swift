@@ -45,6 +45,7 @@ struct AlertTemplate: Sendable, Equatable {
     package struct Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// What is wrong.
         package var message: String
+        /// The problem as one line.
         package var description: String { message }
     }
 

@@ -186,5 +186,6 @@ package struct AlertTrackerError: Error, Sendable, Equatable, CustomStringConver
         self.message = message
     }
 
+    /// The problem as one line.
     package var description: String { "alerting rule \(rule): \(message)" }
 }

@@ -129,6 +129,7 @@ package indirect enum EDNValue: Sendable, Hashable {
 
     // Equality is EDN's: maps and sets regardless of order, lists and vectors apart; numbers
     // are equal when written alike (`1` and `1N` differ here, as they would not in Clojure).
+    /// Whether the two values are written alike.
     package static func == (left: EDNValue, right: EDNValue) -> Bool {
         switch (left, right) {
         case (.null, .null): true
@@ -147,6 +148,7 @@ package indirect enum EDNValue: Sendable, Hashable {
         }
     }
 
+    /// Hashes the value as ``==`` compares it.
     package func hash(into hasher: inout Hasher) {
         // Members of maps and sets are hashed apart and summed, so that order does not count.
         func unordered<Members: Sequence>(_ members: Members, _ hash: (Members.Element, inout Hasher) -> Void) -> Int {
@@ -193,6 +195,7 @@ package struct EDNSyntaxError: Error, Sendable, Equatable, CustomStringConvertib
         self.reason = reason
     }
 
+    /// The problem as one line.
     package var description: String { "invalid EDN at line \(line), column \(column): \(reason)" }
 }
 

@@ -125,5 +125,6 @@ package struct JSONShapeError: Error, Sendable, Equatable, CustomStringConvertib
         self.problem = problem
     }
 
+    /// The problem as one line.
     package var description: String { path.isEmpty ? problem : "\(path): \(problem)" }
 }

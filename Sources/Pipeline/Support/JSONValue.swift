@@ -16,6 +16,7 @@ package indirect enum JSONValue: Sendable, Equatable {
     /// An object, keys in their order.
     case object([(key: String, value: JSONValue)])
 
+    /// Whether the two values are the same JSON.
     package static func == (left: JSONValue, right: JSONValue) -> Bool {
         switch (left, right) {
         case (.null, .null): true
@@ -74,6 +75,7 @@ package struct JSONSyntaxError: Error, Sendable, Equatable, CustomStringConverti
         self.reason = reason
     }
 
+    /// The problem as one line.
     package var description: String { "invalid JSON at byte \(offset): \(reason)" }
 }
 

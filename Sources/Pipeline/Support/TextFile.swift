@@ -14,8 +14,6 @@ package enum TextFile {
         package var path: String
         /// The system's words for the failure, e.g. `No such file or directory`.
         package var reason: String
-        /// The errno value behind `reason`.
-        package var code: Int32
 
         /// `cannot read PATH: REASON`.
         package var description: String { "cannot read \(path): \(reason)" }
@@ -28,7 +26,7 @@ package enum TextFile {
         guard descriptor >= 0 else {
             let code = errno
             if missingIsNil, code == ENOENT { return nil }
-            throw ReadError(path: path, reason: errnoText(code), code: code)
+            throw ReadError(path: path, reason: errnoText(code))
         }
         defer { close(descriptor) }
         var bytes: [UInt8] = []
@@ -38,7 +36,7 @@ package enum TextFile {
             if count < 0 {
                 let code = errno
                 if code == EINTR { continue }
-                throw ReadError(path: path, reason: errnoText(code), code: code)
+                throw ReadError(path: path, reason: errnoText(code))
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])

@@ -18,6 +18,7 @@ package final class AlertNotifier: Service, MetricCollector, AlertSink {
     /// Alerts per request.
     package static let batchSize = 64
 
+    /// The collector's name, `alertmanager`.
     package let name = "alertmanager"
     private let urls: [String]
     private let timeout: Duration

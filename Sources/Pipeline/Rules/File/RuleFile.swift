@@ -1,7 +1,6 @@
 import YAMLFiles
 import MetricModel
 import PromQL
-import Rules
 import Yams
 
 /// Reads a Prometheus rule file into rule groups, checking it as `promtool check rules` does

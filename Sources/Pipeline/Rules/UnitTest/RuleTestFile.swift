@@ -124,6 +124,7 @@ struct ExpressionTest: Sendable, Equatable {
         self.line = line
     }
 
+    /// Whether the two tests ask the same (expected values compared with NaN equal to NaN).
     package static func == (left: ExpressionTest, right: ExpressionTest) -> Bool {
         left.expression == right.expression && left.evalTimeMilliseconds == right.evalTimeMilliseconds && left.line == right.line
             && left.expectedSamples.count == right.expectedSamples.count

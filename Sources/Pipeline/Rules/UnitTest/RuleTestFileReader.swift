@@ -1,17 +1,16 @@
 import YAMLFiles
-import Rules
 import Yams
 
 /// Reads a promtool rule unit-test file (`promtool test rules` input) into a `RuleTestFile`,
 /// refusing unknown keys and malformed values with their line, as promtool's strict YAML does.
 enum RuleTestFileReader {
     /// The test file at `path`.
-    package static func load(path: String) throws(YAMLFileError) -> RuleTestFile {
+    static func load(path: String) throws(YAMLFileError) -> RuleTestFile {
         try YAMLFile.load(path, parse: parse(yaml:))
     }
 
     /// The test file in `text`.
-    package static func parse(yaml text: String) throws(YAMLFileError) -> RuleTestFile {
+    static func parse(yaml text: String) throws(YAMLFileError) -> RuleTestFile {
         let root = try YAMLFile.located(text)
         guard let root else { throw YAMLFileError(file: nil, line: nil, message: "the test file is empty") }
         var file = RuleTestFile(ruleFiles: [], tests: [])

@@ -5,9 +5,8 @@ import PromQL
 import SeriesHistory
 
 /// Runs promtool rule unit-test files (`promtool test rules`, prometheus `cmd/promtool/unittest.go`
-/// of 2.42) with Lookout's evaluator, and words the outcome as promtool does: per file
-/// `Unit Testing:  FILE` and `  SUCCESS` on standard output, or `  FAILED:` and each failure on
-/// standard error.
+/// of 2.42) with Lookout's evaluator, and words the outcome as promtool does, for
+/// `lookout rules test` to print: each failure and warning in promtool's words.
 ///
 /// Each test group loads its input series (one value per `interval` from time 0), then evaluates
 /// every rule group at 0, `evaluation_interval`, 2 × … up to the latest `eval_time` asked for,
@@ -15,7 +14,8 @@ import SeriesHistory
 /// its time; `promql_expr_test` expressions are evaluated afterwards over the inputs and
 /// everything the rules wrote.
 package struct RuleTestRunner {
-    /// The outcome of one file: whether it passed, and the failures in promtool's words.
+    /// The outcome of one file: whether it passed, the failures and the warnings, in promtool's
+    /// words.
     package struct Outcome {
         /// The failures, each in promtool's words.
         package var failures: [String]

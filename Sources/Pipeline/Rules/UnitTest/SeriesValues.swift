@@ -123,5 +123,6 @@ struct SeriesValuesError: Error, Sendable, Equatable, CustomStringConvertible {
         self.reason = reason
     }
 
+    /// The problem as one line.
     package var description: String { "column \(column): '\(item)': \(reason)" }
 }

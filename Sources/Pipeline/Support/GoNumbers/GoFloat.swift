@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import Foundation
 
 /// Numbers as Go's `strconv` and `fmt` read and write them: Prometheus, promtool and
 /// node_exporter are Go programs, and Lookout's outputs must read byte for byte as theirs and
@@ -12,11 +10,11 @@ import Glibc
 /// |---|---|---|---|
 /// | exposition text | `AppendFloat(f, 'g', -1, 64)`, `-0` written `0` (client_golang's `writeFloat`) | /metrics, textfile | ``PrometheusFloat/append(_:to:)`` |
 /// | OpenMetrics | the same with `.0` on integral values | /metrics | ``PrometheusFloat/appendOpenMetrics(_:to:)`` |
-/// | `%v` | `FormatFloat(f, 'g', -1, 64)`, `-0` kept | templates, promtool's messages | ``formatG(_:)`` |
+/// | `%v` | `FormatFloat(f, 'g', -1, 64)`, `-0` kept | templates, promtool's messages, gate reports | ``formatG(_:)`` |
 /// | `'f'` | `FormatFloat(f, 'f', -1, 64)`: never an exponent | PromQL literals, the HTTP API's values, `count_values` labels | ``formatF(_:)`` |
-/// | `'E'` | `FormatFloat(f, 'E', -1, 64)` | templates' `humanize` fallbacks | ``formatE(_:)`` |
-/// | printf | `fmt.Sprintf("%.4g", f)` | templates | ``printf(_:_:)`` |
-/// | `ParseFloat` | `strconv.ParseFloat(s, 64)` | the HTTP API's values, `le` labels, templates, gate thresholds | ``parse(_:)`` |
+/// | `'E'` | `FormatFloat(f, 'E', -1, 64)` | promtool's `exp:`/`got:` sample lines | ``formatE(_:)`` |
+/// | printf | `fmt.Sprintf("%.4g", f)` | templates, `/api/v1/alerts` values | ``printf(_:_:)`` |
+/// | `ParseFloat` | `strconv.ParseFloat(s, 64)` | the HTTP API's values and `time`, `le` labels, templates, gate thresholds | ``parse(_:)`` |
 /// | exposition values | `ParseFloat` without `p`, `P`, `_` (expfmt's and textparse's `parseFloat`) | textfile, the exposition parser | ``PrometheusFloat/parse(_:)`` |
 ///
 /// promtool's series notation (`1+2x3`, `_`, `stale`) has a reader of its own, `SeriesValue`, in
@@ -54,12 +52,7 @@ package enum GoFloat {
     /// formats it, with Go's spelling of the values C spells differently (`+Inf`, `-Inf`, `NaN`).
     package static func printf(_ spec: String, _ value: Double) -> String {
         if value.isNaN || value.isInfinite { return special(value, zero: "")! }
-        var buffer = [CChar](repeating: 0, count: 512)
-        let count = buffer.withUnsafeMutableBufferPointer { pointer in
-            withVaList([value]) { vsnprintf(pointer.baseAddress, pointer.count, spec, $0) }
-        }
-        guard count >= 0 else { return "" }
-        return String(decoding: buffer.prefix(min(Int(count), buffer.count - 1)).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(format: spec, value)
     }
 
     /// NaN, the infinities and zero (with its sign) as Go spells them; nil for any other value.
