@@ -163,11 +163,14 @@ import Testing
         #expect(badTime.status == 400, "\(badTime.body)")
         let ambiguous = try await Harness.get(query + "node_load1%20%2B%20on()%20%7B__name__%3D~%22node_load.%2B%22%7D")
         #expect(ambiguous.status == 422 && ambiguous.body.contains(#""errorType":"execution""#), "\(ambiguous.body)")
+        // An offset no time can be moved by is refused when parsed (it killed the daemon once).
+        let hugeOffset = try await Harness.get(query + "node_load1%20offset%20-9223372036854775807ms")
+        #expect(hugeOffset.status == 400 && hugeOffset.body.contains("duration out of range"), "\(hugeOffset.body)")
         let alerts = try await Harness.get(daemon.url + "/api/v1/alerts")
         #expect(alerts.status == 200 && alerts.body.hasPrefix(#"{"status":"success","data":{"alerts":["#), "\(alerts.body)")
         // The daemon keeps serving, and counts what it refused.
         let metrics = try await Harness.get(daemon.url + "/metrics").body
-        #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="bad_query"} 2"#), "\(metrics)")
+        #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="bad_query"} 3"#), "\(metrics)")
     }
 
     @Test func aBadRuleFileStopsTheDaemonWithOneLineNamingItsPosition() throws {

@@ -215,6 +215,12 @@ import Testing
             ("x[5m", "1:5: parse error: unexpected end of input in duration expression"),
             ("x[5m1h]", #"1:3: parse error: not a valid duration string: "5m1h""#),
             ("x offset", "1:9: parse error: unexpected end of input in offset, expected duration"),
+            // Longer than a Go time.Duration holds: promtool 2.42 answers the same, and evaluation
+            // never adds such an offset to a time.
+            ("up offset 300y", "1:11: parse error: duration out of range"),
+            ("up offset 9223372036854775807ms", "1:11: parse error: duration out of range"),
+            ("up offset -9223372036854775807ms", "1:12: parse error: duration out of range"),
+            ("up[300y]", "1:4: parse error: duration out of range"),
             ("sum by job (x)", #"1:8: parse error: unexpected identifier "job" in grouping opts, expected "(""#),
             ("sum by (a:b) (x)", #"1:9: parse error: unexpected metric identifier "a:b" in grouping opts, expected label"#),
             ("sum()", "1:1: parse error: no arguments for aggregate expression provided"),

@@ -6,9 +6,14 @@ package enum PrometheusDuration {
     package enum Failure: Error, Sendable {
         /// Not in the notation.
         case invalid
-        /// In the notation, but more milliseconds than an Int64 holds.
+        /// In the notation, but longer than ``maximumMilliseconds``.
         case outOfRange
     }
+
+    /// The longest duration, about 292 years: what Go's `time.Duration` (int64 nanoseconds)
+    /// holds, beyond which Prometheus answers "duration out of range". It also keeps every
+    /// `time ± offset` and range start of an evaluation far inside Int64.
+    package static let maximumMilliseconds = Int64.max / 1_000_000
 
     /// Milliseconds in `text`, or nil when it is not a duration.
     package static func milliseconds(_ text: String) -> Int64? {
@@ -45,7 +50,7 @@ package enum PrometheusDuration {
             nextUnit = unit + 1
             let (product, overflowA) = count.multipliedReportingOverflow(by: PromQLDuration.units[unit].milliseconds)
             let (sum, overflowB) = total.addingReportingOverflow(product)
-            if overflowA || overflowB { throw .outOfRange }
+            if overflowA || overflowB || sum > maximumMilliseconds { throw .outOfRange }
             total = sum
         }
         return total
