@@ -40,7 +40,7 @@ struct EventCommand: AsyncParsableCommand {
     @Option(help: "success, failure, cancelled or skipped.")
     var result: String?
 
-    @Option(name: .customLong("exit-code"), help: "The step's exit code.")
+    @Option(name: .customLong("exit-code"), parsing: .unconditional, help: "The step's exit code.")
     var exitCode: Int?
 
     @Option(help: "How long it took, in seconds.")
@@ -82,9 +82,17 @@ struct EventCommand: AsyncParsableCommand {
     /// The event's type, `dst-report` spelled as the API spells it.
     var eventType: String { type == "dst-report" ? PipelineEvent.Kind.dstReport.rawValue : type }
 
-    /// The report in `--file`, which only a dst.report may have; nil without `--file`.
+    /// The report in `--file`, which a dst.report must have and no other event may; nil for
+    /// other events without `--file`.
     func simulationReport() throws -> PipelineEvent.SimulationReport? {
-        guard let file else { return nil }
+        guard let file else {
+            // A dst.report without its results would be stored as the run's latest verdict
+            // ("valid: unknown"), hiding the real one.
+            guard eventType != PipelineEvent.Kind.dstReport.rawValue else {
+                throw EventError(field: nil, problem: "dst.report needs --file, the simulation's results.edn (or the same as JSON)")
+            }
+            return nil
+        }
         guard eventType == PipelineEvent.Kind.dstReport.rawValue else {
             throw EventError(field: nil, problem: "--file is only for dst.report, not \(eventType)")
         }

@@ -19,7 +19,8 @@ struct JournalCommand: ParsableCommand {
 
     @OptionGroup var source: JournalFlags
 
-    @Option(help: "Start at this time instead of the oldest entry (see --help of serve for the forms).")
+    // `-1h` is a value here, not a cluster of short flags.
+    @Option(parsing: .unconditional, help: "Start at this time instead of the oldest entry (see --help of serve for the forms).")
     var since: String?
 
     @Option(name: .customLong("after-cursor"), help: "Start after the entry with this cursor.")

@@ -11,7 +11,7 @@ struct LogShippingFlags: ParsableArguments {
           help: "Read the journal and count its entries even when nothing ships them (default: only when --elasticsearch.url is set).")
     var journalEnabled: Bool?
 
-    @Option(name: .customLong("journal.start"), help: "Where to start without a saved cursor: head, tail or a time (default tail).")
+    @Option(name: .customLong("journal.start"), parsing: .unconditional, help: "Where to start without a saved cursor: head, tail or a time (default tail).")
     var journalStart: String?
 
     @Option(name: .customLong("journal.cursor-file"), help: "Where the cursor of the last acknowledged entry is saved (default DATA_DIR/journal.cursor).")
