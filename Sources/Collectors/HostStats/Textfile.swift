@@ -101,7 +101,7 @@ struct TextfileRead {
     mutating func readFile(_ path: String) {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
-            fail("\(path): cannot open: \(SourceFile.errnoText(errno))")
+            fail("\(path): cannot open: \(TextFile.errnoText(errno))")
             return
         }
         defer { close(descriptor) }
@@ -109,7 +109,7 @@ struct TextfileRead {
         switch readAll(descriptor) {
         case .success(let contents): text = contents
         case .failure(let error):
-            fail("\(path): cannot read: \(SourceFile.errnoText(error.code))")
+            fail("\(path): cannot read: \(TextFile.errnoText(error.code))")
             return
         }
         let document: ExpositionDocument
@@ -138,7 +138,7 @@ struct TextfileRead {
         var status = stat()
         guard fstat(descriptor, &status) == 0 else {
             // As in node_exporter: the metrics stay, the file gets no mtime, the scrape is in error.
-            fail("\(path): cannot stat: \(SourceFile.errnoText(errno))")
+            fail("\(path): cannot stat: \(TextFile.errnoText(errno))")
             return
         }
         mtimes.append((path, Double(status.st_mtim.tv_sec)))

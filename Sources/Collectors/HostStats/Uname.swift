@@ -8,6 +8,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LookoutSupport
 import MetricModel
 
 /// The fields of `struct utsname`.
@@ -44,7 +45,7 @@ struct UnameCollector: MetricCollector {
     package func collect() throws(CollectorError) -> [MetricFamily] {
         var names = utsname()
         guard uname(&names) == 0 else {
-            throw .unreadable(path: "uname(2)", reason: SourceFile.errnoText(errno))
+            throw .unreadable(path: "uname(2)", reason: TextFile.errnoText(errno))
         }
         func text<T>(_ field: T) -> String {
             withUnsafeBytes(of: field) { raw in

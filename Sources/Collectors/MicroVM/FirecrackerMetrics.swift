@@ -20,6 +20,7 @@
 import Glibc
 #endif
 import FoundationEssentials
+import LookoutSupport
 import MetricModel
 import Synchronization
 
@@ -72,7 +73,7 @@ final class FirecrackerMetrics: Sendable {
     /// replaced by another inode is read from its start too. The totals only grow.
     func disks(metricsFile path: String, writer: String?) throws(CollectorError) -> [VirtualDiskCounters] {
         var status = stat()
-        guard stat(path, &status) == 0 else { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
+        guard stat(path, &status) == 0 else { throw .unreadable(path: path, reason: TextFile.errnoText(errno)) }
         let isFIFO = status.st_mode & S_IFMT == S_IFIFO
         let device = UInt64(status.st_dev), inode = UInt64(status.st_ino)
 
@@ -89,11 +90,11 @@ final class FirecrackerMetrics: Sendable {
             }
             defer { files[path] = progress }
             let descriptor = progress.fifo ?? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-            guard descriptor >= 0 else { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
+            guard descriptor >= 0 else { throw .unreadable(path: path, reason: TextFile.errnoText(errno)) }
             if isFIFO { progress.fifo = descriptor }
             defer { if !isFIFO { close(descriptor) } }
             if !isFIFO, lseek(descriptor, off_t(progress.offset), SEEK_SET) < 0 {
-                throw .unreadable(path: path, reason: SourceFile.errnoText(errno))
+                throw .unreadable(path: path, reason: TextFile.errnoText(errno))
             }
             var chunk = [UInt8](repeating: 0, count: 65_536)
             var budget = Self.readBudget
@@ -101,7 +102,7 @@ final class FirecrackerMetrics: Sendable {
                 let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, min($0.count, budget)) }
                 if count < 0, errno == EINTR { continue }
                 if count < 0, errno == EAGAIN { break }  // a FIFO with nothing more in it
-                if count < 0 { throw .unreadable(path: path, reason: SourceFile.errnoText(errno)) }
+                if count < 0 { throw .unreadable(path: path, reason: TextFile.errnoText(errno)) }
                 if count == 0 { break }
                 budget -= count
                 progress.offset += Int64(count)

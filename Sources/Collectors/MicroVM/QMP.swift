@@ -13,6 +13,7 @@
 // most one timeout however many sockets hang.
 
 #if canImport(Glibc)
+import LookoutSupport
 import MetricModel
 import Glibc
 #endif
@@ -86,7 +87,7 @@ enum QMPClient {
             let milliseconds = Int32(clamping: max(1, remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000))
             let ready = poll(&polled, nfds_t(polled.count), milliseconds)
             if ready < 0, errno != EINTR {
-                for index in owners { conversations[index].fail(.hypervisorConnect, "poll failed: \(SourceFile.errnoText(errno))") }
+                for index in owners { conversations[index].fail(.hypervisorConnect, "poll failed: \(TextFile.errnoText(errno))") }
                 break
             }
             for (slot, index) in owners.enumerated() where polled[slot].revents != 0 {
@@ -140,12 +141,12 @@ private struct QMPConversation {
             bytes[socket.utf8.count] = 0
         }
         descriptor = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard descriptor >= 0 else { return fail(.hypervisorConnect, "socket: \(SourceFile.errnoText(errno))") }
+        guard descriptor >= 0 else { return fail(.hypervisorConnect, "socket: \(TextFile.errnoText(errno))") }
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         // A unix stream connect either completes at once or fails: EAGAIN means the backlog is full.
-        if connected < 0 { fail(.hypervisorConnect, "connect: \(SourceFile.errnoText(errno))") }
+        if connected < 0 { fail(.hypervisorConnect, "connect: \(TextFile.errnoText(errno))") }
     }
 
     mutating func handle(_ revents: Int16) {
@@ -166,7 +167,7 @@ private struct QMPConversation {
             if written < 0 {
                 if errno == EINTR { continue }
                 if errno == EAGAIN { return }
-                return fail(.hypervisorClosed, "send: \(SourceFile.errnoText(errno))")
+                return fail(.hypervisorClosed, "send: \(TextFile.errnoText(errno))")
             }
             unsent.removeFirst(written)
         }
@@ -182,7 +183,7 @@ private struct QMPConversation {
         } while count < 0 && errno == EINTR
         if count < 0 {
             if errno == EAGAIN { return }
-            return fail(.hypervisorClosed, "recv: \(SourceFile.errnoText(errno))")
+            return fail(.hypervisorClosed, "recv: \(TextFile.errnoText(errno))")
         }
         if count == 0 { return fail(.hypervisorClosed, "the hypervisor closed the connection") }
         received.append(contentsOf: chunk[..<count])

@@ -44,7 +44,7 @@ package enum SourceFile {
 
     /// The entry names of a directory (without `.` and `..`), sorted. Throws when it is unreadable.
     package static func list(_ path: String) throws(CollectorError) -> [String] {
-        guard let directory = opendir(path) else { throw .unreadable(path: path, reason: errnoText(errno)) }
+        guard let directory = opendir(path) else { throw .unreadable(path: path, reason: TextFile.errnoText(errno)) }
         defer { closedir(directory) }
         var names: [String] = []
         while let entry = readdir(directory) {
@@ -54,10 +54,5 @@ package enum SourceFile {
             if name != ".", name != ".." { names.append(name) }
         }
         return names.sorted()
-    }
-
-    /// The system's text for an errno value, e.g. `No such file or directory`.
-    package static func errnoText(_ code: Int32) -> String {
-        TextFile.errnoText(code)
     }
 }
