@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(
             name: "Exporter",
             dependencies: [
-                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "Rules", "PipelineEvents",
+                "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
                 "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,6 +142,6 @@ let package = Package(
                 "YAMLFiles",
                 "Collectors", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["LookoutSupport", "MetricModel", "PeerSupport"]),
+        .testTarget(name: "IntegrationTests", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "PeerSupport"]),
     ]
 )

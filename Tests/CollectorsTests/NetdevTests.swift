@@ -79,5 +79,18 @@ import Testing
     @Test func invalidPatternIsReported() throws {
         #expect(throws: InvalidPatternError.self) { try NetdevCollector.validate(deviceInclude: "[", deviceExclude: nil) }
         try NetdevCollector.validate(deviceInclude: nil, deviceExclude: "^lo$")
+        // RE2 syntax, as node_exporter's flags: a backreference is refused with Go's message.
+        do {
+            try NetdevCollector.validate(deviceInclude: "(eth)\\1", deviceExclude: nil)
+            Issue.record("a backreference was accepted")
+        } catch {
+            #expect(error.reason == "error parsing regexp: invalid escape sequence: `\\1`")
+        }
+    }
+
+    /// A pattern that makes a backtracking engine run forever is an ordinary scrape.
+    @Test(.timeLimit(.minutes(1))) func explosivePatternsFilterInLinearTime() throws {
+        let collector = NetdevCollector(paths: Fixtures.paths, deviceInclude: nil, deviceExclude: "(.*.*)*y$")
+        #expect(try collector.collect().flatMap(\.samples).isEmpty == false)
     }
 }

@@ -73,6 +73,10 @@ import Testing
               url: http://am:9093
               resend-delay: 2m
               timeout: 5s
+            query:
+              timeout: 30s
+              max-concurrency: 4
+              max-samples: 1000
             """)
         var expected = RuleSettings()
         expected.files = ["/etc/lookout/a.yml", "/etc/lookout/b/*.yml"]
@@ -83,6 +87,9 @@ import Testing
         expected.alertmanagerURLs = ["http://am:9093"]
         expected.resendDelay = .seconds(120)
         expected.alertmanagerTimeout = .seconds(5)
+        expected.queryTimeout = .seconds(30)
+        expected.queryMaxConcurrency = 4
+        expected.queryMaxSamples = 1000
         #expect(configuration.rules == expected)
         var off = RuleSettings()
         off.defaults = false
@@ -104,11 +111,14 @@ import Testing
         ("collector:\n  cpus: true\n", "2: collector.cpus: unknown collector; known: cpu, diskstats, filefd, filesystem, loadavg, meminfo, microvm, netdev, os, pressure, stat, textfile, time, uname"),
         ("collector:\n  cpu:\n    enabled: maybe\n", "3: collector.cpu.enabled: expected true or false, got \"maybe\""),
         ("collector:\n  cpu:\n    colour: red\n", "3: collector.cpu.colour: unknown key"),
-        ("collector:\n  diskstats:\n    device-exclude: \"(unclosed\"\n", "3: collector.diskstats.device-exclude: invalid regular expression \"(unclosed\""),
+        ("collector:\n  diskstats:\n    device-exclude: \"(unclosed\"\n", "3: collector.diskstats.device-exclude: error parsing regexp: missing closing ): `(unclosed`"),
         ("collector:\n  microvm:\n    socket-timeout: 0s\n", "3: collector.microvm.socket-timeout: '0s' is not a duration like 500ms, 10s or 1m"),
         ("scrape:\n  timeout: soon\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"soon\""),
         ("scrape:\n  timeout: 1e300s\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"1e300s\""),
         ("scrape:\n  timeout: 25h\n", "2: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"25h\""),
+        ("query:\n  max-concurrency: 0\n", "2: query.max-concurrency: expected an integer from 1 to 1000, got \"0\""),
+        ("query:\n  max-samples: lots\n", "2: query.max-samples: expected a positive integer, got \"lots\""),
+        ("query:\n  deadline: 1s\n", "2: query.deadline: unknown key"),
         ("log:\n  level: loud\n", "2: log.level: expected one of debug, info, warn, error, got \"loud\""),
         ("web: 3\n", "1: web: expected a mapping of keys to values"),
         ("web:\n  max-requests: 1\n  max-requests: 2\n", "2: invalid YAML: duplicate key 'max-requests'"),

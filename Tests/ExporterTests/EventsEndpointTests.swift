@@ -91,6 +91,32 @@ import Testing
         }
     }
 
+    /// Run ids and parameters are percent-decoded as Go decodes them (`+` is a space in a query
+    /// but not in a path); a broken escape is a 400 naming it.
+    @Test func idsAndParametersArePercentDecoded() async throws {
+        try await withEndpoint { _, errors, client in
+            _ = try await post(client, #"{"type":"run.started","pipeline":"deploy web","run_id":"é-1"}"# + "\n"
+                + #"{"type":"run.started","pipeline":"p","run_id":"a+b"}"#)
+            try await client.execute(uri: "/api/v1/runs/%C3%A9-1?pipeline=deploy+web", method: .get) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+                let json = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: Any]
+                #expect(json?["run_id"] as? String == "é-1")
+            }
+            try await client.execute(uri: "/api/v1/runs/a+b", method: .get) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
+            try await client.execute(uri: "/api/v1/runs?pipeline=deploy%20web", method: .get) { response in
+                let json = try JSONSerialization.jsonObject(with: Data(String(buffer: response.body).utf8)) as? [String: [[String: Any]]]
+                #expect(json?["runs"]?.map { "\($0["run_id"]!)" } == ["é-1"])
+            }
+            try await client.execute(uri: "/api/v1/runs/%zz", method: .get) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body) == "{\"error\":\"invalid URL escape \\\"%zz\\\"\"}\n")
+            }
+            #expect(errors.count(component: "events", errorType: "bad_request") == 1)
+        }
+    }
+
     @Test func aMissingOrWrongTokenIs401() async throws {
         try await withEndpoint { events, errors, client in
             let event = #"{"type":"note","pipeline":"p","run_id":"r"}"#

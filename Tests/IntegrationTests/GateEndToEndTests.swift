@@ -1,4 +1,5 @@
 import Foundation
+import LookoutSupport
 import Testing
 
 /// The gate end to end: `lookout serve` evaluates a rule over its own history; a simulated bad
@@ -64,8 +65,7 @@ import Testing
 
         // Prometheus scrapes the daemon and evaluates the same rule.
         let daemonTarget = daemon.url.replacingOccurrences(of: "http://", with: "")
-        let prometheusConfiguration = directory.appendingPathComponent("prometheus.yml")
-        try """
+        let (prometheus, prometheusURL) = try await Harness.prometheus(configuration: """
             global:
               scrape_interval: 1s
               scrape_timeout: 1s
@@ -75,15 +75,8 @@ import Testing
               - job_name: lookout
                 static_configs:
                   - targets: ["\(daemonTarget)"]
-            """.write(to: prometheusConfiguration, atomically: true, encoding: .utf8)
-        let prometheusPort = try Harness.freePort()
-        let prometheus = try ServerProcess(
-            name: "prometheus", executable: try Harness.tool("prometheus"),
-            arguments: ["--config.file=\(prometheusConfiguration.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("tsdb").path)",
-                        "--web.listen-address=127.0.0.1:\(prometheusPort)"])
+            """, in: directory)
         defer { prometheus.stop() }
-        try await prometheus.waitUntilServing("http://127.0.0.1:\(prometheusPort)/-/ready", seconds: 30)
-        let prometheusURL = "http://127.0.0.1:\(prometheusPort)"
         try await Harness.waitUntil(seconds: 30, "Prometheus to scrape the daemon") {
             (try? await PrometheusScrapeTests.values(prometheusURL + "/api/v1/query?query=app_healthy")) == ["1"]
         }
@@ -152,7 +145,7 @@ import Testing
                                                                            "--rules.evaluation-interval", "1s"])
         defer { daemon.stop() }
         let query = daemon.url + "/api/v1/query?query="
-        try await Harness.waitUntil(seconds: 20, "the history's first round") {
+        try await Harness.waitUntil(seconds: 60, "the history's first round") {
             (try? await Harness.get(query + "node_load1").body.contains(#""job":"lookout""#)) == true
         }
         let scalar = try await Harness.get(query + "1%2B1&time=1700000000.5")
@@ -166,11 +159,20 @@ import Testing
         // An offset no time can be moved by is refused when parsed (it killed the daemon once).
         let hugeOffset = try await Harness.get(query + "node_load1%20offset%20-9223372036854775807ms")
         #expect(hugeOffset.status == 400 && hugeOffset.body.contains("duration out of range"), "\(hugeOffset.body)")
+        // A pattern that keeps a backtracking engine busy forever is answered at once (RE2 runs
+        // in linear time), and one RE2 refuses is a 400 naming the problem.
+        let explosive = try await Harness.get(query + PercentEncoding.encoded(#"{__name__=~"(.*.*)*y"}"#))
+        #expect(explosive.status == 200 && explosive.body.contains(#""result":[]"#), "\(explosive.body)")
+        let backreference = try await Harness.get(query + PercentEncoding.encoded(#"{__name__=~"(a)\\1"}"#))
+        #expect(backreference.status == 400 && backreference.body.contains("invalid escape sequence"), "\(backreference.body)")
+        // A long chain (30,000 terms overflowed the stack once) is refused at its 129th level.
+        let chain = try await Harness.get(query + Array(repeating: "1", count: 6_000).joined(separator: "%2B"))
+        #expect(chain.status == 400 && chain.body.contains("expression nested too deeply"), "\(chain.body.prefix(300))")
         let alerts = try await Harness.get(daemon.url + "/api/v1/alerts")
         #expect(alerts.status == 200 && alerts.body.hasPrefix(#"{"status":"success","data":{"alerts":["#), "\(alerts.body)")
         // The daemon keeps serving, and counts what it refused.
         let metrics = try await Harness.get(daemon.url + "/metrics").body
-        #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="bad_query"} 3"#), "\(metrics)")
+        #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="bad_query"} 5"#), "\(metrics)")
     }
 
     @Test func aBadRuleFileStopsTheDaemonWithOneLineNamingItsPosition() throws {

@@ -44,16 +44,8 @@ import Testing
         let rulesText = "groups:\n  - name: numbers\n    interval: 1s\n    rules:\n"
             + recorded.enumerated().map { "      - record: number_\($0.offset)\n        expr: vector(\($0.element))\n" }.joined()
         try rulesText.write(to: rules, atomically: true, encoding: .utf8)
-        let configuration = directory.appendingPathComponent("prometheus.yml")
-        try "global:\n  evaluation_interval: 1s\nrule_files: [\"\(rules.path)\"]\n".write(to: configuration, atomically: true, encoding: .utf8)
-        let port = try Harness.freePort()
-        let server = try ServerProcess(
-            name: "prometheus", executable: try Harness.tool("prometheus"),
-            arguments: ["--config.file=\(configuration.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("tsdb").path)",
-                        "--web.listen-address=127.0.0.1:\(port)"])
-        let url = "http://127.0.0.1:\(port)"
-        try await server.waitUntilServing(url + "/-/ready", seconds: 30)
-        return (server, url)
+        return try await Harness.prometheus(
+            configuration: "global:\n  evaluation_interval: 1s\nrule_files: [\"\(rules.path)\"]\n", in: directory)
     }
 
     @Test func parseFloatTakesAndRefusesWhatGoDoes() async throws {

@@ -64,10 +64,10 @@ import Testing
                                          arguments: ["journal", "--directory", directory.path, "--follow"])
         defer { follower.stop() }
         func lines() -> Int { follower.log.split(separator: "\n").count }
-        try await Harness.waitUntil(seconds: 20, "the existing entries") { lines() == 377 }
+        try await Harness.waitUntil(seconds: 60, "the existing entries") { lines() == 377 }
         // A new journal file with later entries, as journald starts one after rotation.
         _ = try JournalShippingTests.generatedJournal(50, name: "later", after: 10_000_000, into: directory)
-        try await Harness.waitUntil(seconds: 20, "the new entries") { lines() == 427 }
+        try await Harness.waitUntil(seconds: 60, "the new entries") { lines() == 427 }
         #expect(follower.log.hasSuffix("\n"))
         #expect(follower.isRunning)
     }

@@ -144,7 +144,7 @@ import Glibc
         ])
         let metrics = "http://127.0.0.1:\(port)/metrics"
         try await lookout.waitUntilServing(metrics)
-        try await Harness.waitUntil(seconds: 20, "377 entries counted") {
+        try await Harness.waitUntil(seconds: 60, "377 entries counted") {
             Self.sum("lookout_journal_entries_total", in: (try? await Harness.get(metrics).body) ?? "") == 377
         }
         let scrape = try await Harness.get(metrics).body
@@ -202,7 +202,7 @@ import Glibc
             "--elasticsearch.batch-size", "100000", "--elasticsearch.flush-interval", "1h",
         ])
         try await lookout.waitUntilServing(metrics)
-        try await Harness.waitUntil(seconds: 20, "all entries read") {
+        try await Harness.waitUntil(seconds: 60, "all entries read") {
             let scrape = (try? await Harness.get(metrics).body) ?? ""
             return Self.sum("lookout_journal_entries_total", in: scrape) == 377
         }

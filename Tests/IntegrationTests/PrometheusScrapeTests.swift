@@ -5,7 +5,6 @@ import Testing
 /// through Prometheus' HTTP API.
 @Suite(.serialized) struct PrometheusScrapeTests {
     @Test func prometheusScrapesFixtureValues() async throws {
-        let prometheusBinary = try Harness.tool("prometheus")
         let directory = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
 
@@ -19,8 +18,7 @@ import Testing
         defer { lookout.stop() }
         try await lookout.waitUntilServing("http://127.0.0.1:\(lookoutPort)/metrics")
 
-        let configuration = directory.appendingPathComponent("prometheus.yml")
-        try """
+        let (prometheus, prometheusURL) = try await Harness.prometheus(configuration: """
             global:
               scrape_interval: 1s
               scrape_timeout: 1s
@@ -28,16 +26,9 @@ import Testing
               - job_name: lookout
                 static_configs:
                   - targets: ["127.0.0.1:\(lookoutPort)"]
-            """.write(to: configuration, atomically: true, encoding: .utf8)
-        let prometheusPort = try Harness.freePort()
-        let prometheus = try ServerProcess(
-            name: "prometheus", executable: prometheusBinary,
-            arguments: ["--config.file=\(configuration.path)",
-                        "--storage.tsdb.path=\(directory.appendingPathComponent("data").path)",
-                        "--web.listen-address=127.0.0.1:\(prometheusPort)"])
+            """, in: directory)
         defer { prometheus.stop() }
-        let api = "http://127.0.0.1:\(prometheusPort)/api/v1/query?query="
-        try await prometheus.waitUntilServing("http://127.0.0.1:\(prometheusPort)/-/ready", seconds: 30)
+        let api = prometheusURL + "/api/v1/query?query="
 
         var up: [String] = []
         try await Harness.waitUntil(seconds: 30, "Prometheus to record a scrape") {

@@ -53,6 +53,21 @@ enum Harness {
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
+    /// A Prometheus on a free loopback port with `configuration` as its configuration file and
+    /// its storage in `directory`; it answers `/-/ready` when this returns.
+    static func prometheus(configuration: String, in directory: URL) async throws -> (ServerProcess, String) {
+        let file = directory.appendingPathComponent("prometheus.yml")
+        try configuration.write(to: file, atomically: true, encoding: .utf8)
+        let port = try freePort()
+        let server = try ServerProcess(
+            name: "prometheus", executable: try tool("prometheus"),
+            arguments: ["--config.file=\(file.path)", "--storage.tsdb.path=\(directory.appendingPathComponent("tsdb").path)",
+                        "--web.listen-address=127.0.0.1:\(port)"])
+        let url = "http://127.0.0.1:\(port)"
+        try await server.waitUntilServing(url + "/-/ready", seconds: 30)
+        return (server, url)
+    }
+
     /// A fresh temporary directory, removed by the caller.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-test-\(UUID().uuidString)")
@@ -88,6 +103,34 @@ enum Harness {
         request.httpMethod = "POST"
         request.httpBody = Data(body.utf8)
         return try await send(request, headers: headers)
+    }
+
+    /// Sends `request` exactly as written (no client re-encodes it) to 127.0.0.1:`port`, then
+    /// reads until the server closes or 10 s pass, and returns the raw response.
+    static func raw(port: Int, _ request: String) throws -> String {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError("socket() failed") }
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = UInt16(port).bigEndian
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard connected else { throw HarnessError("could not connect to port \(port)") }
+        let bytes = Array(request.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw HarnessError("send failed") }
+        var response: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            response += buffer[0..<count]
+        }
+        return String(decoding: response, as: UTF8.self)
     }
 
     private static func send(_ request: URLRequest, headers: [String: String]) async throws -> (status: Int, body: String, headers: [String: String]) {
@@ -166,7 +209,7 @@ final class ServerProcess: @unchecked Sendable {
     var log: String { (try? String(contentsOf: logFile, encoding: .utf8)) ?? "" }
 
     /// Waits until `url` answers 200, failing with the process log if it never does.
-    func waitUntilServing(_ url: String, seconds: Double = 20) async throws {
+    func waitUntilServing(_ url: String, seconds: Double = 60) async throws {
         do {
             try await Harness.waitUntil(seconds: seconds, "\(name) at \(url)") {
                 guard process.isRunning else { return false }

@@ -108,6 +108,8 @@ import PipelineEvents
         (#"{"type":"note","pipeline":"p","run_id":"r","id":"has space"}"#, "id", "must be 1 to 128 letters, digits, '-', '_', '.' or ':'"),
         (#"{"type":"note","pipeline":"p","run_id":"r","id":""}"#, "id", "must be 1 to 128 letters, digits, '-', '_', '.' or ':'"),
         (#"{"type":"note","pipeline":"p","run_id":"r","time":"yesterday"}"#, "time", "must be an RFC 3339 time like 2026-11-27T10:00:00Z, got \"yesterday\""),
+        (#"{"type":"note","pipeline":"p","run_id":"r","time":"2026-02-30T10:00:00Z"}"#, "time", "must be an RFC 3339 time like 2026-11-27T10:00:00Z, got \"2026-02-30T10:00:00Z\""),
+        (#"{"type":"note","pipeline":"p","run_id":"r","time":"2026-11-27T10:00:00+25:00"}"#, "time", "must be an RFC 3339 time like 2026-11-27T10:00:00Z, got \"2026-11-27T10:00:00+25:00\""),
         (#"{"type":"note","pipeline":"p","run_id":"r","dst":{"valid":true}}"#, "dst", "only for dst.report"),
         (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"valid":"maybe"}}"#, "dst.valid", "must be true, false or \"unknown\", got \"maybe\""),
         (#"{"type":"dst.report","pipeline":"p","run_id":"r","dst":{"ok_count":-1}}"#, "dst.ok_count", "must be an integer from 0 to 9223372036854775807, got -1"),

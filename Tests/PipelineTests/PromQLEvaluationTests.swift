@@ -18,6 +18,36 @@ import Testing
         }
     }
 
+    /// The highest tree the parser accepts evaluates on a thread of the cooperative pool: the
+    /// evaluator's recursion is bounded by the parser's height limit.
+    @Test func theHighestAcceptedTreeEvaluatesOnAPoolThread() async throws {
+        let history = SampleHistory(step: .seconds(15), retention: .seconds(600))
+        history.record([Self.counter(1)], at: 15_000)
+        let chain = Array(repeating: "requests_total", count: PromQLExpression.maximumDepth).joined(separator: " + ")
+        let nested = String(repeating: "abs(", count: PromQLExpression.maximumDepth - 2) + "requests_total" + String(repeating: ")", count: PromQLExpression.maximumDepth - 2)
+        let results = try await Task.detached {
+            [try Self.evaluate(chain, at: 15_000, history), try Self.evaluate(nested, at: 15_000, history)]
+        }.value
+        #expect(results == [[#"{job="a"} 128"#], [#"{job="a"} 1"#]])
+    }
+
+    /// A query's limits stop the evaluation itself, in Prometheus' words.
+    @Test func limitsStopTheEvaluation() throws {
+        let history = SampleHistory(step: .seconds(15), retention: .seconds(600))
+        for round in 1...4 { history.record([Self.counter(Double(round))], at: Int64(round) * 15_000) }
+        let query = try PromQLQuery(try PromQLExpression.parse("sum(rate(requests_total[1m]))"))
+        let past = PromQLLimits(deadline: .now - .seconds(1), maximumSamples: 100)
+        #expect(throws: PromQLEvaluationError.timedOut(in: "expression evaluation")) {
+            try query.evaluate(at: 60_000, in: history, limits: past)
+        }
+        let few = PromQLLimits(deadline: .now + .seconds(60), maximumSamples: 3)
+        #expect(throws: PromQLEvaluationError("query processing would load too many samples into memory in query execution")) {
+            try query.evaluate(at: 60_000, in: history, limits: few)
+        }
+        let enough = PromQLLimits(deadline: .now + .seconds(60), maximumSamples: 4)
+        #expect(try query.evaluate(at: 60_000, in: history, limits: enough).samples.count == 1)
+    }
+
     @Test func rateOverTheHistoryExtrapolatesAndSurvivesAReset() throws {
         let history = SampleHistory(step: .seconds(15), retention: .seconds(600))
         let values: [Double] = [0, 15, 30, 45, 5, 20]  // a reset after 45

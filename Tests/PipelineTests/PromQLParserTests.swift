@@ -183,6 +183,37 @@ import Testing
         }
     }
 
+    /// Chains grow the tree without nesting; they are bounded by the same height, whatever the
+    /// operator, and a wide balanced tree by its node count. Each refusal comes after a bounded
+    /// amount of input, so a query of megabytes costs no more than one of kilobytes.
+    @Test(.timeLimit(.minutes(1))) func chainsAndWideTreesAreBounded() throws {
+        for op in ["+", " or ", " and on() ", "^", " > bool ", "*"] {
+            let chain = Array(repeating: "1", count: 30_000).joined(separator: op)
+            #expect(throws: PromQLError.self, "\(op)") { try PromQLExpression.parse(chain) }
+            do {
+                _ = try PromQLExpression.parse(chain)
+            } catch {
+                #expect(error.message == "expression nested too deeply (more than 128 levels)", "\(op)")
+            }
+        }
+        let allowed = Array(repeating: "x", count: PromQLExpression.maximumDepth / 2).joined(separator: " or ")
+        #expect(try PromQLExpression.parse(allowed).description == allowed)
+        // A balanced tree: 4096 leaves, 13 levels of parentheses and additions, 12,287 nodes.
+        var balanced = "1"
+        for _ in 0..<12 { balanced = "(\(balanced)+\(balanced))" }
+        #expect(throws: PromQLError(line: 1, column: 2, message: "expression too large (more than 10000 nodes)")) {
+            try PromQLExpression.parse(balanced)
+        }
+        var smaller = "1"
+        for _ in 0..<10 { smaller = "(\(smaller)+\(smaller))" }
+        #expect(throws: Never.self) { try PromQLExpression.parse(smaller) }
+        // Type errors at every level of a long input are not each placed on a line and column.
+        let comparisons = Array(repeating: "1", count: PromQLExpression.maximumDepth).joined(separator: " == ")
+        #expect(throws: PromQLError(line: 1, column: 3, message: "comparisons between scalars must use BOOL modifier")) {
+            try PromQLExpression.parse(comparisons)
+        }
+    }
+
     @Test func errorsCarryLineAndColumn() {
         #expect(throws: PromQLError(line: 2, column: 4, message: "unexpected end of input")) { try PromQLExpression.parse("up\n  +") }
     }
@@ -221,6 +252,11 @@ import Testing
             ("up offset 9223372036854775807ms", "1:11: parse error: duration out of range"),
             ("up offset -9223372036854775807ms", "1:12: parse error: duration out of range"),
             ("up[300y]", "1:4: parse error: duration out of range"),
+            // Matchers' expressions compile while parsing, with Go's messages (Prometheus 2.42
+            // answers these exact texts; RE2DifferentialTests compares many more).
+            (#"{__name__=~"a**"}"#, "1:2: parse error: error parsing regexp: invalid nested repetition operator: `**`"),
+            (#"up{job=~"(a"}"#, "1:4: parse error: error parsing regexp: missing closing ): `^(?:(a)$`"),
+            (#"up{job!~"(?=x)"}"#, "1:4: parse error: error parsing regexp: invalid or unsupported Perl syntax: `(?=`"),
             ("sum by job (x)", #"1:8: parse error: unexpected identifier "job" in grouping opts, expected "(""#),
             ("sum by (a:b) (x)", #"1:9: parse error: unexpected metric identifier "a:b" in grouping opts, expected label"#),
             ("sum()", "1:1: parse error: no arguments for aggregate expression provided"),

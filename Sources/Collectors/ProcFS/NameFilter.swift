@@ -1,3 +1,4 @@
+import LookoutSupport
 import MetricModel
 import Synchronization
 
@@ -22,20 +23,20 @@ struct InvalidPatternError: Error, Equatable, CustomStringConvertible {
 }
 
 /// node_exporter's `deviceFilter`: a name is ignored when the exclude pattern matches it or the
-/// include pattern does not. Matching is an unanchored search, as Go's `MatchString`. Patterns are
-/// compiled once; results are cached per name, because the same few devices, mounts and fs types
-/// come back on every scrape and Swift `Regex` matching is comparatively slow.
+/// include pattern does not. Patterns are Go's RE2 syntax, matched as an unanchored search like
+/// Go's `MatchString`, in linear time. Patterns are compiled once; results are cached per name,
+/// because the same few devices, mounts and fs types come back on every scrape.
 final class NameFilter: Sendable {
     private struct State {
-        var exclude: Regex<AnyRegexOutput>?
-        var include: Regex<AnyRegexOutput>?
+        var exclude: RE2Regex?
+        var include: RE2Regex?
         var cache: [String: Bool] = [:]
     }
 
     /// Why the filter could not be built; a collector holding a broken filter fails every scrape
     /// with this instead of crashing.
     let problem: InvalidPatternError?
-    // Regex values are used only under this lock, which also keeps their lazy compilation safe.
+    // The lock guards the cache.
     private let state: Mutex<State>
 
     /// A filter that ignores nothing.
@@ -64,11 +65,11 @@ final class NameFilter: Sendable {
     }
 
     /// Compiles `pattern`, turning a syntax error into ``InvalidPatternError``.
-    static func compile(_ pattern: String, setting: String) throws(InvalidPatternError) -> Regex<AnyRegexOutput> {
+    static func compile(_ pattern: String, setting: String) throws(InvalidPatternError) -> RE2Regex {
         do {
-            return try Regex(pattern)
+            return try RE2Regex(pattern)
         } catch {
-            throw InvalidPatternError(setting: setting, pattern: pattern, reason: "\(error)")
+            throw InvalidPatternError(setting: setting, pattern: pattern, reason: error.description)
         }
     }
 
@@ -82,8 +83,8 @@ final class NameFilter: Sendable {
         state.withLock { state in
             if let cached = state.cache[name] { return cached }
             var ignored = false
-            if let exclude = state.exclude, (try? exclude.firstMatch(in: name)) != nil { ignored = true }
-            if let include = state.include, (try? include.firstMatch(in: name)) == nil { ignored = true }
+            if let exclude = state.exclude, exclude.matches(name) { ignored = true }
+            if let include = state.include, !include.matches(name) { ignored = true }
             // Bounded so that churning names (containers' veths, short-lived mounts) cannot grow it forever.
             if state.cache.count >= 4096 { state.cache.removeAll(keepingCapacity: true) }
             state.cache[name] = ignored

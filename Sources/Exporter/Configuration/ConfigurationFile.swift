@@ -69,6 +69,7 @@ private struct ConfigurationReader {
             case "shutdown": try readShutdown(value)
             case "rules": try readRules(value)
             case "alertmanager": try readAlertmanager(value)
+            case "query": try readQuery(value)
             default: throw unknown(key, at: value)
             }
         }
@@ -277,6 +278,18 @@ private struct ConfigurationReader {
         try configuration.rules.check(line: YAMLFile.line(node))
     }
 
+    private mutating func readQuery(_ node: Node) throws(ConfigurationError) {
+        for (key, value) in try mapping(node, key: "query") {
+            let name = "query.\(key)"
+            switch key {
+            case "timeout": configuration.rules.queryTimeout = try checked(value, key: name, SettingValue.duration)
+            case "max-concurrency": configuration.rules.queryMaxConcurrency = try checked(value, key: name, SettingValue.queryConcurrency)
+            case "max-samples": configuration.rules.queryMaxSamples = try checked(value, key: name, SettingValue.querySamples)
+            default: throw unknown(name, at: value)
+            }
+        }
+    }
+
     private mutating func readAlertmanager(_ node: Node) throws(ConfigurationError) {
         for (key, value) in try mapping(node, key: "alertmanager") {
             let name = "alertmanager.\(key)"
@@ -356,9 +369,9 @@ private struct ConfigurationReader {
     private func pattern(_ node: Node, key: String) throws(ConfigurationError) -> String {
         let text = try string(node, key: key)
         do {
-            _ = try Regex(text)
+            _ = try RE2Regex(text)
         } catch {
-            throw ConfigurationError(key: key, line: YAMLFile.line(node), message: "invalid regular expression \"\(text)\"")
+            throw ConfigurationError(key: key, line: YAMLFile.line(node), message: error.description)
         }
         return text
     }

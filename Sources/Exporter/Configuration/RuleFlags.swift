@@ -21,6 +21,13 @@ struct RuleSettings: Sendable, Equatable {
     var resendDelay: Duration = .seconds(60)
     /// `--alertmanager.timeout`: the timeout of one request to an Alertmanager.
     var alertmanagerTimeout: Duration = .seconds(10)
+    /// `--query.timeout`: the longest a query to `/api/v1/query` may take, waiting included
+    /// (Prometheus' default).
+    var queryTimeout: Duration = .seconds(120)
+    /// `--query.max-concurrency`: queries evaluated at once; more wait for a turn.
+    var queryMaxConcurrency = 20
+    /// `--query.max-samples`: the most samples one query may load.
+    var queryMaxSamples = 50_000_000
 
     /// Whether any rule is evaluated at all.
     var evaluates: Bool { defaults || !files.isEmpty }
@@ -60,6 +67,15 @@ struct RuleFlags: ParsableArguments {
     @Option(name: .customLong("alertmanager.timeout"), help: "Timeout of one request to an Alertmanager (default 10s).")
     var alertmanagerTimeout: String?
 
+    @Option(name: .customLong("query.timeout"), help: "Longest a query to /api/v1/query may take, waiting included (default 2m).")
+    var queryTimeout: String?
+
+    @Option(name: .customLong("query.max-concurrency"), help: "Queries evaluated at once; more wait for a turn (default 20).")
+    var queryMaxConcurrency: String?
+
+    @Option(name: .customLong("query.max-samples"), help: "Most samples one query may load (default 50000000).")
+    var queryMaxSamples: String?
+
     /// Overrides what these flags set in `settings`.
     func apply(to settings: inout RuleSettings) throws(ConfigurationError) {
         if !files.isEmpty { settings.files = files }
@@ -75,6 +91,13 @@ struct RuleFlags: ParsableArguments {
         if let resendDelay { settings.resendDelay = try SettingValue.checked(resendDelay, flag: "--alertmanager.resend-delay", SettingValue.duration) }
         if let alertmanagerTimeout {
             settings.alertmanagerTimeout = try SettingValue.checked(alertmanagerTimeout, flag: "--alertmanager.timeout", SettingValue.duration)
+        }
+        if let queryTimeout { settings.queryTimeout = try SettingValue.checked(queryTimeout, flag: "--query.timeout", SettingValue.duration) }
+        if let queryMaxConcurrency {
+            settings.queryMaxConcurrency = try SettingValue.checked(queryMaxConcurrency, flag: "--query.max-concurrency", SettingValue.queryConcurrency)
+        }
+        if let queryMaxSamples {
+            settings.queryMaxSamples = try SettingValue.checked(queryMaxSamples, flag: "--query.max-samples", SettingValue.querySamples)
         }
         try settings.check()
     }

@@ -79,6 +79,22 @@ enum SettingValue {
         return value
     }
 
+    /// `query.max-concurrency`: from 1 to 1000 queries at once.
+    static func queryConcurrency(_ text: String) throws(SettingProblem) -> Int {
+        guard let value = Int(text), (1...1000).contains(value) else {
+            throw SettingProblem(message: "expected an integer from 1 to 1000, got \"\(text)\"")
+        }
+        return value
+    }
+
+    /// `query.max-samples`: a positive count of samples.
+    static func querySamples(_ text: String) throws(SettingProblem) -> Int {
+        guard let value = Int(text), value > 0 else {
+            throw SettingProblem(message: "expected a positive integer, got \"\(text)\"")
+        }
+        return value
+    }
+
     /// `web.events-max-body-bytes`: from 1 KiB to 1 GiB.
     static func bodyBytes(_ text: String) throws(SettingProblem) -> Int {
         guard let value = Int(text), (1024...(1 << 30)).contains(value) else {

@@ -1,5 +1,4 @@
 import Collectors
-import Dispatch
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -83,7 +82,7 @@ struct EventsEndpoint: Sendable {
             await self.runs(request)
         }
         router.get("/api/v1/runs/:id") { request, context in
-            await self.run(request, id: context.parameters.get("id") ?? "")
+            await self.run(request, rawID: context.parameters.get("id") ?? "")
         }
     }
 
@@ -92,8 +91,14 @@ struct EventsEndpoint: Sendable {
 
     /// Answers `GET /api/v1/runs`.
     func runs(_ request: Request) async -> Response {
-        let query = request.uri.queryParameters
-        let pipeline = query["pipeline"].map(String.init)
+        let query: FormParameters
+        do {
+            query = try FormParameters(query: request)
+        } catch {
+            errors.record(.events, .badRequest)
+            return .problem(.badRequest, "\(error)")
+        }
+        let pipeline = query["pipeline"]
         var limit = 20
         if let text = query["limit"] {
             guard let value = Int(text), (1...500).contains(value) else {
@@ -118,9 +123,17 @@ struct EventsEndpoint: Sendable {
         return runs.compactMap { PipelineRun.derive($0, now: now, staleAfter: staleAfter) }
     }
 
-    /// Answers `GET /api/v1/runs/{id}`.
-    func run(_ request: Request, id: String) async -> Response {
-        let pipeline = request.uri.queryParameters["pipeline"].map(String.init)
+    /// Answers `GET /api/v1/runs/{id}`; the id is percent-decoded, as Go's router decodes a path.
+    func run(_ request: Request, rawID: String) async -> Response {
+        let id: String
+        let pipeline: String?
+        do {
+            id = try PercentEncoding.decodedPathSegment(Substring(rawID))
+            pipeline = try FormParameters(query: request)["pipeline"]
+        } catch {
+            errors.record(.events, .badRequest)
+            return .problem(.badRequest, "\(error)")
+        }
         do {
             let events = try await BlockingWork.run { [store] () throws(EventStoreError) in try store.run(pipeline: pipeline, runID: id) }
             guard let run = PipelineRun.derive(events, now: CivilTime.nowMicroseconds(), staleAfter: staleAfter) else {
@@ -229,19 +242,6 @@ extension Response {
     /// `body`, JSON text, as one line with `status`.
     static func json(_ status: HTTPResponse.Status, _ body: [UInt8]) -> Response {
         Response(status: status, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: body + [0x0A])))
-    }
-}
-
-/// Blocking work (SQLite, with its fsyncs) on a dispatch thread, never on the cooperative pool.
-enum BlockingWork {
-    /// The result of `work`, run on a global dispatch queue.
-    static func run<Value: Sendable>(_ work: @escaping @Sendable () throws(EventStoreError) -> Value) async throws(EventStoreError) -> Value {
-        let result: Result<Value, EventStoreError> = await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(returning: Result { () throws(EventStoreError) -> Value in try work() })
-            }
-        }
-        return try result.get()
     }
 }
 

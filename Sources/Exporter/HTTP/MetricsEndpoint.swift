@@ -71,7 +71,14 @@ struct MetricsEndpoint: Sendable {
         defer { limiter.leave() }
 
         let selection: Set<String>?
-        switch CollectorSelection.parse(request.uri.queryParameters, known: knownCollectors) {
+        let parameters: FormParameters
+        do {
+            parameters = try FormParameters(query: request)
+        } catch {
+            report(.badRequest, "\(error)")
+            return plainResponse(.badRequest, "Invalid query: \(error).\n")
+        }
+        switch CollectorSelection.parse(parameters, known: knownCollectors) {
         case .success(let names): selection = names
         case .failure(let error):
             report(.badRequest, error.message)
@@ -185,9 +192,9 @@ enum CollectorSelection {
     }
 
     /// The collectors the query asks for: nil for all of `known`, or the problem with it.
-    static func parse(_ query: FlatDictionary<Substring, Substring>, known: Set<String>) -> Result<Set<String>?, Problem> {
-        let collect = query[values: "collect[]"].map(String.init)
-        let exclude = query[values: "exclude[]"].map(String.init)
+    static func parse(_ query: FormParameters, known: Set<String>) -> Result<Set<String>?, Problem> {
+        let collect = query.values("collect[]")
+        let exclude = query.values("exclude[]")
         if !collect.isEmpty, !exclude.isEmpty {
             return .failure(Problem(message: "Combined collect and exclude queries are not allowed."))
         }

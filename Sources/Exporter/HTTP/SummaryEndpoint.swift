@@ -55,7 +55,13 @@ struct SummaryEndpoint: Sendable {
     /// Answers one request.
     func summary(_ request: Request) async -> Response {
         var runLimit = Self.defaultRuns
-        for (name, value) in request.uri.queryParameters {
+        let parameters: FormParameters
+        do {
+            parameters = try FormParameters(query: request)
+        } catch {
+            return refuse("\(error)")
+        }
+        for (name, value) in parameters.pairs {
             guard name == "runs" else {
                 return refuse("unknown query parameter \"\(name)\"; the only one is runs")
             }

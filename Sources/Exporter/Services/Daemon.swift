@@ -87,7 +87,8 @@ enum Daemon {
 
     /// The HTTP application over a given registry: /metrics, `GET /api/v1/summary` (which shows
     /// `shipping`'s last error), the events API when `events` is given, and the query and alerts
-    /// API when `rules` is. Tests pass registries of their own collectors.
+    /// API (over `rules`' history, or over nothing with a warning). Tests pass registries of their
+    /// own collectors.
     static func build(
         _ configuration: ExporterConfiguration, registry: CollectorRegistry, events: EventsEndpoint? = nil,
         rules: RuleEngine? = nil, shipping: ElasticsearchStats? = nil, logger: Logger,
@@ -105,7 +106,7 @@ enum Daemon {
         SummaryEndpoint(registry: registry, history: history, events: events, shipping: shipping, scrapeTimeout: configuration.scrapeTimeout,
                         limiter: endpoint.limiter, logger: logger).add(to: router)
         events?.add(to: router)
-        if let rules { RulesEndpoint(engine: rules, errors: registry.errors).add(to: router) }
+        RulesEndpoint(engine: rules, errors: registry.errors, settings: configuration.rules).add(to: router)
         return Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: "lookout"),

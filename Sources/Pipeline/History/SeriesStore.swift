@@ -27,6 +27,17 @@ package final class SeriesStore: PromQLSeriesSource {
     /// An empty store.
     package init() {}
 
+    /// A copy that later changes to this store do not reach (the arrays are copied on write,
+    /// so taking one costs little), for reading without holding the owner's lock.
+    package func snapshot() -> SeriesStore {
+        let copy = SeriesStore()
+        copy.keys = keys
+        copy.points = points
+        copy.index = index
+        copy.byName = byName
+        return copy
+    }
+
     /// Adds a point (or a stale marker) to the series `name` with `labels` (sorted by name,
     /// without `__name__`). A point at a time the series already has replaces it.
     package func append(name: String, labels: [Label], timestamp: Int64, value: Double) {

@@ -15,7 +15,7 @@ extension PromQLEvaluation {
             guard try vector(arguments[0]).isEmpty else { return .vector([]) }
             return .vector([computed(Self.absentLabels(arguments[0]), 1)])
         case "absent_over_time":
-            guard case .rangeSelector(let selector, let range) = arguments[0], rangeVector(selector, range: range).isEmpty else {
+            guard case .rangeSelector(let selector, let range) = arguments[0], try rangeVector(selector, range: range).isEmpty else {
                 return .vector([])
             }
             return .vector([computed(Self.absentLabels(arguments[0]), 1)])
@@ -91,7 +91,7 @@ extension PromQLEvaluation {
         let rangeEnd = time - selector.offset.milliseconds
         let rangeStart = rangeEnd - range.milliseconds
         var results: [PromQLSample] = []
-        for series in rangeVector(selector, range: range) {
+        for series in try rangeVector(selector, range: range) {
             let points = series.points
             let value: Double?
             switch function.name {
@@ -315,59 +315,17 @@ extension PromQLEvaluation {
             texts.append(text)
         }
         let (destination, replacement, source, pattern) = (texts[0], texts[1], texts[2], texts[3])
-        guard let regex = try? Regex("(?:" + pattern + ")") else {
+        guard let regex = try? RE2Regex.anchored(pattern) else {
             throw PromQLEvaluationError("invalid regular expression in label_replace(): \(pattern)")
         }
         guard Label.isValidName(destination) else {
             throw PromQLEvaluationError("invalid destination label name in label_replace(): \(destination)")
         }
         return samples.map { sample in
-            guard let match = try? regex.wholeMatch(in: sample.labels.value(of: source)) else { return sample }
-            let value = Self.expandTemplate(replacement, match.output)
+            guard let match = regex.submatches(sample.labels.value(of: source)) else { return sample }
+            let value = match.expand(replacement)
             return PromQLSample(labels: sample.labels.setting(destination, to: value), value: sample.value, timestamp: sample.timestamp)
         }
-    }
-
-    /// Go's `Regexp.Expand`: `$1`, `${1}`, `$name`, `${name}` replaced by the group's text (empty
-    /// when there is no such group), `$$` by `$`.
-    package static func expandTemplate(_ template: String, _ groups: AnyRegexOutput) -> String {
-        var result = ""
-        var rest = Substring(template)
-        while let dollar = rest.firstIndex(of: "$") {
-            result += rest[..<dollar]
-            rest = rest[rest.index(after: dollar)...]
-            if rest.first == "$" {
-                result += "$"
-                rest = rest.dropFirst()
-                continue
-            }
-            var name: Substring
-            if rest.first == "{" {
-                guard let close = rest.firstIndex(of: "}") else {
-                    result += "$"
-                    continue
-                }
-                name = rest[rest.index(after: rest.startIndex)..<close]
-                guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "_" }) else {
-                    result += "$"
-                    continue
-                }
-                rest = rest[rest.index(after: close)...]
-            } else {
-                name = rest.prefix { ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" }
-                guard !name.isEmpty else {
-                    result += "$"
-                    continue
-                }
-                rest = rest.dropFirst(name.count)
-            }
-            if let number = Int(name) {
-                if number < groups.count, let text = groups[number].substring { result += text }
-            } else if let text = groups[String(name)]?.substring {
-                result += text
-            }
-        }
-        return result + rest
     }
 }
 

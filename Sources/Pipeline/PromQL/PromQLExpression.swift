@@ -27,9 +27,13 @@ package indirect enum PromQLExpression: Sendable, Hashable, CustomStringConverti
     /// An expression in parentheses, kept so that printing gives back the same grouping.
     case parenthesized(PromQLExpression)
 
-    /// Deepest nesting of parentheses, calls, signs and right-associative `^` accepted; deeper
-    /// input is refused rather than recursed into. Alert rules nest a handful of levels.
+    /// The highest expression tree accepted, however it grows (parentheses, calls, signs, `^`, or
+    /// a chain like `a or b or …`); a higher one is refused when parsed rather than recursed into
+    /// by every later walk. Alert rules are a handful of levels high.
     package static let maximumDepth = 128
+
+    /// The most nodes (operators, operands, calls, selectors) an expression may have.
+    package static let maximumNodes = 10_000
 
     /// Parses one PromQL expression (comments and any whitespace allowed). Throws a
     /// ``PromQLError`` naming the line and column of the first problem.

@@ -6,19 +6,49 @@ import LookoutSupport
 /// As in Prometheus, syntax errors win over type errors: each node carries the first type error
 /// of its subtree, in the order `checkAST` would find it, and that is thrown only once the whole
 /// input has parsed, so `rate(x) +` reports the missing operand.
+///
+/// Hostile input is bounded: the tree may be at most ``PromQLExpression/maximumDepth`` levels
+/// high (however it grows: nesting, or a long chain like `1+1+…+1`) and hold at most
+/// ``PromQLExpression/maximumNodes`` nodes, so that every later walk over it (type, hashing,
+/// printing, evaluation) recurses a bounded depth; and parsing is linear in the input, each node
+/// carrying its type, height and size instead of recomputing them from its subtree.
 struct PromQLParser {
     private let bytes: [UInt8]
     private var lexer: PromQLLexer
     private var lookahead: [PromQLToken] = []
     private var depth = 0
 
-    /// An expression with the offset of its first byte, where errors about it point, and the
-    /// first type error within it.
+    /// A type error found while parsing; its line and column are worked out only if it is
+    /// thrown.
+    private struct TypeProblem {
+        var message: String
+        var offset: Int
+    }
+
+    /// An expression with the offset of its first byte, where errors about it point, the first
+    /// type error within it, and its type, height and node count.
     private struct Node {
-        var expression: PromQLExpression
-        var start: Int
-        var typeError: PromQLError? = nil
-        var type: PromQLValueType { expression.valueType }
+        let expression: PromQLExpression
+        let start: Int
+        let typeError: TypeProblem?
+        let type: PromQLValueType
+        let height: Int
+        let size: Int
+
+        /// A node over `children` (the operands or arguments it was built from, in order).
+        init(expression: PromQLExpression, start: Int, typeError: TypeProblem? = nil, children: [Node] = []) {
+            self.expression = expression
+            self.start = start
+            self.typeError = typeError
+            height = 1 + (children.map(\.height).max() ?? 0)
+            size = children.reduce(1) { $0 + $1.size }
+            switch expression {
+            case .binary: type = children[0].type == .scalar && children[1].type == .scalar ? .scalar : .instantVector
+            case .unary, .parenthesized: type = children[0].type
+            // The other kinds' types do not depend on their subtrees.
+            default: type = expression.valueType
+            }
+        }
     }
 
     init(text: String) {
@@ -31,7 +61,7 @@ struct PromQLParser {
         let node = try expression(minimumPrecedence: 1)
         let next = peek()
         if next.kind != .end { throw unexpected(next) }
-        if let typeError = node.typeError { throw typeError }
+        if let typeError = node.typeError { throw error(typeError.message, at: typeError.offset) }
         return node.expression
     }
 
@@ -76,15 +106,26 @@ struct PromQLParser {
         if depth > PromQLExpression.maximumDepth {
             throw error("expression nested too deeply (more than \(PromQLExpression.maximumDepth) levels)", at: peek().offset)
         }
-        var left = try unary()
+        var left = try bounded(try unary())
         while case .binaryOperator(let op) = peek().kind, op.precedence >= minimumPrecedence {
             let operatorOffset = advance().offset
             let matching = try binaryModifiers()
             // `^` is right-associative; all others are left-associative.
             let right = try expression(minimumPrecedence: op == .power ? op.precedence : op.precedence + 1)
-            left = binary(op, left, right, matching, operatorOffset: operatorOffset)
+            left = try bounded(binary(op, left, right, matching, operatorOffset: operatorOffset))
         }
         return left
+    }
+
+    /// The node, if the tree it tops is within the limits on height and size.
+    private func bounded(_ node: Node) throws(PromQLError) -> Node {
+        if node.height > PromQLExpression.maximumDepth {
+            throw error("expression nested too deeply (more than \(PromQLExpression.maximumDepth) levels)", at: node.start)
+        }
+        if node.size > PromQLExpression.maximumNodes {
+            throw error("expression too large (more than \(PromQLExpression.maximumNodes) nodes)", at: node.start)
+        }
+        return node
     }
 
     /// A sign binds like `*` (`generated_parser.y`: `unary_op expr %prec MUL`), so `-a ^ b` is
@@ -100,9 +141,9 @@ struct PromQLParser {
         }
         var typeError = operand.typeError
         if typeError == nil && operand.type != .scalar && operand.type != .instantVector {
-            typeError = error("unary expression only allowed on expressions of type scalar or instant vector, got \"\(operand.type.rawValue)\"", at: start)
+            typeError = TypeProblem(message: "unary expression only allowed on expressions of type scalar or instant vector, got \"\(operand.type.rawValue)\"", offset: start)
         }
-        return Node(expression: .unary(negated: op == .subtract, operand.expression), start: start, typeError: typeError)
+        return Node(expression: .unary(negated: op == .subtract, operand.expression), start: start, typeError: typeError, children: [operand])
     }
 
     private mutating func binaryModifiers() throws(PromQLError) -> PromQLVectorMatching {
@@ -127,7 +168,7 @@ struct PromQLParser {
         let start = left.start
         // In `checkAST` order: the operands, then this operation.
         var typeErrors = [left.typeError, right.typeError].compactMap { $0 }
-        func typeError(_ message: String, at offset: Int) { typeErrors.append(error(message, at: offset)) }
+        func typeError(_ message: String, at offset: Int) { typeErrors.append(TypeProblem(message: message, offset: offset)) }
         if matching.returnsBool && !op.isComparison {
             typeError("bool modifier can only be used on comparison operators", at: operatorOffset)
         }
@@ -155,7 +196,8 @@ struct PromQLParser {
         if (left.type == .scalar || right.type == .scalar) && op.isSetOperator {
             typeError("set operator \"\(op.rawValue)\" not allowed in binary scalar expression", at: start)
         }
-        return Node(expression: .binary(op, left.expression, right.expression, matching), start: start, typeError: typeErrors.first)
+        return Node(expression: .binary(op, left.expression, right.expression, matching), start: start, typeError: typeErrors.first,
+                    children: [left, right])
     }
 
     // MARK: Operands
@@ -174,7 +216,7 @@ struct PromQLParser {
             let inner = try expression(minimumPrecedence: 1)
             let close = advance()
             guard close.kind == .rightParen else { throw unexpected(close) }
-            return Node(expression: .parenthesized(inner.expression), start: token.offset, typeError: inner.typeError)
+            return Node(expression: .parenthesized(inner.expression), start: token.offset, typeError: inner.typeError, children: [inner])
         case .leftBrace:
             return try selector(named: nil, start: token.offset)
         case .identifier:
@@ -214,7 +256,7 @@ struct PromQLParser {
                     throw error("ranges only allowed for vector selectors", at: token.offset)
                 }
                 if selector.offset != .zero { throw error("no offset modifiers allowed before range", at: token.offset) }
-                node.expression = .rangeSelector(selector, range: range)
+                node = Node(expression: .rangeSelector(selector, range: range), start: node.start, typeError: node.typeError)
             } else if isKeyword(token, "offset") {
                 advance()
                 let negative = peek().kind == .binaryOperator(.subtract)
@@ -223,7 +265,7 @@ struct PromQLParser {
                 guard durationToken.kind == .duration else { throw unexpected(durationToken, in: "offset", expected: "duration") }
                 var offset = try duration(durationToken)
                 if negative { offset.milliseconds = -offset.milliseconds }
-                node.expression = try shifted(node, by: offset)
+                node = Node(expression: try shifted(node, by: offset), start: node.start, typeError: node.typeError)
             } else if token.kind == .at {
                 throw error("@ modifier is not supported", at: token.offset)
             } else {
@@ -258,19 +300,29 @@ struct PromQLParser {
                 }
                 let value = advance()
                 guard value.kind == .string else { throw unexpected(value, in: "label matching", expected: "string") }
-                matchers.append(PromQLMatcher(label.text, operation, unquote(value.text)))
+                let matcher = PromQLMatcher(label.text, operation, unquote(value.text))
+                if operation == .matchesRegex || operation == .doesNotMatchRegex {
+                    // Prometheus compiles a matcher's expression while parsing; a bad one is a
+                    // parse error at the label.
+                    do {
+                        _ = try RE2Regex.anchored(matcher.value)
+                    } catch {
+                        throw self.error(error.description, at: label.offset)
+                    }
+                }
+                matchers.append(matcher)
                 let separator = advance()
                 if separator.kind == .rightBrace { break }
                 guard separator.kind == .comma else { throw unexpected(separator, in: "label matching", expected: "\",\" or \"}\"") }
             }
         }
-        var typeError: PromQLError?
+        var typeError: TypeProblem?
         if let name {
             if let named = matchers.first(where: { $0.label == "__name__" }) {
-                typeError = error("metric name must not be set twice: \(quotedPromQLString(name)) or \(quotedPromQLString(named.value))", at: start)
+                typeError = TypeProblem(message: "metric name must not be set twice: \(quotedPromQLString(name)) or \(quotedPromQLString(named.value))", offset: start)
             }
         } else if matchers.allSatisfy(\.matchesEmptyValue) {
-            typeError = error("vector selector must contain at least one non-empty matcher", at: start)
+            typeError = TypeProblem(message: "vector selector must contain at least one non-empty matcher", offset: start)
         }
         return Node(expression: .vectorSelector(PromQLSelector(metricName: name, matchers: matchers)), start: start, typeError: typeError)
     }
@@ -305,8 +357,8 @@ struct PromQLParser {
         let required = function.argumentTypes.count - function.optionalArgumentCount
         let quotedName = quotedPromQLString(name)
         // In `checkAST` order: the argument count, then each argument and its type.
-        var typeErrors: [PromQLError] = []
-        func typeError(_ message: String, at offset: Int) { typeErrors.append(error(message, at: offset)) }
+        var typeErrors: [TypeProblem] = []
+        func typeError(_ message: String, at offset: Int) { typeErrors.append(TypeProblem(message: message, offset: offset)) }
         if function.optionalArgumentCount == 0 {
             if arguments.count != required {
                 typeError("expected \(required) argument(s) in call to \(quotedName), got \(arguments.count)", at: nameToken.offset)
@@ -322,7 +374,8 @@ struct PromQLParser {
                 typeError("expected type \(expected.rawValue) in call to function \(quotedName), got \(argument.type.rawValue)", at: argument.start)
             }
         }
-        return Node(expression: .call(function, arguments.map(\.expression)), start: nameToken.offset, typeError: typeErrors.first)
+        return Node(expression: .call(function, arguments.map(\.expression)), start: nameToken.offset, typeError: typeErrors.first,
+                    children: arguments)
     }
 
     private mutating func aggregation(_ opToken: PromQLToken) throws(PromQLError) -> Node {
@@ -339,17 +392,17 @@ struct PromQLParser {
         // In `checkAST` order: the vector and its type, then the parameter and its type.
         var typeErrors = [vector.typeError].compactMap { $0 }
         if vector.type != .instantVector {
-            typeErrors.append(error("expected type instant vector in aggregation expression, got \(vector.type.rawValue)", at: vector.start))
+            typeErrors.append(TypeProblem(message: "expected type instant vector in aggregation expression, got \(vector.type.rawValue)", offset: vector.start))
         }
         if let parameterType = op.parameterType {
             typeErrors += [arguments[0].typeError].compactMap { $0 }
             if arguments[0].type != parameterType {
-                typeErrors.append(error("expected type \(parameterType.rawValue) in aggregation parameter, got \(arguments[0].type.rawValue)", at: arguments[0].start))
+                typeErrors.append(TypeProblem(message: "expected type \(parameterType.rawValue) in aggregation parameter, got \(arguments[0].type.rawValue)", offset: arguments[0].start))
             }
         }
         let aggregation = PromQLAggregation(
             op, grouping: grouping ?? .by([]), parameter: expected == 2 ? arguments[0].expression : nil, vector.expression)
-        return Node(expression: .aggregation(aggregation), start: opToken.offset, typeError: typeErrors.first)
+        return Node(expression: .aggregation(aggregation), start: opToken.offset, typeError: typeErrors.first, children: arguments)
     }
 
     /// `by (…)` or `without (…)` if one comes next.
@@ -417,15 +470,15 @@ struct PromQLParser {
 }
 
 extension PromQLMatcher {
-    /// Whether a series without the label (an empty value) matches. A regular expression Swift
-    /// cannot compile is taken not to match the empty value; RE2 syntax is not checked here.
+    /// Whether a series without the label (an empty value) matches. The parser has refused
+    /// expressions that do not compile before it asks.
     var matchesEmptyValue: Bool {
         switch operation {
         case .equal: return value.isEmpty
         case .notEqual: return !value.isEmpty
         case .matchesRegex, .doesNotMatchRegex:
-            guard let regex = try? Regex("(?:" + value + ")") else { return operation == .doesNotMatchRegex }
-            let matches = (try? regex.wholeMatch(in: "")) != nil
+            guard let regex = try? RE2Regex.anchored(value) else { return operation == .doesNotMatchRegex }
+            let matches = regex.matches("")
             return operation == .matchesRegex ? matches : !matches
         }
     }

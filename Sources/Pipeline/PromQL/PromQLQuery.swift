@@ -1,4 +1,3 @@
-import Synchronization
 import MetricModel
 
 /// A PromQL expression ready to be evaluated again and again: parsed and type-checked, its
@@ -12,10 +11,8 @@ package final class PromQLQuery: Sendable {
 
     /// The expression.
     package let expression: PromQLExpression
-    /// The selectors' matchers, by selector; used only under ``evaluating`` because compiled
-    /// `Regex` values compile lazily and are not safe to share between threads.
-    nonisolated(unsafe) private let matchers: [PromQLSelector: PromQLSelectorMatcher]
-    private let evaluating = Mutex(())
+    /// The selectors' matchers, by selector; immutable, so evaluations may run concurrently.
+    private let matchers: [PromQLSelector: PromQLSelectorMatcher]
 
     /// A query of `expression`. Throws when a regular expression in a selector cannot be compiled.
     package init(_ expression: PromQLExpression) throws(PromQLEvaluationError) {
@@ -27,17 +24,15 @@ package final class PromQLQuery: Sendable {
 
     /// Evaluates the expression at `time` (milliseconds since the epoch) over `source`. The
     /// result is a scalar or an instant vector; a string literal at the top is refused.
-    package func evaluate(at time: Int64, in source: some PromQLSeriesSource, sharing cache: PromQLEvaluationCache? = nil)
-        throws(PromQLEvaluationError) -> PromQLResult
-    {
-        try evaluating.withLock { _ throws(PromQLEvaluationError) in
-            let evaluation = PromQLEvaluation(source: source, time: time, matchers: matchers,
-                                              cache: cache.flatMap { $0.time == time ? $0 : nil })
-            switch try evaluation.evaluate(expression) {
-            case .scalar(let value): return .scalar(value)
-            case .vector(let samples): return .vector(samples)
-            case .string, .matrix: throw PromQLEvaluationError("expression must evaluate to a scalar or an instant vector")
-            }
+    package func evaluate(
+        at time: Int64, in source: some PromQLSeriesSource, sharing cache: PromQLEvaluationCache? = nil, limits: PromQLLimits? = nil
+    ) throws(PromQLEvaluationError) -> PromQLResult {
+        let evaluation = PromQLEvaluation(source: source, time: time, matchers: matchers,
+                                          cache: cache.flatMap { $0.time == time ? $0 : nil }, limits: limits)
+        switch try evaluation.evaluate(expression) {
+        case .scalar(let value): return .scalar(value)
+        case .vector(let samples): return .vector(samples)
+        case .string, .matrix: throw PromQLEvaluationError("expression must evaluate to a scalar or an instant vector")
         }
     }
 
@@ -106,8 +101,11 @@ package struct PromQLEvaluation {
     let matchers: [PromQLSelector: PromQLSelectorMatcher]
     /// Values shared with the other queries evaluated at this time, if any.
     var cache: PromQLEvaluationCache? = nil
+    /// What the evaluation may spend, if limited.
+    var limits: PromQLLimits? = nil
 
     func evaluate(_ expression: PromQLExpression) throws(PromQLEvaluationError) -> PromQLValue {
+        try limits?.checkTime()
         guard let cache, cache.admits(expression) else { return try evaluateNode(expression) }
         if let known = cache.values[expression] { return known }
         let value = try evaluateNode(expression)
@@ -120,8 +118,8 @@ package struct PromQLEvaluation {
         case .number(let value): return .scalar(value)
         case .string(let value): return .string(value)
         case .parenthesized(let inner): return try evaluate(inner)
-        case .vectorSelector(let selector): return .vector(instantVector(selector))
-        case .rangeSelector(let selector, let range): return .matrix(rangeVector(selector, range: range))
+        case .vectorSelector(let selector): return .vector(try instantVector(selector))
+        case .rangeSelector(let selector, let range): return .matrix(try rangeVector(selector, range: range))
         case .unary(let negated, let operand):
             let value = try evaluate(operand)
             guard negated else { return value }
@@ -169,30 +167,79 @@ package struct PromQLEvaluation {
 
     // MARK: Selectors
 
-    private func selected(_ selector: PromQLSelector) -> [(labels: [Label], handle: Int)] {
+    private func selected(_ selector: PromQLSelector) throws(PromQLEvaluationError) -> [(labels: [Label], handle: Int)] {
         guard let matcher = matchers[selector] else { return [] }
-        return source.selectSeries(named: matcher.metricName) { matcher.matches(name: $0, labels: $1) }.map { found in
-            (found.labels.setting(metricNameLabel, to: found.name), found.handle)
+        // Matching every series can take long on a large history: past the deadline the
+        // predicate stops matching, and the selection is then refused.
+        let found = source.selectSeries(named: matcher.metricName) { name, labels in
+            !(limits?.expiredWhileMatching() ?? false) && matcher.matches(name: name, labels: labels)
         }
+        try limits?.checkTime()
+        return found.map { ($0.labels.setting(metricNameLabel, to: $0.name), $0.handle) }
     }
 
     /// The newest point of each selected series within the lookback before `time - offset`.
-    func instantVector(_ selector: PromQLSelector) -> [PromQLSample] {
+    func instantVector(_ selector: PromQLSelector) throws(PromQLEvaluationError) -> [PromQLSample] {
         let reference = time - selector.offset.milliseconds
-        return selected(selector).compactMap { series in
+        let samples = try selected(selector).compactMap { series in
             source.latest(of: series.handle, from: reference - PromQLQuery.lookbackMilliseconds, through: reference).map {
                 PromQLSample(labels: series.labels, value: $0.value, timestamp: $0.timestamp)
             }
         }
+        try limits?.load(samples.count)
+        return samples
     }
 
     /// The points of each selected series in `[time - offset - range, time - offset]`; series
     /// without a point there are left out.
-    func rangeVector(_ selector: PromQLSelector, range: PromQLDuration) -> [PromQLRangeSeries] {
+    func rangeVector(_ selector: PromQLSelector, range: PromQLDuration) throws(PromQLEvaluationError) -> [PromQLRangeSeries] {
         let end = time - selector.offset.milliseconds
-        return selected(selector).compactMap { series in
+        var result: [PromQLRangeSeries] = []
+        for series in try selected(selector) {
             let points = source.points(of: series.handle, from: end - range.milliseconds, through: end)
-            return points.isEmpty ? nil : PromQLRangeSeries(labels: series.labels, points: points)
+            try limits?.load(points.count)
+            if !points.isEmpty { result.append(PromQLRangeSeries(labels: series.labels, points: points)) }
+        }
+        return result
+    }
+}
+
+/// What one query may spend, as Prometheus limits a query (`--query.timeout`,
+/// `--query.max-samples`): a deadline checked at every node of the expression and while series
+/// are matched, and a budget of samples loaded by selectors (points of range selectors count
+/// one each). One evaluation uses a value at a time.
+package final class PromQLLimits: @unchecked Sendable {
+    /// When the query must have finished.
+    package let deadline: ContinuousClock.Instant
+    /// The most samples the query may load.
+    package let maximumSamples: Int
+    private var samples = 0
+    private var matched = 0
+    private var expired = false
+
+    /// Limits ending at `deadline`, allowing `maximumSamples`.
+    package init(deadline: ContinuousClock.Instant, maximumSamples: Int) {
+        self.deadline = deadline
+        self.maximumSamples = maximumSamples
+    }
+
+    /// Throws Prometheus' timeout once the deadline has passed.
+    func checkTime() throws(PromQLEvaluationError) {
+        if ContinuousClock.now >= deadline { throw .timedOut(in: "expression evaluation") }
+    }
+
+    /// Whether the deadline has passed, looked at every 256 series matched.
+    func expiredWhileMatching() -> Bool {
+        matched &+= 1
+        if !expired && matched & 0xFF == 0 && ContinuousClock.now >= deadline { expired = true }
+        return expired
+    }
+
+    /// Counts `count` samples loaded, throwing Prometheus' error past the budget.
+    func load(_ count: Int) throws(PromQLEvaluationError) {
+        samples += count
+        if samples > maximumSamples {
+            throw PromQLEvaluationError("query processing would load too many samples into memory in query execution")
         }
     }
 }

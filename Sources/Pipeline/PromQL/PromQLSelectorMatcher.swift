@@ -1,16 +1,17 @@
+import LookoutSupport
 import MetricModel
 
 /// A selector's matchers made ready to test many series: the metric name written before the
 /// braces as one more `__name__=` matcher, and each regular expression compiled once, anchored
-/// at both ends as Prometheus anchors it. Literal patterns (`web`, `a|b|c`) are compared as
-/// strings: they are most of what rules write, and Swift `Regex` matching is slow. A pattern
-/// Swift cannot compile is refused when the matcher is made, never taken to match nothing.
+/// at both ends as Prometheus anchors it (RE2 syntax, linear-time matching). Literal patterns
+/// (`web`, `a|b|c`) are compared as strings: they are most of what rules write. A pattern that
+/// does not compile is refused when the matcher is made, never taken to match nothing.
 struct PromQLSelectorMatcher {
     private enum Test {
         case equal(String)
         case notEqual(String)
         case oneOf(Set<String>, negated: Bool)
-        case regex(Regex<AnyRegexOutput>, negated: Bool)
+        case regex(RE2Regex, negated: Bool)
     }
 
     private let tests: [(label: String, test: Test)]
@@ -46,7 +47,7 @@ struct PromQLSelectorMatcher {
             case .notEqual(let refused): if value == refused { return false }
             case .oneOf(let values, let negated): if values.contains(value) == negated { return false }
             case .regex(let regex, let negated):
-                if ((try? regex.wholeMatch(in: value)) != nil) == negated { return false }
+                if regex.matches(value) == negated { return false }
             }
         }
         return true
@@ -61,9 +62,10 @@ struct PromQLSelectorMatcher {
         if literal {
             return .oneOf(Set(pattern.split(separator: "|", omittingEmptySubsequences: false).map(String.init)), negated: negated)
         }
-        guard let regex = try? Regex("(?:" + pattern + ")") else {
-            throw PromQLEvaluationError("invalid regular expression \(quotedPromQLString(pattern))")
+        do {
+            return .regex(try RE2Regex.anchored(pattern), negated: negated)
+        } catch {
+            throw PromQLEvaluationError(error.description)
         }
-        return .regex(regex, negated: negated)
     }
 }

@@ -91,9 +91,18 @@ enum PromQLValue {
 package struct PromQLEvaluationError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What went wrong.
     package var message: String
+    /// Whether the query ran out of time (Prometheus answers `503` `timeout`, not `422`).
+    package var isTimeout = false
 
     /// An error saying `message`.
     package init(_ message: String) { self.message = message }
+
+    /// Prometheus' `ErrQueryTimeout` for the stage `stage`: `query timed out in STAGE`.
+    package static func timedOut(in stage: String) -> PromQLEvaluationError {
+        var error = PromQLEvaluationError("query timed out in \(stage)")
+        error.isTimeout = true
+        return error
+    }
 
     /// The problem as one line.
     package var description: String { message }

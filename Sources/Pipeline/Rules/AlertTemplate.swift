@@ -277,14 +277,18 @@ enum TemplateFunctions {
             }
         case "reReplaceAll", "match":
             try arity(name == "match" ? 2 : 3)
-            guard let regex = try? Regex(arguments[0].printed) else {
-                throw Failure(message: "error calling \(name): error parsing regexp: \(arguments[0].printed)")
+            let regex: RE2Regex
+            do {
+                regex = try RE2Regex(arguments[0].printed)
+            } catch {
+                // Go's regexp.MustCompile panics with the pattern quoted as its quote() does.
+                let pattern = arguments[0].printed
+                let backquotable = !pattern.contains("`") && pattern.unicodeScalars.allSatisfy { $0 == "\t" || $0.value >= 0x20 && $0.value != 0x7F }
+                let quoted = backquotable ? "`" + pattern + "`" : quotedPromQLString(pattern)
+                throw Failure(message: "error calling \(name): regexp: Compile(\(quoted)): \(error)")
             }
-            if name == "match" { return .bool((try? regex.firstMatch(in: arguments[1].printed)) != nil) }
-            let replacement = arguments[1].printed
-            return .string(arguments[2].printed.replacing(regex) { match in
-                PromQLEvaluation.expandTemplate(replacement, match.output)
-            })
+            if name == "match" { return .bool(regex.matches(arguments[1].printed)) }
+            return .string(regex.replacingAll(in: arguments[2].printed, with: arguments[1].printed))
         case "index":
             try arity(2)
             guard case .map(let map) = arguments[0] else { throw Failure(message: "error calling index: can't index item of type \(AlertTemplate.typeName(arguments[0]))") }

@@ -115,7 +115,10 @@ package struct CivilTime: Sendable, Equatable {
 
     /// Microseconds since the epoch for an absolute time in UTC unless it names an offset:
     /// RFC 3339 (`2026-11-26T10:00:00Z`, `…T10:00:00.5+01:00`), or journalctl's
-    /// `2026-11-26 10:00:00`, `2026-11-26 10:00` and `2026-11-26`. Nil for anything else.
+    /// `2026-11-26 10:00:00`, `2026-11-26 10:00` and `2026-11-26`. RFC 3339 §5.6 lets `T` and `Z`
+    /// be written in lower case. Nil for anything else, and for dates and offsets that cannot be:
+    /// a day past its month's end (February 29th only in leap years), an offset of 24 hours or
+    /// more or with 60 minutes or more (Go's `time.Parse` refuses the same).
     package static func parseMicroseconds(_ text: String) -> Int64? {
         let bytes = Array(text.utf8)
         func number(_ range: Range<Int>) -> Int? {
@@ -124,11 +127,11 @@ package struct CivilTime: Sendable, Equatable {
         }
         guard bytes.count >= 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               let year = number(0..<4), let month = number(5..<7), let day = number(8..<10),
-              (1...12).contains(month), (1...31).contains(day) else { return nil }
+              (1...12).contains(month), (1...Self.days(inMonth: month, of: year)).contains(day) else { return nil }
         var time = CivilTime(year: year, month: month, day: day)
         var index = 10
         if index < bytes.count {
-            guard bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T"),
+            guard bytes[index] == UInt8(ascii: " ") || bytes[index] == UInt8(ascii: "T") || bytes[index] == UInt8(ascii: "t"),
                   let hour = number(11..<13), bytes.count > 13, bytes[13] == UInt8(ascii: ":"), let minute = number(14..<16),
                   hour < 24, minute < 60 else { return nil }
             time.hour = hour
@@ -155,15 +158,25 @@ package struct CivilTime: Sendable, Equatable {
         var offsetSeconds = 0
         if index < bytes.count {
             switch bytes[index] {
-            case UInt8(ascii: "Z") where index + 1 == bytes.count: break
+            case UInt8(ascii: "Z") where index + 1 == bytes.count, UInt8(ascii: "z") where index + 1 == bytes.count: break
             case UInt8(ascii: "+"), UInt8(ascii: "-"):
                 guard bytes.count == index + 6, bytes[index + 3] == UInt8(ascii: ":"),
-                      let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)) else { return nil }
+                      let hours = number((index + 1)..<(index + 3)), let minutes = number((index + 4)..<(index + 6)),
+                      hours < 24, minutes < 60 else { return nil }
                 offsetSeconds = (hours * 3600 + minutes * 60) * (bytes[index] == UInt8(ascii: "+") ? 1 : -1)
             default: return nil
             }
         }
         return time.microseconds - Int64(offsetSeconds) * 1_000_000
+    }
+
+    /// The days of `month` (1–12) in the proleptic Gregorian `year`.
+    static func days(inMonth month: Int, of year: Int) -> Int {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     /// The wall clock, in microseconds since the epoch.

@@ -189,11 +189,14 @@ package final class RuleEngine: Service, MetricCollector {
     }
 
     /// Evaluates `expression` at `time` (milliseconds) over the history and the recorded series.
-    package func query(_ expression: PromQLExpression, at time: Int64) throws(PromQLEvaluationError) -> PromQLResult {
+    /// The evaluation runs outside the engine's lock, over a snapshot of the recorded series, so
+    /// that neither rule rounds nor scrapes (which read `ALERTS`) wait for a query.
+    package func query(_ expression: PromQLExpression, at time: Int64, limits: PromQLLimits? = nil)
+        throws(PromQLEvaluationError) -> PromQLResult
+    {
         let query = try PromQLQuery(expression)
-        return try state.withLock { state throws(PromQLEvaluationError) in
-            try query.evaluate(at: time, in: CombinedSeriesSource(history, state.recorded))
-        }
+        let recorded = state.withLock { $0.recorded.snapshot() }
+        return try query.evaluate(at: time, in: CombinedSeriesSource(history, recorded), limits: limits)
     }
 
     /// The alerts pending or firing now, for `GET /api/v1/alerts`.

@@ -1,0 +1,103 @@
+import Foundation
+import LookoutSupport
+import Testing
+
+/// The query API and the scrape endpoint over a real socket, as hostile clients and Prometheus
+/// itself send requests: percent-encoded names (`collect%5B%5D`), `+` for spaces, form bodies,
+/// broken escapes, and queries past `--query.timeout` or `--query.max-samples`. Each refusal is
+/// a 4xx or 503 with Prometheus' error shape, counted, and the daemon keeps serving.
+@Suite(.serialized, .timeLimit(.minutes(3))) struct QueryLimitsTests {
+    private static func daemon(_ extra: [String] = []) async throws -> EventsDaemon {
+        let daemon = try await EventsDaemon(token: "t", serveArguments: ["--collector.disable-defaults", "--collector.loadavg",
+                                                                         "--collector.meminfo", "--rules.evaluation-interval", "1s"] + extra)
+        try await Harness.waitUntil(seconds: 60, "the history's first round") {
+            let metrics = (try? await Harness.get(daemon.url + "/metrics").body) ?? ""
+            return metrics.contains("lookout_rule_history_series ") && !metrics.contains("lookout_rule_history_series 0\n")
+        }
+        return daemon
+    }
+
+    private static func families(_ body: String) -> Set<String> {
+        Set(body.split(separator: "\n").filter { $0.hasPrefix("# TYPE ") }.map { String($0.split(separator: " ")[2]) })
+    }
+
+    @Test func parametersAreDecodedAsGoDecodesThem() async throws {
+        let daemon = try await Self.daemon()
+        defer { daemon.stop() }
+        // Prometheus sends collect[] percent-encoded.
+        let selected = try await Harness.get(daemon.url + "/metrics?collect%5B%5D=loadavg")
+        #expect(Self.families(selected.body).filter { $0.hasPrefix("node_") }.sorted() == ["node_load1", "node_load15", "node_load5"],
+                "\(selected.body.prefix(500))")
+        let query = daemon.url + "/api/v1/query?query="
+        // `+` is a space, `%2B` a plus.
+        let plus = try await Harness.get(query + "1+%2B+1")
+        #expect(plus.status == 200 && plus.body.hasSuffix(#","2"]}}"# + "\n"), "\(plus.body)")
+        // A long query as a form body; form values come before the URL's.
+        let long = "sum(node_load1)" + String(repeating: " + 0", count: 100)
+        let posted = try await Harness.post(daemon.url + "/api/v1/query?query=broken(", body: "query=" + PercentEncoding.encoded(long),
+                                            headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(posted.status == 200 && posted.body.contains(#""resultType":"vector""#), "\(posted.body)")
+        let chain = Array(repeating: "1", count: 30_000).joined(separator: "+")
+        let refused = try await Harness.post(daemon.url + "/api/v1/query", body: "query=" + PercentEncoding.encoded(chain),
+                                             headers: ["Content-Type": "application/x-www-form-urlencoded"])
+        #expect(refused.status == 400 && refused.body.contains("expression nested too deeply"), "\(refused.body.prefix(300))")
+        // Broken escapes are refused, naming them, wherever they are.
+        // (Sent raw: an HTTP client would re-encode them.)
+        let port = Int(daemon.url.split(separator: ":").last!)!
+        let badQuery = try Harness.raw(port: port, "GET /api/v1/query?query=up%zz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(badQuery.hasPrefix("HTTP/1.1 400") && badQuery.contains(#"invalid URL escape \"%zz\""#), "\(badQuery)")
+        let badScrape = try Harness.raw(port: port, "GET /metrics?collect%5B%5D=load%av HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+        #expect(badScrape.hasPrefix("HTTP/1.1 400") && badScrape.contains(#"invalid URL escape "%av""#), "\(badScrape)")
+        let metrics = try await Harness.get(daemon.url + "/metrics").body
+        #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="bad_query"} 2"#), "\(metrics)")
+        #expect(metrics.contains(#"lookout_component_errors_total{component="http",error_type="bad_request"} 1"#), "\(metrics)")
+    }
+
+    @Test func queriesPastTheirLimitsAreStoppedAndCounted() async throws {
+        let daemon = try await Self.daemon(["--query.timeout", "1ms"])
+        defer { daemon.stop() }
+        let query = daemon.url + "/api/v1/query?query="
+        // Every series, matched by a pattern, takes more than a millisecond in any build.
+        let slow = try await Harness.get(query + PercentEncoding.encoded(#"count({__name__=~".*(a|e|i|o|u).*"}) or vector(1)"#))
+        #expect(slow.status == 503, "\(slow.body)")
+        #expect(slow.body.hasPrefix(#"{"status":"error","errorType":"timeout","error":"query timed out in "#), "\(slow.body)")
+        let metrics = try await Harness.get(daemon.url + "/metrics").body
+        #expect(metrics.contains(#"lookout_component_errors_total{component="rules",error_type="timeout"} 1"#), "\(metrics)")
+
+        let bounded = try await Self.daemon(["--query.max-samples", "5"])
+        defer { bounded.stop() }
+        let many = try await Harness.get(bounded.url + "/api/v1/query?query=" + PercentEncoding.encoded(#"{__name__=~"node_memory_.+"}"#))
+        #expect(many.status == 422, "\(many.body)")
+        #expect(many.body == #"{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}"# + "\n")
+        let few = try await Harness.get(bounded.url + "/api/v1/query?query=node_load1")
+        #expect(few.status == 200, "\(few.body)")
+    }
+
+    /// With no rules there is no history, but the API answers: JSON a client can read, with a
+    /// warning saying why every selector comes back empty.
+    @Test func theQueryAPIAnswersWithNoRulesLoaded() async throws {
+        let daemon = try await EventsDaemon(token: "t", serveArguments: ["--collector.disable-defaults", "--collector.loadavg", "--no-rules.defaults"])
+        defer { daemon.stop() }
+        let warning = #","warnings":["no rules are evaluated (--no-rules.defaults and no --rules.file), so no history is kept to query"]}"#
+        let scalar = try await Harness.get(daemon.url + "/api/v1/query?query=vector(1)&time=10")
+        #expect(scalar.status == 200)
+        #expect(scalar.body == #"{"status":"success","data":{"resultType":"vector","result":[{"metric":{},"value":[10,"1"]}]}"# + warning + "\n")
+        let empty = try await Harness.get(daemon.url + "/api/v1/query?query=node_load1&time=10")
+        #expect(empty.body == #"{"status":"success","data":{"resultType":"vector","result":[]}"# + warning + "\n")
+        let alerts = try await Harness.get(daemon.url + "/api/v1/alerts")
+        #expect(alerts.status == 200 && alerts.body.hasPrefix(#"{"status":"success","data":{"alerts":[]}"#), "\(alerts.body)")
+    }
+
+    @Test func limitFlagsAreChecked() throws {
+        for (flag, value, message) in [
+            ("--query.max-concurrency", "0", "expected an integer from 1 to 1000, got \"0\""),
+            ("--query.max-samples", "0", "expected a positive integer, got \"0\""),
+            ("--query.timeout", "soon", "'soon' is not a duration like 500ms, 10s or 1m"),
+        ] {
+            let result = try Harness.run(Harness.lookoutBinary, ["serve", "--web.listen-address", "127.0.0.1:\(try Harness.freePort())",
+                                                                 flag, value])
+            #expect(result.status != 0)
+            #expect(result.stderr.contains(message), "\(flag): \(result.stderr)")
+        }
+    }
+}
