@@ -87,6 +87,34 @@ import Testing
                                                     "--token-file", daemon.tokenFile, "--strict"] + extra)
         }
 
+        // Both list the same rules in /api/v1/rules (the fields the gate and dashboards read).
+        func listed(_ url: String) async throws -> [[String: String]] {
+            let body = try await Harness.get(url + "/api/v1/rules?type=alert").body
+            let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+            let groups = (json?["data"] as? [String: Any])?["groups"] as? [[String: Any]] ?? []
+            func pairs(_ value: Any?) -> String {
+                ((value as? [String: String]) ?? [:]).map { "\($0.key)=\($0.value)" }.sorted().joined(separator: ",")
+            }
+            return groups.flatMap { group in (group["rules"] as? [[String: Any]] ?? []).map { rule in
+                ["group": "\(group["name"]!)", "name": "\(rule["name"]!)", "type": "\(rule["type"]!)", "query": "\(rule["query"]!)",
+                 "duration": "\(rule["duration"]!)", "labels": pairs(rule["labels"]), "annotations": pairs(rule["annotations"])]
+            } }
+        }
+        let ours = try await listed(daemon.url)
+        let theirs = try await listed(prometheusURL)
+        #expect(ours.count == 1 && ours == theirs, "\(ours) \(theirs)")
+
+        // An alert check naming an alert no rule defines could never fail: an error, exit 3.
+        let unknownPolicy = directory.appendingPathComponent("unknown.yml")
+        try "checks:\n  - name: typo\n    alert: AppUnhealty\n".write(to: unknownPolicy, atomically: true, encoding: .utf8)
+        for extra in [["--url", daemon.url], ["--prometheus-url", prometheusURL]] {
+            let result = try Harness.run(Harness.lookoutBinary, ["gate", "--pipeline", "shop", "--run-id", "r42", "--stage", "preprod",
+                                                                 "--policy", unknownPolicy.path, "--wait", "60s"] + extra)
+            #expect(result.status == 3, "\(result.stdout)\n\(result.stderr)")
+            #expect(result.stderr.hasPrefix("lookout: error: check typo: no rule loaded at "), "\(result.stderr)")
+            #expect(result.stderr.hasSuffix(" defines the alert \"AppUnhealty\"\n"), "\(result.stderr)")
+        }
+
         // The bad deploy: the app turns unhealthy while the gate watches (the window keeps the
         // gate from promoting on the healthy readings before it).
         try "app_healthy 0\n".write(to: textfiles.appendingPathComponent("app.prom"), atomically: true, encoding: .utf8)

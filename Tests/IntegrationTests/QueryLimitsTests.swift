@@ -88,11 +88,52 @@ import Testing
         #expect(alerts.status == 200 && alerts.body.hasPrefix(#"{"status":"success","data":{"alerts":[]}"#), "\(alerts.body)")
     }
 
+    /// A method a path does not take is a 405 naming the ones it does, counted; HEAD works
+    /// where GET does on the pages a prober looks at.
+    @Test func wrongMethodsAre405WithAllow() async throws {
+        let daemon = try await EventsDaemon(token: "t", serveArguments: ["--collector.disable-defaults", "--collector.loadavg"])
+        defer { daemon.stop() }
+        let port = Int(daemon.url.split(separator: ":").last!)!
+        for (request, allow) in [("PUT /api/v1/query", "GET, POST"), ("DELETE /metrics", "GET, HEAD"), ("GET /api/v1/events", "POST"),
+                                 ("POST /api/v1/alerts", "GET"), ("PATCH /api/v1/runs/1", "GET"), ("POST /", "GET, HEAD"),
+                                 ("PUT /api/v1/summary", "GET"), ("OPTIONS /api/v1/rules", "GET")] {
+            let response = try Harness.raw(port: port, "\(request) HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            #expect(response.hasPrefix("HTTP/1.1 405"), "\(request): \(response)")
+            #expect(response.lowercased().contains("\r\nallow: \(allow.lowercased())\r\n"), "\(request): \(response)")
+        }
+        for path in ["/", "/metrics"] {
+            let head = try Harness.raw(port: port, "HEAD \(path) HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(head.hasPrefix("HTTP/1.1 200"), "HEAD \(path): \(head)")
+        }
+        let metrics = try await Harness.get(daemon.url + "/metrics").body
+        #expect(metrics.contains(#"lookout_component_errors_total{component="http",error_type="method_not_allowed"} 8"#), "\(metrics)")
+    }
+
+    /// A request whose headers never finish is not kept: the connection is closed after
+    /// `--web.read-timeout`, and the daemon keeps answering with its connections limited.
+    @Test func halfSentRequestsAreClosedAfterTheReadTimeout() async throws {
+        let daemon = try await EventsDaemon(token: "t", serveArguments: ["--collector.disable-defaults", "--collector.loadavg",
+                                                                         "--web.read-timeout", "1s", "--web.max-connections", "4"])
+        defer { daemon.stop() }
+        let port = Int(daemon.url.split(separator: ":").last!)!
+        let halfSent = try Harness.rawExchange(port: port, "GET /metrics HTTP/1.1\r\nHost: x\r\nX-Slow: ")
+        #expect(halfSent.closedByServer, "the server kept a half-sent request open past its read timeout")
+        #expect(halfSent.response.isEmpty, "\(halfSent.response)")
+        // Many connections opened and abandoned, more than the limit: each is closed in turn,
+        // and a scrape after them is served.
+        let abandoned = try (0..<8).map { _ in try Harness.rawExchange(port: port, "GET /met") }
+        #expect(abandoned.allSatisfy { $0.closedByServer })
+        let scrape = try await Harness.get(daemon.url + "/metrics")
+        #expect(scrape.status == 200)
+    }
+
     @Test func limitFlagsAreChecked() throws {
         for (flag, value, message) in [
             ("--query.max-concurrency", "0", "expected an integer from 1 to 1000, got \"0\""),
             ("--query.max-samples", "0", "expected a positive integer, got \"0\""),
             ("--query.timeout", "soon", "'soon' is not a duration like 500ms, 10s or 1m"),
+            ("--web.max-connections", "0", "expected an integer from 1 to 65536, got \"0\""),
+            ("--web.read-timeout", "never", "'never' is not a duration like 500ms, 10s or 1m"),
         ] {
             let result = try Harness.run(Harness.lookoutBinary, ["serve", "--web.listen-address", "127.0.0.1:\(try Harness.freePort())",
                                                                  flag, value])

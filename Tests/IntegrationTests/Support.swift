@@ -108,6 +108,12 @@ enum Harness {
     /// Sends `request` exactly as written (no client re-encodes it) to 127.0.0.1:`port`, then
     /// reads until the server closes or 10 s pass, and returns the raw response.
     static func raw(port: Int, _ request: String) throws -> String {
+        try rawExchange(port: port, request).response
+    }
+
+    /// As ``raw(port:_:)``, also saying whether the server closed the connection (rather than
+    /// the 10 s passing).
+    static func rawExchange(port: Int, _ request: String) throws -> (response: String, closedByServer: Bool) {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw HarnessError("socket() failed") }
         defer { close(descriptor) }
@@ -127,10 +133,10 @@ enum Harness {
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
-            if count <= 0 { break }
+            if count == 0 { return (String(decoding: response, as: UTF8.self), true) }
+            if count < 0 { return (String(decoding: response, as: UTF8.self), false) }
             response += buffer[0..<count]
         }
-        return String(decoding: response, as: UTF8.self)
     }
 
     private static func send(_ request: URLRequest, headers: [String: String]) async throws -> (status: Int, body: String, headers: [String: String]) {

@@ -21,6 +21,9 @@ import Testing
                 throw GateQueryError("\(error)")
             }
         }
+
+        /// The recorded series stand for rules defining no alert of their own.
+        func definedAlerts() async throws(GateQueryError) -> Set<String> { [] }
     }
 
     static let minute: Int64 = 60_000
@@ -181,5 +184,30 @@ import Testing
         #expect(run.checks[0].measurements.map(\.time) == [5, 6, 7].map { $0 * Self.minute })
         #expect(clock.wakes == [6 * Self.minute, 7 * Self.minute, 7 * Self.minute + 30_000])
         #expect(run.decidedAt == 7 * Self.minute + 30_000)
+    }
+
+    /// The default policy judges the gated pipeline's alerts and the host's (no pipeline label),
+    /// not another pipeline's; the pipeline's name is matched literally, whatever it holds.
+    @Test func theDefaultPolicyIsScopedToThePipelineAndTheHost() async throws {
+        let store = SeriesStore()
+        func alert(_ labels: [Label]) -> [Label] {
+            ([Label("alertname", "A"), Label("alertstate", "firing"), Label("severity", "critical")] + labels).sorted()
+        }
+        store.append(name: "ALERTS", labels: alert([Label("pipeline", "other")]), timestamp: 1_000, value: 1)
+        store.append(name: "ALERTS", labels: alert([Label("pipeline", "web.api")]), timestamp: 1_000, value: 1)
+        store.append(name: "ALERTS", labels: alert([Label("pipeline", "webXapi")]), timestamp: 1_000, value: 1)
+        let querier = RecordedSeries(store: store)
+        func firing(_ pipeline: String) async throws -> Int {
+            guard case .expression(let expression) = GatePolicy.standard(pipeline: pipeline).checks[0].query else { return -1 }
+            return try await querier.query(expression, at: 2_000).samples.count
+        }
+        #expect(try await firing("web.api") == 1)
+        #expect(try await firing("shop") == 0)
+        store.append(name: "ALERTS", labels: alert([]), timestamp: 1_500, value: 1)
+        #expect(try await firing("shop") == 1)
+        #expect(try await firing("a|b(c") == 1)
+        let policy = GatePolicy(checks: [GateCheck(name: "x", query: .alert("Known"), failure: .present),
+                                         GateCheck(name: "y", query: .alert("Typo"), failure: .present)])
+        #expect(policy.undefinedAlerts(defined: ["Known"]).map { "\($0.check) \($0.alert)" } == ["y Typo"])
     }
 }

@@ -4,7 +4,8 @@ import LookoutSupport
 import MetricModel
 import PromQL
 
-/// Asks a Prometheus-compatible query API (`GET /api/v1/query`) for an instant value: a real
+/// Asks a Prometheus-compatible API (`GET /api/v1/query`, `/api/v1/rules`) for an instant value
+/// or the alerts its rules define: a real
 /// Prometheus (`lookout gate --prometheus-url`) or the daemon's own (`RulesEndpoint`), which
 /// answers in the same shape, so the gate's logic cannot tell them apart.
 struct PrometheusQueryClient: GateQuerier, Sendable {
@@ -14,7 +15,26 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
     let timeout: Duration
 
     func query(_ expression: String, at time: Int64) async throws(GateQueryError) -> PromQLResult {
-        let url = baseURL + "/api/v1/query?query=" + PercentEncoding.encoded(expression) + "&time=" + RulesEndpoint.seconds(time)
+        try Self.result(try await data(of: "/api/v1/query?query=" + PercentEncoding.encoded(expression) + "&time=" + RulesEndpoint.seconds(time)))
+    }
+
+    /// The alerts the server's rules define: every alerting rule's name in `/api/v1/rules`.
+    func definedAlerts() async throws(GateQueryError) -> Set<String> {
+        let data = try await data(of: "/api/v1/rules?type=alert")
+        guard case .array(let groups) = data?["groups"] else { throw GateQueryError("the rules answer has no group list") }
+        var names = Set<String>()
+        for group in groups {
+            guard case .array(let rules) = group["rules"] else { continue }
+            for rule in rules {
+                if case .string("alerting") = rule["type"], case .string(let name) = rule["name"] { names.insert(name) }
+            }
+        }
+        return names
+    }
+
+    /// The `data` of a successful answer to a GET of `path`.
+    private func data(of path: String) async throws(GateQueryError) -> JSONValue? {
+        let url = baseURL + path
         let response: HTTPResponse
         do {
             response = try await CurlEasy().perform(HTTPRequest(method: "GET", url: url, headers: [], body: []),
@@ -32,7 +52,7 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
             let message = if case .string(let text) = json["error"] { text } else { "HTTP \(response.status)" }
             throw GateQueryError("\(baseURL) refused the query: \(message)")
         }
-        return try Self.result(json["data"])
+        return json["data"]
     }
 
     /// The `data` of a successful answer as a scalar or a vector.

@@ -19,7 +19,8 @@ struct GateCommand: AsyncParsableCommand {
             Exit status: 0 promote, 1 roll back, 2 inconclusive, 3 error. Checks come from --policy \
             (YAML: interval, checks with alert or expr, failure, no_data, failure_limit, \
             consecutive_failure_limit, window, dry_run; see README "The gate"); without one, the \
-            gate rolls back while any critical or warning alert fires. The verdict is recorded as a \
+            gate rolls back while a critical or warning alert of the pipeline or of the host \
+            fires. An alert check naming an alert no loaded rule defines is an error. The verdict is recorded as a \
             gate.verdict event when an events token is given (--token-file or LOOKOUT_EVENTS_TOKEN_FILE).
             """)
 
@@ -55,7 +56,7 @@ struct GateCommand: AsyncParsableCommand {
         let querier: PrometheusQueryClient
         let source: String
         do {
-            var loaded = try self.policy.map { (path: String) throws(YAMLFileError) in try GatePolicyFile.load(path: path) } ?? .standard
+            var loaded = try self.policy.map { (path: String) throws(YAMLFileError) in try GatePolicyFile.load(path: path) } ?? .standard(pipeline: pipeline)
             if let interval {
                 loaded.intervalMilliseconds = try SettingValue.checked(interval, flag: "--interval", SettingValue.duration).milliseconds
             }
@@ -71,6 +72,18 @@ struct GateCommand: AsyncParsableCommand {
             throw ExitCode(3)
         }
 
+        // An alert check naming an alert no rule defines could never fail: refuse it. A source
+        // that cannot list its rules now is left to the measurements, which report it.
+        if policy.checks.contains(where: { if case .alert = $0.query { true } else { false } }),
+           let defined = try? await querier.definedAlerts() {
+            let undefined = policy.undefinedAlerts(defined: defined)
+            if !undefined.isEmpty {
+                for (check, alert) in undefined {
+                    printError("check \(check): no rule loaded at \(source) defines the alert \"\(alert)\"")
+                }
+                throw ExitCode(3)
+            }
+        }
         let run = await GateRun.poll(policy: policy, wait: wait, using: querier, clock: SystemGateClock())
         let report = GateReport(run: run, pipeline: pipeline, runID: runID, stage: stage, source: source)
         if json {

@@ -125,6 +125,12 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("web.max-requests"), help: "Maximum scrapes served at once; more get 503. 0 disables the limit (default 40).")
     var maxRequests: Int?
 
+    @Option(name: .customLong("web.read-timeout"), help: "Close a connection that sends nothing this long, mid-headers or between requests (default 5m).")
+    var readTimeout: String?
+
+    @Option(name: .customLong("web.max-connections"), help: "Connections open at once; more wait to be accepted (default 512).")
+    var maxConnections: String?
+
     @Option(name: .customLong("web.events-token-file"), help: "File holding the bearer token POST /api/v1/events requires; the events API is off without it.")
     var eventsTokenFile: String?
 
@@ -263,6 +269,10 @@ struct ServeFlags: ParsableArguments {
         }
         if let maxRequests {
             configuration.maxRequests = try SettingValue.checked(String(maxRequests), flag: "--web.max-requests", SettingValue.maxRequests)
+        }
+        if let readTimeout { configuration.readTimeout = try SettingValue.checked(readTimeout, flag: "--web.read-timeout", SettingValue.duration) }
+        if let maxConnections {
+            configuration.maxConnections = try SettingValue.checked(maxConnections, flag: "--web.max-connections", SettingValue.maxConnections)
         }
         if let eventsTokenFile { configuration.eventsTokenFile = eventsTokenFile }
         if let eventsMaxBodyBytes {

@@ -86,6 +86,10 @@ private struct ConfigurationReader {
                 configuration.telemetryPath = try checked(value, key: "web.telemetry-path", SettingValue.telemetryPath)
             case "max-requests":
                 configuration.maxRequests = try checked(value, key: "web.max-requests", SettingValue.maxRequests)
+            case "read-timeout":
+                configuration.readTimeout = try checked(value, key: "web.read-timeout", SettingValue.duration)
+            case "max-connections":
+                configuration.maxConnections = try checked(value, key: "web.max-connections", SettingValue.maxConnections)
             case "events-token-file":
                 configuration.eventsTokenFile = try string(value, key: "web.events-token-file")
             case "events-max-body-bytes":

@@ -16,6 +16,12 @@ struct ExporterConfiguration: Sendable, Equatable {
     var telemetryPath = "/metrics"
     /// `--web.max-requests`: scrapes served at once before answering 503; 0 disables the limit.
     var maxRequests = 40
+    /// `--web.read-timeout`: how long a connection may send nothing (before its request's headers
+    /// are complete, or between requests) before it is closed (Prometheus' flag and default).
+    var readTimeout: Duration = .seconds(300)
+    /// `--web.max-connections`: connections open at once; further ones wait to be accepted
+    /// (Prometheus' flag and default).
+    var maxConnections = 512
     /// `--scrape.timeout`: how long a scrape waits for collectors. A shorter
     /// `X-Prometheus-Scrape-Timeout-Seconds` from Prometheus lowers it for that scrape.
     var scrapeTimeout: Duration = .seconds(10)

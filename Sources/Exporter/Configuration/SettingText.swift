@@ -79,6 +79,14 @@ enum SettingValue {
         return value
     }
 
+    /// `web.max-connections`: from 1 to 65536 connections.
+    static func maxConnections(_ text: String) throws(SettingProblem) -> Int {
+        guard let value = Int(text), (1...65_536).contains(value) else {
+            throw SettingProblem(message: "expected an integer from 1 to 65536, got \"\(text)\"")
+        }
+        return value
+    }
+
     /// `query.max-concurrency`: from 1 to 1000 queries at once.
     static func queryConcurrency(_ text: String) throws(SettingProblem) -> Int {
         guard let value = Int(text), (1...1000).contains(value) else {

@@ -84,6 +84,9 @@ struct EventsEndpoint: Sendable {
         router.get("/api/v1/runs/:id") { request, context in
             await self.run(request, rawID: context.parameters.get("id") ?? "")
         }
+        AllowedMethods(allowed: [.post]).refuseOthers(at: RouterPath(Self.path), on: router, errors: errors)
+        AllowedMethods(allowed: [.get]).refuseOthers(at: "/api/v1/runs", on: router, errors: errors)
+        AllowedMethods(allowed: [.get]).refuseOthers(at: "/api/v1/runs/:id", on: router, errors: errors)
     }
 
     /// How long a run may go without events before it is stale (as the statistics judge it).

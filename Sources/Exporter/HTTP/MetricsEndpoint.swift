@@ -54,8 +54,13 @@ struct MetricsEndpoint: Sendable {
             let format = ExpositionFormat.negotiate(accept: request.headers[.accept])
             return Response(status: .ok, headers: [.contentType: format.contentType])
         }
+        AllowedMethods(allowed: [.get, .head]).refuseOthers(at: RouterPath(telemetryPath), on: router, errors: registry.errors)
         if telemetryPath != "/" {
             router.get("/") { _, _ in self.landingPage() }
+            router.head("/") { _, _ in
+                Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"])
+            }
+            AllowedMethods(allowed: [.get, .head]).refuseOthers(at: "/", on: router, errors: registry.errors)
         }
         return router
     }

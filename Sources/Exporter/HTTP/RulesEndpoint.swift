@@ -18,6 +18,9 @@ import SeriesHistory
 ///   422 `execution` when evaluation fails or would load more than `--query.max-samples`, 503
 ///   `timeout` past `--query.timeout` (waiting for a turn included).
 /// - `GET /api/v1/alerts`: the pending and firing alerts.
+/// - `GET /api/v1/rules[?type=alert|record]`: the loaded groups and their rules (name, query,
+///   type, health, labels, and an alert's `for`, `keep_firing_for` and annotations), so that
+///   `lookout gate` can tell an alert no rule defines from one that is not firing.
 ///
 /// With no rules evaluated (`--no-rules.defaults` and no `--rules.file`) no history is kept, but
 /// the API still answers, over nothing, with a warning saying why, as Prometheus answers with
@@ -63,6 +66,12 @@ struct RulesEndpoint {
         router.get("/api/v1/alerts") { _, _ in
             alerts()
         }
+        router.get("/api/v1/rules") { request, _ in
+            rules(request)
+        }
+        AllowedMethods(allowed: [.get, .post]).refuseOthers(at: "/api/v1/query", on: router, errors: errors)
+        AllowedMethods(allowed: [.get]).refuseOthers(at: "/api/v1/alerts", on: router, errors: errors)
+        AllowedMethods(allowed: [.get]).refuseOthers(at: "/api/v1/rules", on: router, errors: errors)
     }
 
     func query(_ request: Request) async -> Response {
@@ -158,6 +167,48 @@ struct RulesEndpoint {
             entry.time("activeAt", alert.activeAt * 1000)
             // Prometheus writes the value with ten digits after the point.
             entry.string("value", GoFloat.printf("%.10e", alert.value))
+            return entry.finished()
+        })
+        return success(data.finished())
+    }
+
+    func rules(_ request: Request) -> Response {
+        let type: String?
+        do {
+            type = try FormParameters(query: request)["type"]
+        } catch {
+            return failure(.badRequest, "bad_data", "invalid parameters: \(error)")
+        }
+        guard type == nil || type == "alert" || type == "record" else {
+            return failure(.badRequest, "bad_data", "invalid parameter \"type\": must be alert or record, got \"\(type!)\"")
+        }
+        var data = JSONObjectWriter()
+        data.array("groups", (engine?.loadedGroups() ?? []).map { group in
+            var entry = JSONObjectWriter()
+            entry.string("name", group.name)
+            entry.string("file", group.file)
+            entry.array("rules", group.rules.compactMap { rule, lastError in
+                var item = JSONObjectWriter()
+                item.string("name", rule.name)
+                item.string("query", rule.expression)
+                item.labels("labels", rule.labels.map { Label($0.key, $0.value) }.sorted())
+                item.string("health", lastError == nil ? "ok" : "err")
+                if let lastError { item.string("lastError", lastError) }
+                switch rule.kind {
+                case .alert(_, let forMilliseconds, let keepFiringMilliseconds, let annotations):
+                    guard type != "record" else { return nil }
+                    item.number("duration", Double(forMilliseconds) / 1000)
+                    item.number("keepFiringFor", Double(keepFiringMilliseconds) / 1000)
+                    item.labels("annotations", annotations.map { Label($0.key, $0.value) }.sorted())
+                    item.string("type", "alerting")
+                case .record:
+                    guard type != "alert" else { return nil }
+                    item.string("type", "recording")
+                }
+                return item.finished()
+            })
+            entry.number("interval", Double(group.intervalMilliseconds) / 1000)
+            entry.integer("limit", Int64(group.limit))
             return entry.finished()
         })
         return success(data.finished())

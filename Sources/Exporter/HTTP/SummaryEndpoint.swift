@@ -50,6 +50,7 @@ struct SummaryEndpoint: Sendable {
         router.get(RouterPath(Self.path)) { request, _ in
             await self.summary(request)
         }
+        AllowedMethods(allowed: [.get]).refuseOthers(at: RouterPath(Self.path), on: router, errors: registry.errors)
     }
 
     /// Answers one request.

@@ -3,6 +3,7 @@ import Collectors
 import Glibc
 #endif
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import DaemonSummary
@@ -107,9 +108,15 @@ enum Daemon {
                         limiter: endpoint.limiter, logger: logger).add(to: router)
         events?.add(to: router)
         RulesEndpoint(engine: rules, errors: registry.errors, settings: configuration.rules).add(to: router)
+        // --web.read-timeout closes a connection that sends nothing for that long, a half-sent
+        // request's headers included; --web.max-connections stops accepting past the limit.
+        let readTimeout = TimeAmount.nanoseconds(Int64(configuration.readTimeout.seconds * 1e9))
         return Application(
             router: router,
-            configuration: .init(address: .hostname(address.host, port: address.port), serverName: "lookout"),
+            server: .http1(configuration: .init(idleTimeout: readTimeout)),
+            configuration: .init(
+                address: .hostname(address.host, port: address.port), serverName: "lookout",
+                availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
             onServerRunning: onServerRunning,
             logger: logger)
     }

@@ -22,15 +22,30 @@ package struct GatePolicy: Sendable, Equatable {
         self.checks = checks
     }
 
-    /// The policy without a file, measured every 30 s: roll back as soon as any critical or
-    /// warning alert fires; promote once none has fired for 5 minutes (alerts with a `for`
-    /// need that long to fire after a bad deploy) while the source reports Lookout's metrics at
-    /// all (no data never means promote: without them the gate waits, then is inconclusive).
-    package static let standard = GatePolicy(checks: [
-        GateCheck(name: "no_firing_alerts", query: .expression(#"ALERTS{alertstate="firing",severity=~"critical|warning"}"#),
-                  failure: .present, windowMilliseconds: 5 * 60_000),
-        GateCheck(name: "lookout_reporting", query: .expression("count(lookout_build_info)"), failure: .comparison(.less, 1)),
-    ])
+    /// The policy without a file for `pipeline`, measured every 30 s: roll back as soon as a
+    /// critical or warning alert of that pipeline or of the host (one without a `pipeline`
+    /// label) fires, never for another pipeline's; promote once none has fired for 5 minutes
+    /// (alerts with a `for` need that long to fire after a bad deploy) while the source reports
+    /// Lookout's metrics at all (no data never means promote: without them the gate waits, then
+    /// is inconclusive).
+    package static func standard(pipeline: String) -> GatePolicy {
+        let scope = quotedPromQLString("|" + RE2Regex.quotedMeta(pipeline))
+        return GatePolicy(checks: [
+            GateCheck(name: "no_firing_alerts",
+                      query: .expression(#"ALERTS{alertstate="firing",severity=~"critical|warning",pipeline=~"# + scope + "}"),
+                      failure: .present, windowMilliseconds: 5 * 60_000),
+            GateCheck(name: "lookout_reporting", query: .expression("count(lookout_build_info)"), failure: .comparison(.less, 1)),
+        ])
+    }
+
+    /// The `alert:` checks whose alert is not among `defined` (the alerts the source's rules
+    /// define), as (check, alert) pairs: such a check could never fail, so it is an error.
+    package func undefinedAlerts(defined: Set<String>) -> [(check: String, alert: String)] {
+        checks.compactMap { check in
+            guard case .alert(let name) = check.query, !defined.contains(name) else { return nil }
+            return (check.name, name)
+        }
+    }
 }
 
 /// One check of a gate policy.

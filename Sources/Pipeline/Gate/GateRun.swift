@@ -8,6 +8,9 @@ import PromQL
 package protocol GateQuerier {
     /// The value of `expression` at `time` (milliseconds since the epoch).
     func query(_ expression: String, at time: Int64) async throws(GateQueryError) -> PromQLResult
+
+    /// The names of the alerts the source's rules define (`GET /api/v1/rules?type=alert`).
+    func definedAlerts() async throws(GateQueryError) -> Set<String>
 }
 
 /// Why a measurement could not be taken: one line.

@@ -45,6 +45,8 @@ package struct ErrorType: Hashable, Sendable, CustomStringConvertible {
     package static let tooLarge = ErrorType("too_large")
     /// A missing or wrong credential (401).
     package static let unauthorized = ErrorType("unauthorized")
+    /// A request with a method its path does not take (405).
+    package static let methodNotAllowed = ErrorType("method_not_allowed")
     /// A request over a concurrency limit (503 here, 429 from Elasticsearch).
     package static let tooManyRequests = ErrorType("too_many_requests")
     /// A response that could not be compressed and went out plain.

@@ -199,6 +199,16 @@ package final class RuleEngine: Service, MetricCollector {
         return try query.evaluate(at: time, in: CombinedSeriesSource(history, recorded), limits: limits)
     }
 
+    /// The loaded groups and their rules with each one's last error, for `GET /api/v1/rules`.
+    package func loadedGroups() -> [LoadedRuleGroup] {
+        state.withLock { state in
+            state.rules.groups.map { group in
+                LoadedRuleGroup(name: group.name, file: group.file, intervalMilliseconds: group.intervalMilliseconds, limit: group.limit,
+                                rules: group.rules.map { ($0.rule, $0.lastError) })
+            }
+        }
+    }
+
     /// The alerts pending or firing now, for `GET /api/v1/alerts`.
     package func activeAlerts() -> [AlertTracker.Alert] {
         state.withLock { state in
@@ -260,4 +270,18 @@ package enum DefaultRules {
     package static let name = "<default rules>"
     /// The rule file's text.
     package static let text = String(decoding: PackageResources.lookout_rules_yml, as: UTF8.self)
+}
+
+/// A loaded rule group as `GET /api/v1/rules` lists it.
+package struct LoadedRuleGroup: Sendable {
+    /// The group's name.
+    package let name: String
+    /// The file it came from.
+    package let file: String
+    /// How often it is evaluated, milliseconds.
+    package let intervalMilliseconds: Int64
+    /// Most series or alerts one rule may give; 0 for no limit.
+    package let limit: Int
+    /// Its rules in order, each with why its last evaluation failed (nil when it worked).
+    package let rules: [(rule: Rule, lastError: String?)]
 }

@@ -67,6 +67,17 @@ package struct RE2Regex: Sendable {
         return String(output)
     }
 
+    /// Go's `regexp.QuoteMeta`: `text` with every metacharacter (`\.+*?()|[]{}^$`) escaped, a
+    /// pattern matching exactly `text`.
+    package static func quotedMeta(_ text: String) -> String {
+        var quoted = ""
+        for character in text {
+            if "\\.+*?()|[]{}^$".contains(character) { quoted.append("\\") }
+            quoted.append(character)
+        }
+        return quoted
+    }
+
     static func scalars(_ text: String) -> [UInt32] {
         text.unicodeScalars.map(\.value)
     }
