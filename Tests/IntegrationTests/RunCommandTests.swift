@@ -111,6 +111,14 @@ import Glibc
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasSuffix(".json") }.count == 2)
         // A file that is not an event is set aside, never lost, and never blocks the others.
         try Data("{\"type\":\"bogus\"}\n".utf8).write(to: URL(fileURLWithPath: spool + "/00000000000000000001-bad.json"))
+        // The spool is a trust boundary: a symbolic link (to a file the daemon may read but the
+        // writer may not), a FIFO (which would block a reader) and a file over the body limit
+        // are refused unread; the log names them, never what they hold.
+        let secret = daemon.data + "/secret.json"
+        try Data(#"{"type":"note","pipeline":"p","run_id":"leak","message":"s3cr3t-value"}"#.utf8).write(to: URL(fileURLWithPath: secret))
+        try FileManager.default.createSymbolicLink(atPath: spool + "/00000000000000000002-link.json", withDestinationPath: secret)
+        #expect(mkfifo(spool + "/00000000000000000003-fifo.json", 0o640) == 0)
+        try Data(repeating: UInt8(ascii: " "), count: 2 << 20).write(to: URL(fileURLWithPath: spool + "/00000000000000000004-huge.json"))
 
         let strictMarker = daemon.data + "/ran-anyway"
         let strict = try Launched(Self.common(daemon, run: "10", step: "deploy") + ["--strict", "--", "touch", strictMarker]).finish()
@@ -122,10 +130,21 @@ import Glibc
             (try? await Self.step(daemon, run: "10", "build"))??["result"] as? String == "success"
         }
         #expect(try FileManager.default.contentsOfDirectory(atPath: spool).filter { $0.hasSuffix(".json") }.isEmpty)
-        #expect(FileManager.default.fileExists(atPath: spool + "/rejected/00000000000000000001-bad.json"))
+        for name in ["1-bad", "2-link", "3-fifo", "4-huge"] {
+            let path = spool + "/rejected/0000000000000000000" + name + ".json"
+            var status = stat()
+            #expect(lstat(path, &status) == 0, "\(name) was not set aside")
+        }
         let scrape = try await Harness.get(daemon.url + "/metrics").body
         #expect(scrape.contains(#"lookout_events_spool_files_total{result="imported"} 2"#))
-        #expect(scrape.contains(#"lookout_events_spool_files_total{result="rejected"} 1"#))
-        #expect(daemon.log.contains("a spooled event is not valid; moved aside"))
+        #expect(scrape.contains(#"lookout_events_spool_files_total{result="rejected"} 4"#), "\(scrape)")
+        #expect(scrape.contains(#"lookout_component_errors_total{component="events",error_type="spool_rejected"} 4"#), "\(scrape)")
+        let log = daemon.log
+        #expect(log.contains("a spooled file is refused; moved aside"))
+        #expect(log.contains("a symbolic link, not a regular file") && log.contains("not a regular file")
+                    && log.contains("more than 1048576") && log.contains("not a valid event"), "\(log)")
+        #expect(!log.contains("s3cr3t") && !log.contains("bogus"), "the log echoes a spooled file's content")
+        let leaked = try await Harness.get(daemon.url + "/api/v1/runs/leak")
+        #expect(leaked.status == 404, "a symbolic link's target was imported")
     }
 }

@@ -11,7 +11,21 @@ import LookoutSupport
 /// order keeps the order they were written in. A file the daemon cannot accept is moved to
 /// `rejected/` beside them, never deleted. Anyone who may write the directory may submit events,
 /// as anyone holding the events token may: the daemon creates it with mode 2770 (its group).
+///
+/// The directory is a trust boundary: the daemon reads it with its own rights. A file is read
+/// only if it is a regular file (opened without following a symbolic link, and without blocking,
+/// so a FIFO or a device cannot stall the import), belongs to the daemon's user or to the
+/// directory's group (what a writer in the group leaves there), and is no larger than the
+/// events API's body limit; anything else is refused unread and set aside.
 package struct EventSpool: Sendable {
+    /// A spooled file's bytes, or why it was refused unread (a reason that names no content).
+    package enum Entry: Sendable, Equatable {
+        /// The file's bytes.
+        case content([UInt8])
+        /// Why the file is not read: not a regular file, owner, size.
+        case refused(String)
+    }
+
     /// Why the spool could not be written or read: the path and the system's reason.
     package struct Failure: Error, Sendable, CustomStringConvertible {
         /// One line naming the file and the problem.
@@ -71,13 +85,40 @@ package struct EventSpool: Sendable {
         return names.sorted().map { directory + "/" + $0 }
     }
 
-    /// The content of spooled file `path`.
-    package func read(_ path: String) throws(Failure) -> [UInt8] {
-        do {
-            return Array(try CheckpointFile(path: path).load().map { $0.utf8 } ?? "".utf8)
-        } catch {
-            throw Failure(description: error.description)
+    /// The content of spooled file `path`, at most `maximumBytes` of it, or why it is refused
+    /// unread; throws only when the file cannot be opened or read at all.
+    package func read(_ path: String, maximumBytes: Int) throws(Failure) -> Entry {
+        let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)
+        guard descriptor >= 0 else {
+            if errno == ELOOP { return .refused("a symbolic link, not a regular file") }
+            // Gone since listed: the next round lists again.
+            if errno == ENOENT { throw failure("open", path) }
+            return .refused("cannot be opened: \(String(cString: strerror(errno)))")
         }
+        defer { close(descriptor) }
+        var status = stat()
+        guard fstat(descriptor, &status) == 0 else { throw failure("inspect", path) }
+        guard status.st_mode & S_IFMT == S_IFREG else { return .refused("not a regular file") }
+        var directoryStatus = stat()
+        let directoryGroup = stat(directory, &directoryStatus) == 0 ? directoryStatus.st_gid : getegid()
+        guard status.st_uid == geteuid() || status.st_gid == directoryGroup else {
+            return .refused("owned by user \(status.st_uid) and group \(status.st_gid), neither the daemon's user nor the spool's group")
+        }
+        guard status.st_size <= maximumBytes else { return .refused("\(status.st_size) bytes, more than \(maximumBytes)") }
+        var bytes = [UInt8](repeating: 0, count: maximumBytes + 1)
+        var count = 0
+        while count < bytes.count {
+            let read = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + count, $0.count - count) }
+            if read < 0 {
+                if errno == EINTR { continue }
+                throw failure("read", path)
+            }
+            if read == 0 { break }
+            count += read
+        }
+        // A file that grew while read is refused like one that was too large.
+        guard count <= maximumBytes else { return .refused("more than \(maximumBytes) bytes") }
+        return .content(Array(bytes[0..<count]))
     }
 
     /// Removes `path` once its event is stored.

@@ -74,15 +74,26 @@ struct EventHousekeeping: Service {
             let received = CivilTime.nowMicroseconds()
             let events: [PipelineEvent]
             do {
-                switch EventsEndpoint.decode(try spool.read(file), receivedAt: received) {
-                case .success(let decoded): events = decoded
-                case .failure(let refused):
+                // The log names the file and why, never what it holds: the spool is writable by
+                // others, and its content is theirs (it stays in rejected/ for a person to read).
+                var refusal: String? = nil
+                var decoded: [PipelineEvent] = []
+                switch try spool.read(file, maximumBytes: endpoint.maxBodyBytes) {
+                case .refused(let why): refusal = why
+                case .content(let bytes):
+                    switch EventsEndpoint.decode(bytes, receivedAt: received) {
+                    case .success(let found): decoded = found
+                    case .failure: refusal = "not a valid event"
+                    }
+                }
+                if let refusal {
                     let moved = try spool.reject(file)
                     counts.rejected()
-                    endpoint.errors.emit(.events, .spoolRejected, "a spooled event is not valid; moved aside",
-                                         metadata: ["file": "\(moved)", "error": "\(refused.message)"], to: logger)
+                    endpoint.errors.emit(.events, .spoolRejected, "a spooled file is refused; moved aside",
+                                         metadata: ["file": "\(moved)", "reason": "\(refusal)"], to: logger)
                     continue
                 }
+                events = decoded
             } catch {
                 endpoint.errors.emit(.events, .spool, "cannot read the event spool", metadata: ["error": "\(error)"], to: logger)
                 return
