@@ -134,6 +134,39 @@ import Glibc
         again.stop()
     }
 
+    /// Starting at the tail with no saved cursor, the start position is saved before anything is
+    /// read: stopped before any entry is shipped (a quiet host), started again after entries
+    /// were written, the daemon ships every one of them — and nothing from before its first start.
+    @Test func aRestartBeforeTheFirstBatchLosesNothingWrittenInBetween() async throws {
+        let osmem = try OsmemServer()
+        defer { osmem.stop() }
+        let journal = try JournalFixture.directory()
+        let data = try Harness.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: journal)
+            try? FileManager.default.removeItem(at: data)
+        }
+        let last = try Self.expectedDocuments(journal).last!
+        let (first, metrics) = try Self.serve(journal, data: data, url: osmem.url, extra: ["--journal.start", "tail"])
+        try await first.waitUntilServing(metrics)
+        let cursorFile = data.appendingPathComponent("journal.cursor")
+        try await Harness.waitUntil(seconds: 60, "the start position in the cursor file") {
+            (try? String(contentsOf: cursorFile, encoding: .utf8))?
+                .hasPrefix((last["journald"] as! [String: Any])["__CURSOR"] as! String) == true
+        }
+        first.stop()
+        #expect((await Self.count(osmem.url) ?? 0) == 0, "tail shipped entries from before the start")
+
+        // While it is down, journald writes 50 more entries (a new file, as after a rotation).
+        _ = try Self.generatedJournal(50, name: "later", after: 10_000_000, into: journal)
+        let (second, secondMetrics) = try Self.serve(journal, data: data, url: osmem.url, extra: ["--journal.start", "tail"])
+        defer { second.stop() }
+        try await second.waitUntilServing(secondMetrics)
+        try await Harness.waitUntil(seconds: 60, "the 50 entries written while it was down") { await Self.count(osmem.url) == 50 }
+        try await Task.sleep(for: .seconds(1))
+        #expect(await Self.count(osmem.url) == 50)
+    }
+
     @Test func withoutShippingTheJournalIsCountedAndSigtermStillExitsZero() async throws {
         let journal = try JournalFixture.directory()
         defer { try? FileManager.default.removeItem(at: journal) }

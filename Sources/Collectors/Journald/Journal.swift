@@ -228,6 +228,15 @@ package final class Journal {
         return result > 0
     }
 
+    /// The cursor of the entry the journal stands on.
+    func currentCursor() throws(JournalError) -> String {
+        var cursor: UnsafeMutablePointer<CChar>?
+        try check(sd_journal_get_cursor(handle, &cursor), "read an entry's cursor")
+        guard let cursor else { return "" }
+        defer { free(cursor) }
+        return String(decoding: UnsafeRawBufferPointer(start: cursor, count: strlen(cursor)), as: UTF8.self)
+    }
+
     /// Reads the current entry's fields and position into `entry`, replacing what it held.
     package func read(into entry: inout JournalEntry) throws(JournalError) {
         entry.removeAll()

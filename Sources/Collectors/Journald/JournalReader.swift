@@ -112,9 +112,11 @@ package final class JournalReader {
         case .head: try journal.seekHead()
         case .since(let time): try journal.seek(realtime: time)
         case .tail:
-            // Stand on the last entry so that the first `next` returns only what comes after it.
+            // Stand on the last entry so that the first `next` returns only what comes after it;
+            // its cursor is where a reopen (or, once saved, a restart) resumes, so entries written
+            // before the first one read are not skipped by seeking the tail again.
             try journal.seekTail()
-            _ = try journal.previous()
+            if try journal.previous() { lastCursorBytes = Array(try journal.currentCursor().utf8) }
         }
     }
 

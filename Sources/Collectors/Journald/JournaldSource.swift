@@ -60,7 +60,11 @@ package final class JournaldSource: Sendable {
     /// Reads entries after `cursor` (or from ``start``) until ``stop()``, blocking the calling
     /// thread; when `channel` is nil the entries are only counted. Errors opening or reading the
     /// journal are logged once, counted, and retried every second from the last entry read.
-    package func run(after cursor: String?, into channel: BatchChannel?) {
+    ///
+    /// With no cursor, `positioned` is called once with the cursor of the entry the reader starts
+    /// after (the last one, for `tail`), before anything is read, so that the caller can save it:
+    /// a restart before the first batch is delivered then resumes there instead of at a new tail.
+    package func run(after cursor: String?, into channel: BatchChannel?, positioned: (String) -> Void = { _ in }) {
         var reader: JournalReader?
         var resumeCursor = cursor
         var startOverride: JournalStart?
@@ -77,6 +81,10 @@ package final class JournaldSource: Sendable {
                 if reader == nil {
                     reader = try JournalReader(selection: selection, start: startOverride ?? start, after: resumeCursor,
                                                counters: counters)
+                    if resumeCursor == nil, let startCursor = reader?.lastCursor {
+                        resumeCursor = startCursor
+                        positioned(startCursor)
+                    }
                     if lastFailure != nil { logger.info("journal readable again", metadata: ["source": "\(selection.source)"]) }
                     lastFailure = nil
                 }

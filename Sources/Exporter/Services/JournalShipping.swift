@@ -122,7 +122,18 @@ struct JournalShipping: Service {
     private func runReader(after cursor: String?, into channel: BatchChannel?) async {
         await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
             DispatchQueue(label: "lookout.journal").async {
-                source.run(after: cursor, into: channel)
+                source.run(after: cursor, into: channel) { startCursor in
+                    // Shipping with no saved cursor: the start position is saved durably before
+                    // the first entry is read, so a restart before any batch is delivered loses
+                    // nothing written in between.
+                    guard channel != nil else { return }
+                    do {
+                        try checkpoint.save(startCursor)
+                    } catch {
+                        errors.emit(.journal, .checkpointWrite, "cannot save the journal's start position",
+                                    metadata: ["file": "\(checkpoint.path)", "error": "\(error)"], to: logger)
+                    }
+                }
                 done.resume()
             }
         }
