@@ -228,13 +228,20 @@ package final class Journal {
         return result > 0
     }
 
-    /// The cursor of the entry the journal stands on.
-    func currentCursor() throws(JournalError) -> String {
+    /// The cursor of the entry the journal stands on, as bytes.
+    func currentCursorBytes() throws(JournalError) -> [UInt8] {
+        var bytes: [UInt8] = []
+        try withCursor { bytes = Array($0) }
+        return bytes
+    }
+
+    /// Calls `body` with the current entry's cursor (sd-journal's allocation, freed after).
+    private func withCursor(_ body: (UnsafeRawBufferPointer) -> Void) throws(JournalError) {
         var cursor: UnsafeMutablePointer<CChar>?
         try check(sd_journal_get_cursor(handle, &cursor), "read an entry's cursor")
-        guard let cursor else { return "" }
+        guard let cursor else { return }
         defer { free(cursor) }
-        return String(decoding: UnsafeRawBufferPointer(start: cursor, count: strlen(cursor)), as: UTF8.self)
+        body(UnsafeRawBufferPointer(start: cursor, count: strlen(cursor)))
     }
 
     /// Reads the current entry's fields and position into `entry`, replacing what it held.
@@ -249,12 +256,9 @@ package final class Journal {
             guard result > 0, let data else { break }
             entry.append(UnsafeRawBufferPointer(start: data, count: length))
         }
-        var cursor: UnsafeMutablePointer<CChar>?
-        try check(sd_journal_get_cursor(handle, &cursor), "read an entry's cursor")
-        if let cursor {
+        try withCursor { cursor in
             entry.cursorBytes.removeAll(keepingCapacity: true)
-            entry.cursorBytes.append(contentsOf: UnsafeRawBufferPointer(start: cursor, count: strlen(cursor)))
-            free(cursor)
+            entry.cursorBytes.append(contentsOf: cursor)
         }
         var realtime: UInt64 = 0
         try check(sd_journal_get_realtime_usec(handle, &realtime), "read an entry's time")

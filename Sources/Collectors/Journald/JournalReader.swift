@@ -116,7 +116,7 @@ package final class JournalReader {
             // its cursor is where a reopen (or, once saved, a restart) resumes, so entries written
             // before the first one read are not skipped by seeking the tail again.
             try journal.seekTail()
-            if try journal.previous() { lastCursorBytes = Array(try journal.currentCursor().utf8) }
+            if try journal.previous() { lastCursorBytes = try journal.currentCursorBytes() }
         }
     }
 

@@ -105,20 +105,23 @@ package struct EventSpool: Sendable {
             return .refused("owned by user \(status.st_uid) and group \(status.st_gid), neither the daemon's user nor the spool's group")
         }
         guard status.st_size <= maximumBytes else { return .refused("\(status.st_size) bytes, more than \(maximumBytes)") }
-        var bytes = [UInt8](repeating: 0, count: maximumBytes + 1)
-        var count = 0
-        while count < bytes.count {
-            let read = bytes.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress! + count, $0.count - count) }
+        // Read in chunks, so that a small file costs its size, up to one byte past the limit.
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(Int(status.st_size) + 1)
+        var chunk = [UInt8](repeating: 0, count: 64 << 10)
+        while bytes.count <= maximumBytes {
+            let wanted = min(chunk.count, maximumBytes + 1 - bytes.count)
+            let read = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress!, wanted) }
             if read < 0 {
                 if errno == EINTR { continue }
                 throw failure("read", path)
             }
             if read == 0 { break }
-            count += read
+            bytes += chunk[0..<read]
         }
         // A file that grew while read is refused like one that was too large.
-        guard count <= maximumBytes else { return .refused("more than \(maximumBytes) bytes") }
-        return .content(Array(bytes[0..<count]))
+        guard bytes.count <= maximumBytes else { return .refused("more than \(maximumBytes) bytes") }
+        return .content(bytes)
     }
 
     /// Removes `path` once its event is stored.

@@ -9,9 +9,6 @@ struct FormParameters: Sendable {
     /// The decoded pairs, in the order sent.
     private(set) var pairs: [(name: String, value: String)] = []
 
-    /// No parameters.
-    init() {}
-
     /// The parameters of `text` (a URL's query or a form body).
     init(decoding text: Substring) throws(PercentEncoding.InvalidEscape) {
         for pair in text.split(separator: "&", omittingEmptySubsequences: true) {

@@ -260,10 +260,6 @@ struct RE2Parser {
         push(.literal(value))
     }
 
-    private mutating func pushClass(_ set: RE2CharacterClass) {
-        push(.characterClass(set))
-    }
-
     private static func concatenation(_ items: [Item]) -> Item {
         switch items.count {
         case 0: return Item(node: .emptyMatch, height: 1, repeatProduct: 1)
@@ -369,7 +365,7 @@ struct RE2Parser {
         default: break
         }
         if let set = try parseUnicodeClass() ?? parsePerlClass() {
-            pushClass(flags.foldCase ? set.caseFolded() : set)
+            push(.characterClass(flags.foldCase ? set.caseFolded() : set))
             return
         }
         pushLiteral(try parseEscape())
@@ -525,7 +521,7 @@ struct RE2Parser {
         }
         position += 1
         if flags.foldCase { set = set.caseFolded() }
-        pushClass(negated ? set.negated() : set)
+        push(.characterClass(negated ? set.negated() : set))
     }
 
     /// The index of the `:` of `:]` closing a `[:name:]` at the position.

@@ -7,8 +7,6 @@
 /// (Swift's for categories and case folding, 14.0 for scripts); programs are limited to
 /// ``RE2Program/maximumInstructions`` instead of Go's 3.3 million.
 package struct RE2Regex: Sendable {
-    /// The pattern as written.
-    package let pattern: String
     private let program: RE2Program
     /// Group names by index (`""` when unnamed; index 0 is the whole match).
     package let groupNames: [String]
@@ -16,7 +14,6 @@ package struct RE2Regex: Sendable {
     /// Compiles `pattern` as Go's `regexp.Compile` does.
     package init(_ pattern: String) throws(RE2SyntaxError) {
         let parsed = try RE2Parser.parse(pattern)
-        self.pattern = pattern
         self.groupNames = parsed.groupNames
         do {
             self.program = try RE2Program(parsed.node, groupCount: parsed.groupNames.count)
