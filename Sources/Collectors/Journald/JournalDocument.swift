@@ -253,7 +253,7 @@ package struct JournalDocumentEncoder {
                 let value = Self.value(entry.fields[member], in: bytes)
                 if binary {
                     output.append(UInt8(ascii: "\""))
-                    JSONText.appendBase64(value, to: &output)
+                    Base64.append(value, to: &output)
                     output.append(UInt8(ascii: "\""))
                 } else {
                     JSONText.appendString(value, to: &output)

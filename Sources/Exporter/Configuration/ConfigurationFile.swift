@@ -48,7 +48,7 @@ enum ConfigurationFile {
 }
 
 /// Walks the YAML tree, checking every key against the known schema.
-private struct ConfigurationReader {
+private struct ConfigurationReader: SettingNodeReader {
     var configuration: ExporterConfiguration
 
     /// Where the `collector.netdev` block starts, for the include/exclude check.
@@ -317,59 +317,6 @@ private struct ConfigurationReader {
         return value
     }
 
-    private func mapping(_ node: Node, key: String) throws(ConfigurationError) -> [(String, Node)] {
-        do {
-            return try YAMLFile.pairs(node).map { ($0.key, $0.value) }
-        } catch {
-            let message = error.kind == .keyNotScalar ? "keys must be plain strings" : "expected a mapping of keys to values"
-            throw ConfigurationError(key: key, line: error.line, message: message)
-        }
-    }
-
-    private func string(_ node: Node, key: String) throws(ConfigurationError) -> String {
-        do {
-            return try YAMLFile.scalar(node)
-        } catch {
-            throw ConfigurationError(key: key, line: error.line, message: "expected a single value")
-        }
-    }
-
-    private func strings(_ node: Node, key: String) throws(ConfigurationError) -> [String] {
-        if case .sequence(let sequence) = node {
-            var values: [String] = []
-            for element in sequence { values.append(try string(element, key: key)) }
-            return values
-        }
-        return [try string(node, key: key)]
-    }
-
-    private func bool(_ node: Node, key: String) throws(ConfigurationError) -> Bool {
-        let text = try string(node, key: key)
-        switch text {
-        case "true", "True", "TRUE", "yes", "on": return true
-        case "false", "False", "FALSE", "no", "off": return false
-        default: throw ConfigurationError(key: key, line: YAMLFile.line(node), message: "expected true or false, got \"\(text)\"")
-        }
-    }
-
-    /// A scalar checked by one of the shared ``SettingValue`` rules, its problem tied to key and line.
-    private func checked<Value>(
-        _ node: Node, key: String, _ rule: (String) throws(SettingProblem) -> Value
-    ) throws(ConfigurationError) -> Value {
-        try checked(try string(node, key: key), key: key, at: node, rule)
-    }
-
-    /// One element of a list value checked by a shared rule, its problem tied to the list's line.
-    private func checked<Value>(
-        _ text: String, key: String, at node: Node, _ rule: (String) throws(SettingProblem) -> Value
-    ) throws(ConfigurationError) -> Value {
-        do {
-            return try rule(text)
-        } catch {
-            throw ConfigurationError(key: key, line: YAMLFile.line(node), message: error.message)
-        }
-    }
-
     private func pattern(_ node: Node, key: String) throws(ConfigurationError) -> String {
         let text = try string(node, key: key)
         do {
@@ -378,9 +325,5 @@ private struct ConfigurationReader {
             throw ConfigurationError(key: key, line: YAMLFile.line(node), message: error.description)
         }
         return text
-    }
-
-    private func unknown(_ key: String, at node: Node) -> ConfigurationError {
-        ConfigurationError(key: key, line: YAMLFile.line(node), message: "unknown key")
     }
 }

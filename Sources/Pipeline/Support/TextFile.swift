@@ -20,8 +20,8 @@ package enum TextFile {
     }
 
     /// The whole file as UTF-8 text (invalid bytes repaired), or nil when it does not exist and
-    /// `missingIsNil`.
-    package static func read(_ path: String, missingIsNil: Bool = false) throws(ReadError) -> String? {
+    /// `missingIsNil`. A file longer than `maximumBytes`, when given, is an error.
+    package static func read(_ path: String, missingIsNil: Bool = false, maximumBytes: Int? = nil) throws(ReadError) -> String? {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else {
             let code = errno
@@ -40,6 +40,9 @@ package enum TextFile {
             }
             if count == 0 { break }
             bytes.append(contentsOf: chunk[0..<count])
+            if let maximumBytes, bytes.count > maximumBytes {
+                throw ReadError(path: path, reason: "larger than \(maximumBytes) bytes")
+            }
         }
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -99,7 +99,7 @@ package final class ElasticsearchShipper: Shipper {
             guard secret.contains(":") else {
                 throw ElasticsearchConfigurationError("the basic auth file \(path) does not hold user:password")
             }
-            authorization = "Authorization: Basic \(Data(secret.utf8).base64EncodedString())"
+            authorization = "Authorization: Basic \(Base64.encoded(Array(secret.utf8)))"
         case .apiKeyFile(let path):
             authorization = "Authorization: ApiKey \(try Self.readSecret(path, what: "API key"))"
         case .bearerTokenFile(let path):
