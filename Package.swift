@@ -23,13 +23,17 @@ let package = Package(
     targets: [
         // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
         // handler a journal reader needs (C, because a signal handler must be async-signal-safe),
-        // and libcurl through a module map, imported only by the Curl target below.
+        // libcurl through a module map, imported only by the Curl target below, zlib, and
+        // libcrypt for the bcrypt hashes of --web.config.file.
         .target(
             name: "CSystemd",
             linkerSettings: [.linkedLibrary("systemd")]),
         .systemLibrary(
             name: "CCurl", pkgConfig: "libcurl",
             providers: [.apt(["libcurl4-openssl-dev"])]),
+        .systemLibrary(
+            name: "CCrypt", pkgConfig: "libcrypt",
+            providers: [.apt(["libcrypt-dev"])]),
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
@@ -92,15 +96,17 @@ let package = Package(
             name: "Exporter",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl",
+                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "CCrypt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
 

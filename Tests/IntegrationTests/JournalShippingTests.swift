@@ -251,6 +251,39 @@ import Glibc
         #expect(cursor == ((expected.last!["journald"] as! [String: Any])["__CURSOR"] as! String) + "\n")
     }
 
+    /// Journal and event shipping both backlogged behind an Elasticsearch that never answers:
+    /// SIGTERM still ends the process within --shutdown.grace-period.
+    @Test func sigtermEndsWithinTheGracePeriodWhateverIsBacklogged() async throws {
+        let elasticsearch = try SilentListener()
+        let journal = try Self.generatedJournal(3000)
+        let data = try Harness.temporaryDirectory()
+        defer {
+            try? FileManager.default.removeItem(at: journal)
+            try? FileManager.default.removeItem(at: data)
+        }
+        try Data("shutdown-token\n".utf8).write(to: data.appendingPathComponent("token"))
+        let (lookout, metrics) = try Self.serve(journal, data: data, url: "http://127.0.0.1:\(elasticsearch.port)", extra: [
+            "--elasticsearch.timeout", "60s", "--elasticsearch.batch-size", "100", "--shutdown.grace-period", "2s",
+            "--web.events-token-file", data.appendingPathComponent("token").path,
+        ])
+        try await lookout.waitUntilServing(metrics)
+        let events = metrics.replacingOccurrences(of: "/metrics", with: "/api/v1/events")
+        for index in 0..<20 {
+            let posted = try await Harness.post(
+                events, body: #"{"type":"note","pipeline":"p","run_id":"\#(index)","message":"backlog"}"#,
+                headers: ["Authorization": "Bearer shutdown-token", "Content-Type": "application/json"])
+            #expect(posted.status == 200, "\(posted.body)")
+        }
+        try await Harness.waitUntil(seconds: 30, "both shippers waiting on Elasticsearch") { elasticsearch.connectionCount >= 2 }
+        try await Task.sleep(for: .milliseconds(500))
+
+        let started = ContinuousClock.now
+        let status = lookout.terminate()
+        let took = ContinuousClock.now - started
+        #expect(status == 0, "\(lookout.log)")
+        #expect(took < .milliseconds(3500), "SIGTERM took \(took) with a 2 s grace period\n\(lookout.log)")
+    }
+
     @Test func anOutageCostsNoMemoryAndNothingIsLostWhenThePeerReturns() async throws {
         let port = try Harness.freePort()
         let url = "http://127.0.0.1:\(port)"

@@ -127,6 +127,43 @@ import Testing
         #expect(scrape.status == 200)
     }
 
+    /// A body that stops arriving is not waited for past the read timeout either.
+    @Test func aBodyThatStopsArrivingIsClosedAfterTheReadTimeout() async throws {
+        let daemon = try await EventsDaemon(token: "t", serveArguments: ["--collector.disable-defaults", "--web.read-timeout", "1s"])
+        defer { daemon.stop() }
+        let port = Int(daemon.url.split(separator: ":").last!)!
+        let started = ContinuousClock.now
+        let stalled = try await Harness.runDetachedExchange(
+            port: port, "POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=up")
+        #expect(stalled.closedByServer, "the server kept waiting for a body that stopped")
+        #expect(ContinuousClock.now - started < .seconds(8))
+    }
+
+    /// Out of file descriptors, the daemon cannot accept: it says so in the log and in
+    /// `lookout_component_errors_total{error_type="accept"}`, and serves again once they are free.
+    @Test func failedAcceptsAreLoggedCountedAndRecoverFrom() async throws {
+        let port = try Harness.freePort()
+        let lookout = try ServerProcess(name: "lookout", executable: "/bin/sh", arguments: [
+            "-c", "ulimit -n 48 && exec \"$0\" serve --web.listen-address 127.0.0.1:\(port) --collector.disable-defaults --collector.loadavg",
+            Harness.lookoutBinary])
+        defer { lookout.stop() }
+        try await lookout.waitUntilServing("http://127.0.0.1:\(port)/metrics")
+        var held: [Int32] = []
+        defer { for descriptor in held { close(descriptor) } }
+        for _ in 0..<80 { held.append(try Harness.connect(port: port)) }
+        try await Harness.waitUntil(seconds: 20, "the accept failure in the log") { lookout.log.contains("cannot accept connections") }
+        for descriptor in held { close(descriptor) }
+        held = []
+        var scrape = ""
+        try await Harness.waitUntil(seconds: 20, "a scrape after the descriptors are free") {
+            scrape = (try? await Harness.get("http://127.0.0.1:\(port)/metrics").body) ?? ""
+            return !scrape.isEmpty
+        }
+        #expect(scrape.contains(#"lookout_component_errors_total{component="http",error_type="accept"}"#), "\(scrape)")
+        #expect(lookout.log.split(separator: "\n").filter { $0.contains("cannot accept connections") }.count <= 3,
+                "logged at most once every 10 s\n\(lookout.log)")
+    }
+
     @Test func limitFlagsAreChecked() throws {
         for (flag, value, message) in [
             ("--query.max-concurrency", "0", "expected an integer from 1 to 1000, got \"0\""),

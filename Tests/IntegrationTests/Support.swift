@@ -111,22 +111,38 @@ enum Harness {
         try rawExchange(port: port, request).response
     }
 
-    /// As ``raw(port:_:)``, also saying whether the server closed the connection (rather than
-    /// the 10 s passing).
-    static func rawExchange(port: Int, _ request: String) throws -> (response: String, closedByServer: Bool) {
+    /// ``rawExchange(port:_:)`` on a dispatch thread, for async tests.
+    static func runDetachedExchange(port: Int, _ request: String) async throws -> (response: String, closedByServer: Bool) {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try rawExchange(port: port, request) }) }
+        }
+    }
+
+    /// A TCP connection to 127.0.0.1:`port`; the caller closes it.
+    static func connect(port: Int) throws -> Int32 {
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard descriptor >= 0 else { throw HarnessError("socket() failed") }
-        defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
-        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         address.sin_port = UInt16(port).bigEndian
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
         }
-        guard connected else { throw HarnessError("could not connect to port \(port)") }
+        guard connected else {
+            close(descriptor)
+            throw HarnessError("could not connect to port \(port)")
+        }
+        return descriptor
+    }
+
+    /// As ``raw(port:_:)``, also saying whether the server closed the connection (rather than
+    /// the 10 s passing).
+    static func rawExchange(port: Int, _ request: String) throws -> (response: String, closedByServer: Bool) {
+        let descriptor = try connect(port: port)
+        defer { close(descriptor) }
+        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bytes = Array(request.utf8)
         guard bytes.withUnsafeBytes({ Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw HarnessError("send failed") }
         var response: [UInt8] = []
@@ -158,6 +174,18 @@ enum Harness {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw HarnessError("timed out after \(seconds)s waiting for \(what)")
+    }
+
+    /// ``run(_:_:input:in:)`` on a dispatch thread: for async tests, whose waiting must not hold
+    /// one of the few cooperative threads every other test in the process shares.
+    static func runDetached(_ executable: String, _ arguments: [String], in directory: String? = nil) async throws
+        -> (status: Int32, stdout: String, stderr: String)
+    {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try run(executable, arguments, in: directory) })
+            }
+        }
     }
 
     /// Runs a program to completion with `input` on stdin (in `directory`, when given); returns
@@ -314,5 +342,56 @@ final class EventsDaemon: @unchecked Sendable {
     func stop() {
         server.stop()
         try? FileManager.default.removeItem(atPath: data)
+    }
+}
+
+/// A TCP listener on 127.0.0.1 that accepts connections and never answers: the stalled peer (an
+/// Elasticsearch that hangs) no real server can be made to be on demand.
+final class SilentListener: @unchecked Sendable {
+    /// Its port.
+    let port: Int
+    private let descriptor: Int32
+    private let accepted = NSLock()
+    private var connections: [Int32] = []
+
+    init() throws {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw HarnessError("socket() failed") }
+        self.descriptor = descriptor
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer in
+                bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+            }
+        }
+        guard bound, listen(descriptor, 64) == 0 else { throw HarnessError("could not listen") }
+        port = Int(UInt16(bigEndian: address.sin_port))
+        Thread.detachNewThread { [self] in
+            while true {
+                let connection = accept(descriptor, nil, nil)
+                guard connection >= 0 else { return }
+                accepted.lock()
+                connections.append(connection)
+                accepted.unlock()
+            }
+        }
+    }
+
+    /// Connections accepted so far.
+    var connectionCount: Int {
+        accepted.lock()
+        defer { accepted.unlock() }
+        return connections.count
+    }
+
+    deinit {
+        shutdown(descriptor, Int32(SHUT_RDWR))
+        close(descriptor)
+        accepted.lock()
+        for connection in connections { close(connection) }
+        accepted.unlock()
     }
 }

@@ -26,6 +26,13 @@ struct DaemonOptions: ParsableArguments {
     @Flag(help: "Fail when an event cannot be delivered now, instead of spooling it.")
     var strict = false
 
+    @OptionGroup var access: DaemonAccessOptions
+
+    /// The daemon's base URL: --url, else LOOKOUT_URL, else the default, without a trailing slash.
+    var baseURL: String {
+        (url ?? ProcessEnvironment()["LOOKOUT_URL"] ?? "http://127.0.0.1:10100").trimmingSuffix("/")
+    }
+
     /// The delivery these flags describe, or a one-line problem.
     func delivery() throws(EventDeliveryProblem) -> EventDelivery {
         let environment = ProcessEnvironment()
@@ -34,8 +41,9 @@ struct DaemonOptions: ParsableArguments {
         }
         do {
             return EventDelivery(
-                baseURL: (url ?? environment["LOOKOUT_URL"] ?? "http://127.0.0.1:10100").trimmingSuffix("/"),
+                baseURL: baseURL,
                 token: try SecretFile.read(tokenPath, what: "events token"),
+                access: try access.resolve(environment),
                 timeout: try SettingValue.checked(timeout, flag: "--timeout", SettingValue.duration),
                 spool: strict ? nil : EventSpool(directory: spoolDirectory ?? environment["LOOKOUT_SPOOL_DIR"] ?? "/var/lib/lookout/spool"))
         } catch {
@@ -63,6 +71,8 @@ struct EventDelivery: Sendable {
     let baseURL: String
     /// The events token.
     let token: String
+    /// TLS material and credentials for a secured daemon.
+    let access: DaemonAccess
     /// How long to wait for the daemon.
     let timeout: Duration
     /// Where undeliverable events go; nil to fail instead (`--strict`).
@@ -110,20 +120,20 @@ struct EventDelivery: Sendable {
     func deliver(_ event: [UInt8]) async -> Outcome {
         let request = HTTPRequest(
             method: "POST", url: baseURL + EventsEndpoint.path,
-            headers: ["Authorization: Bearer \(token)", "Content-Type: application/json"], body: event)
+            // The token has a header of its own, so that Authorization is free for basic authentication.
+            headers: access.headers + ["\(EventsEndpoint.tokenHeader): \(token)", "Content-Type: application/json"], body: event)
         let reason: String
         do {
-            let response = try await CurlEasy().perform(request, options: TransferOptions(requestTimeout: timeout, connectTimeout: timeout))
+            let response = try await CurlEasy().perform(request, options: access.transfer(timeout: timeout))
+            if let refusal = access.refusal(response, base: baseURL) { return .failed(refusal) }
             let answer = String(decoding: response.body, as: UTF8.self).trimmingSuffix("\n")
             switch response.status {
             case 200: return .stored(answer: answer)
             case 500...: reason = "the daemon at \(baseURL) cannot store it now (\(response.status)): \(answer)"
             default: return .failed("the daemon refused the event (\(response.status)): \(answer)")
             }
-        } catch let error as TransferError {
-            reason = "cannot reach the daemon at \(baseURL): \(error)"
         } catch {
-            reason = "cannot reach the daemon at \(baseURL): \(error)"
+            reason = access.unreachable(baseURL, error)
         }
         guard let spool else { return .failed(reason) }
         do {

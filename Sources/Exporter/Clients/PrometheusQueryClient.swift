@@ -13,6 +13,8 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
     let baseURL: String
     /// How long one query may take.
     let timeout: Duration
+    /// TLS material and credentials for a secured server.
+    var access = DaemonAccess()
 
     func query(_ expression: String, at time: Int64) async throws(GateQueryError) -> PromQLResult {
         try Self.result(try await data(of: "/api/v1/query?query=" + PercentEncoding.encoded(expression) + "&time=" + RulesEndpoint.seconds(time)))
@@ -37,11 +39,12 @@ struct PrometheusQueryClient: GateQuerier, Sendable {
         let url = baseURL + path
         let response: HTTPResponse
         do {
-            response = try await CurlEasy().perform(HTTPRequest(method: "GET", url: url, headers: [], body: []),
-                                                    options: TransferOptions(requestTimeout: timeout, connectTimeout: timeout))
+            response = try await CurlEasy().perform(HTTPRequest(method: "GET", url: url, headers: access.headers, body: []),
+                                                    options: access.transfer(timeout: timeout))
         } catch {
-            throw GateQueryError("cannot reach \(baseURL): \(error)")
+            throw GateQueryError(access.unreachable(baseURL, error))
         }
+        if let refusal = access.refusal(response, base: baseURL) { throw GateQueryError(refusal) }
         let json: JSONValue
         do {
             json = try JSONValue.parse(response.body)

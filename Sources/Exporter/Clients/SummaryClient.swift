@@ -10,6 +10,8 @@ struct SummaryClient: Sendable {
     let runs: Int
     /// How long a request may take.
     let timeout: Duration
+    /// TLS material and credentials for a secured daemon.
+    var access = DaemonAccess()
 
     /// An answer: the JSON as sent, and what it says.
     struct Answer: Sendable {
@@ -28,13 +30,15 @@ struct SummaryClient: Sendable {
     /// Asks for one summary.
     func fetch() async -> Result<Answer, Problem> {
         let request = HTTPRequest(
-            method: "GET", url: base + SummaryEndpoint.path + "?runs=\(runs)", headers: ["Accept: application/json"], body: [])
+            method: "GET", url: base + SummaryEndpoint.path + "?runs=\(runs)", headers: access.headers + ["Accept: application/json"],
+            body: [])
         let response: HTTPResponse
         do {
-            response = try await CurlEasy().perform(request, options: TransferOptions(requestTimeout: timeout, connectTimeout: timeout))
+            response = try await CurlEasy().perform(request, options: access.transfer(timeout: timeout))
         } catch {
-            return .failure(Problem(message: "cannot reach the daemon at \(base): \(error)"))
+            return .failure(Problem(message: access.unreachable(base, error)))
         }
+        if let refusal = access.refusal(response, base: base) { return .failure(Problem(message: refusal)) }
         let text = String(decoding: response.body, as: UTF8.self).trimmingSuffix("\n")
         guard response.status == 200 else {
             return .failure(Problem(message: "the daemon at \(base) answered HTTP \(response.status): \(text.prefix(200))"))

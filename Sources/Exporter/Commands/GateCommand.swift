@@ -63,9 +63,8 @@ struct GateCommand: AsyncParsableCommand {
             policy = loaded
             wait = try SettingValue.checked(self.wait, flag: "--wait", SettingValue.duration)
             let timeout = try SettingValue.checked(daemon.timeout, flag: "--timeout", SettingValue.duration)
-            let daemonURL = (daemon.url ?? ProcessEnvironment()["LOOKOUT_URL"] ?? "http://127.0.0.1:10100").trimmingSuffix("/")
-            let base = prometheusURL?.trimmingSuffix("/") ?? daemonURL
-            querier = PrometheusQueryClient(baseURL: base, timeout: timeout)
+            let base = prometheusURL?.trimmingSuffix("/") ?? daemon.baseURL
+            querier = PrometheusQueryClient(baseURL: base, timeout: timeout, access: try daemon.access.resolve())
             source = (prometheusURL == nil ? "lookout " : "prometheus ") + base
         } catch {
             printError("\(error)")

@@ -46,7 +46,7 @@ struct Serve: AsyncParsableCommand {
                                "telemetry_path": "\(configuration.telemetryPath)",
                                "collectors": "\(configuration.enabledCollectors.joined(separator: ","))"])
             }
-            try await Self.run(services, logger: logger)
+            try await Self.run(services + [ShutdownDeadline(gracePeriod: configuration.shutdownGracePeriod, logger: logger)], logger: logger)
         } catch let error as ConfigurationError {
             printError(error.description)
             throw ExitCode.failure
@@ -130,6 +130,10 @@ struct ServeFlags: ParsableArguments {
 
     @Option(name: .customLong("web.max-connections"), help: "Connections open at once; more wait to be accepted (default 512).")
     var maxConnections: String?
+
+    @Option(name: .customLong("web.config.file"),
+            help: "exporter-toolkit web configuration: TLS, basic authentication, headers, rate limit (README, Security).")
+    var webConfigFile: String?
 
     @Option(name: .customLong("web.events-token-file"), help: "File holding the bearer token POST /api/v1/events requires; the events API is off without it.")
     var eventsTokenFile: String?
@@ -274,6 +278,7 @@ struct ServeFlags: ParsableArguments {
         if let maxConnections {
             configuration.maxConnections = try SettingValue.checked(maxConnections, flag: "--web.max-connections", SettingValue.maxConnections)
         }
+        if let webConfigFile { configuration.webConfigFile = webConfigFile }
         if let eventsTokenFile { configuration.eventsTokenFile = eventsTokenFile }
         if let eventsMaxBodyBytes {
             configuration.eventsMaxBodyBytes = try SettingValue.checked(

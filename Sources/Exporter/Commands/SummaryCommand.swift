@@ -22,6 +22,8 @@ struct SummaryCommand: AsyncParsableCommand {
     @Option(help: "The daemon's base URL (default LOOKOUT_URL, else http://127.0.0.1:10100).")
     var url: String?
 
+    @OptionGroup var access: DaemonAccessOptions
+
     @Flag(help: "Print the daemon's JSON instead (one line per summary).")
     var json = false
 
@@ -56,7 +58,14 @@ struct SummaryCommand: AsyncParsableCommand {
             printError("\(error)")
             throw ExitCode.failure
         }
-        let daemon = SummaryClient(base: base, runs: runs, timeout: limit)
+        let access: DaemonAccess
+        do {
+            access = try self.access.resolve(environment)
+        } catch {
+            printError("\(error)")
+            throw ExitCode.failure
+        }
+        let daemon = SummaryClient(base: base, runs: runs, timeout: limit, access: access)
         let terminal = isatty(1) == 1
         var text = SummaryText(colors: terminal && !noColor && environment["NO_COLOR"] == nil && environment["TERM"] != "dumb")
         text.refreshSeconds = watch

@@ -90,6 +90,11 @@ private struct ConfigurationReader: SettingNodeReader {
                 configuration.readTimeout = try checked(value, key: "web.read-timeout", SettingValue.duration)
             case "max-connections":
                 configuration.maxConnections = try checked(value, key: "web.max-connections", SettingValue.maxConnections)
+            case "config":
+                for (configKey, configValue) in try mapping(value, key: "web.config") {
+                    guard configKey == "file" else { throw unknown("web.config.\(configKey)", at: configValue) }
+                    configuration.webConfigFile = try string(configValue, key: "web.config.file")
+                }
             case "events-token-file":
                 configuration.eventsTokenFile = try string(value, key: "web.events-token-file")
             case "events-max-body-bytes":

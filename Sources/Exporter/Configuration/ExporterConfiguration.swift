@@ -22,6 +22,9 @@ struct ExporterConfiguration: Sendable, Equatable {
     /// `--web.max-connections`: connections open at once; further ones wait to be accepted
     /// (Prometheus' flag and default).
     var maxConnections = 512
+    /// `--web.config.file`: exporter-toolkit's web configuration (TLS, basic authentication,
+    /// headers, rate limit); nil serves plain HTTP to anyone.
+    var webConfigFile: String?
     /// `--scrape.timeout`: how long a scrape waits for collectors. A shorter
     /// `X-Prometheus-Scrape-Timeout-Seconds` from Prometheus lowers it for that scrape.
     var scrapeTimeout: Duration = .seconds(10)

@@ -10,8 +10,8 @@ import Synchronization
 
 /// `POST /api/v1/events`: a pipeline reports what happened, one JSON event or an NDJSON batch.
 ///
-/// The request needs `Authorization: Bearer <token>` with the token of `--web.events-token-file`
-/// (compared in constant time). The whole body is checked before anything is stored: one bad
+/// The request needs the token of `--web.events-token-file` (compared in constant time), as
+/// `Authorization: Bearer <token>` or, beside basic authentication, `Lookout-Events-Token: <token>`. The whole body is checked before anything is stored: one bad
 /// event refuses the batch with 400 and a body naming the line, the field and the problem. The
 /// events are committed to the store before the 200 answer, which says how many were new and how
 /// many were already stored under their ids. Every refusal counts in
@@ -155,7 +155,7 @@ struct EventsEndpoint: Sendable {
 
     /// Answers one POST.
     func receive(_ request: Request) async -> Response {
-        guard authorized(request.headers[.authorization]) else {
+        guard authorized(request.headers) else {
             errors.record(.events, .unauthorized)
             return .problem(.unauthorized, "missing or wrong bearer token", headers: [.wwwAuthenticate: "Bearer"])
         }
@@ -225,11 +225,16 @@ struct EventsEndpoint: Sendable {
         return .success(events)
     }
 
-    /// Whether the `Authorization` header carries the token.
-    private func authorized(_ header: String?) -> Bool {
-        guard let header, header.utf8.count > 7, header.lowercased().hasPrefix("bearer ") else { return false }
+    /// Whether the request carries the token: in `Lookout-Events-Token`, or as
+    /// `Authorization: Bearer` when that header is not taken by basic authentication.
+    private func authorized(_ headers: HTTPFields) -> Bool {
+        if let presented = headers[Self.tokenHeader] { return SecretFile.matches(presented.utf8, secret: token) }
+        guard let header = headers[.authorization], header.utf8.count > 7, header.lowercased().hasPrefix("bearer ") else { return false }
         return SecretFile.matches(header.utf8.dropFirst(7), secret: token)
     }
+
+    /// The header that carries the events token beside basic authentication.
+    static let tokenHeader = HTTPField.Name("Lookout-Events-Token")!
 }
 
 extension Response {

@@ -44,8 +44,10 @@ struct MetricsEndpoint: Sendable {
     }
 
     /// The router serving the telemetry path and the landing page.
-    func router() -> Router<BasicRequestContext> {
+    func router(security: WebSecurityMiddleware? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        // First, so that it stands before every route and the not-found answer.
+        if let security { router.add(middleware: security) }
         router.get(RouterPath(telemetryPath)) { request, _ in
             await self.scrape(request)
         }

@@ -101,9 +101,12 @@ enum Daemon {
         } catch {
             throw ConfigurationError(key: "web.listen-address", line: nil, message: error.message)
         }
+        let security = try configuration.webConfigFile.map { (path: String) throws(ConfigurationError) in
+            try WebSecurity(path: path, errors: registry.errors)
+        }
         let history = SummaryHistory()
         let endpoint = MetricsEndpoint(registry: registry, configuration: configuration, history: history, logger: logger)
-        let router = endpoint.router()
+        let router = endpoint.router(security: security.map { WebSecurityMiddleware(security: $0, logger: logger) })
         SummaryEndpoint(registry: registry, history: history, events: events, shipping: shipping, scrapeTimeout: configuration.scrapeTimeout,
                         limiter: endpoint.limiter, logger: logger).add(to: router)
         events?.add(to: router)
@@ -111,13 +114,26 @@ enum Daemon {
         // --web.read-timeout closes a connection that sends nothing for that long, a half-sent
         // request's headers included; --web.max-connections stops accepting past the limit.
         let readTimeout = TimeAmount.nanoseconds(Int64(configuration.readTimeout.seconds * 1e9))
+        let http = HTTP1Channel.Configuration(idleTimeout: readTimeout)
+        // A web configuration that asks for TLS at start makes this a TLS listener.
+        let server = if let security, security.servesTLS {
+            HTTPServerBuilder { responder in SecuredChannel(base: HTTP1Channel(responder: responder, configuration: http), security: security) }
+        } else {
+            HTTPServerBuilder.http1(configuration: http)
+        }
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: readTimeout)),
+            server: server,
             configuration: .init(
                 address: .hostname(address.host, port: address.port), serverName: "lookout",
                 availableConnectionsDelegate: MaximumAvailableConnections(configuration.maxConnections, logger: logger)),
-            onServerRunning: onServerRunning,
+            onServerRunning: { channel in
+                let errors = registry.errors
+                try? await channel.eventLoop.submit {
+                    try channel.pipeline.syncOperations.addHandler(AcceptFailures(errors: errors, logger: logger), position: .first)
+                }.get()
+                await onServerRunning(channel)
+            },
             logger: logger)
     }
 }

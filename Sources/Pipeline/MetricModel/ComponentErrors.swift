@@ -51,6 +51,10 @@ package struct ErrorType: Hashable, Sendable, CustomStringConvertible {
     package static let tooManyRequests = ErrorType("too_many_requests")
     /// A response that could not be compressed and went out plain.
     package static let compression = ErrorType("compression")
+    /// The listening socket could not accept a connection (out of file descriptors, `EMFILE`).
+    package static let accept = ErrorType("accept")
+    /// `--web.config.file` could not be read or used while serving (500, or a refused connection).
+    package static let webConfig = ErrorType("web_config")
     /// A PromQL query that does not parse (Prometheus' `bad_data`).
     package static let badQuery = ErrorType("bad_query")
     /// A PromQL query that fails while it runs (Prometheus' `execution`).
