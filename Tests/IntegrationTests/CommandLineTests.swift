@@ -64,8 +64,9 @@ import Testing
         #expect(badValue.stderr.hasPrefix("lookout: error: "))
         #expect(badValue.stderr.split(separator: "\n").count == 1)
 
+        // A flag's malformed value is a usage error, as ArgumentParser's own are.
         let badTimeout = try Harness.run(binary, ["serve", "--scrape.timeout", "1e300s"])
-        #expect(badTimeout.status == 1)
+        #expect(badTimeout.status == 64)
         #expect(badTimeout.stderr == "lookout: error: --scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"1e300s\"\n")
 
         for result in [unreadable, badRegex, unknownFlag, badValue, badTimeout] {
@@ -77,18 +78,47 @@ import Testing
     @Test func badShippingSettingsAreOneLineAtStartUp() throws {
         let directory = try Harness.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: directory) }
-        let cases: [([String], String)] = [
-            (["--elasticsearch.url", "ftp://example"], "lookout: error: elasticsearch: "),
+        let cases: [([String], String, Int32)] = [
+            (["--elasticsearch.url", "ftp://example"], "lookout: error: elasticsearch: ", 1),
             (["--elasticsearch.url", "http://127.0.0.1:1", "--elasticsearch.api-key-file", directory.path + "/missing"],
-             "lookout: error: elasticsearch: "),
-            (["--elasticsearch.url", "http://127.0.0.1:1", "--data.dir", "/proc/lookout"], "lookout: error: data.dir: cannot create /proc/lookout"),
-            (["--journal.priority", "loud"], "lookout: error: --journal.priority: 'loud' is not a priority"),
+             "lookout: error: elasticsearch: ", 1),
+            (["--elasticsearch.url", "http://127.0.0.1:1", "--data.dir", "/proc/lookout"], "lookout: error: data.dir: cannot create /proc/lookout", 1),
+            (["--journal.priority", "loud"], "lookout: error: --journal.priority: 'loud' is not a priority", 64),
         ]
-        for (arguments, prefix) in cases {
+        for (arguments, prefix, status) in cases {
             let result = try Harness.run(binary, ["serve", "--web.listen-address", "127.0.0.1:0", "--data.dir", directory.path] + arguments)
-            #expect(result.status == 1, "\(arguments)")
+            #expect(result.status == status, "\(arguments)")
             #expect(result.stderr.hasPrefix(prefix), "\(arguments): \(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(arguments): \(result.stderr)")
+        }
+    }
+
+    /// A start that fails after making the data directory (a bad rule file, a bad web
+    /// configuration, a taken port) leaves nothing behind: no directory, no event store.
+    @Test func aFailedStartLeavesNoDirectories() async throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let token = directory.appendingPathComponent("token").path
+        try "t\n".write(toFile: token, atomically: true, encoding: .utf8)
+        let badRules = directory.appendingPathComponent("bad.rules.yml").path
+        try "groups: [{name: g, rules: [{alert: A, expr: 'up =='}]}]\n".write(toFile: badRules, atomically: true, encoding: .utf8)
+        let badWeb = directory.appendingPathComponent("web.yml").path
+        try "basic_auth_users: {john: doe}\n".write(toFile: badWeb, atomically: true, encoding: .utf8)
+        let port = try Harness.freePort()
+        let holder = try ServerProcess(name: "lookout-holder", executable: binary,
+                                       arguments: ["serve", "--web.listen-address", "127.0.0.1:\(port)", "--collector.disable-defaults"])
+        defer { holder.stop() }
+        try await holder.waitUntilServing("http://127.0.0.1:\(port)/metrics")
+        for (name, arguments) in [
+            ("rules", ["--rules.file", badRules, "--web.listen-address", "127.0.0.1:0"]),
+            ("web", ["--web.config.file", badWeb, "--web.listen-address", "127.0.0.1:0"]),
+            ("port", ["--web.listen-address", "127.0.0.1:\(port)"]),
+        ] {
+            let data = directory.appendingPathComponent("new-\(name)/data").path
+            let result = try await Harness.runDetached(binary, ["serve", "--collector.disable-defaults", "--data.dir", data,
+                                                                "--web.events-token-file", token] + arguments)
+            #expect(result.status == 1, "\(name): \(result.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: directory.appendingPathComponent("new-\(name)").path), "\(name)")
         }
     }
 

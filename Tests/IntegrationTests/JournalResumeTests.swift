@@ -73,14 +73,16 @@ import Testing
     }
 
     @Test func badSourceFlagsAreOneLineErrors() throws {
-        for (arguments, message) in [
-            (["--priority", "loud"], "--journal.priority: 'loud' is not a priority"),
-            (["--match", "NOEQUALS"], "--journal.match: 'NOEQUALS' is not FIELD=VALUE or +"),
-            (["--since", "yesterday-ish"], "--since: 'yesterday-ish' is not a time"),
-            (["--directory", "/nonexistent/journal"], "cannot open journal directory /nonexistent/journal"),
-        ] {
+        // A flag's malformed value is a usage error (64, as ArgumentParser's own); a journal that
+        // cannot be opened is a failure (1).
+        for (arguments, message, status) in [
+            (["--priority", "loud"], "--journal.priority: 'loud' is not a priority", 64),
+            (["--match", "NOEQUALS"], "--journal.match: 'NOEQUALS' is not FIELD=VALUE or +", 64),
+            (["--since", "yesterday-ish"], "--since: 'yesterday-ish' is not a time", 64),
+            (["--directory", "/nonexistent/journal"], "cannot open journal directory /nonexistent/journal", 1),
+        ] as [([String], String, Int32)] {
             let result = try Harness.run(Harness.lookoutBinary, ["journal"] + arguments)
-            #expect(result.status == 1)
+            #expect(result.status == status, "\(arguments)")
             #expect(result.stderr.hasPrefix("lookout: \(message)") || result.stderr.contains(message), "\(result.stderr)")
             #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         }

@@ -147,12 +147,12 @@ import Testing
         #expect(text == """
             {"version":"0.1.0","hostname":"host-a","time":"2026-11-27T10:00:00.000000Z",\
             "host":{"cpu":{"busy_percent":75,"cpus":2,"window_seconds":2},\
-            "memory":{"total_bytes":8.589934592e+09,"available_bytes":2.147483648e+09,"used_bytes":6.442450944e+09,"used_percent":75},\
+            "memory":{"total_bytes":8589934592,"available_bytes":2147483648,"used_bytes":6442450944,"used_percent":75},\
             "load":{"load1":3,"load5":2,"load15":1},\
             "fullest_filesystem":{"mountpoint":"/data","device":"/dev/vdb","fstype":"xfs","size_bytes":1000,"free_bytes":100,"avail_bytes":100,"used_percent":90}},\
-            "microvms":[{"name":"db","state":"running","hypervisor":"cloud-hypervisor","cpu_percent":50,"memory_bytes":5.36870912e+08,"restart_pending":true},\
+            "microvms":[{"name":"db","state":"running","hypervisor":"cloud-hypervisor","cpu_percent":50,"memory_bytes":536870912,"restart_pending":true},\
             {"name":"idle","state":"stopped","hypervisor":"firecracker","cpu_percent":null,"memory_bytes":null,"restart_pending":false},\
-            {"name":"web","state":"paused","hypervisor":"qemu","cpu_percent":50,"memory_bytes":1.073741824e+09,"restart_pending":false}],\
+            {"name":"web","state":"paused","hypervisor":"qemu","cpu_percent":50,"memory_bytes":1073741824,"restart_pending":false}],\
             "runs":[{"pipeline":"lookout","run_id":"42","status":"failure","revision":"abc","started":"2026-11-27T09:59:00.000000Z",\
             "finished":"2026-11-27T10:00:00.000000Z","duration_seconds":60,"steps":[{"name":"build","result":"failure","started":null,\
             "finished":"2026-11-27T10:00:00.000000Z","duration_seconds":7.25,"exit_code":2}],"deployments":[],"dst":null}],\

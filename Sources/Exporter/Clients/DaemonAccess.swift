@@ -24,7 +24,7 @@ struct DaemonAccessOptions: ParsableArguments {
         let certificate = certificateFile ?? environment["LOOKOUT_TLS_CERT_FILE"]
         let key = keyFile ?? environment["LOOKOUT_TLS_KEY_FILE"]
         guard (certificate == nil) == (key == nil) else {
-            throw DaemonAccessProblem("a client certificate needs its key: give both --tls.cert-file and --tls.key-file")
+            throw DaemonAccessProblem("a client certificate needs its key: give both --tls.cert-file and --tls.key-file", exitCode: 64)
         }
         var authorization: String?
         if let path = basicAuthFile ?? environment["LOOKOUT_BASIC_AUTH_FILE"] {
@@ -49,9 +49,12 @@ struct DaemonAccessOptions: ParsableArguments {
 struct DaemonAccessProblem: Error, CustomStringConvertible {
     /// The line.
     let description: String
+    /// The exit status: 64 for flags that do not go together, 1 for a file that cannot serve.
+    let exitCode: Int32
 
-    init(_ description: String) {
+    init(_ description: String, exitCode: Int32 = 1) {
         self.description = description
+        self.exitCode = exitCode
     }
 }
 

@@ -46,6 +46,10 @@ struct DaemonOptions: ParsableArguments {
                 access: try access.resolve(environment),
                 timeout: try SettingValue.checked(timeout, flag: "--timeout", SettingValue.duration),
                 spool: strict ? nil : EventSpool(directory: spoolDirectory ?? environment["LOOKOUT_SPOOL_DIR"] ?? "/var/lib/lookout/spool"))
+        } catch let error as ConfigurationError {
+            throw EventDeliveryProblem("\(error)", exitCode: error.exitCode)
+        } catch let error as DaemonAccessProblem {
+            throw EventDeliveryProblem("\(error)", exitCode: error.exitCode)
         } catch {
             throw EventDeliveryProblem("\(error)")
         }
@@ -56,9 +60,12 @@ struct DaemonOptions: ParsableArguments {
 struct EventDeliveryProblem: Error, CustomStringConvertible {
     /// The line.
     let description: String
+    /// The exit status: 64 for a flag's bad value, 1 otherwise (an unreadable token file).
+    let exitCode: Int32
 
-    init(_ description: String) {
+    init(_ description: String, exitCode: Int32 = 1) {
         self.description = description
+        self.exitCode = exitCode
     }
 }
 

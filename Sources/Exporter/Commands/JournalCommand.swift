@@ -42,7 +42,7 @@ struct JournalCommand: ParsableCommand {
             }
         } catch {
             printError(error.description)
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
 
         let counters = JournalCounters()

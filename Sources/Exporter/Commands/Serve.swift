@@ -1,5 +1,6 @@
 import ArgumentParser
 import Collectors
+import Foundation
 import Hummingbird
 import Logging
 import LookoutSupport
@@ -22,13 +23,15 @@ struct Serve: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: ExporterConfiguration
+        // Directories this start made; a start that fails takes them away again.
+        var made: [String] = []
         do {
             configuration = try flags.resolve()
             try Self.checkReadable(configuration)
-            try Self.prepareDataDirectory(configuration)
+            made = try Self.prepareDataDirectory(configuration)
         } catch {
             printError(error.description)
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
 
         let logger = {
@@ -48,10 +51,12 @@ struct Serve: AsyncParsableCommand {
             }
             try await Self.run(services + [ShutdownDeadline(gracePeriod: configuration.shutdownGracePeriod, logger: logger)], logger: logger)
         } catch let error as ConfigurationError {
+            Self.remove(made)
             printError(error.description)
             throw ExitCode.failure
         } catch {
             if !started.load(ordering: .acquiring) {
+                Self.remove(made)
                 printError("cannot listen on \(configuration.listenAddress): \(Self.describeListenError(error))")
             } else {
                 printError("server stopped: \(error)")
@@ -81,8 +86,9 @@ struct Serve: AsyncParsableCommand {
     }
 
     /// Creates the data directory when shipping (checkpoints, dead letters) or the events API
-    /// (the event store) needs it.
-    static func prepareDataDirectory(_ configuration: ExporterConfiguration) throws(ConfigurationError) {
+    /// (the event store) needs it; returns the directories it made.
+    static func prepareDataDirectory(_ configuration: ExporterConfiguration) throws(ConfigurationError) -> [String] {
+        var made: [String] = []
         let ships = !configuration.elasticsearch.urls.isEmpty
         let files = (ships ? [configuration.journalCursorFile, configuration.deadLetterFile] : [])
             + (configuration.eventsTokenFile != nil ? [configuration.dataDirectory + "/pipeline-events.sqlite"] : [])
@@ -90,13 +96,25 @@ struct Serve: AsyncParsableCommand {
             guard let slash = file.lastIndex(of: "/"), slash != file.startIndex else { continue }
             let directory = String(file[..<slash])
             do {
-                try Directories.create(directory, mode: 0o750)
+                made += try Directories.createMissing(directory, mode: 0o750)
             } catch {
+                remove(made)
                 throw ConfigurationError(key: "data.dir", line: nil, message: error.description)
             }
             guard access(directory, W_OK) == 0 else {
+                remove(made)
                 throw ConfigurationError(key: "data.dir", line: nil, message: "cannot write to \(directory)")
             }
+        }
+        return made
+    }
+
+    /// Removes directories this start made, with what it put in them (an event store opened
+    /// before a later check failed), innermost first. Only directories made by this very start
+    /// are given, so nothing that was there before is touched.
+    static func remove(_ made: [String]) {
+        for directory in made.reversed() {
+            try? FileManager.default.removeItem(atPath: directory)
         }
     }
 

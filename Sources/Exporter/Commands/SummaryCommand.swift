@@ -56,14 +56,14 @@ struct SummaryCommand: AsyncParsableCommand {
             limit = try SettingValue.checked(timeout, flag: "--timeout", SettingValue.duration)
         } catch {
             printError("\(error)")
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
         let access: DaemonAccess
         do {
             access = try self.access.resolve(environment)
         } catch {
             printError("\(error)")
-            throw ExitCode.failure
+            throw ExitCode(error.exitCode)
         }
         let daemon = SummaryClient(base: base, runs: runs, timeout: limit, access: access)
         let terminal = isatty(1) == 1

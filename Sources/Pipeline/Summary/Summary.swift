@@ -285,9 +285,9 @@ extension Summary {
             }
             if let memory = self.host.memory {
                 host.object("memory") { part in
-                    part.number("total_bytes", memory.totalBytes)
-                    part.number("available_bytes", memory.availableBytes)
-                    part.number("used_bytes", memory.usedBytes)
+                    part.count("total_bytes", memory.totalBytes)
+                    part.count("available_bytes", memory.availableBytes)
+                    part.count("used_bytes", memory.usedBytes)
                     part.orNull("used_percent", memory.usedPercent)
                 }
             } else {
@@ -307,9 +307,9 @@ extension Summary {
                     part.string("mountpoint", filesystem.mountpoint)
                     part.string("device", filesystem.device)
                     part.string("fstype", filesystem.fstype)
-                    part.number("size_bytes", filesystem.sizeBytes)
-                    part.number("free_bytes", filesystem.freeBytes)
-                    part.number("avail_bytes", filesystem.availableBytes)
+                    part.count("size_bytes", filesystem.sizeBytes)
+                    part.count("free_bytes", filesystem.freeBytes)
+                    part.count("avail_bytes", filesystem.availableBytes)
                     part.orNull("used_percent", filesystem.usedPercent)
                 }
             } else {
@@ -323,7 +323,7 @@ extension Summary {
                 entry.string("state", vm.state)
                 entry.orNull("hypervisor", vm.hypervisor)
                 entry.orNull("cpu_percent", vm.cpuPercent)
-                entry.orNull("memory_bytes", vm.memoryBytes)
+                entry.countOrNull("memory_bytes", vm.memoryBytes)
                 entry.boolean("restart_pending", vm.restartPending)
                 return entry.finished()
             })
@@ -339,8 +339,8 @@ extension Summary {
             object.object("shipping") { section in
                 if let elasticsearch = shipping.elasticsearch {
                     section.object("elasticsearch") { part in
-                        part.number("documents_acknowledged", elasticsearch.documentsAcknowledged)
-                        part.number("documents_dead_lettered", elasticsearch.documentsDeadLettered)
+                        part.count("documents_acknowledged", elasticsearch.documentsAcknowledged)
+                        part.count("documents_dead_lettered", elasticsearch.documentsDeadLettered)
                         part.integer("consecutive_failures", Int64(elasticsearch.consecutiveFailures))
                         part.orNullTime("last_success", elasticsearch.lastSuccess)
                         if let error = elasticsearch.lastError {
@@ -362,7 +362,7 @@ extension Summary {
                 }
                 if let events = shipping.events {
                     section.object("events") { part in
-                        part.orNull("backlog", events.backlog)
+                        part.countOrNull("backlog", events.backlog)
                         part.orNull("lag_seconds", events.lagSeconds)
                     }
                 } else {
@@ -473,6 +473,17 @@ extension JSONObjectWriter {
     /// A number member, or `null` for nil.
     fileprivate mutating func orNull(_ name: String, _ value: Double?) {
         if let value { number(name, value) } else { null(name) }
+    }
+
+    /// A count (bytes, documents) in plain decimal digits, `8200000000` rather than `8.2e+09`,
+    /// while it is a whole number within Int64; as a number otherwise.
+    fileprivate mutating func count(_ name: String, _ value: Double) {
+        if value == value.rounded(), let whole = Int64(exactly: value) { integer(name, whole) } else { number(name, value) }
+    }
+
+    /// A count, or `null` for nil.
+    fileprivate mutating func countOrNull(_ name: String, _ value: Double?) {
+        if let value { count(name, value) } else { null(name) }
     }
 
     /// A string member, or `null` for nil.

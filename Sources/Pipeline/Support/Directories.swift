@@ -9,15 +9,23 @@ package enum Directories {
     /// be made.
     @discardableResult
     package static func create(_ path: String, mode: mode_t) throws(CheckpointFile.Failure) -> Bool {
+        let made = try createMissing(path, mode: mode)
+        return made.last.map { $0.split(separator: "/") == path.split(separator: "/") } ?? false
+    }
+
+    /// As ``create(_:mode:)``, returning the directories it made, outermost first, so that a
+    /// start that fails later can take them away again.
+    package static func createMissing(_ path: String, mode: mode_t) throws(CheckpointFile.Failure) -> [String] {
         var component = ""
-        var createdLast = false
+        var made: [String] = []
         for part in path.split(separator: "/") {
             component += (component.isEmpty && !path.hasPrefix("/") ? "" : "/") + part
-            createdLast = mkdir(component, mode) == 0
-            if !createdLast && errno != EEXIST {
+            if mkdir(component, mode) == 0 {
+                made.append(component)
+            } else if errno != EEXIST {
                 throw CheckpointFile.Failure(description: "cannot create \(component): \(String(cString: strerror(errno)))")
             }
         }
-        return createdLast
+        return made
     }
 }
