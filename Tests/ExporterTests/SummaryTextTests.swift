@@ -41,7 +41,7 @@ import Testing
         SHIPPING
           elasticsearch  failing, 3 requests failed in a row, last success 2m ago
           documents      123456 acknowledged
-          journal        lag 2m06s
+          journal        lag 2m06s, 2000 waiting
           events         4 not acknowledged, lag 13s
           last error     5s ago: https://es.example:9200: HTTP 503 cluster_block_exception: blocked by: [SERVICE_UNAVAILABLE/1/state not recovered / initialized];
 

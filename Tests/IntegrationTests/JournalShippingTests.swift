@@ -312,6 +312,15 @@ import Glibc
         // reading all 8000 into memory.
         let read = Self.sum("lookout_journal_entries_total", in: failures)
         #expect(read <= 5 * 500, "read \(read) entries while the peer was down")
+        // Down since start, nothing acknowledged: the backlog and its span still show, in the
+        // metrics and in the summary.
+        #expect(Self.sum("lookout_journal_unacknowledged_entries", in: failures) == read, "\(failures)")
+        #expect(Self.sum("lookout_journal_lag_seconds", in: failures) > 0, "\(failures)")
+        let summary = try await Harness.get(metrics.replacingOccurrences(of: "/metrics", with: "/api/v1/summary")).body
+        let shipping = (try JSONSerialization.jsonObject(with: Data(summary.utf8)) as? [String: Any])?["shipping"] as? [String: Any]
+        let journalShipping = shipping?["journal"] as? [String: Any]
+        #expect((journalShipping?["waiting"] as? NSNumber)?.intValue ?? 0 > 0, "\(summary)")
+        #expect((journalShipping?["lag_seconds"] as? NSNumber)?.doubleValue ?? 0 > 0, "\(summary)")
 
         let osmem = try OsmemServer(address: "127.0.0.1:\(port)")
         defer { osmem.stop() }

@@ -71,7 +71,7 @@ import Testing
         gauge("lookout_elasticsearch_documents_dead_lettered_total", 2),
         gauge("lookout_elasticsearch_consecutive_failures", 3),
         gauge("lookout_elasticsearch_last_success_timestamp_seconds", 1_795_773_540),
-        gauge("lookout_journal_lag_seconds", 1.5),
+        gauge("lookout_journal_lag_seconds", 1.5), gauge("lookout_journal_unacknowledged_entries", 40),
         gauge("lookout_events_shipping_backlog", 7), gauge("lookout_events_shipping_lag_seconds", 12.5),
     ]
 
@@ -102,7 +102,7 @@ import Testing
         shipping: Summary.Shipping(
             elasticsearch: Summary.Elasticsearch(documentsAcknowledged: 100, documentsDeadLettered: 2, consecutiveFailures: 3,
                                                  lastSuccess: 1_795_773_540_000_000, lastError: lastError),
-            journalLagSeconds: 1.5, events: Summary.EventsShipping(backlog: 7, lagSeconds: 12.5)),
+            journalLagSeconds: 1.5, journalWaiting: 40, events: Summary.EventsShipping(backlog: 7, lagSeconds: 12.5)),
         journalErrors: Summary.JournalErrors(windowSeconds: 900, units: [
             Summary.UnitErrors(unit: "nginx.service", entries: 15), Summary.UnitErrors(unit: "other", entries: 2),
             Summary.UnitErrors(unit: "sshd.service", entries: 1),
@@ -158,7 +158,7 @@ import Testing
             "finished":"2026-11-27T10:00:00.000000Z","duration_seconds":7.25,"exit_code":2}],"deployments":[],"dst":null}],\
             "shipping":{"elasticsearch":{"documents_acknowledged":100,"documents_dead_lettered":2,"consecutive_failures":3,\
             "last_success":"2026-11-27T09:59:00.000000Z","last_error":{"time":"2026-11-27T09:59:30.000000Z","message":"http://es:9200: HTTP 503 unavailable"}},\
-            "journal":{"lag_seconds":1.5},"events":{"backlog":7,"lag_seconds":12.5}},\
+            "journal":{"lag_seconds":1.5,"waiting":40},"events":{"backlog":7,"lag_seconds":12.5}},\
             "journal_errors":{"window_seconds":900,"units":[{"unit":"nginx.service","entries":15},{"unit":"other","entries":2},\
             {"unit":"sshd.service","entries":1}]},"warnings":["collector textfile is failing"]}
             """)

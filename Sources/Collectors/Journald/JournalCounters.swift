@@ -4,8 +4,8 @@ import Synchronization
 /// What the journal reader has seen, as metrics; fed whether or not shipping is on.
 ///
 /// Families: `lookout_journal_entries_total{unit,priority}`, `lookout_journal_entries_lost_total`,
-/// `lookout_journal_read_errors_total{error_type}`, `lookout_journal_binary_fields_total` and
-/// `lookout_journal_lag_seconds`.
+/// `lookout_journal_read_errors_total{error_type}`, `lookout_journal_binary_fields_total`,
+/// `lookout_journal_lag_seconds` and `lookout_journal_unacknowledged_entries`.
 package final class JournalCounters: MetricCollector {
     /// The collector name (`--collector.journal` shows these families).
     package let name = "journal"
@@ -25,6 +25,10 @@ package final class JournalCounters: MetricCollector {
         var binaryFields: UInt64 = 0
         var newest: UInt64 = 0
         var acknowledged: UInt64 = 0
+        /// The receive time of the first entry read since start.
+        var firstRead: UInt64 = 0
+        var read: UInt64 = 0
+        var acknowledgedCount: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -58,6 +62,8 @@ package final class JournalCounters: MetricCollector {
             }
             state.binaryFields += UInt64(binaryFields)
             state.newest = max(state.newest, realtime)
+            if state.read == 0 { state.firstRead = realtime }
+            state.read += 1
         }
     }
 
@@ -72,9 +78,13 @@ package final class JournalCounters: MetricCollector {
         errors.record(.journal, type)
     }
 
-    /// Notes the receive time of the newest entry whose whole prefix is acknowledged.
-    package func recordAcknowledged(realtime: UInt64) {
-        state.withLock { $0.acknowledged = max($0.acknowledged, realtime) }
+    /// Notes `count` more entries acknowledged, and the receive time of the newest entry whose
+    /// whole prefix now is.
+    package func recordAcknowledged(realtime: UInt64, count: Int) {
+        state.withLock { state in
+            state.acknowledged = max(state.acknowledged, realtime)
+            state.acknowledgedCount += UInt64(count)
+        }
     }
 
     /// The families, every one present from the start so dashboards see zeros, not gaps.
@@ -89,8 +99,10 @@ package final class JournalCounters: MetricCollector {
                     labels: [Label("priority", slot == 8 ? "" : String(slot)), Label("unit", unit)], value: Double(count)))
             }
         }
-        let lag = state.newest > state.acknowledged && state.acknowledged > 0
-            ? Double(state.newest - state.acknowledged) / 1e6 : 0
+        // Until something is acknowledged (Elasticsearch down since start), the first entry read
+        // stands in for the newest acknowledged one, so that the lag shows the backlog's span.
+        let baseline = state.acknowledged > 0 ? state.acknowledged : state.firstRead
+        let lag = state.newest > baseline && state.read > state.acknowledgedCount ? Double(state.newest - baseline) / 1e6 : 0
         return [
             MetricFamily(name: "lookout_journal_entries_total", help: "Journal entries read, by unit and priority.",
                          type: .counter, samples: entrySamples),
@@ -109,6 +121,9 @@ package final class JournalCounters: MetricCollector {
             MetricFamily(name: "lookout_journal_lag_seconds",
                          help: "Receive time of the newest entry read minus that of the newest entry acknowledged.",
                          type: .gauge, samples: [Sample(labels: [], value: lag)]),
+            MetricFamily(name: "lookout_journal_unacknowledged_entries",
+                         help: "Journal entries read and not yet acknowledged by Elasticsearch (or, without shipping, handled).",
+                         type: .gauge, samples: [Sample(labels: [], value: Double(state.read - state.acknowledgedCount))]),
         ]
     }
 }

@@ -99,7 +99,7 @@ package final class JournaldSource: Sendable {
                     counters.recordEntry(unit: unit, priority: facts.priority, realtime: entry.realtime,
                                          binaryFields: facts.base64Fields)
                     guard let channel else {
-                        counters.recordAcknowledged(realtime: entry.realtime)
+                        counters.recordAcknowledged(realtime: entry.realtime, count: 1)
                         continue
                     }
                     if pending.documents.isEmpty { pending.startedAt = Self.monotonicMicroseconds() }

@@ -153,7 +153,8 @@ struct SummaryText {
             rows.append(("documents", documents))
         }
         if let lag = shipping.journalLagSeconds {
-            rows.append(("journal", "lag " + Self.duration(lag)))
+            let waiting = shipping.journalWaiting.map { ", \(Self.count($0)) waiting" } ?? ""
+            rows.append(("journal", "lag " + Self.duration(lag) + waiting))
         }
         if let events = shipping.events {
             let facts = [events.backlog.map { "\(Self.count($0)) not acknowledged" }, events.lagSeconds.map { "lag " + Self.duration($0) }]

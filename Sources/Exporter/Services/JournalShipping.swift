@@ -199,7 +199,7 @@ struct JournalShipping: Service {
                         "cannot save the journal cursor; entries since the last save will be sent again after a restart",
                         metadata: ["error": "\(error)"], to: logger)
         }
-        counters.recordAcknowledged(realtime: batch.newestReceived)
+        counters.recordAcknowledged(realtime: batch.newestReceived, count: batch.documents.count)
     }
 }
 

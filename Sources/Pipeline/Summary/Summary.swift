@@ -184,14 +184,17 @@ package struct Summary: Sendable, Equatable {
         package var elasticsearch: Elasticsearch?
         /// `lookout_journal_lag_seconds`, while the journal is shipped.
         package var journalLagSeconds: Double?
+        /// `lookout_journal_unacknowledged_entries`: entries read and waiting for Elasticsearch.
+        package var journalWaiting: Double?
         /// Pipeline events not yet acknowledged, and how old the oldest is; nil when events are
         /// not shipped.
         package var events: EventsShipping?
 
         /// Creates the section.
-        package init(elasticsearch: Elasticsearch?, journalLagSeconds: Double?, events: EventsShipping?) {
+        package init(elasticsearch: Elasticsearch?, journalLagSeconds: Double?, journalWaiting: Double? = nil, events: EventsShipping?) {
             self.elasticsearch = elasticsearch
             self.journalLagSeconds = journalLagSeconds
+            self.journalWaiting = journalWaiting
             self.events = events
         }
     }
@@ -356,7 +359,10 @@ extension Summary {
                     section.null("elasticsearch")
                 }
                 if let lag = shipping.journalLagSeconds {
-                    section.object("journal") { $0.number("lag_seconds", lag) }
+                    section.object("journal") { part in
+                        part.number("lag_seconds", lag)
+                        if let waiting = shipping.journalWaiting { part.count("waiting", waiting) }
+                    }
                 } else {
                     section.null("journal")
                 }
@@ -451,8 +457,9 @@ extension Summary {
             if let part = try section.object("events") {
                 events = EventsShipping(backlog: try part.number("backlog"), lagSeconds: try part.number("lag_seconds"))
             }
-            shipping = Shipping(elasticsearch: elasticsearch, journalLagSeconds: try section.object("journal")?.number("lag_seconds"),
-                                events: events)
+            let journal = try section.object("journal")
+            shipping = Shipping(elasticsearch: elasticsearch, journalLagSeconds: try journal?.number("lag_seconds"),
+                                journalWaiting: try journal?.number("waiting"), events: events)
         }
         var journalErrors: JournalErrors?
         if let section = try summary.object("journal_errors") {

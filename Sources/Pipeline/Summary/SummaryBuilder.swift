@@ -142,10 +142,11 @@ package enum SummaryBuilder {
         }
         // The journal's lag means something only while a shipper acknowledges entries.
         let journalLag = elasticsearch == nil ? nil : metrics.value("lookout_journal_lag_seconds")
+        let journalWaiting = elasticsearch == nil ? nil : metrics.value("lookout_journal_unacknowledged_entries")
         let backlog = metrics.sum("lookout_events_shipping_backlog"), eventsLag = metrics.value("lookout_events_shipping_lag_seconds")
         let events = backlog == nil && eventsLag == nil ? nil : Summary.EventsShipping(backlog: backlog, lagSeconds: eventsLag)
         guard elasticsearch != nil || events != nil else { return nil }
-        return Summary.Shipping(elasticsearch: elasticsearch, journalLagSeconds: journalLag, events: events)
+        return Summary.Shipping(elasticsearch: elasticsearch, journalLagSeconds: journalLag, journalWaiting: journalWaiting, events: events)
     }
 
     private static func journalErrors(_ interval: ReadingInterval?) -> Summary.JournalErrors? {
