@@ -57,6 +57,38 @@ import Testing
         #expect(got == all[200...].map { ($0["journald"] as! [String: Any])["__CURSOR"] as! String })
     }
 
+    /// `--file F --follow` sees entries appended to F itself, as the daemon's reader does.
+    @Test func followOnAFileSeesEntriesAppendedToIt() async throws {
+        let directory = try JournalFixture.directory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let file = directory.appendingPathComponent("host-a.journal").path
+        let follower = try ServerProcess(name: "lookout-follow", executable: Harness.lookoutBinary,
+                                         arguments: ["journal", "--file", file, "--follow"])
+        defer { follower.stop() }
+        func lines(_ process: ServerProcess) -> Int { process.log.split(separator: "\n").count }
+        try await Harness.waitUntil(seconds: 60, "the existing entries") { lines(follower) == 377 }
+        // Later entries written into the same file, as journald appends to the active one.
+        var export = Data()
+        for index in 0..<25 {
+            export += Data("""
+                __REALTIME_TIMESTAMP=\(1_900_000_000_000_000 + index * 1000)
+                __MONOTONIC_TIMESTAMP=\(9_000_000_000 + index * 1000)
+                _BOOT_ID=33333333333333333333333333333333
+                _HOSTNAME=host-a
+                MESSAGE=appended \(index)
+
+
+                """.utf8)
+        }
+        let input = directory.appendingPathComponent("later.export")
+        try export.write(to: input)
+        let appended = try await Harness.runDetached(try JournalFixture.journalRemote(), ["--output=\(file)", "--split-mode=none", input.path])
+        #expect(appended.status == 0, "\(appended.stderr)")
+        try await Harness.waitUntil(seconds: 60, "the appended entries") { lines(follower) == 402 }
+        #expect(follower.log.contains("\"message\":\"appended 24\""))
+        #expect(follower.isRunning)
+    }
+
     @Test func followPrintsEntriesThatArriveLater() async throws {
         let directory = try JournalFixture.directory()
         defer { try? FileManager.default.removeItem(at: directory) }
