@@ -41,6 +41,56 @@ import Testing
         #expect(rejected.stderr == "lookout: error: \(bad.path):3: web.max-requests: expected a non-negative integer, got \"lots\"\n")
     }
 
+    /// Every problem of a file, one line each, in the file's order; then, for a file whose keys
+    /// are right, every file it names that cannot serve, at the line of the key naming it.
+    @Test func checkConfigReportsEveryProblemAndTheFilesItNames() throws {
+        let directory = try Harness.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let keys = directory.appendingPathComponent("keys.yml")
+        try """
+            web:
+              max-requests: many
+            scrape:
+              timeout: soon
+            bogus: 1
+            collector:
+              cpu: maybe
+              netdev:
+                device-include: "^eth"
+                device-exclude: "^lo"
+            """.write(to: keys, atomically: true, encoding: .utf8)
+        let keyProblems = try Harness.run(binary, ["check-config", keys.path])
+        #expect(keyProblems.status == 1)
+        #expect(keyProblems.stderr.split(separator: "\n").map(String.init) == [
+            "lookout: error: \(keys.path):2: web.max-requests: expected a non-negative integer, got \"many\"",
+            "lookout: error: \(keys.path):4: scrape.timeout: expected a positive duration up to 24h like 10s or 500ms, got \"soon\"",
+            "lookout: error: \(keys.path):5: bogus: unknown key",
+            "lookout: error: \(keys.path):7: collector.cpu: expected true or false, got \"maybe\"",
+            "lookout: error: \(keys.path):9: collector.netdev: device-include and device-exclude are mutually exclusive",
+        ], "\(keyProblems.stderr)")
+
+        let files = directory.appendingPathComponent("files.yml")
+        try """
+            web:
+              events-token-file: \(directory.path)/missing-token
+              config:
+                file: \(directory.path)/missing-web.yml
+            elasticsearch:
+              url: http://127.0.0.1:9200
+              ca-file: \(directory.path)/missing-ca.pem
+            rules:
+              file: \(directory.path)/missing.rules.yml
+            """.write(to: files, atomically: true, encoding: .utf8)
+        let fileProblems = try Harness.run(binary, ["check-config", files.path])
+        #expect(fileProblems.status == 1)
+        #expect(fileProblems.stderr.split(separator: "\n").map(String.init) == [
+            "lookout: error: \(files.path):2: web.events-token-file: the events token file \(directory.path)/missing-token cannot be read: No such file or directory",
+            "lookout: error: \(files.path):6: elasticsearch: the TLS CA file \(directory.path)/missing-ca.pem cannot be read",
+            "lookout: error: \(files.path):9: rules.file: no file matches \(directory.path)/missing.rules.yml",
+            "lookout: error: \(directory.path)/missing-web.yml: cannot read: No such file or directory",
+        ], "\(fileProblems.stderr)")
+    }
+
     @Test func serveRefusesBadInputWithOneLine() async throws {
         let unreadable = try Harness.run(binary, ["serve", "--path.procfs", "/nonexistent-procfs", "--web.listen-address", "127.0.0.1:0"])
         #expect(unreadable.status == 1)

@@ -1,5 +1,9 @@
 import ArgumentParser
+import Logging
+import LookoutSupport
 import MetricModel
+import Rules
+import Shippers
 
 /// `lookout check-config FILE`: validates a configuration file and names the bad key and line.
 struct CheckConfig: ParsableCommand {
@@ -24,20 +28,18 @@ struct CheckConfig: ParsableCommand {
         }
     }
 
-    /// Loads and validates the files; exits 1 after printing the problem.
+    /// Loads and validates the files, and the files the configuration names; prints every
+    /// problem, one line each, and exits 1 when there is any.
     func run() throws {
         var webConfigFile = self.webConfigFile
+        var failed = false
         if let file {
-            do {
-                let configuration = try ConfigurationFile.load(path: file, onto: ExporterConfiguration())
-                _ = try configuration.makeCollectors()
-                webConfigFile = webConfigFile ?? configuration.webConfigFile
+            let (configuration, problems) = Self.check(file)
+            for problem in problems { printError(problem.description) }
+            failed = !problems.isEmpty
+            webConfigFile = webConfigFile ?? configuration.webConfigFile
+            if problems.isEmpty {
                 print("\(file): OK (collectors: \(configuration.enabledCollectors.joined(separator: ", ")))")
-            } catch {
-                var problem = error
-                if problem.file == nil { problem.file = file }
-                printError(problem.description)
-                throw ExitCode.failure
             }
         }
         if let webConfigFile {
@@ -46,8 +48,50 @@ struct CheckConfig: ParsableCommand {
                 print("\(webConfigFile): OK (\(security.servesTLS ? "TLS" : "plain HTTP"))")
             } catch {
                 printError(error.description)
-                throw ExitCode.failure
+                failed = true
             }
         }
+        if failed { throw ExitCode.failure }
+    }
+
+    /// Every problem of the configuration file at `path`: its keys and values, then the files
+    /// it names (the events token, Elasticsearch's credentials and TLS material, rule files),
+    /// each placed at the line of the key that names it.
+    static func check(_ path: String) -> (ExporterConfiguration, [ConfigurationError]) {
+        var (configuration, problems) = ConfigurationFile.check(path: path, onto: ExporterConfiguration())
+        guard problems.isEmpty else { return (configuration, problems) }
+        let text = (try? TextFile.read(path)) ?? nil
+        func problem(_ key: String, _ message: String) {
+            problems.append(ConfigurationError(
+                key: key, line: text.flatMap { ConfigurationFile.line(of: key, in: $0) }, message: message, file: path))
+        }
+        do {
+            _ = try configuration.makeCollectors()
+        } catch {
+            problem(error.key, error.message)
+        }
+        if let token = configuration.eventsTokenFile {
+            do {
+                _ = try SecretFile.read(token, what: "events token")
+            } catch {
+                problem("web.events-token-file", error.description)
+            }
+        }
+        if !configuration.elasticsearch.urls.isEmpty {
+            do {
+                _ = try ElasticsearchShipper(settings: configuration.elasticsearch, logger: Logger(label: "check-config"),
+                                             errors: ComponentErrors(), stats: ElasticsearchStats())
+            } catch {
+                problem("elasticsearch", error.description)
+            }
+        }
+        if configuration.rules.evaluates {
+            do {
+                _ = try RuleEngine.loadGroups(defaults: configuration.rules.defaults, patterns: configuration.rules.files)
+            } catch {
+                problem("rules.file", error.message)
+            }
+        }
+        return (configuration, problems)
     }
 }
