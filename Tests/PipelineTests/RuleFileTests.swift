@@ -37,16 +37,9 @@ import YAMLFiles
         ])
     }
 
+    /// Schema mistakes stop reading, with their line.
     @Test(arguments: [
-        ("groups:\n  - name: a\n  - name: a\n", "3: group name \"a\" is repeated in the same file"),
-        ("groups:\n  - interval: 1m\n", "2: a group needs a name"),
-        ("groups:\n  - name: a\n    rules:\n      - alert: X\n", "4: a rule of group \"a\" has no expr"),
-        ("groups:\n  - name: a\n    rules:\n      - expr: up\n", "4: a rule of group \"a\" needs one of record or alert"),
-        ("groups:\n  - name: a\n    rules:\n      - record: x\n        alert: Y\n        expr: up\n", "4: a rule of group \"a\" cannot have both record and alert"),
-        ("groups:\n  - name: a\n    rules:\n      - record: 1x\n        expr: up\n", "4: invalid recording rule name \"1x\""),
-        ("groups:\n  - name: a\n    rules:\n      - record: x\n        expr: up\n        for: 1m\n", "6: recording rule \"x\" cannot have for"),
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up\n        for: 5 minutes\n", "6: for: \"5 minutes\" is not a duration like 30s, 5m or 1h30m"),
-        ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up\n        labels: {bad-name: x}\n", "6: invalid label name \"bad-name\" in labels"),
         ("groups:\n  - name: a\n    rules:\n      - alert: X\n        expr: up\n        severity: page\n", "6: unknown key \"severity\" in a rule of group \"a\""),
         ("groups:\n  - name: a\n    evaluation_interval: 1m\n", "3: unknown key \"evaluation_interval\" in a group"),
         ("rules: []\n", "1: unknown key \"rules\" (a rule file has only groups)"),
@@ -56,6 +49,28 @@ import YAMLFiles
         #expect(throws: YAMLFileError(file: nil, line: Int(message.prefix { $0.isNumber }), message: String(message.drop { $0 != " " }.dropFirst()))) {
             try RuleFile.parse(yaml: yaml)
         }
+    }
+
+    /// Validation problems in rulefmt's words and places (promtool's own output; RulesCheckTests
+    /// compares whole files with promtool): the first is thrown by `parse`, all are listed by
+    /// `checked`.
+    @Test(arguments: [
+        ("groups:\n  - name: a\n  - name: a\n", ["3:5: groupname: \"a\" is repeated in the same file"]),
+        ("groups:\n  - interval: 1m\n", ["2:5: Groupname must not be empty"]),
+        ("groups:\n  - name: a\n    rules:\n      - alert: X\n", ["0:0: group \"a\", rule 1, \"X\": field 'expr' must be set in rule"]),
+        ("groups:\n  - name: a\n    rules:\n      - expr: up\n", ["0:0: group \"a\", rule 1, \"\": one of 'record' or 'alert' must be set"]),
+        ("groups:\n  - name: a\n    rules:\n      - record: x\n        alert: Y\n        expr: up\n",
+         ["4:17: 5:16: group \"a\", rule 1, \"Y\": only one of 'record' and 'alert' must be set"]),
+        ("groups:\n  - name: a\n    rules:\n      - record: 1x\n        expr: up\n", ["4:17: group \"a\", rule 1, \"1x\": invalid recording rule name: 1x"]),
+        ("groups:\n  - name: a\n    rules:\n      - record: x\n        expr: up\n        for: 1m\n",
+         ["4:17: group \"a\", rule 1, \"x\": invalid field 'for' in recording rule"]),
+        ("groups:\n  - name: a\n    rules:\n      - record: x\n        expr: up ==\n        for: 0s\n        labels: {bad-name: x}\n",
+         ["5:15: group \"a\", rule 1, \"x\": could not parse expression: 1:6: parse error: unexpected end of input",
+          "group \"a\", rule 1, \"x\": invalid label name: bad-name"]),
+    ])
+    func validationProblemsAreAllListed(yaml: String, messages: [String]) {
+        #expect(throws: YAMLFileError(file: nil, line: nil, message: messages[0])) { try RuleFile.parse(yaml: yaml) }
+        #expect(RuleFile.checked(yaml: yaml, name: "f.yml").messages == messages.map { "f.yml: \($0)" })
     }
 
     @Test(arguments: [

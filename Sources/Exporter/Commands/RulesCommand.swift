@@ -1,4 +1,7 @@
 import ArgumentParser
+#if canImport(Glibc)
+import Glibc
+#endif
 import Rules
 
 /// `lookout rules`: Prometheus rule files, checked and unit-tested the way promtool does.
@@ -72,10 +75,13 @@ struct RulesCommand: ParsableCommand {
                     print("  SUCCESS: \(groups.reduce(0) { $0 + $1.rules.count }) rules found\n")
                 } else {
                     failed = true
-                    print("")
+                    // Standard output is buffered and standard error is not: flush first, so
+                    // that the two interleave as promtool writes them.
+                    fflush(nil)
                     var standardError = StandardError()
                     print("  FAILED:", to: &standardError)
                     for line in problems.messages { print(line, to: &standardError) }
+                    print("")
                 }
             }
             if failed { throw ExitCode.failure }

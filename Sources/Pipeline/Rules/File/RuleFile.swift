@@ -4,11 +4,13 @@ import PromQL
 import Yams
 
 /// Reads a Prometheus rule file into rule groups, checking it as `promtool check rules` does
-/// (prometheus `model/rulefmt/rulefmt.go`): known keys only, group names present and unique, an
-/// `expr` and exactly one of `record` or `alert` per rule, `for`, `keep_firing_for` and
-/// `annotations` only on alerts, valid metric and label names, Prometheus durations. The first
-/// problem is one `YAMLFileError` naming the file, line and what is wrong. Expressions are kept
-/// as text here; the PromQL parser checks them.
+/// (prometheus `model/rulefmt/rulefmt.go`), in two steps as rulefmt does. Reading the YAML (known
+/// keys only, the right shapes, Prometheus durations) stops at its first problem, one
+/// `YAMLFileError` naming the file and line. Validation then goes on past each problem and words
+/// every one as rulefmt does, placed at the offending value (`LINE:COL: group "G", rule N,
+/// "NAME": …`): group names present and unique, exactly one of `record` or `alert`, an `expr`
+/// that parses, no `for`, `keep_firing_for` or `annotations` on a recording rule, valid metric,
+/// label and annotation names, templates that parse.
 package enum RuleFile {
     /// The groups in the file at `path`.
     package static func load(path: String) throws(YAMLFileError) -> [RuleGroup] {
@@ -16,11 +18,11 @@ package enum RuleFile {
     }
 
     /// The groups in the file at `path` when the file is good, else the problems in promtool's
-    /// words: the YAML or schema problem, or every expression that does not parse (`FILE: LINE:COL:
-    /// group "G", rule N, "NAME": could not parse expression: …`) and every template that does not.
+    /// words, one line each: the YAML or schema problem, or every validation problem
+    /// (`FILE: LINE:COL: group "G", rule N, "NAME": could not parse expression: …`).
     package static func checked(path: String) -> (groups: [RuleGroup]?, messages: [String]) {
         do {
-            return checked(try load(path: path), file: path)
+            return checked(try YAMLFile.load(path, parse: read(yaml:)), file: path)
         } catch {
             return (nil, ["\(error)"])
         }
@@ -29,7 +31,7 @@ package enum RuleFile {
     /// The groups of `text` (read as the file `name`) when good, else the problems.
     package static func checked(yaml text: String, name: String) -> (groups: [RuleGroup]?, messages: [String]) {
         do {
-            return checked(try parse(yaml: text), file: name)
+            return checked(try read(yaml: text), file: name)
         } catch {
             var located = error
             located.file = name
@@ -37,52 +39,40 @@ package enum RuleFile {
         }
     }
 
-    private static func checked(_ groups: [RuleGroup], file: String) -> (groups: [RuleGroup]?, messages: [String]) {
-        var messages: [String] = []
-        for group in groups {
-            for (number, rule) in group.rules.enumerated() {
-                let prefix = "group \"\(group.name)\", rule \(number + 1), \"\(rule.name)\""
-                do {
-                    _ = try PromQLExpression.parse(rule.expression)
-                } catch {
-                    let position = [rule.expressionLine, rule.expressionColumn].compactMap { $0.map(String.init) }.joined(separator: ":")
-                    messages.append("\(file): \(position): \(prefix): could not parse expression: \(error)")
-                }
-                var templates = rule.labels.map { ("label", $0.key, $0.value) }
-                if case .alert(_, _, _, let annotations) = rule.kind { templates += annotations.map { ("annotation", $0.key, $0.value) } }
-                for (kind, name, text) in templates.sorted(by: { ($0.0, $0.1) < ($1.0, $1.1) }) {
-                    do {
-                        _ = try AlertTemplate(text)
-                    } catch {
-                        messages.append("\(file): \(prefix): \(kind) \"\(name)\": \(error.message)")
-                    }
-                }
-            }
-        }
-        return messages.isEmpty ? (groups, []) : (nil, messages)
+    private static func checked(_ read: (groups: [RuleGroup], problems: [String]), file: String) -> (groups: [RuleGroup]?, messages: [String]) {
+        read.problems.isEmpty ? (read.groups, []) : (nil, read.problems.map { "\(file): \($0)" })
     }
 
-    /// The groups in `text`.
+    /// The groups in `text`; the first validation problem is thrown as well.
     package static func parse(yaml text: String) throws(YAMLFileError) -> [RuleGroup] {
+        let (groups, problems) = try read(yaml: text)
+        if let first = problems.first { throw YAMLFileError(file: nil, line: nil, message: first) }
+        return groups
+    }
+
+    /// The groups in `text` and every validation problem, in rulefmt's order and words.
+    static func read(yaml text: String) throws(YAMLFileError) -> (groups: [RuleGroup], problems: [String]) {
         let root = try YAMLFile.located(text)
-        guard let root else { return [] }
+        guard let root else { return ([], []) }
         var groups: [RuleGroup] = []
         var names: Set<String> = []
+        var problems: [String] = []
         for (key, value) in try YAMLFile.mapping(root, what: "the file") {
             guard key == "groups" else { throw YAMLFileError(at: value, "unknown key \"\(key)\" (a rule file has only groups)") }
             guard case .sequence(let sequence) = value else { throw YAMLFileError(at: value, "groups must be a list") }
             for node in sequence {
-                let group = try readGroup(node)
-                guard names.insert(group.name).inserted else {
-                    throw YAMLFileError(at: node, "group name \"\(group.name)\" is repeated in the same file")
-                }
-                groups.append(group)
+                groups.append(try readGroup(node, names: &names, problems: &problems))
             }
         }
-        return groups
+        return (groups, problems)
     }
 
-    private static func readGroup(_ node: Node) throws(YAMLFileError) -> RuleGroup {
+    /// `LINE:COL` of a node as rulefmt prints a yaml.Node's position; `0:0` for one not written.
+    private static func position(_ node: Node?) -> String {
+        "\(node?.mark?.line ?? 0):\(node?.mark?.column ?? 0)"
+    }
+
+    private static func readGroup(_ node: Node, names: inout Set<String>, problems: inout [String]) throws(YAMLFileError) -> RuleGroup {
         var group = RuleGroup(name: "", line: node.mark?.line)
         var rules: Node?
         for (key, value) in try YAMLFile.mapping(node, what: "a group") {
@@ -96,53 +86,99 @@ package enum RuleFile {
             default: throw YAMLFileError(at: value, "unknown key \"\(key)\" in a group")
             }
         }
-        guard !group.name.isEmpty else { throw YAMLFileError(at: node, "a group needs a name") }
+        // rulefmt places a group's problems at the group itself.
+        if group.name.isEmpty { problems.append("\(position(node)): Groupname must not be empty") }
+        if !names.insert(group.name).inserted {
+            problems.append("\(position(node)): groupname: \"\(group.name)\" is repeated in the same file")
+        }
         if let rules {
             guard case .sequence(let sequence) = rules else { throw YAMLFileError(at: rules, "rules must be a list") }
-            for rule in sequence { group.rules.append(try readRule(rule, group: group.name)) }
+            for (index, rule) in sequence.enumerated() {
+                if let read = try readRule(rule, group: group.name, number: index + 1, problems: &problems) { group.rules.append(read) }
+            }
         }
         return group
     }
 
-    private static func readRule(_ node: Node, group: String) throws(YAMLFileError) -> Rule {
-        var record: String?, alert: String?, expression: String?, expressionLine: Int?, expressionColumn: Int?
-        var forDuration: Node?, keepFiringFor: Node?, annotations: Node?
-        var labels: [String: String] = [:]
+    /// One rule, or nil when it has validation problems (appended to `problems`).
+    private static func readRule(_ node: Node, group: String, number: Int, problems: inout [String]) throws(YAMLFileError) -> Rule? {
+        var record: String?, alert: String?, expression: String?
+        var recordNode: Node?, alertNode: Node?, expressionNode: Node?
+        var forMilliseconds: Int64 = 0, keepMilliseconds: Int64 = 0
+        var labels: [(String, String)] = [], annotations: [(String, String)] = []
+        var hasAnnotations = false
         for (key, value) in try YAMLFile.mapping(node, what: "a rule") {
             switch key {
-            case "record": record = try YAMLFile.scalar(value, key)
-            case "alert": alert = try YAMLFile.scalar(value, key)
-            case "expr":
-                expression = try YAMLFile.scalar(value, key)
-                expressionLine = value.mark?.line
-                expressionColumn = value.mark?.column
-            case "for": forDuration = value
-            case "keep_firing_for": keepFiringFor = value
-            case "labels": labels = try YAMLFile.labelMap(value, key)
-            case "annotations": annotations = value
+            case "record": (record, recordNode) = (try YAMLFile.scalar(value, key), value)
+            case "alert": (alert, alertNode) = (try YAMLFile.scalar(value, key), value)
+            case "expr": (expression, expressionNode) = (try YAMLFile.scalar(value, key), value)
+            case "for": forMilliseconds = try YAMLFile.duration(value, key)
+            case "keep_firing_for": keepMilliseconds = try YAMLFile.duration(value, key)
+            case "labels": labels = try YAMLFile.stringMap(value, key)
+            case "annotations":
+                annotations = try YAMLFile.stringMap(value, key)
+                hasAnnotations = !annotations.isEmpty
             default: throw YAMLFileError(at: value, "unknown key \"\(key)\" in a rule of group \"\(group)\"")
             }
         }
-        guard let expression, !expression.isEmpty else { throw YAMLFileError(at: node, "a rule of group \"\(group)\" has no expr") }
-        switch (record, alert) {
-        case (let record?, nil):
-            guard Label.isValidMetricName(record) else { throw YAMLFileError(at: node, "invalid recording rule name \"\(record)\"") }
-            for (value, key) in [(forDuration, "for"), (keepFiringFor, "keep_firing_for"), (annotations, "annotations")] {
-                if let value { throw YAMLFileError(at: value, "recording rule \"\(record)\" cannot have \(key)") }
-            }
-            return Rule(kind: .record(name: record), expression: expression, labels: labels, expressionLine: expressionLine, expressionColumn: expressionColumn)
-        case (nil, let alert?):
-            guard !alert.isEmpty else { throw YAMLFileError(at: node, "an alerting rule needs a name") }
-            let pending = try forDuration.map { (value: Node) throws(YAMLFileError) in try YAMLFile.duration(value, "for") } ?? 0
-            let keep = try keepFiringFor.map { (value: Node) throws(YAMLFileError) in try YAMLFile.duration(value, "keep_firing_for") } ?? 0
-            let texts = try annotations.map { (value: Node) throws(YAMLFileError) in try YAMLFile.labelMap(value, "annotations") } ?? [:]
-            return Rule(kind: .alert(name: alert, forMilliseconds: pending, keepFiringForMilliseconds: keep, annotations: texts),
-                        expression: expression, labels: labels, expressionLine: expressionLine, expressionColumn: expressionColumn)
-        case (nil, nil):
-            throw YAMLFileError(at: node, "a rule of group \"\(group)\" needs one of record or alert")
-        case (_?, _?):
-            throw YAMLFileError(at: node, "a rule of group \"\(group)\" cannot have both record and alert")
+        let recordName = record ?? "", alertName = alert ?? ""
+        let ruleName = alertName.isEmpty ? recordName : alertName
+        let before = problems.count
+        func problem(_ message: String, at node: Node?, and other: Node? = nil) {
+            let place = other.map { "\(position(node)): \(position($0))" } ?? position(node)
+            problems.append("\(place): group \"\(group)\", rule \(number), \"\(ruleName)\": \(message)")
         }
+        func unplaced(_ message: String) {
+            problems.append("group \"\(group)\", rule \(number), \"\(ruleName)\": \(message)")
+        }
+        if !recordName.isEmpty && !alertName.isEmpty {
+            problem("only one of 'record' and 'alert' must be set", at: recordNode, and: alertNode)
+        }
+        if recordName.isEmpty && alertName.isEmpty {
+            problem("one of 'record' or 'alert' must be set", at: recordNode)
+        }
+        let text = expression ?? ""
+        if text.isEmpty {
+            problem("field 'expr' must be set in rule", at: expressionNode)
+        } else {
+            do {
+                _ = try PromQLExpression.parse(text)
+            } catch {
+                problem("could not parse expression: \(error)", at: expressionNode)
+            }
+        }
+        if !recordName.isEmpty {
+            if hasAnnotations { problem("invalid field 'annotations' in recording rule", at: recordNode) }
+            if forMilliseconds != 0 { problem("invalid field 'for' in recording rule", at: recordNode) }
+            if keepMilliseconds != 0 { problem("invalid field 'keep_firing_for' in recording rule", at: recordNode) }
+            if !Label.isValidMetricName(recordName) { problem("invalid recording rule name: \(recordName)", at: recordNode) }
+        }
+        for (name, _) in labels where !Label.isValidName(name) || name == "__name__" { unplaced("invalid label name: \(name)") }
+        for (name, _) in annotations where !Label.isValidName(name) { unplaced("invalid annotation name: \(name)") }
+        // Templates of alerting rules, as rulefmt's testTemplateParsing: labels, then
+        // annotations, each sorted, parsed as the template "__alert_NAME".
+        let templates = alertName.isEmpty ? [] : labels.sorted { $0.0 < $1.0 }.map { ("label", $0.0, $0.1) }
+            + annotations.sorted { $0.0 < $1.0 }.map { ("annotation", $0.0, $0.1) }
+        for (kind, name, template) in templates {
+            do {
+                _ = try AlertTemplate(template)
+            } catch {
+                // "template: LINE: …" becomes Go's "template: __alert_NAME:LINE: …".
+                let message = error.message.hasPrefix("template: ")
+                    ? "template: __alert_\(alertName):" + error.message.dropFirst("template: ".count) : error.message
+                unplaced("\(kind) \"\(name)\": \(message)")
+            }
+        }
+        guard problems.count == before else { return nil }
+        let labelMap = Dictionary(labels, uniquingKeysWith: { $1 })
+        let expressionAt = (line: expressionNode?.mark?.line, column: expressionNode?.mark?.column)
+        if !recordName.isEmpty {
+            return Rule(kind: .record(name: recordName), expression: text, labels: labelMap,
+                        expressionLine: expressionAt.line, expressionColumn: expressionAt.column)
+        }
+        return Rule(kind: .alert(name: alertName, forMilliseconds: forMilliseconds, keepFiringForMilliseconds: keepMilliseconds,
+                                 annotations: Dictionary(annotations, uniquingKeysWith: { $1 })),
+                    expression: text, labels: labelMap, expressionLine: expressionAt.line, expressionColumn: expressionAt.column)
     }
 }
 
@@ -154,6 +190,13 @@ extension YAMLFile {
             throw YAMLFileError(at: node, "\(key): \"\(text)\" is not a duration like 30s, 5m or 1h30m")
         }
         return milliseconds
+    }
+
+    /// A mapping of names to string values, in the file's order, the names not checked here.
+    static func stringMap(_ node: Node, _ key: String) throws(YAMLFileError) -> [(String, String)] {
+        var pairs: [(String, String)] = []
+        for (name, value) in try mapping(node, what: key) { pairs.append((name, try scalar(value, "\(key).\(name)"))) }
+        return pairs
     }
 
     /// A mapping of label names (checked) to string values.
