@@ -123,7 +123,7 @@ let package = Package(
             name: "PipelineTests",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "YAMLFiles", "PromQL", "SeriesHistory", "Rules",
-                "PipelineEvents", "Gate", "DaemonSummary", .product(name: "Logging", package: "swift-log"),
+                "PipelineEvents", "Gate", "DaemonSummary", "PeerSupport", .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(name: "CurlTests", dependencies: ["Curl", "PeerSupport"]),
         // GRDB to write a store as an older release left it, for the migration tests.
@@ -133,7 +133,8 @@ let package = Package(
                 "Collectors", "MetricModel", "PipelineEvents", "PeerSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]),
-        // Real peers the test targets share (osmem-server), started on loopback per test.
+        // Real peers the test targets share (osmem-server), started on loopback per test, and the
+        // fuzz tests' seeded randomness.
         .target(name: "PeerSupport", path: "Tests/PeerSupport"),
         .testTarget(
             name: "ShippersTests",
