@@ -20,7 +20,8 @@ import Testing
     ]
 
     /// Files with many problems: every one, in promtool's order, words and places, and the
-    /// output streams interleaved as promtool writes them.
+    /// output streams interleaved as promtool writes them. (One bad label per rule: rulefmt
+    /// walks a rule's labels in Go's random map order.)
     static let manyProblems = [
         """
         groups:
@@ -39,9 +40,10 @@ import Testing
                   x: y
                 labels:
                   "bad-label": v
-                  __name__: n
               - alert: E
                 expr: up
+                labels:
+                  __name__: n
                 annotations:
                   "bad annotation": v
                   summary: "{{ .Foo "
