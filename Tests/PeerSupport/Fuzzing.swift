@@ -1,3 +1,4 @@
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -12,6 +13,14 @@ public enum Fuzzing {
         var generator = SystemRandomNumberGenerator()
         return generator.next()
     }()
+
+    /// `work`'s result, run on a dispatch thread: a fuzz loop keeps one core busy for its
+    /// budget, and must not hold one of the cooperative threads every other test shares.
+    public static func detached<Value: Sendable>(_ work: @escaping @Sendable () -> Value) async -> Value {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(returning: work()) }
+        }
+    }
 
     /// `text` with one to four random edits: a byte dropped, repeated, swapped for punctuation
     /// or for an arbitrary byte, or a stretch doubled.
