@@ -20,6 +20,10 @@
         default = { type = "app"; program = nixpkgs.lib.getExe self.packages.${pkgs.system}.lookout; };
       });
 
+      checks = forAllSystems (pkgs: {
+        vm = import ./nix/tests/vm.nix { inherit pkgs self; };
+      });
+
       nixosModules.default = { ... }: {
         imports = [ ./nix/module.nix ];
         nixpkgs.overlays = [ self.overlays.default ];
