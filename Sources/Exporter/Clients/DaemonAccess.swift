@@ -20,11 +20,11 @@ struct DaemonAccessOptions: ParsableArguments {
     var basicAuthFile: String?
 
     /// What these flags, or else the environment, give; a one-line problem otherwise.
-    func resolve(_ environment: ProcessEnvironment = ProcessEnvironment()) throws(DaemonAccessProblem) -> DaemonAccess {
+    func resolve(_ environment: ProcessEnvironment = ProcessEnvironment()) throws(ClientProblem) -> DaemonAccess {
         let certificate = certificateFile ?? environment["LOOKOUT_TLS_CERT_FILE"]
         let key = keyFile ?? environment["LOOKOUT_TLS_KEY_FILE"]
         guard (certificate == nil) == (key == nil) else {
-            throw DaemonAccessProblem("a client certificate needs its key: give both --tls.cert-file and --tls.key-file", exitCode: 64)
+            throw ClientProblem("a client certificate needs its key: give both --tls.cert-file and --tls.key-file", exitCode: 64)
         }
         var authorization: String?
         if let path = basicAuthFile ?? environment["LOOKOUT_BASIC_AUTH_FILE"] {
@@ -32,10 +32,10 @@ struct DaemonAccessOptions: ParsableArguments {
             do {
                 credentials = try SecretFile.read(path, what: "basic authentication")
             } catch {
-                throw DaemonAccessProblem(error.description)
+                throw ClientProblem(error.description)
             }
             guard credentials.contains(":") else {
-                throw DaemonAccessProblem("the basic authentication file \(path) must hold USER:PASSWORD")
+                throw ClientProblem("the basic authentication file \(path) must hold USER:PASSWORD")
             }
             authorization = "Authorization: Basic " + Base64.encoded(Array(credentials.utf8))
         }
@@ -45,11 +45,13 @@ struct DaemonAccessOptions: ParsableArguments {
     }
 }
 
-/// A problem with the access flags, for one line on standard error.
-struct DaemonAccessProblem: Error, CustomStringConvertible {
+/// A problem with a client command's flags (where the daemon is, its token, how to reach it),
+/// for one line on standard error.
+struct ClientProblem: Error, CustomStringConvertible {
     /// The line.
     let description: String
-    /// The exit status: 64 for flags that do not go together, 1 for a file that cannot serve.
+    /// The exit status: 64 for a flag's bad value or flags that do not go together, 1 for a
+    /// file that cannot serve.
     let exitCode: Int32
 
     init(_ description: String, exitCode: Int32 = 1) {

@@ -34,10 +34,10 @@ struct DaemonOptions: ParsableArguments {
     }
 
     /// The delivery these flags describe, or a one-line problem.
-    func delivery() throws(EventDeliveryProblem) -> EventDelivery {
+    func delivery() throws(ClientProblem) -> EventDelivery {
         let environment = ProcessEnvironment()
         guard let tokenPath = tokenFile ?? environment["LOOKOUT_EVENTS_TOKEN_FILE"] else {
-            throw EventDeliveryProblem("no events token: give --token-file or LOOKOUT_EVENTS_TOKEN_FILE")
+            throw ClientProblem("no events token: give --token-file or LOOKOUT_EVENTS_TOKEN_FILE")
         }
         do {
             return EventDelivery(
@@ -47,25 +47,12 @@ struct DaemonOptions: ParsableArguments {
                 timeout: try SettingValue.checked(timeout, flag: "--timeout", SettingValue.duration),
                 spool: strict ? nil : EventSpool(directory: spoolDirectory ?? environment["LOOKOUT_SPOOL_DIR"] ?? "/var/lib/lookout/spool"))
         } catch let error as ConfigurationError {
-            throw EventDeliveryProblem("\(error)", exitCode: error.exitCode)
-        } catch let error as DaemonAccessProblem {
-            throw EventDeliveryProblem("\(error)", exitCode: error.exitCode)
+            throw ClientProblem("\(error)", exitCode: error.exitCode)
+        } catch let error as ClientProblem {
+            throw error
         } catch {
-            throw EventDeliveryProblem("\(error)")
+            throw ClientProblem("\(error)")
         }
-    }
-}
-
-/// A problem with the delivery flags, for one line on standard error.
-struct EventDeliveryProblem: Error, CustomStringConvertible {
-    /// The line.
-    let description: String
-    /// The exit status: 64 for a flag's bad value, 1 otherwise (an unreadable token file).
-    let exitCode: Int32
-
-    init(_ description: String, exitCode: Int32 = 1) {
-        self.description = description
-        self.exitCode = exitCode
     }
 }
 

@@ -72,7 +72,7 @@ struct EventCommand: AsyncParsableCommand {
             delivery = try daemon.delivery()
         } catch {
             printError("\(error)")
-            throw ExitCode((error as? EventDeliveryProblem)?.exitCode ?? 1)
+            throw ExitCode((error as? ClientProblem)?.exitCode ?? 1)
         }
         let outcome = await delivery.deliver(body)
         if case .stored(let answer) = outcome { print(answer) }

@@ -62,7 +62,7 @@ struct RunCommand: AsyncParsableCommand {
             started = try event(type: .stepStarted, time: CivilTime.nowMicroseconds())
         } catch {
             printError("\(error)")
-            throw ExitCode((error as? EventDeliveryProblem)?.exitCode ?? 1)
+            throw ExitCode((error as? ClientProblem)?.exitCode ?? 1)
         }
         guard await report(started, with: delivery) || !daemon.strict else { throw ExitCode.failure }
 
