@@ -6,13 +6,13 @@ import Testing
 /// after checking a difference (and `git diff` it).
 ///
 /// Values that cannot be fixed in advance are masked as `<VARIES>` (`maskedValues`, `maskedSamples`): collector
-/// durations, the clock, the host's uname and time zone, statfs results of the fixture mount
+/// durations, the exporter's own `process_*`, the clock, the host's uname and time zone, statfs results of the fixture mount
 /// points (they live on the checkout's disk) and textfile mtimes. HELP/TYPE lines and label sets
 /// of those families stay pinned. The fixture directory's absolute path is written `<FIXTURES>`.
 @Suite(.serialized) struct GoldenScrapeTests {
     /// Sample lines whose value is masked.
     static var maskedValues: Regex<AnyRegexOutput> {
-        try! Regex(#"^(lookout_scrape_collector_duration_seconds|node_time_seconds|node_textfile_mtime_seconds|node_filesystem_(size|free|avail)_bytes|node_filesystem_files(_free)?)[{ ]"#)
+        try! Regex(#"^(process_[a-z_]+|lookout_scrape_collector_duration_seconds|node_time_seconds|node_textfile_mtime_seconds|node_filesystem_(size|free|avail)_bytes|node_filesystem_files(_free)?)[{ ]"#)
     }
 
     /// Sample lines whose labels and value are masked (the host's identity and time zone).

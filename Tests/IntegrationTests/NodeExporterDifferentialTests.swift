@@ -42,7 +42,8 @@ import Testing
         let lookoutPort = try Harness.freePort()
         let lookout = try ServerProcess(
             name: "lookout", executable: Harness.lookoutBinary,
-            arguments: ["serve", "--web.listen-address=127.0.0.1:\(lookoutPort)", "--no-rules.defaults"] + Self.sharedFlags)
+            arguments: ["serve", "--web.listen-address=127.0.0.1:\(lookoutPort)", "--no-rules.defaults", "--web.disable-exporter-metrics"]
+                + Self.sharedFlags)
         defer { lookout.stop() }
         try await nodeExporter.waitUntilServing("http://127.0.0.1:\(nodePort)/metrics")
         try await lookout.waitUntilServing("http://127.0.0.1:\(lookoutPort)/metrics")
@@ -78,6 +79,52 @@ import Testing
             }
         }
         #expect(compared >= 60, "only \(compared) families were compared")
+    }
+
+    /// The exporter's own `process_*` families, as client_golang writes them for node_exporter:
+    /// the same families, types and HELP texts, in every scrape (a `collect[]` selection too), with
+    /// values of the daemon's own process (the limits both inherit are equal).
+    @Test func processFamiliesAsNodeExporterWritesThem() async throws {
+        let nodePort = try Harness.freePort()
+        let nodeExporter = try ServerProcess(
+            name: "node_exporter", executable: try Harness.tool("prometheus-node-exporter"),
+            arguments: ["--web.listen-address=127.0.0.1:\(nodePort)", "--collector.disable-defaults", "--collector.loadavg"])
+        defer { nodeExporter.stop() }
+        let lookoutPort = try Harness.freePort()
+        let lookout = try ServerProcess(
+            name: "lookout", executable: Harness.lookoutBinary,
+            arguments: ["serve", "--web.listen-address=127.0.0.1:\(lookoutPort)", "--collector.disable-defaults", "--collector.loadavg"])
+        defer { lookout.stop() }
+        try await nodeExporter.waitUntilServing("http://127.0.0.1:\(nodePort)/metrics")
+        try await lookout.waitUntilServing("http://127.0.0.1:\(lookoutPort)/metrics")
+        func processFamilies(_ url: String) async throws -> [String: MetricFamily] {
+            let families = try ExpositionParser.parse(try await Harness.get(url).body).filter { $0.name.hasPrefix("process_") }
+            return Dictionary(uniqueKeysWithValues: families.map { ($0.name, $0) })
+        }
+        let theirs = try await processFamilies("http://127.0.0.1:\(nodePort)/metrics")
+        let ours = try await processFamilies("http://127.0.0.1:\(lookoutPort)/metrics?collect[]=loadavg")
+        #expect(theirs.count == 7)
+        #expect(Set(ours.keys) == Set(theirs.keys))
+        for (name, their) in theirs {
+            #expect(ours[name]?.type == their.type && ours[name]?.help == their.help, "\(name)")
+            #expect(ours[name]?.samples.map(\.labels) == their.samples.map(\.labels), "\(name)")
+        }
+        func value(_ families: [String: MetricFamily], _ name: String) -> Double { families[name]?.samples.first?.value ?? -1 }
+        #expect(value(ours, "process_max_fds") == value(theirs, "process_max_fds"))
+        #expect(value(ours, "process_virtual_memory_max_bytes") == value(theirs, "process_virtual_memory_max_bytes"))
+        #expect(value(ours, "process_open_fds") > 3 && value(ours, "process_resident_memory_bytes") > 1_000_000)
+        #expect(value(ours, "process_cpu_seconds_total") >= 0)
+        let now = Date().timeIntervalSince1970
+        #expect(abs(value(ours, "process_start_time_seconds") - value(theirs, "process_start_time_seconds")) < 120)
+        #expect(value(ours, "process_start_time_seconds") <= now + 1)
+        // node_exporter's flag leaves them out.
+        let quietPort = try Harness.freePort()
+        let quiet = try ServerProcess(
+            name: "lookout-quiet", executable: Harness.lookoutBinary,
+            arguments: ["serve", "--web.listen-address=127.0.0.1:\(quietPort)", "--collector.disable-defaults", "--web.disable-exporter-metrics"])
+        defer { quiet.stop() }
+        try await quiet.waitUntilServing("http://127.0.0.1:\(quietPort)/metrics")
+        #expect(try await processFamilies("http://127.0.0.1:\(quietPort)/metrics").isEmpty)
     }
 
     /// Allowed absolute differences for values that move between the two reads.

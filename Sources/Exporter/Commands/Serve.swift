@@ -149,6 +149,10 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("web.max-connections"), help: "Connections open at once; more wait to be accepted (default 512).")
     var maxConnections: String?
 
+    @Flag(name: .customLong("web.disable-exporter-metrics"),
+          help: "Leave out the exporter's own process_* metrics, as node_exporter's flag does.")
+    var disableExporterMetrics = false
+
     @Option(name: .customLong("web.config.file"),
             help: "exporter-toolkit web configuration: TLS, basic authentication, headers, rate limit (README, Security).")
     var webConfigFile: String?
@@ -297,6 +301,7 @@ struct ServeFlags: ParsableArguments {
             configuration.maxConnections = try SettingValue.checked(maxConnections, flag: "--web.max-connections", SettingValue.maxConnections)
         }
         if let webConfigFile { configuration.webConfigFile = webConfigFile }
+        if disableExporterMetrics { configuration.exporterMetrics = false }
         if let eventsTokenFile { configuration.eventsTokenFile = eventsTokenFile }
         if let eventsMaxBodyBytes {
             configuration.eventsMaxBodyBytes = try SettingValue.checked(

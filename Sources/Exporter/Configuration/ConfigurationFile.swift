@@ -135,6 +135,8 @@ private final class ConfigurationReader: SettingNodeReader {
                     configuration.readTimeout = try checked(value, key: "web.read-timeout", SettingValue.duration)
                 case "max-connections":
                     configuration.maxConnections = try checked(value, key: "web.max-connections", SettingValue.maxConnections)
+                case "disable-exporter-metrics":
+                    configuration.exporterMetrics = !(try bool(value, key: "web.disable-exporter-metrics"))
                 case "config":
                     for (configKey, configValue) in try mapping(value, key: "web.config") {
                         guard configKey == "file" else { throw unknown("web.config.\(configKey)", at: configValue) }

@@ -25,6 +25,8 @@ struct ExporterConfiguration: Sendable, Equatable {
     /// `--web.config.file`: exporter-toolkit's web configuration (TLS, basic authentication,
     /// headers, rate limit); nil serves plain HTTP to anyone.
     var webConfigFile: String?
+    /// `--web.disable-exporter-metrics` turns this off: the exporter's own `process_*` families.
+    var exporterMetrics = true
     /// `--scrape.timeout`: how long a scrape waits for collectors. A shorter
     /// `X-Prometheus-Scrape-Timeout-Seconds` from Prometheus lowers it for that scrape.
     var scrapeTimeout: Duration = .seconds(10)

@@ -76,8 +76,11 @@ enum Daemon {
             }
             collectors += ([rules, notifier] as [(any MetricCollector)?]).compactMap { $0 }
         }
+        let exporterMetrics = configuration.exporterMetrics
         let registry = CollectorRegistry(
-            collectors: collectors, constantFamilies: [buildInfo()], parallelism: parallelism, errors: errors, logger: logger)
+            collectors: collectors, constantFamilies: [buildInfo()],
+            exporterFamilies: { exporterMetrics ? ProcessMetrics.families() : [] },
+            parallelism: parallelism, errors: errors, logger: logger)
         let application = try build(
             configuration, registry: registry, events: events, rules: rules, shipping: ships ? shippingStats : nil, logger: logger,
             onServerRunning: onServerRunning)

@@ -16,6 +16,7 @@ package final class CollectorRegistry: Sendable {
     package let errors: ComponentErrors
     private let logger: Logger
     private let constantFamilies: [MetricFamily]
+    private let exporterFamilies: @Sendable () -> [MetricFamily]
     private let failing = Mutex<Set<String>>([])
     private let lastDurations = Mutex<[String: Duration]>([:])
     private let running = RunningCollectors()
@@ -29,14 +30,17 @@ package final class CollectorRegistry: Sendable {
 
     /// Creates a registry over `collectors`, run `parallelism` at a time (at least two, so that
     /// one hung collector cannot hold up the rest). `constantFamilies` (build info) are added to
-    /// every scrape as they are.
+    /// every scrape as they are, and `exporterFamilies` (the exporter's own `process_*`) as they
+    /// are at that moment, whatever collectors a scrape selects.
     package init(
-        collectors: [any MetricCollector], constantFamilies: [MetricFamily] = [], parallelism: Int = 2,
+        collectors: [any MetricCollector], constantFamilies: [MetricFamily] = [],
+        exporterFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }, parallelism: Int = 2,
         errors: ComponentErrors = ComponentErrors(), logger: Logger
     ) {
         precondition(Set(collectors.map(\.name)).count == collectors.count, "collector names must be unique")
         self.collectors = collectors.sorted { precedesInByteOrder($0.name, $1.name) }
         self.constantFamilies = constantFamilies
+        self.exporterFamilies = exporterFamilies
         self.parallelism = max(2, parallelism)
         self.errors = errors
         self.logger = logger
@@ -87,7 +91,8 @@ package final class CollectorRegistry: Sendable {
             successes.samples.append(Sample(labels: label, value: succeeded ? 1 : 0))
             if succeeded { markRecovered(collector.name) }
         }
-        merged.add(constantFamilies + [durations, successes, errors.family()], from: "registry", logger: logger, errors: errors)
+        merged.add(constantFamilies + exporterFamilies() + [durations, successes, errors.family()], from: "registry",
+                   logger: logger, errors: errors)
         return merged.sortedFamilies()
     }
 

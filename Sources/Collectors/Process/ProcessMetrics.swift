@@ -1,0 +1,92 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import LookoutSupport
+import MetricModel
+
+/// The exporter's own `process_*` families, as client_golang's process collector writes them for
+/// node_exporter (same names, types and HELP texts), so that the usual "exporter overhead" panels
+/// and alerts work on Lookout. Read from the real `/proc/self` on every scrape, whatever
+/// `--path.procfs` says (as client_golang reads its own process); `--web.disable-exporter-metrics`
+/// turns them off, as it does in node_exporter.
+package enum ProcessMetrics {
+    /// client_golang's `userHZ`: /proc/self/stat counts CPU time and start time in 1/100 s.
+    private static let ticksPerSecond = Double(sysconf(Int32(_SC_CLK_TCK)))
+    private static let pageSize = Double(sysconf(Int32(_SC_PAGESIZE)))
+
+    /// The families; one that cannot be read is left out (client_golang reports an error for it).
+    package static func families() -> [MetricFamily] {
+        var families: [MetricFamily] = []
+        func gauge(_ name: String, _ help: String, _ value: Double?, type: MetricType = .gauge) {
+            guard let value else { return }
+            families.append(MetricFamily(name: name, help: help, type: type, samples: [Sample(labels: [], value: value)]))
+        }
+        let stat = selfStat()
+        gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+              stat.map { ($0.userTicks + $0.systemTicks) / ticksPerSecond }, type: .counter)
+        let limits = selfLimits()
+        gauge("process_max_fds", "Maximum number of open file descriptors.", limits["Max open files"])
+        gauge("process_open_fds", "Number of open file descriptors.", openDescriptors())
+        gauge("process_resident_memory_bytes", "Resident memory size in bytes.", stat.map { $0.residentPages * pageSize })
+        gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
+              stat.flatMap { stat in bootTime().map { $0 + stat.startTicks / ticksPerSecond } })
+        gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", stat.map(\.virtualBytes))
+        gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", limits["Max address space"])
+        return families
+    }
+
+    private struct SelfStat {
+        var userTicks: Double
+        var systemTicks: Double
+        var startTicks: Double
+        var virtualBytes: Double
+        var residentPages: Double
+    }
+
+    /// proc(5) /proc/self/stat: the fields after the command name, which ends at the last ')'.
+    private static func selfStat() -> SelfStat? {
+        guard let text = try? TextFile.read("/proc/self/stat"), let close = text.lastIndex(of: ")") else { return nil }
+        // fields[0] is field 3 (state); utime is field 14, stime 15, starttime 22, vsize 23, rss 24.
+        let fields = ProcText.fields(text[text.index(after: close)...])
+        guard fields.count > 21, let user = ProcText.number(fields[11]), let system = ProcText.number(fields[12]),
+              let start = ProcText.number(fields[19]), let virtual = ProcText.number(fields[20]),
+              let resident = ProcText.number(fields[21]) else { return nil }
+        return SelfStat(userTicks: user, systemTicks: system, startTicks: start, virtualBytes: virtual, residentPages: resident)
+    }
+
+    /// `btime` of /proc/stat: the boot time in seconds since the epoch.
+    private static func bootTime() -> Double? {
+        guard let text = try? TextFile.read("/proc/stat") else { return nil }
+        for line in ProcText.lines(text) where line.hasPrefix("btime ") {
+            return ProcText.number(ProcText.trimmed(line.dropFirst("btime ".count)))
+        }
+        return nil
+    }
+
+    /// The soft limits of /proc/self/limits by name; "unlimited" is the largest 64-bit value, as
+    /// client_golang reports it.
+    private static func selfLimits() -> [String: Double] {
+        guard let text = try? TextFile.read("/proc/self/limits") else { return [:] }
+        var limits: [String: Double] = [:]
+        for line in ProcText.lines(text).dropFirst() {
+            // "Max open files            20000                20000                files"
+            let name = ProcText.trimmed(line.prefix(26))
+            let values = ProcText.fields(line.dropFirst(26))
+            guard let soft = values.first else { continue }
+            limits[String(name)] = soft == "unlimited" ? Double(UInt64.max) : ProcText.number(soft)
+        }
+        return limits
+    }
+
+    /// The entries of /proc/self/fd, the directory's own descriptor included (as Go counts them).
+    private static func openDescriptors() -> Double? {
+        guard let directory = opendir("/proc/self/fd") else { return nil }
+        defer { closedir(directory) }
+        var count = 0
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name != "." && name != ".." { count += 1 }
+        }
+        return Double(count)
+    }
+}
