@@ -31,12 +31,14 @@ import Glibc
         ])
         defer { daemon.stop() }
         let port = Int(daemon.url.split(separator: ":").last!)!
-        // Paced, so that the fuzz does not starve the tests running beside it of CPU.
+        // Paced, so that the fuzz does not starve the tests running beside it of CPU; at least
+        // ten requests however loaded the machine is (a run of make test let only two through
+        // in 6 s), each waiting at most 3 s for its answer.
         let deadline = ContinuousClock.now + .seconds(6)
         var sent = 0
-        while ContinuousClock.now < deadline {
+        while sent < 10 || ContinuousClock.now < deadline {
             let request = Self.request(&random)
-            let exchange = try await Harness.runDetachedExchange(port: port, request)
+            let exchange = try await Harness.runDetachedExchange(port: port, request, timeoutSeconds: 3)
             sent += 1
             try await Task.sleep(for: .milliseconds(10))
             let answered = exchange.response.hasPrefix("HTTP/1.1 ") || exchange.response.hasPrefix("HTTP/1.0 ")
@@ -45,9 +47,6 @@ import Glibc
                 #expect(status < 500 || status == 503, "seed \(Self.seed): \(request.prefix(300).debugDescription) → \(status)")
             }
         }
-        // Requests whose body never comes wait out the 1 s read timeout; on a loaded machine a few
-        // of them fill the budget (alone, it sends about 500).
-        #expect(sent > 5, "seed \(Self.seed): only \(sent) requests")
         let scrape = try await Harness.get(daemon.url + "/metrics")
         #expect(scrape.status == 200, "seed \(Self.seed): \(daemon.log)")
         #expect(!daemon.log.contains("Fatal error") && !daemon.log.contains("Stack dump"), "\(daemon.log)")

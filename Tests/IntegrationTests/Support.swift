@@ -111,10 +111,14 @@ enum Harness {
         try rawExchange(port: port, request).response
     }
 
-    /// ``rawExchange(port:_:)`` on a dispatch thread, for async tests.
-    static func runDetachedExchange(port: Int, _ request: String) async throws -> (response: String, closedByServer: Bool) {
+    /// ``rawExchange(port:_:timeoutSeconds:)`` on a dispatch thread, for async tests.
+    static func runDetachedExchange(port: Int, _ request: String, timeoutSeconds: Int = 10) async throws
+        -> (response: String, closedByServer: Bool)
+    {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try rawExchange(port: port, request) }) }
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try rawExchange(port: port, request, timeoutSeconds: timeoutSeconds) })
+            }
         }
     }
 
@@ -137,11 +141,11 @@ enum Harness {
     }
 
     /// As ``raw(port:_:)``, also saying whether the server closed the connection (rather than
-    /// the 10 s passing).
-    static func rawExchange(port: Int, _ request: String) throws -> (response: String, closedByServer: Bool) {
+    /// `timeoutSeconds` passing).
+    static func rawExchange(port: Int, _ request: String, timeoutSeconds: Int = 10) throws -> (response: String, closedByServer: Bool) {
         let descriptor = try connect(port: port)
         defer { close(descriptor) }
-        var timeout = timeval(tv_sec: 10, tv_usec: 0)
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let bytes = Array(request.utf8)
         guard bytes.withUnsafeBytes({ Glibc.send(descriptor, $0.baseAddress, $0.count, 0) }) == bytes.count else { throw HarnessError("send failed") }
