@@ -4,6 +4,8 @@ import LookoutSupport
 import MetricModel
 import Rules
 import Shippers
+import YAMLFiles
+import Yams
 
 /// `lookout check-config FILE`: validates a configuration file and names the bad key and line.
 struct CheckConfig: ParsableCommand {
@@ -60,10 +62,10 @@ struct CheckConfig: ParsableCommand {
     static func check(_ path: String) -> (ExporterConfiguration, [ConfigurationError]) {
         var (configuration, problems) = ConfigurationFile.check(path: path, onto: ExporterConfiguration())
         guard problems.isEmpty else { return (configuration, problems) }
-        let text = (try? TextFile.read(path)) ?? nil
+        // The tree once, for the lines of the keys that name files.
+        let root = ((try? TextFile.read(path)) ?? nil).flatMap { try? YAMLFile.compose($0) }
         func problem(_ key: String, _ message: String) {
-            problems.append(ConfigurationError(
-                key: key, line: text.flatMap { ConfigurationFile.line(of: key, in: $0) }, message: message, file: path))
+            problems.append(ConfigurationError(key: key, line: ConfigurationFile.line(of: key, in: root), message: message, file: path))
         }
         do {
             _ = try configuration.makeCollectors()

@@ -45,10 +45,10 @@ enum ConfigurationFile {
         return applied
     }
 
-    /// The line of the dotted `key` (`web.events-token-file`) in the YAML `text`, when it is
-    /// written there; the section's line when only the section is.
-    static func line(of key: String, in text: String) -> Int? {
-        guard var node = try? YAMLFile.compose(text) else { return nil }
+    /// The line of the dotted `key` (`web.events-token-file`) in the YAML tree `root`, when it
+    /// is written there; the section's line when only the section is.
+    static func line(of key: String, in root: Node?) -> Int? {
+        guard var node = root else { return nil }
         var line: Int?
         for part in key.split(separator: ".") {
             guard let pairs = try? YAMLFile.pairs(node), let (_, value) = pairs.first(where: { $0.key == part }) else { break }

@@ -131,23 +131,6 @@ struct WebConfiguration: Sendable, Equatable {
         "Content-Security-Policy": nil,
     ]
 
-    /// The file at `path`, checked as exporter-toolkit checks it at start-up: the schema, every
-    /// bcrypt hash, and (with ``ServerTLS/make(_:)``) that the TLS material loads.
-    static func load(_ path: String) throws(ConfigurationError) -> WebConfiguration {
-        let text: String
-        do {
-            text = try TextFile.read(path, maximumBytes: maximumFileBytes)!
-        } catch {
-            throw ConfigurationError(key: "", line: nil, message: "cannot read: \(error.reason)", file: path)
-        }
-        do {
-            return try parse(text, directory: directory(of: path))
-        } catch var error {
-            error.file = path
-            throw error
-        }
-    }
-
     /// The configuration in `text`, relative paths resolved against `directory`.
     static func parse(_ text: String, directory: String) throws(ConfigurationError) -> WebConfiguration {
         let root: Node?

@@ -108,8 +108,7 @@ struct SecuredChannel<Base: ServerChildChannel>: ServerChildChannel {
             do {
                 tls = try security.serverTLS()
             } catch {
-                security.errors.record(.http, .webConfig)
-                logger.error("refused a connection: the web configuration cannot serve TLS", metadata: ["error": "\(error)"])
+                security.reportUnusable(error, "refused a connection: the web configuration cannot serve TLS", logger: logger)
                 throw error
             }
             let pipeline = channel.pipeline.syncOperations

@@ -1,3 +1,4 @@
+import Dispatch
 import HTTPTypes
 import Hummingbird
 import Logging
@@ -35,8 +36,10 @@ final class WebSecurity: Sendable {
     private let built: Mutex<Built?>
     private let verdicts = CredentialCache()
     /// One bcrypt comparison at a time, as exporter-toolkit serialises them, so that a flood of
-    /// wrong passwords costs one core at most.
-    private let bcryptTurn = Mutex<Void>(())
+    /// wrong passwords costs one core at most. A serial queue rather than a lock on the shared
+    /// dispatch threads: waiting requests wait as continuations, not as blocked threads that
+    /// queries and the event store also need.
+    private let bcryptQueue = DispatchQueue(label: "lookout.bcrypt")
 
     /// The file at `path`, checked as at start-up: schema, hashes and, when it asks for TLS,
     /// that the certificate and key load.
@@ -64,6 +67,13 @@ final class WebSecurity: Sendable {
         let configuration = try Self.parse(text, path: path)
         parsed.withLock { $0 = Parsed(text: text, configuration: configuration) }
         return configuration
+    }
+
+    /// Counts (`web_config`) and logs a file that cannot be used while serving: `message` says
+    /// what is refused because of it.
+    func reportUnusable(_ error: any Error, _ message: String, logger: Logger) {
+        errors.record(.http, .webConfig)
+        logger.error("\(message)", metadata: ["error": "\(error)"])
     }
 
     /// The TLS for a new connection, from the file and the certificate files as they are now.
@@ -94,8 +104,8 @@ final class WebSecurity: Sendable {
         if let cached = verdicts.verdict(for: key) {
             verdict = cached
         } else {
-            let matches = await BlockingWork.run {
-                self.bcryptTurn.withLock { _ in Bcrypt.matches(password: password, hash: hash) }
+            let matches = await withCheckedContinuation { continuation in
+                bcryptQueue.async { continuation.resume(returning: Bcrypt.matches(password: password, hash: hash)) }
             }
             verdict = matches && known != nil
             verdicts.remember(verdict, for: key)
@@ -222,8 +232,7 @@ struct WebSecurityMiddleware: RouterMiddleware {
         do {
             configuration = try security.configuration()
         } catch {
-            security.errors.record(.http, .webConfig)
-            logger.error("Unable to parse configuration", metadata: ["error": "\(error)"])
+            security.reportUnusable(error, "Unable to parse configuration", logger: logger)
             return Self.plain(.internalServerError, "Internal Server Error")
         }
         if let limiter = security.rateLimiter, !limiter.allows() {
