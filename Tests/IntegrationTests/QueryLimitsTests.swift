@@ -132,11 +132,11 @@ import Testing
         let daemon = try await EventsDaemon(token: "t", serveArguments: ["--collector.disable-defaults", "--web.read-timeout", "1s"])
         defer { daemon.stop() }
         let port = Int(daemon.url.split(separator: ":").last!)!
-        let started = ContinuousClock.now
         let stalled = try await Harness.runDetachedExchange(
             port: port, "POST /api/v1/query HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nquery=up")
+        // Closed by the server within the exchange's 10 s receive timeout (1 s read timeout here);
+        // how soon is not asserted: a loaded machine stretches it.
         #expect(stalled.closedByServer, "the server kept waiting for a body that stopped")
-        #expect(ContinuousClock.now - started < .seconds(8))
     }
 
     /// Out of file descriptors, the daemon cannot accept: it says so in the log and in
