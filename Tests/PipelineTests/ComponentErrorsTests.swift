@@ -44,4 +44,15 @@ import Testing
                 Sample(labels: [Label("component", "http"), Label("error_type", "bad_request")], value: 2),
             ]))
     }
+
+    @Test func declaredSeriesStartAtZeroAndKeepTheirCounts() {
+        let errors = ComponentErrors()
+        errors.record(.http, .accept)
+        errors.declare(.http, [.accept, .badRequest])
+        errors.record(.http, .badRequest)
+        errors.declare(.http, [.badRequest])
+        errors.declare(.rules, [.timeout])
+        #expect(errors.family().samples.map { "\($0.labels.map(\.value).joined(separator: "/")) \($0.value)" }
+                == ["http/accept 1.0", "http/bad_request 1.0", "rules/timeout 0.0"])
+    }
 }

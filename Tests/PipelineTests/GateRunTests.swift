@@ -1,4 +1,5 @@
 import MetricModel
+import PipelineEvents
 import PromQL
 import SeriesHistory
 @testable import Gate

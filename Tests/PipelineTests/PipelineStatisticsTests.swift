@@ -29,15 +29,27 @@ import Testing
             Self.event(.dstReport, at: 75, simulation: .init(valid: false, messageCount: 158)),
             Self.event(.rollback, stage: "preprod", at: 80),
             Self.event(.runFinished, result: .failure, at: 100),
+            // Late events of a finished run (a report, a verdict) do not reopen it.
+            Self.event(.note, at: 110),
+            Self.event(.runFinished, result: .success, at: 120),
             Self.event(.runStarted, run: "2", at: 200),
         ])
         #expect(Self.text(statistics) == """
+            pipeline_deployment_last_success{pipeline="lookout",stage="preprod"} 1
+            pipeline_deployment_last_timestamp_seconds{pipeline="lookout",stage="preprod"} 1.79577366e+09
+            pipeline_deployments_total{pipeline="lookout",stage="preprod",result="cancelled"} 0
+            pipeline_deployments_total{pipeline="lookout",stage="preprod",result="failure"} 0
+            pipeline_deployments_total{pipeline="lookout",stage="preprod",result="skipped"} 0
             pipeline_deployments_total{pipeline="lookout",stage="preprod",result="success"} 1
             pipeline_dst_messages_total{pipeline="lookout"} 20000
             pipeline_dst_operations_total{pipeline="lookout",result="fail"} 2
             pipeline_dst_operations_total{pipeline="lookout",result="info"} 1
             pipeline_dst_operations_total{pipeline="lookout",result="ok"} 90
             pipeline_dst_valid{pipeline="lookout"} 0
+            pipeline_gate_verdicts_total{pipeline="lookout",stage="preprod",verdict="error"} 0
+            pipeline_gate_verdicts_total{pipeline="lookout",stage="preprod",verdict="inconclusive"} 0
+            pipeline_gate_verdicts_total{pipeline="lookout",stage="preprod",verdict="promote"} 0
+            pipeline_gate_verdicts_total{pipeline="lookout",stage="preprod",verdict="rollback"} 0
             pipeline_rollbacks_total{pipeline="lookout",stage="preprod"} 1
             pipeline_run_duration_seconds_bucket{pipeline="lookout",le="30"} 0
             pipeline_run_duration_seconds_bucket{pipeline="lookout",le="60"} 0
@@ -55,7 +67,11 @@ import Testing
             pipeline_run_duration_seconds_sum{pipeline="lookout"} 100
             pipeline_run_duration_seconds_count{pipeline="lookout"} 1
             pipeline_runs_in_progress{pipeline="lookout"} 1
+            pipeline_runs_total{pipeline="lookout",result="cancelled"} 0
             pipeline_runs_total{pipeline="lookout",result="failure"} 1
+            pipeline_runs_total{pipeline="lookout",result="skipped"} 0
+            pipeline_runs_total{pipeline="lookout",result="stale"} 0
+            pipeline_runs_total{pipeline="lookout",result="success"} 0
             pipeline_step_duration_seconds_bucket{pipeline="lookout",step="build",result="success",le="1"} 0
             pipeline_step_duration_seconds_bucket{pipeline="lookout",step="build",result="success",le="2.5"} 0
             pipeline_step_duration_seconds_bucket{pipeline="lookout",step="build",result="success",le="5"} 0
@@ -97,9 +113,18 @@ import Testing
         let statistics = PipelineStatistics(staleAfter: .seconds(600), now: { Self.t0 })
         statistics.add([Self.event(.runStarted, run: "9", at: 0), Self.event(.stepStarted, run: "9", step: "dst", at: 300)])
         statistics.closeStaleRuns(now: Self.t0 + 800 * 1_000_000)
-        #expect(Self.text(statistics) == #"pipeline_runs_in_progress{pipeline="lookout"} 1"#)
+        let runs = { (stale: Int) in
+            ["cancelled", "failure", "skipped"].map { #"pipeline_runs_total{pipeline="lookout",result="\#($0)"} 0"# }
+                + [#"pipeline_runs_total{pipeline="lookout",result="stale"} \#(stale)"#, #"pipeline_runs_total{pipeline="lookout",result="success"} 0"#]
+        }
+        #expect(Self.text(statistics) == ([#"pipeline_runs_in_progress{pipeline="lookout"} 1"#] + runs(0)).joined(separator: "\n"))
         statistics.closeStaleRuns(now: Self.t0 + 901 * 1_000_000)
-        #expect(Self.text(statistics) == #"pipeline_runs_total{pipeline="lookout",result="stale"} 1"#)
+        #expect(Self.text(statistics) == ([#"pipeline_runs_in_progress{pipeline="lookout"} 0"#] + runs(1)).joined(separator: "\n"))
+        // A late event of the stale run does not reopen it (it would count as stale twice).
+        statistics.add([Self.event(.stepFinished, run: "9", step: "dst", result: .success, at: 1000)])
+        statistics.closeStaleRuns(now: Self.t0 + 5000 * 1_000_000)
+        #expect(Self.text(statistics).contains(#"pipeline_runs_in_progress{pipeline="lookout"} 0"#))
+        #expect(Self.text(statistics).contains(#"pipeline_runs_total{pipeline="lookout",result="stale"} 1"#))
         // An unknown verdict hides pipeline_dst_valid rather than guessing.
         statistics.add([Self.event(.dstReport, run: "10", at: 1000, simulation: .init(valid: nil))])
         #expect(!Self.text(statistics).contains("pipeline_dst_valid"))

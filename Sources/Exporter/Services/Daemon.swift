@@ -76,6 +76,7 @@ enum Daemon {
             }
             collectors += ([rules, notifier] as [(any MetricCollector)?]).compactMap { $0 }
         }
+        declareErrors(errors, configuration: configuration, journal: journal != nil, events: events != nil)
         let exporterMetrics = configuration.exporterMetrics
         let registry = CollectorRegistry(
             collectors: collectors, constantFamilies: [buildInfo()],
@@ -87,6 +88,21 @@ enum Daemon {
         let eventServices: [any Service] = (maintenance.map { [$0] } ?? []) + (eventShipping.map { [$0] } ?? [])
         let ruleServices = ([rules, notifier] as [(any Service)?]).compactMap { $0 }
         return [application] + (journal.map { [$0.service] } ?? []) + eventServices + ruleServices
+    }
+
+    /// Declares the `lookout_component_errors_total` series of the components this configuration
+    /// runs, each at 0 until its first error: the kinds a healthy daemon can meet any day (a
+    /// refused request, an unreachable Elasticsearch, a corrupt journal entry). Rarer kinds
+    /// appear when first counted.
+    private static func declareErrors(_ errors: ComponentErrors, configuration: ExporterConfiguration, journal: Bool, events: Bool) {
+        errors.declare(.http, [.badRequest, .methodNotAllowed, .tooManyRequests, .accept]
+                       + (configuration.webConfigFile == nil ? [] : [.unauthorized, .tls, .webConfig]))
+        if configuration.rules.evaluates { errors.declare(.rules, [.badQuery, .queryExecution, .timeout]) }
+        if events { errors.declare(.events, [.badRequest, .unauthorized, .tooLarge, .store, .spoolRejected]) }
+        if journal { errors.declare(.journal, [.badMessage, .badCursor, .checkpointWrite]) }
+        if !configuration.elasticsearch.urls.isEmpty {
+            errors.declare(.elasticsearch, [.connection, .serverError, .tooManyRequests, .itemRetried, .documentRejected])
+        }
     }
 
     /// The HTTP application over a given registry: /metrics, `GET /api/v1/summary` (which shows

@@ -12,10 +12,19 @@ import MetricModel
 ///   histograms, from `duration_seconds` when the finish event has it, else finish − start time.
 /// - `pipeline_step_last_success{pipeline,step}` (1/0), `pipeline_step_last_timestamp_seconds{pipeline,step}`.
 /// - `pipeline_runs_in_progress{pipeline}`.
-/// - `pipeline_deployments_total{pipeline,stage,result}`, `pipeline_rollbacks_total{pipeline,stage}`.
+/// - `pipeline_deployments_total{pipeline,stage,result}`, `pipeline_rollbacks_total{pipeline,stage}`,
+///   `pipeline_deployment_last_success{pipeline,stage}` (1/0),
+///   `pipeline_deployment_last_timestamp_seconds{pipeline,stage}`.
 /// - `pipeline_dst_valid{pipeline}` (the latest report's verdict; absent while unknown),
 ///   `pipeline_dst_operations_total{pipeline,result}` (`ok`, `fail`, `info`),
 ///   `pipeline_dst_messages_total{pipeline}` (messages on the simulated network, Maelstrom's `msg_count`).
+/// - `pipeline_gate_verdicts_total{pipeline,stage,verdict}`, `pipeline_gate_check_measurements_total{check,result}`.
+///
+/// A labelled counter starts at 0 for every value of its last label once the rest are known
+/// (every result of a pipeline's runs once the pipeline sends its first event; deployments,
+/// rollbacks and verdicts once a stage is named), so a dashboard shows 0 rather than no data
+/// and `increase()` sees the first event (prometheus.io/docs/practices/instrumentation, "Avoid
+/// missing metrics"). Events of a run that has finished or gone stale never reopen it.
 package final class PipelineStatistics: MetricCollector, Sendable {
     /// The collector's name.
     package let name = "pipeline"
@@ -61,9 +70,12 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         var stepDurations: [[String]: Histogram] = [:]  // [pipeline, step, result]
         var stepLast: [[String]: (success: Bool, time: Int64)] = [:]  // [pipeline, step]
         var openRuns: [RunKey: OpenRun] = [:]
+        var closedRuns: Set<RunKey> = []
+        var pipelines: Set<String> = []
         var openSteps: [StepKey: Int64] = [:]
         var deployments: [[String]: UInt64] = [:]  // [pipeline, stage, result]
         var rollbacks: [[String]: UInt64] = [:]  // [pipeline, stage]
+        var deploymentLast: [[String]: (success: Bool, time: Int64)] = [:]  // [pipeline, stage]
         var dstValid: [String: (valid: Bool?, time: Int64)] = [:]
         var dstOperations: [[String]: UInt64] = [:]  // [pipeline, result]
         var dstMessages: [[String]: UInt64] = [:]  // [pipeline]
@@ -78,9 +90,20 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         }
     }
 
+    /// The results a finished run is counted under: the event results and `stale`.
+    static let runResults = PipelineEvent.Result.allCases.map(\.rawValue) + ["stale"]
+
     private static func add(_ event: PipelineEvent, to state: inout State) {
         let run = RunKey(pipeline: event.pipeline, run: event.runID)
-        if event.type != .runFinished {
+        if state.pipelines.insert(event.pipeline).inserted {
+            for result in runResults { state.runs[[event.pipeline, result], default: 0] += 0 }
+        }
+        if let stage = event.stage, [.deploy, .rollback, .gateVerdict].contains(event.type) {
+            for result in PipelineEvent.Result.allCases { state.deployments[[event.pipeline, stage, result.rawValue], default: 0] += 0 }
+            state.rollbacks[[event.pipeline, stage], default: 0] += 0
+            for verdict in GateVerdict.allCases { state.gateVerdicts[[event.pipeline, stage, verdict.rawValue], default: 0] += 0 }
+        }
+        if event.type != .runFinished, !state.closedRuns.contains(run) {
             state.openRuns[run, default: OpenRun(started: nil, lastSeen: event.time)].lastSeen =
                 max(state.openRuns[run]?.lastSeen ?? event.time, event.time)
         }
@@ -88,6 +111,7 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         case .runStarted:
             state.openRuns[run]?.started = event.time
         case .runFinished:
+            guard state.closedRuns.insert(run).inserted else { break }
             let open = state.openRuns.removeValue(forKey: run)
             state.runs[[event.pipeline, event.result?.rawValue ?? "success"], default: 0] += 1
             if let seconds = event.durationSeconds(startedAt: open?.started) {
@@ -107,11 +131,16 @@ package final class PipelineStatistics: MetricCollector, Sendable {
                 state.stepLast[[event.pipeline, step]] = (event.result == .success, event.time)
             }
         case .deploy:
-            state.deployments[[event.pipeline, event.stage ?? "", event.result?.rawValue ?? "success"], default: 0] += 1
+            let stage = event.stage ?? ""
+            state.deployments[[event.pipeline, stage, event.result?.rawValue ?? "success"], default: 0] += 1
+            if event.time >= state.deploymentLast[[event.pipeline, stage]]?.time ?? .min {
+                state.deploymentLast[[event.pipeline, stage]] = (event.result ?? .success == .success, event.time)
+            }
         case .rollback:
             state.rollbacks[[event.pipeline, event.stage ?? ""], default: 0] += 1
         case .dstReport:
             if let report = event.simulation {
+                for result in ["ok", "fail", "info"] { state.dstOperations[[event.pipeline, result], default: 0] += 0 }
                 if event.time >= state.dstValid[event.pipeline]?.time ?? .min {
                     state.dstValid[event.pipeline] = (report.valid, event.time)
                 }
@@ -139,6 +168,7 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         state.withLock { state in
             for (run, open) in state.openRuns where now - open.lastSeen > staleAfter {
                 state.openRuns[run] = nil
+                state.closedRuns.insert(run)
                 state.runs[[run.pipeline, "stale"], default: 0] += 1
                 state.openSteps = state.openSteps.filter { $0.key.pipeline != run.pipeline || $0.key.run != run.run }
             }
@@ -163,9 +193,10 @@ package final class PipelineStatistics: MetricCollector, Sendable {
                 }
                 return family
             }
-            var inProgress: [String: Int] = [:]
+            var inProgress = Dictionary(uniqueKeysWithValues: state.pipelines.map { ($0, 0) })
             for run in state.openRuns.keys { inProgress[run.pipeline, default: 0] += 1 }
             let stepKeys = state.stepLast.keys.sorted { $0.lexicographicallyPrecedes($1) }
+            let deploymentKeys = state.deploymentLast.keys.sorted { $0.lexicographicallyPrecedes($1) }
             return [
                 counter("pipeline_runs_total", "Pipeline runs that finished, by result (stale: no events for too long).", ["pipeline", "result"], state.runs),
                 histogram("pipeline_run_duration_seconds", "Duration of finished pipeline runs.", ["pipeline"],
@@ -180,6 +211,12 @@ package final class PipelineStatistics: MetricCollector, Sendable {
                              samples: inProgress.keys.sorted().map { Sample(labels: [Label("pipeline", $0)], value: Double(inProgress[$0]!)) }),
                 counter("pipeline_deployments_total", "Deployments, by stage and result.", ["pipeline", "stage", "result"], state.deployments),
                 counter("pipeline_rollbacks_total", "Rollbacks, by stage.", ["pipeline", "stage"], state.rollbacks),
+                MetricFamily(name: "pipeline_deployment_last_success", help: "1 when the latest deployment to the stage succeeded.", type: .gauge,
+                             samples: deploymentKeys.map { Sample(labels: labelled(["pipeline", "stage"], $0), value: state.deploymentLast[$0]!.success ? 1 : 0) }),
+                MetricFamily(name: "pipeline_deployment_last_timestamp_seconds", help: "When the stage was last deployed to, in seconds since the epoch.",
+                             type: .gauge, samples: deploymentKeys.map {
+                                 Sample(labels: labelled(["pipeline", "stage"], $0), value: Double(state.deploymentLast[$0]!.time) / 1e6)
+                             }),
                 MetricFamily(name: "pipeline_dst_valid", help: "1 when the latest simulation test report was valid, 0 when it was not.", type: .gauge,
                              samples: state.dstValid.keys.sorted().compactMap { pipeline in
                                  state.dstValid[pipeline]!.valid.map { Sample(labels: [Label("pipeline", pipeline)], value: $0 ? 1 : 0) }

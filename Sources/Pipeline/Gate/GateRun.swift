@@ -25,41 +25,6 @@ package struct GateQueryError: Error, Sendable, Equatable, CustomStringConvertib
     package var description: String { message }
 }
 
-/// The gate's answer, worst first: roll back beats an error, an error beats inconclusive,
-/// inconclusive beats promote.
-package enum GateVerdict: String, Sendable, Equatable, Comparable {
-    /// A check failed: roll back.
-    case rollback
-    /// Measurements could not be taken: nothing can be said.
-    case error
-    /// Not enough was known by the deadline, or a check's no-data policy says so.
-    case inconclusive
-    /// Every check passed.
-    case promote
-
-    /// `lookout gate`'s exit status: 0 promote, 1 roll back, 2 inconclusive, 3 error.
-    package var exitCode: Int32 {
-        switch self {
-        case .promote: 0
-        case .rollback: 1
-        case .inconclusive: 2
-        case .error: 3
-        }
-    }
-
-    private var severity: Int {
-        switch self {
-        case .rollback: 3
-        case .error: 2
-        case .inconclusive: 1
-        case .promote: 0
-        }
-    }
-
-    /// Worse verdicts order first.
-    package static func < (left: GateVerdict, right: GateVerdict) -> Bool { left.severity > right.severity }
-}
-
 /// One measurement of one check.
 package struct GateMeasurement: Sendable, Equatable {
     /// What the measurement found.

@@ -148,6 +148,15 @@ package final class ComponentErrors: Sendable {
     /// Creates an empty counter set.
     package init() {}
 
+    /// Exposes each of `types` for `component` at 0 until it is counted, so that a dashboard or
+    /// an `increase()` sees the series before its first error (prometheus.io/docs/practices/
+    /// instrumentation, "Avoid missing metrics"). Counts already recorded are kept.
+    package func declare(_ component: ErrorComponent, _ types: [ErrorType]) {
+        counts.withLock { counts in
+            for type in types { counts[Key(component: component.name, errorType: type.name), default: 0] += 0 }
+        }
+    }
+
     /// Counts one error of `type` in `component`, without logging: for refusals the client is
     /// told about (4xx), so that a misbehaving client cannot flood the log, and for errors whose
     /// caller logs only the first of a run.
