@@ -21,7 +21,9 @@ package final class JournalCounters: MetricCollector {
         var other = [UInt64](repeating: 0, count: 9)
         var noUnit = [UInt64](repeating: 0, count: 9)
         var lost: UInt64 = 0
-        var readErrors: [String: UInt64] = [:]
+        // Every kind the reader counts, at 0 until it happens (a dashboard shows 0, not no data).
+        var readErrors: [String: UInt64] = Dictionary(
+            uniqueKeysWithValues: [ErrorType.badMessage, .sigbus, .readError, .badCursor, .skippedRegion].map { ($0.name, 0) })
         var binaryFields: UInt64 = 0
         var newest: UInt64 = 0
         var acknowledged: UInt64 = 0
