@@ -4,7 +4,8 @@ import Foundation
 import Testing
 
 /// The default rule file under rules/ keeps the style of the Prometheus monitoring mixins
-/// (mixtool lint): CamelCase alert names, a severity label, summary and description annotations,
+/// (mixtool lint): CamelCase alert names of at most 40 characters, a severity label, a static
+/// summary sentence and a templated description, groups of at most 20 rules,
 /// and every expression and template loads into Lookout's evaluator.
 @Suite struct DefaultRulesTests {
     static let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -20,11 +21,16 @@ import Testing
                     continue
                 }
                 alerts += 1
-                #expect(name.first?.isUppercase == true && name.allSatisfy { $0.isLetter || $0.isNumber }, "\(name) is CamelCase")
+                // mixtool's alert-name-camelcase (^([A-Z]+[a-z0-9]+)+$) and alert-name-length (40).
+                #expect(name.wholeMatch(of: /([A-Z]+[a-z0-9]+)+/) != nil && name.count <= 40, "\(name) is CamelCase, at most 40 characters")
                 #expect(["critical", "warning", "info"].contains(rule.labels["severity"] ?? ""), "\(name) has a severity")
-                #expect(!(annotations["summary"] ?? "").isEmpty, "\(name) has a summary")
-                #expect(!(annotations["description"] ?? "").isEmpty, "\(name) has a description")
+                // A static summary that is a sentence; a description templated with the series.
+                let summary = annotations["summary"] ?? ""
+                #expect(!summary.isEmpty && !summary.contains("{{") && summary.first?.isUppercase == true && summary.hasSuffix("."),
+                        "\(name): the summary is a static sentence ending in a period: \(summary)")
+                #expect((annotations["description"] ?? "").contains("{{"), "\(name) has a templated description")
             }
+            #expect(group.rules.count <= 20 && group.name.count <= 40, "group \(group.name): at most 20 rules and 40 characters")
         }
         #expect(alerts >= 10)
     }
