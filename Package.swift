@@ -149,6 +149,8 @@ let package = Package(
                 "YAMLFiles",
                 "Collectors", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
-        .testTarget(name: "IntegrationTests", dependencies: ["LookoutSupport", "MetricModel", "PromQL", "PeerSupport"]),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["LookoutSupport", "MetricModel", "PromQL", "PeerSupport", .product(name: "Yams", package: "Yams")]),
     ]
 )

@@ -21,7 +21,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   src = lib.fileset.toSource {
     root = ../.;
-    fileset = lib.fileset.unions [ ../Package.swift ../Sources ../rules ];
+    fileset = lib.fileset.unions [ ../Package.swift ../Sources ../rules ../dashboards ];
   };
 
   swiftpmDeps = fetchSwiftPMDeps {
@@ -34,6 +34,9 @@ stdenv.mkDerivation (finalAttrs: {
 
   postInstall = ''
     install -Dm644 rules/lookout.rules.yml $out/share/lookout/rules/lookout.rules.yml
+    install -Dm644 -t $out/share/lookout/dashboards/grafana dashboards/grafana/*.json
+    install -Dm644 -t $out/share/lookout/dashboards/kibana dashboards/kibana/lookout.ndjson
+    install -Dm644 -t $out/share/lookout/dashboards/provisioning dashboards/provisioning/*.yml
   '';
 
   meta = {

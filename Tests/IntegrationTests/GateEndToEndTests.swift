@@ -46,20 +46,13 @@ import Testing
         try Self.policy.write(to: policy, atomically: true, encoding: .utf8)
 
         // Alertmanager, with nowhere to send notifications: the test reads its API.
-        let alertmanagerPort = try Harness.freePort()
-        let alertmanagerConfiguration = directory.appendingPathComponent("alertmanager.yml")
-        try "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n".write(to: alertmanagerConfiguration, atomically: true, encoding: .utf8)
-        let alertmanager = try ServerProcess(
-            name: "alertmanager", executable: try Harness.tool("prometheus-alertmanager"),
-            arguments: ["--config.file=\(alertmanagerConfiguration.path)", "--storage.path=\(directory.appendingPathComponent("am").path)",
-                        "--web.listen-address=127.0.0.1:\(alertmanagerPort)", "--cluster.listen-address="])
+        let (alertmanager, alertmanagerURL) = try await Harness.alertmanager(in: directory)
         defer { alertmanager.stop() }
-        try await alertmanager.waitUntilServing("http://127.0.0.1:\(alertmanagerPort)/-/ready", seconds: 30)
 
         let daemon = try await EventsDaemon(token: "gate-token", serveArguments: [
             "--collector.disable-defaults", "--collector.textfile", "--collector.textfile.directory", textfiles.path,
             "--rules.file", rules.path, "--no-rules.defaults", "--rules.evaluation-interval", "1s",
-            "--alertmanager.url", "http://127.0.0.1:\(alertmanagerPort)", "--alertmanager.resend-delay", "1s",
+            "--alertmanager.url", alertmanagerURL, "--alertmanager.resend-delay", "1s",
         ])
         defer { daemon.stop() }
 
@@ -135,7 +128,7 @@ import Testing
         // Alertmanager has the alert, with its labels and expanded annotations.
         var alerts = ""
         try await Harness.waitUntil(seconds: 30, "Alertmanager to receive AppUnhealthy") {
-            alerts = (try? await Harness.get("http://127.0.0.1:\(alertmanagerPort)/api/v2/alerts").body) ?? ""
+            alerts = (try? await Harness.get(alertmanagerURL + "/api/v2/alerts").body) ?? ""
             return alerts.contains("AppUnhealthy")
         }
         #expect(alerts.contains(#""severity":"critical""#), "\(alerts)")

@@ -68,6 +68,22 @@ enum Harness {
         return (server, url)
     }
 
+    /// A real Alertmanager on a free loopback port, its configuration and storage in
+    /// `directory`, with nowhere to send notifications (tests read its API); it is ready when
+    /// this returns.
+    static func alertmanager(in directory: URL) async throws -> (ServerProcess, String) {
+        let port = try freePort()
+        let configuration = directory.appendingPathComponent("alertmanager.yml")
+        try "route:\n  receiver: nowhere\nreceivers:\n  - name: nowhere\n".write(to: configuration, atomically: true, encoding: .utf8)
+        let server = try ServerProcess(
+            name: "alertmanager", executable: try tool("prometheus-alertmanager"),
+            arguments: ["--config.file=\(configuration.path)", "--storage.path=\(directory.appendingPathComponent("alertmanager").path)",
+                        "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="])
+        let url = "http://127.0.0.1:\(port)"
+        try await server.waitUntilServing(url + "/-/ready", seconds: 30)
+        return (server, url)
+    }
+
     /// A fresh temporary directory, removed by the caller.
     static func temporaryDirectory() throws -> URL {
         let url = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-test-\(UUID().uuidString)")

@@ -141,6 +141,7 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         case .dstReport:
             if let report = event.simulation {
                 for result in ["ok", "fail", "info"] { state.dstOperations[[event.pipeline, result], default: 0] += 0 }
+                state.dstMessages[[event.pipeline], default: 0] += 0
                 if event.time >= state.dstValid[event.pipeline]?.time ?? .min {
                     state.dstValid[event.pipeline] = (report.valid, event.time)
                 }
