@@ -25,9 +25,10 @@ test:
 	$(SWIFT) build --build-tests
 	LOOKOUT_BINARY="$$($(SWIFT) build --show-bin-path)/lookout" $(SWIFT) test --skip-build
 
-## bench: scrape throughput and RSS against node_exporter; appends to bench/RESULTS.md
+## bench: scrape throughput, RSS and where a scrape's time goes, against node_exporter; appends to bench/RESULTS.md
 bench: release
 	scripts/bootstrap --bench
+	$(SWIFT) build -c release --product ScrapeBenchmark --static-swift-stdlib
 	bench/scrape.sh
 
 ## bench-journal: journal read speed against journalctl, shipping against a Python bulk shipper

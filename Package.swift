@@ -118,6 +118,15 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/RulesBenchmark"),
+        // The scrape benchmark's stage breakdown (bench/scrape.sh), built apart from `lookout`.
+        .executableTarget(
+            name: "ScrapeBenchmark",
+            dependencies: [
+                "Collectors", "MetricModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"), .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            path: "bench/ScrapeBenchmark"),
 
         .testTarget(
             name: "PipelineTests",

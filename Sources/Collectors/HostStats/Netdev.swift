@@ -105,12 +105,17 @@ struct NetdevCollector: MetricCollector {
         return NetdevCollector.families(lines.filter { !filter.ignores($0.device) })
     }
 
+    /// Each column's family name and HELP, made once.
+    private static let familyTexts = keys.map { ("node_network_\($0)_total", "Network device statistic \($0).") }
+
     static func families(_ lines: [NetDevLine]) -> [MetricFamily] {
-        keys.enumerated().map { index, key in
-            var family = MetricFamily(
-                name: "node_network_\(key)_total", help: "Network device statistic \(key).", type: .counter)
-            family.samples = lines.map { Sample(labels: [Label("device", $0.device)], value: Double($0.counters[index])) }
-            return family.sortedLikeClientGolang()
+        // One sort of the devices and one label set per device serve all sixteen families (the
+        // device is their only label, so each is in client_golang's order).
+        let devices = lines.sorted { $0.device.utf8.lexicographicallyPrecedes($1.device.utf8) }
+        let labels = devices.map { [Label("device", $0.device)] }
+        return familyTexts.enumerated().map { index, texts in
+            MetricFamily(name: texts.0, help: texts.1, type: .counter,
+                         samples: devices.indices.map { Sample(labels: labels[$0], value: Double(devices[$0].counters[index])) })
         }.filter { !$0.samples.isEmpty }
     }
 }

@@ -25,11 +25,12 @@ func parsePressure(_ text: String, path: String) throws(CollectorError) -> Press
     for line in ProcText.lines(text) {
         let fields = ProcText.fields(line)
         guard let kind = fields.first, kind == "some" || kind == "full" else { continue }
+        // Prefixes compared as bytes: Substring.hasPrefix compares Characters.
         guard fields.count == 5,
-              fields[1].hasPrefix("avg10="), Double(fields[1].dropFirst(6)) != nil,
-              fields[2].hasPrefix("avg60="), Double(fields[2].dropFirst(6)) != nil,
-              fields[3].hasPrefix("avg300="), Double(fields[3].dropFirst(7)) != nil,
-              fields[4].hasPrefix("total="), let total = UInt64(fields[4].dropFirst(6))
+              fields[1].utf8.starts(with: "avg10=".utf8), Double(fields[1].dropFirst(6)) != nil,
+              fields[2].utf8.starts(with: "avg60=".utf8), Double(fields[2].dropFirst(6)) != nil,
+              fields[3].utf8.starts(with: "avg300=".utf8), Double(fields[3].dropFirst(7)) != nil,
+              fields[4].utf8.starts(with: "total=".utf8), let total = UInt64(fields[4].dropFirst(6))
         else {
             throw .malformed(path: path, reason: "line \"\(line.prefix(200))\" is not \"\(kind) avg10=… avg60=… avg300=… total=N\"")
         }

@@ -28,8 +28,7 @@ package enum ProcessMetrics {
         gauge("process_max_fds", "Maximum number of open file descriptors.", limits["Max open files"])
         gauge("process_open_fds", "Number of open file descriptors.", openDescriptors())
         gauge("process_resident_memory_bytes", "Resident memory size in bytes.", stat.map { $0.residentPages * pageSize })
-        gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.",
-              stat.flatMap { stat in bootTime().map { $0 + stat.startTicks / ticksPerSecond } })
+        gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", startTime)
         gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", stat.map(\.virtualBytes))
         gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", limits["Max address space"])
         return families
@@ -47,12 +46,17 @@ package enum ProcessMetrics {
     private static func selfStat() -> SelfStat? {
         guard let text = try? TextFile.read("/proc/self/stat"), let close = text.lastIndex(of: ")") else { return nil }
         // fields[0] is field 3 (state); utime is field 14, stime 15, starttime 22, vsize 23, rss 24.
-        let fields = ProcText.fields(text[text.index(after: close)...])
+        let fields = ProcText.fields(text[text.index(after: close)...], limit: 22)
         guard fields.count > 21, let user = ProcText.number(fields[11]), let system = ProcText.number(fields[12]),
               let start = ProcText.number(fields[19]), let virtual = ProcText.number(fields[20]),
               let resident = ProcText.number(fields[21]) else { return nil }
         return SelfStat(userTicks: user, systemTicks: system, startTicks: start, virtualBytes: virtual, residentPages: resident)
     }
+
+    /// When the process started, in seconds since the epoch: boot time plus the start ticks of
+    /// /proc/self/stat. Neither changes while the process runs, so it is read once (it read the
+    /// whole of /proc/stat, interrupt counts and all, on every scrape).
+    private static let startTime: Double? = selfStat().flatMap { stat in bootTime().map { $0 + stat.startTicks / ticksPerSecond } }
 
     /// `btime` of /proc/stat: the boot time in seconds since the epoch.
     private static func bootTime() -> Double? {
@@ -68,12 +72,16 @@ package enum ProcessMetrics {
     private static func selfLimits() -> [String: Double] {
         guard let text = try? TextFile.read("/proc/self/limits") else { return [:] }
         var limits: [String: Double] = [:]
-        for line in ProcText.lines(text).dropFirst() {
+        // Only the two limits reported are split into fields; the others are passed over by name.
+        try? ProcText.forEachLine(text) { line in
             // "Max open files            20000                20000                files"
+            // Bytes, not Characters: Substring.hasPrefix compares graphemes.
+            guard line.utf8.starts(with: "Max open files".utf8) || line.utf8.starts(with: "Max address space".utf8) else { return true }
             let name = ProcText.trimmed(line.prefix(26))
-            let values = ProcText.fields(line.dropFirst(26))
-            guard let soft = values.first else { continue }
-            limits[String(name)] = soft == "unlimited" ? Double(UInt64.max) : ProcText.number(soft)
+            if let soft = ProcText.fields(line.dropFirst(26), limit: 1).first {
+                limits[String(name)] = soft == "unlimited" ? Double(UInt64.max) : ProcText.number(soft)
+            }
+            return limits.count < 2
         }
         return limits
     }
@@ -84,8 +92,11 @@ package enum ProcessMetrics {
         defer { closedir(directory) }
         var count = 0
         while let entry = readdir(directory) {
-            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-            if name != "." && name != ".." { count += 1 }
+            // Every entry but "." and "..", told apart by their bytes (no string per entry).
+            let isDots = withUnsafeBytes(of: entry.pointee.d_name) { name in
+                name[0] == UInt8(ascii: ".") && (name[1] == 0 || (name[1] == UInt8(ascii: ".") && name[2] == 0))
+            }
+            if !isDots { count += 1 }
         }
         return Double(count)
     }

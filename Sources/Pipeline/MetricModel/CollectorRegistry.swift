@@ -1,11 +1,15 @@
 import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import Synchronization
 
 /// Runs the enabled collectors concurrently for one scrape and merges what they return.
 ///
-/// A few dispatch threads (`parallelism`, about one per core) take collectors from a shared list
-/// until it is empty, under one deadline for the scrape. A collector that throws or misses the
+/// A dispatch thread takes collectors from a shared list until it is empty, under one deadline
+/// for the scrape; when the round is still going after ``helpAfter`` (a slow or hung collector),
+/// more threads join it (`parallelism` in all, about one per core). A collector that throws or misses the
 /// deadline gets `lookout_scrape_collector_success{collector}` 0 and the scrape goes on with
 /// everything else (node_exporter's `ContinueOnError`); one that hangs holds only the thread it
 /// runs on, the others finish the list. Families are merged by name and sorted.
@@ -25,8 +29,11 @@ package final class CollectorRegistry: Sendable {
     /// without data to report (a missing kernel feature, no microVMs) is not failing.
     package var failingCollectors: Set<String> { failing.withLock { $0 } }
 
-    /// How many threads run one scrape's collectors at once.
+    /// How many threads run one scrape's collectors at once, at most.
     package let parallelism: Int
+
+    /// How long one thread runs a scrape's collectors alone before the others join it.
+    package static let helpAfter: Duration = .milliseconds(1)
 
     /// Creates a registry over `collectors`, run `parallelism` at a time (at least two, so that
     /// one hung collector cannot hold up the rest). `constantFamilies` (build info) are added to
@@ -65,7 +72,7 @@ package final class CollectorRegistry: Sendable {
         self.lastDurations.withLock { durations in
             for index in runOrder { durations[selected[index].name] = outcomes[index].elapsed ?? timeout }
         }
-        var merged = FamilyMerger()
+        var merged = FamilyMerger(logger: logger, errors: errors)
         var durations = MetricFamily(
             name: "lookout_scrape_collector_duration_seconds",
             help: "lookout: Duration of a collector scrape.", type: .gauge)
@@ -78,7 +85,7 @@ package final class CollectorRegistry: Sendable {
             var succeeded = false
             switch outcome {
             case .finished(.success(let families), let elapsed):
-                merged.add(families, from: collector.name, logger: logger, errors: errors)
+                merged.add(families, from: collector.name)
                 durations.samples.append(Sample(labels: label, value: elapsed.seconds))
                 succeeded = true
             case .finished(.failure(let error), let elapsed):
@@ -91,8 +98,7 @@ package final class CollectorRegistry: Sendable {
             successes.samples.append(Sample(labels: label, value: succeeded ? 1 : 0))
             if succeeded { markRecovered(collector.name) }
         }
-        merged.add(constantFamilies + exporterFamilies() + [durations, successes, errors.family()], from: "registry",
-                   logger: logger, errors: errors)
+        merged.add(constantFamilies + exporterFamilies() + [durations, successes, errors.family()], from: "registry")
         return merged.sortedFamilies()
     }
 
@@ -131,50 +137,82 @@ package final class CollectorRegistry: Sendable {
 }
 
 /// Merges families from several collectors, as client_golang's gatherer does: a family of the
-/// same name and type from a second source adds only the series the first did not have (a series
+/// same name and type from a later source adds only the series the first did not have (a series
 /// seen twice is counted as `duplicate_series`); one with another type is dropped and counted as
 /// `type_conflict`. The first source's HELP text wins.
+///
+/// Families are gathered as they come and put in order once, by name and then by arrival (a
+/// stable sort), so merging is a walk over neighbours: the names of different collectors almost
+/// never meet, and hashing every family name of every scrape into a dictionary cost more than
+/// the sort (bench/RESULTS.md).
 struct FamilyMerger {
-    private var byName: [String: MetricFamily] = [:]
+    private var gathered: [(family: MetricFamily, source: String)] = []
+    private let logger: Logger
+    private let errors: ComponentErrors
 
-    mutating func add(_ families: [MetricFamily], from source: String, logger: Logger, errors: ComponentErrors) {
-        for family in families {
-            guard let existing = byName[family.name] else {
-                byName[family.name] = family
-                continue
-            }
-            if existing.type == family.type {
-                var seen = Set(existing.samples.map(SeriesKey.init))
-                var duplicates = 0
-                for sample in family.samples {
-                    if seen.insert(SeriesKey(sample)).inserted {
-                        byName[family.name]!.samples.append(sample)
-                    } else {
-                        duplicates += 1
-                    }
-                }
-                if duplicates > 0 {
-                    errors.record(.collector(source), .duplicateSeries)
-                    logger.warning(
-                        "dropping series already collected",
-                        metadata: ["family": "\(family.name)", "collector": "\(source)", "series": "\(duplicates)"])
-                }
-            } else {
-                errors.record(.collector(source), .typeConflict)
-                logger.warning(
-                    "dropping family with conflicting type",
-                    metadata: ["family": "\(family.name)", "collector": "\(source)",
-                               "type": "\(family.type.rawValue)", "kept_type": "\(existing.type.rawValue)"])
-            }
-        }
+    /// A merger that reports dropped series and families to `logger` and `errors`.
+    init(logger: Logger, errors: ComponentErrors) {
+        self.logger = logger
+        self.errors = errors
     }
 
+    /// Takes `families` of `source`, after those of earlier calls.
+    mutating func add(_ families: [MetricFamily], from source: String) {
+        for family in families { gathered.append((family, source)) }
+    }
+
+    /// The merged families in byte order of their names, Go's exposition order, without empty ones.
     func sortedFamilies() -> [MetricFamily] {
-        // Sort the names, not the families (large values to move), in byte order as Go's
-        // exposition does.
-        byName.keys.sorted(by: precedesInByteOrder).compactMap { name in
-            let family = byName[name]!
-            return family.samples.isEmpty ? nil : family
+        // Names with their positions, sorted as values: the comparisons borrow them instead of
+        // copying families out of `gathered`.
+        var keyed = gathered.enumerated().map { (name: $0.element.family.name, index: $0.offset) }
+        keyed.sort { left, right in
+            let order = byteOrder(left.name, right.name)
+            return order != 0 ? order < 0 : left.index < right.index
+        }
+        let order = keyed.map(\.index)
+        var merged: [MetricFamily] = []
+        merged.reserveCapacity(order.count)
+        var position = 0
+        while position < order.count {
+            var family = gathered[order[position]].family
+            var next = position + 1
+            if next < order.count, gathered[order[next]].family.name == family.name {
+                var seen = Set(family.samples.map(SeriesKey.init))
+                while next < order.count, gathered[order[next]].family.name == family.name {
+                    merge(gathered[order[next]], into: &family, seen: &seen)
+                    next += 1
+                }
+            }
+            if !family.samples.isEmpty { merged.append(family) }
+            position = next
+        }
+        return merged
+    }
+
+    /// Adds the series of a later family of the same name to `family`, or drops it when its type differs.
+    private func merge(_ later: (family: MetricFamily, source: String), into family: inout MetricFamily, seen: inout Set<SeriesKey>) {
+        guard later.family.type == family.type else {
+            errors.record(.collector(later.source), .typeConflict)
+            logger.warning(
+                "dropping family with conflicting type",
+                metadata: ["family": "\(later.family.name)", "collector": "\(later.source)",
+                           "type": "\(later.family.type.rawValue)", "kept_type": "\(family.type.rawValue)"])
+            return
+        }
+        var duplicates = 0
+        for sample in later.family.samples {
+            if seen.insert(SeriesKey(sample)).inserted {
+                family.samples.append(sample)
+            } else {
+                duplicates += 1
+            }
+        }
+        if duplicates > 0 {
+            errors.record(.collector(later.source), .duplicateSeries)
+            logger.warning(
+                "dropping series already collected",
+                metadata: ["family": "\(later.family.name)", "collector": "\(later.source)", "series": "\(duplicates)"])
         }
     }
 }
@@ -182,15 +220,22 @@ struct FamilyMerger {
 /// Whether `left` sorts before `right` comparing their UTF-8 bytes, the order Go's `sort.Strings`
 /// gives; much cheaper than Swift's Unicode-aware `<`, and the same for metric names.
 func precedesInByteOrder(_ left: String, _ right: String) -> Bool {
-    var left = left, right = right
-    return left.withUTF8 { leftBytes in
-        right.withUTF8 { rightBytes in
-            for index in 0..<min(leftBytes.count, rightBytes.count) where leftBytes[index] != rightBytes[index] {
-                return leftBytes[index] < rightBytes[index]
-            }
-            return leftBytes.count < rightBytes.count
+    byteOrder(left, right) < 0
+}
+
+/// Negative, zero or positive as `left` sorts before, with or after `right` comparing their UTF-8
+/// bytes. Native strings lend their bytes without a copy, and memcmp compares them.
+func byteOrder(_ left: String, _ right: String) -> Int {
+    let compared = left.utf8.withContiguousStorageIfAvailable { leftBytes in
+        right.utf8.withContiguousStorageIfAvailable { rightBytes -> Int in
+            let common = min(leftBytes.count, rightBytes.count)
+            let order = common == 0 ? 0 : memcmp(leftBytes.baseAddress!, rightBytes.baseAddress!, common)
+            return order != 0 ? Int(order) : leftBytes.count - rightBytes.count
         }
     }
+    if let compared, let compared { return compared }
+    if left.utf8.elementsEqual(right.utf8) { return 0 }
+    return left.utf8.lexicographicallyPrecedes(right.utf8) ? -1 : 1
 }
 
 /// The `collect()` calls executing right now, across concurrent scrapes, by collector name and
@@ -241,11 +286,16 @@ enum CollectorOutcome: Sendable {
     }
 }
 
-/// One scrape's worth of collector runs: `parallelism` dispatch threads take collectors from the
-/// list in turn (one thread wake-up per worker, not per collector), one timer holds the deadline,
-/// and a single continuation is resumed by whichever comes first — the last collector or the
-/// timer. Results that arrive after the deadline are discarded, and the timer is cancelled as
-/// soon as the round completes so that nothing of a finished scrape stays alive.
+/// One scrape's worth of collector runs: one dispatch thread takes collectors from the list in
+/// turn; if the round is still open after ``CollectorRegistry/helpAfter``, `parallelism − 1` more
+/// join it, so a hung collector holds only its own thread and slow ones overlap. A host's
+/// collectors usually finish in well under that time, and then one thread is the fastest way:
+/// no wake-ups of other threads, no contention for the allocator between them (on this
+/// project's 2-CPU machine two threads took 1.6 times as long as one, bench/RESULTS.md). One
+/// timer fires first for the helpers, then at the deadline, and a single continuation is resumed
+/// by whichever comes first — the last collector or the deadline. Results that arrive after the
+/// deadline are discarded, and the timer is cancelled as soon as the round completes so that
+/// nothing of a finished scrape stays alive.
 private final class ScrapeRound: Sendable {
     private struct State {
         var outcomes: [CollectorOutcome?]
@@ -255,6 +305,8 @@ private final class ScrapeRound: Sendable {
 
     private let state: Mutex<State>
     private let nextIndex = Atomic<Int>(0)
+    /// Whether the helpers have been started (the timer's first firing).
+    private let helped = Atomic<Bool>(false)
     // Dispatch sources may be scheduled and cancelled from any thread (dispatch_source_cancel(3)).
     nonisolated(unsafe) private let timer: any DispatchSourceTimer
 
@@ -270,13 +322,25 @@ private final class ScrapeRound: Sendable {
         let round = ScrapeRound(count: collectors.count)
         return await withCheckedContinuation { continuation in
             round.state.withLock { $0.continuation = continuation }
-            let nanoseconds = Int(min(timeout.seconds, 86_400) * 1e9)
-            round.timer.schedule(deadline: .now() + .nanoseconds(nanoseconds))
-            round.timer.setEventHandler { [weak round] in round?.complete() }
-            round.timer.resume()
-            for _ in 0..<min(parallelism, collectors.count) {
-                DispatchQueue.global().async { round.work(through: collectors, running: running) }
+            let start = DispatchTime.now()
+            let deadline = start + .nanoseconds(Int(min(timeout.seconds, 86_400) * 1e9))
+            let helpAt = min(start + .nanoseconds(Int(CollectorRegistry.helpAfter.seconds * 1e9)), deadline)
+            let helpers = min(parallelism, collectors.count) - 1
+            round.timer.schedule(deadline: helpers > 0 ? helpAt : deadline)
+            round.timer.setEventHandler { [weak round] in
+                guard let round else { return }
+                // First firing: help with what is left, then wait for the deadline.
+                if helpers > 0, !round.helped.exchange(true, ordering: .acquiringAndReleasing) {
+                    for _ in 0..<helpers {
+                        DispatchQueue.global().async { round.work(through: collectors, running: running) }
+                    }
+                    round.timer.schedule(deadline: deadline)
+                    return
+                }
+                round.complete()
             }
+            round.timer.resume()
+            DispatchQueue.global().async { round.work(through: collectors, running: running) }
         }
     }
 

@@ -31,15 +31,15 @@ package struct ExpositionEncoder: Sendable {
     private func appendText(_ family: MetricFamily, to bytes: inout [UInt8]) {
         if !family.help.isEmpty {
             bytes.append(contentsOf: "# HELP ".utf8)
-            bytes.append(contentsOf: family.name.utf8)
+            Self.append(family.name, to: &bytes)
             bytes.append(UInt8(ascii: " "))
             appendEscaped(family.help, quotes: false, to: &bytes)
             bytes.append(UInt8(ascii: "\n"))
         }
         bytes.append(contentsOf: "# TYPE ".utf8)
-        bytes.append(contentsOf: family.name.utf8)
+        Self.append(family.name, to: &bytes)
         bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: family.type.rawValue.utf8)
+        Self.append(family.type.rawValue, to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
         for sample in family.samples {
             appendSampleName(family.name, sample, to: &bytes)
@@ -67,13 +67,13 @@ package struct ExpositionEncoder: Sendable {
         case .gauge, .histogram, .summary: typeName = family.type.rawValue
         }
         bytes.append(contentsOf: "# TYPE ".utf8)
-        bytes.append(contentsOf: metadataName.utf8)
+        Self.append(metadataName, to: &bytes)
         bytes.append(UInt8(ascii: " "))
-        bytes.append(contentsOf: typeName.utf8)
+        Self.append(typeName, to: &bytes)
         bytes.append(UInt8(ascii: "\n"))
         if !family.help.isEmpty {
             bytes.append(contentsOf: "# HELP ".utf8)
-            bytes.append(contentsOf: metadataName.utf8)
+            Self.append(metadataName, to: &bytes)
             bytes.append(UInt8(ascii: " "))
             appendEscaped(family.help, quotes: true, to: &bytes)
             bytes.append(UInt8(ascii: "\n"))
@@ -89,8 +89,8 @@ package struct ExpositionEncoder: Sendable {
     }
 
     private func appendSampleName(_ familyName: String, _ sample: Sample, to bytes: inout [UInt8]) {
-        bytes.append(contentsOf: familyName.utf8)
-        bytes.append(contentsOf: sample.suffix.utf8)
+        Self.append(familyName, to: &bytes)
+        Self.append(sample.suffix, to: &bytes)
     }
 
     /// `{a="x",b="y"}`, or nothing for an empty set. With `reformatBounds`, `le` and `quantile`
@@ -100,7 +100,7 @@ package struct ExpositionEncoder: Sendable {
         bytes.append(UInt8(ascii: "{"))
         for (index, label) in labels.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            bytes.append(contentsOf: label.name.utf8)
+            Self.append(label.name, to: &bytes)
             bytes.append(contentsOf: "=\"".utf8)
             if reformatBounds, label.name == "le" || label.name == "quantile",
                let bound = Double(label.value == "+Inf" ? "inf" : label.value) {
@@ -114,20 +114,44 @@ package struct ExpositionEncoder: Sendable {
     }
 
     private func appendEscaped(_ text: String, quotes: Bool, to bytes: inout [UInt8]) {
-        let needsEscaping = text.utf8.contains {
-            $0 == UInt8(ascii: "\\") || $0 == UInt8(ascii: "\n") || (quotes && $0 == UInt8(ascii: "\""))
-        }
-        guard needsEscaping else {
-            bytes.append(contentsOf: text.utf8)  // the common case: one copy, no per-byte branching
-            return
-        }
-        for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "\\"): bytes.append(contentsOf: "\\\\".utf8)
-            case UInt8(ascii: "\n"): bytes.append(contentsOf: "\\n".utf8)
-            case UInt8(ascii: "\"") where quotes: bytes.append(contentsOf: "\\\"".utf8)
-            default: bytes.append(byte)
+        // Native strings lend their bytes: runs without escapes are copied whole.
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { source in
+            var runStart = 0
+            for index in source.indices {
+                guard let escape = Self.escape(source[index], quotes: quotes) else { continue }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart..<index]))
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(escape)
+                runStart = index + 1
             }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: source[runStart...]))
+        }
+        if copied != nil { return }
+        for byte in text.utf8 {
+            if let escape = Self.escape(byte, quotes: quotes) {
+                bytes.append(UInt8(ascii: "\\"))
+                bytes.append(escape)
+            } else {
+                bytes.append(byte)
+            }
+        }
+    }
+
+    /// Appends the UTF-8 of `text`: one copy of a native string's bytes (appending a `UTF8View`
+    /// goes byte by byte, and names and values are most of a scrape's body).
+    private static func append(_ text: String, to bytes: inout [UInt8]) {
+        let copied: Void? = text.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
+        if copied == nil { bytes.append(contentsOf: text.utf8) }
+    }
+
+    /// The letter written after a backslash for `byte`, or nil when it goes out as it is:
+    /// `\\` and `\n`, and `\"` where quotes are escaped.
+    private static func escape(_ byte: UInt8, quotes: Bool) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "\\"): UInt8(ascii: "\\")
+        case UInt8(ascii: "\n"): UInt8(ascii: "n")
+        case UInt8(ascii: "\""): quotes ? UInt8(ascii: "\"") : nil
+        default: nil
         }
     }
 }

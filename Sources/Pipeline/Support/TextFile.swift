@@ -29,22 +29,31 @@ package enum TextFile {
             throw ReadError(path: path, reason: errnoText(code))
         }
         defer { close(descriptor) }
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 16_384)
+        // One uninitialised buffer, doubled when full, decoded once: collectors read a dozen of
+        // these files on every scrape, and zeroing and copying them showed in profiles.
+        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 1)
+        defer { buffer.deallocate() }
+        var filled = 0
         while true {
-            let count = chunk.withUnsafeMutableBytes { Glibc.read(descriptor, $0.baseAddress, $0.count) }
+            if filled == buffer.count {
+                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 1)
+                larger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                buffer.deallocate()
+                buffer = larger
+            }
+            let count = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
             if count < 0 {
                 let code = errno
                 if code == EINTR { continue }
                 throw ReadError(path: path, reason: errnoText(code))
             }
             if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-            if let maximumBytes, bytes.count > maximumBytes {
+            filled += count
+            if let maximumBytes, filled > maximumBytes {
                 throw ReadError(path: path, reason: "larger than \(maximumBytes) bytes")
             }
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<filled]), as: UTF8.self)
     }
 
     /// The system's text for an errno value, e.g. `No such file or directory`.
