@@ -176,7 +176,7 @@ MicroVM case: ${microvm_count} generated qemu VMs (${microvm_series} microvm_ se
 | microvm collector alone | $m_rps | $m_p50 | $m_p90 | $m_p99 |
 | all default collectors + microvm | $f_rps | $f_p50 | $f_p90 | $f_p99 |
 
-The microvm collector's own time over 50 scrapes: median ${microvm_median} ms, worst ${microvm_worst} ms (target: under 10 ms for 50 VMs).
+The microvm collector's own time over 50 scrapes: median ${microvm_median} ms, worst ${microvm_worst} ms (targets for 50 VMs: median ≤ 5 ms, worst ≤ 10 ms).
 TABLE
 )
 echo "$report"

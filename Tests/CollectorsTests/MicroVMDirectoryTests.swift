@@ -69,5 +69,19 @@ import Testing
         #expect(!idleEntry.declarative)
 
         #expect(throws: CollectorError.self) { try MicroVMDirectory.read(name: "gone", stateDirectory: state.path, paths: paths) }
+
+        // A runner in the store is read once: what it says cannot change under the same path
+        // (here the file is changed behind the store's back to show it is not read again); a
+        // new runner is a new path, read when the link moves to it.
+        let runners = RunnerFacts.Cache()
+        #expect(try MicroVMDirectory.read(name: "web", stateDirectory: state.path, paths: paths, runners: runners).tapInterfaces == ["vm-web"])
+        try "vm-changed\n".write(to: root.appendingPathComponent(web + "/share/microvm/tap-interfaces"), atomically: true, encoding: .utf8)
+        #expect(try MicroVMDirectory.read(name: "web", stateDirectory: state.path, paths: paths, runners: runners).tapInterfaces == ["vm-web"])
+        #expect(try MicroVMDirectory.read(name: "web", stateDirectory: state.path, paths: paths).tapInterfaces == ["vm-changed"])
+        #expect(try MicroVMDirectory.read(name: "db", stateDirectory: state.path, paths: paths, runners: runners).tapInterfaces == ["vm-db"])
+        let booted = state.appendingPathComponent("db/booted").path
+        try manager.removeItem(atPath: booted)
+        try manager.createSymbolicLink(atPath: booted, withDestinationPath: dbNew)
+        #expect(try MicroVMDirectory.read(name: "db", stateDirectory: state.path, paths: paths, runners: runners).tapInterfaces == ["vm-db-new"])
     }
 }

@@ -16,13 +16,30 @@ import MetricModel
 /// Parses a flat keyed file: every line `KEY VALUE` with an unsigned integer value.
 func parseFlatKeyed(_ text: String, path: String) throws(CollectorError) -> [String: UInt64] {
     var values: [String: UInt64] = [:]
-    for line in ProcText.lines(text) {
-        let fields = ProcText.fields(line)
-        if fields.isEmpty { continue }
-        guard fields.count == 2, let value = UInt64(fields[1]) else {
+    values.reserveCapacity(64)
+    // Each line split in place (no array of fields per line): memory.stat has some sixty lines
+    // and is read for every microVM on every scrape.
+    try ProcText.forEachLine(text) { line throws(CollectorError) in
+        let bytes = line.utf8
+        func skip(_ index: inout Substring.UTF8View.Index, spaces: Bool) {
+            while index != bytes.endIndex, ProcText.isSpace(bytes[index]) == spaces { index = bytes.index(after: index) }
+        }
+        var index = bytes.startIndex
+        skip(&index, spaces: true)
+        let keyStart = index
+        skip(&index, spaces: false)
+        let keyEnd = index
+        skip(&index, spaces: true)
+        let valueStart = index
+        skip(&index, spaces: false)
+        let valueEnd = index
+        skip(&index, spaces: true)
+        if keyStart == keyEnd { return true }
+        guard index == bytes.endIndex, valueStart != valueEnd, let value = UInt64(Substring(bytes[valueStart..<valueEnd])) else {
             throw .malformed(path: path, reason: "line \"\(line.prefix(200))\" is not \"KEY VALUE\"")
         }
-        values[String(fields[0])] = value
+        values[String(Substring(bytes[keyStart..<keyEnd]))] = value
+        return true
     }
     return values
 }
@@ -129,12 +146,12 @@ struct CgroupStats: Equatable, Sendable {
     /// Reads the cgroup at `directory`. Throws `CollectorError.noData` when the directory (the
     /// unit's cgroup) does not exist: the unit is not running.
     static func read(_ directory: String) throws(CollectorError) -> CgroupStats {
+        guard let cgroup = SourceDirectory(directory) else { throw .noData("no cgroup at \(directory)") }
         func optional<Value>(_ file: String, _ parse: (String, String) throws(CollectorError) -> Value)
             throws(CollectorError) -> Value?
         {
-            let path = directory + "/" + file
-            guard let text = try SourceFile.readIfPresent(path) else { return nil }
-            return try parse(text, path)
+            guard let text = try cgroup.readIfPresent(file) else { return nil }
+            return try parse(text, directory + "/" + file)
         }
         guard let cpu = try optional("cpu.stat", parseFlatKeyed) else {
             throw .noData("no cgroup at \(directory)")

@@ -152,7 +152,7 @@ struct MicroVMCollector: MetricCollector {
     func read(vm name: String) throws(CollectorError) -> VMReading? {
         let entry: MicroVMDirectory
         do {
-            entry = try MicroVMDirectory.read(name: name, stateDirectory: stateDirectory, paths: paths)
+            entry = try MicroVMDirectory.read(name: name, stateDirectory: stateDirectory, paths: paths, runners: observations.runners)
         } catch {
             if case .noData = error { return nil }  // removed while we listed
             throw error
@@ -213,12 +213,11 @@ struct MicroVMCollector: MetricCollector {
     /// The statistics of a host network interface; nil when it does not exist (the VM's tap unit
     /// is not up).
     func readInterface(_ interface: String) throws(CollectorError) -> [String: UInt64]? {
-        let directory = paths.sys("class/net/\(interface)/statistics")
-        guard SourceFile.exists(directory) else { return nil }
+        guard let directory = SourceDirectory(paths.sys("class/net/\(interface)/statistics")) else { return nil }
         var values: [String: UInt64] = [:]
         for file in ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped"] {
-            guard let text = try SourceFile.readIfPresent(directory + "/" + file) else { continue }
-            values[file] = try parseSingleValue(text, path: directory + "/" + file)
+            guard let text = try directory.readIfPresent(file) else { continue }
+            values[file] = try parseSingleValue(text, path: directory.path + "/" + file)
         }
         return values
     }
@@ -236,6 +235,8 @@ final class MicroVMObservations: Sendable {
     private let vms = Mutex<[String: VMState]>([:])
     /// The running totals of Firecracker metrics files.
     let firecracker = FirecrackerMetrics()
+    /// What the runners in the Nix store say (they never change).
+    let runners = RunnerFacts.Cache()
 
     /// How many times VM `name` has had a new main process since Lookout first saw it: a restart
     /// by systemd (`Restart=always`) or by hand. A VM seen stopped in between still counts once.

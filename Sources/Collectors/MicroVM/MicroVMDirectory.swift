@@ -12,6 +12,7 @@
 // (`--path.rootfs`), so the whole directory can be a fixture tree.
 
 import MetricModel
+import Synchronization
 
 /// One VM's entry in the state directory.
 struct MicroVMDirectory: Equatable, Sendable {
@@ -60,29 +61,71 @@ struct MicroVMDirectory: Equatable, Sendable {
     }
 
     /// Reads the entry `name` of the state directory `stateDirectory`, resolving runner links
-    /// under `rootfs`. Throws `CollectorError.noData` when the directory is gone.
-    static func read(name: String, stateDirectory: String, paths: HostPaths) throws(CollectorError) -> MicroVMDirectory {
+    /// under `rootfs`; what a runner in the Nix store says comes from `runners` once it has been
+    /// read. Throws `CollectorError.noData` when the directory is gone.
+    static func read(name: String, stateDirectory: String, paths: HostPaths, runners: RunnerFacts.Cache? = nil)
+        throws(CollectorError) -> MicroVMDirectory
+    {
         let directory = stateDirectory + "/" + name
         guard SourceFile.exists(directory) else { throw .noData("\(directory) is gone") }
         let current = SourceFile.linkTarget(directory + "/current")
         let booted = SourceFile.linkTarget(directory + "/booted")
-        let runner = (booted ?? current).map { target in
-            target.hasPrefix("/") ? paths.rootfs(target) : directory + "/" + target
+        let facts = try (booted ?? current).map { (target: String) throws(CollectorError) -> RunnerFacts in
+            let runner = target.hasPrefix("/") ? paths.rootfs(target) : directory + "/" + target
+            guard let runners, target.hasPrefix("/nix/store/") else { return try RunnerFacts.read(runner: runner) }
+            return try runners.facts(of: runner)
         }
-        func share(_ file: String) throws(CollectorError) -> String? {
-            guard let runner else { return nil }
-            return try SourceFile.readIfPresent(runner + "/share/microvm/" + file)
-        }
-        let named = try share("hypervisor").map { String(ProcText.trimmed(Substring($0))) }.flatMap { $0.isEmpty ? nil : $0 }
         let flake = try SourceFile.readIfPresent(directory + "/flake").map { String(ProcText.trimmed(Substring($0))) }
         return MicroVMDirectory(
             name: name,
             currentRunner: current,
             bootedRunner: booted,
-            hypervisor: named ?? (booted ?? current).flatMap(hypervisor(inRunnerPath:)),
+            hypervisor: facts?.hypervisor ?? (booted ?? current).flatMap(hypervisor(inRunnerPath:)),
             declarative: SourceFile.exists(directory + "/toplevel") || SourceFile.linkTarget(directory + "/toplevel") != nil,
             flake: flake,
-            tapInterfaces: try share("tap-interfaces").map(interfaces) ?? [],
-            macvtapInterfaces: try share("macvtap-interfaces").map(interfaces) ?? [])
+            tapInterfaces: facts?.tapInterfaces ?? [],
+            macvtapInterfaces: facts?.macvtapInterfaces ?? [])
+    }
+}
+
+/// What a runner's `share/microvm` says: its hypervisor and its interfaces.
+struct RunnerFacts: Sendable, Equatable {
+    /// The `hypervisor` file's name, when it has one.
+    var hypervisor: String?
+    /// The ids in `tap-interfaces`.
+    var tapInterfaces: [String]
+    /// The ids in `macvtap-interfaces`.
+    var macvtapInterfaces: [String]
+
+    /// Reads the runner at `runner` (a path under the root filesystem).
+    static func read(runner: String) throws(CollectorError) -> RunnerFacts {
+        func share(_ file: String) throws(CollectorError) -> String? {
+            try SourceFile.readIfPresent(runner + "/share/microvm/" + file)
+        }
+        return RunnerFacts(
+            hypervisor: try share("hypervisor").map { String(ProcText.trimmed(Substring($0))) }.flatMap { $0.isEmpty ? nil : $0 },
+            tapInterfaces: try share("tap-interfaces").map(MicroVMDirectory.interfaces) ?? [],
+            macvtapInterfaces: try share("macvtap-interfaces").map(MicroVMDirectory.interfaces) ?? [])
+    }
+
+    /// Runners already read. A path in the Nix store never changes (a new runner is a new path),
+    /// so its files are read once rather than on every scrape: three file reads a VM.
+    final class Cache: Sendable {
+        private let known = Mutex<[String: RunnerFacts]>([:])
+
+        /// An empty cache.
+        init() {}
+
+        /// The facts of the runner at `runner`, read the first time it is asked for.
+        func facts(of runner: String) throws(CollectorError) -> RunnerFacts {
+            if let facts = known.withLock({ $0[runner] }) { return facts }
+            let facts = try RunnerFacts.read(runner: runner)
+            known.withLock { known in
+                // Old runners go when garbage is collected; a full cache starts again.
+                if known.count >= 1024 { known.removeAll() }
+                known[runner] = facts
+            }
+            return facts
+        }
     }
 }

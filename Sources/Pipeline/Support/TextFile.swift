@@ -22,7 +22,19 @@ package enum TextFile {
     /// The whole file as UTF-8 text (invalid bytes repaired), or nil when it does not exist and
     /// `missingIsNil`. A file longer than `maximumBytes`, when given, is an error.
     package static func read(_ path: String, missingIsNil: Bool = false, maximumBytes: Int? = nil) throws(ReadError) -> String? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        try readOpened(open(path, O_RDONLY | O_CLOEXEC), path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
+    }
+
+    /// The file `name` of the directory open as `directory` (openat(2)), read as ``read(_:missingIsNil:maximumBytes:)``
+    /// reads a path; `path` names it in errors. The kernel walks the directory's path once for
+    /// all the files read in it.
+    package static func read(_ name: String, inDirectory directory: Int32, path: String, missingIsNil: Bool = false,
+                             maximumBytes: Int? = nil) throws(ReadError) -> String? {
+        try readOpened(openat(directory, name, O_RDONLY | O_CLOEXEC), path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
+    }
+
+    /// Reads the whole file `open` returned, then closes it; a failed open is the error (or nil).
+    private static func readOpened(_ descriptor: Int32, path: String, missingIsNil: Bool, maximumBytes: Int?) throws(ReadError) -> String? {
         guard descriptor >= 0 else {
             let code = errno
             if missingIsNil, code == ENOENT { return nil }
