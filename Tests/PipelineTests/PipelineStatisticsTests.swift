@@ -125,6 +125,11 @@ import Testing
         statistics.closeStaleRuns(now: Self.t0 + 5000 * 1_000_000)
         #expect(Self.text(statistics).contains(#"pipeline_runs_in_progress{pipeline="lookout"} 0"#))
         #expect(Self.text(statistics).contains(#"pipeline_runs_total{pipeline="lookout",result="stale"} 1"#))
+        // Closed runs are forgotten after four stale periods without events, so client-made
+        // run ids cannot pile up: an event that late opens the run again.
+        statistics.closeStaleRuns(now: Self.t0 + (1000 + 4 * 600 + 1) * 1_000_000)
+        statistics.add([Self.event(.note, run: "9", at: 3500)])
+        #expect(Self.text(statistics).contains(#"pipeline_runs_in_progress{pipeline="lookout"} 1"#))
         // An unknown verdict hides pipeline_dst_valid rather than guessing.
         statistics.add([Self.event(.dstReport, run: "10", at: 1000, simulation: .init(valid: nil))])
         #expect(!Self.text(statistics).contains("pipeline_dst_valid"))

@@ -70,7 +70,7 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         var stepDurations: [[String]: Histogram] = [:]  // [pipeline, step, result]
         var stepLast: [[String]: (success: Bool, time: Int64)] = [:]  // [pipeline, step]
         var openRuns: [RunKey: OpenRun] = [:]
-        var closedRuns: Set<RunKey> = []
+        var closedRuns: [RunKey: Int64] = [:]  // the time of the run's latest event
         var pipelines: Set<String> = []
         var openSteps: [StepKey: Int64] = [:]
         var deployments: [[String]: UInt64] = [:]  // [pipeline, stage, result]
@@ -103,7 +103,9 @@ package final class PipelineStatistics: MetricCollector, Sendable {
             state.rollbacks[[event.pipeline, stage], default: 0] += 0
             for verdict in GateVerdict.allCases { state.gateVerdicts[[event.pipeline, stage, verdict.rawValue], default: 0] += 0 }
         }
-        if event.type != .runFinished, !state.closedRuns.contains(run) {
+        if let closed = state.closedRuns[run] {
+            state.closedRuns[run] = max(closed, event.time)
+        } else if event.type != .runFinished {
             state.openRuns[run, default: OpenRun(started: nil, lastSeen: event.time)].lastSeen =
                 max(state.openRuns[run]?.lastSeen ?? event.time, event.time)
         }
@@ -111,8 +113,9 @@ package final class PipelineStatistics: MetricCollector, Sendable {
         case .runStarted:
             state.openRuns[run]?.started = event.time
         case .runFinished:
-            guard state.closedRuns.insert(run).inserted else { break }
+            guard state.closedRuns[run] == nil else { break }
             let open = state.openRuns.removeValue(forKey: run)
+            state.closedRuns[run] = max(open?.lastSeen ?? event.time, event.time)
             state.runs[[event.pipeline, event.result?.rawValue ?? "success"], default: 0] += 1
             if let seconds = event.durationSeconds(startedAt: open?.started) {
                 state.runDurations[event.pipeline, default: Histogram(bounds: runBuckets)].observe(seconds, bounds: runBuckets)
@@ -164,12 +167,15 @@ package final class PipelineStatistics: MetricCollector, Sendable {
     }
 
     /// Closes runs without events for longer than ``staleAfter`` before `now` (microseconds since
-    /// the epoch), counting each in `pipeline_runs_total{result="stale"}`.
+    /// the epoch), counting each in `pipeline_runs_total{result="stale"}`, and forgets closed runs
+    /// quiet for four times as long: run ids come from clients, so remembering every one would
+    /// grow without end, and an event that late for a finished run is not expected.
     func closeStaleRuns(now: Int64) {
         state.withLock { state in
+            state.closedRuns = state.closedRuns.filter { now - $0.value <= 4 * staleAfter }
             for (run, open) in state.openRuns where now - open.lastSeen > staleAfter {
                 state.openRuns[run] = nil
-                state.closedRuns.insert(run)
+                state.closedRuns[run] = open.lastSeen
                 state.runs[[run.pipeline, "stale"], default: 0] += 1
                 state.openSteps = state.openSteps.filter { $0.key.pipeline != run.pipeline || $0.key.run != run.run }
             }

@@ -170,24 +170,20 @@ struct FamilyMerger {
             let order = byteOrder(left.name, right.name)
             return order != 0 ? order < 0 : left.index < right.index
         }
-        let order = keyed.map(\.index)
+        // Walk the names in order: a family whose name repeats the one before is merged into it.
         var merged: [MetricFamily] = []
-        merged.reserveCapacity(order.count)
-        var position = 0
-        while position < order.count {
-            var family = gathered[order[position]].family
-            var next = position + 1
-            if next < order.count, gathered[order[next]].family.name == family.name {
-                var seen = Set(family.samples.map(SeriesKey.init))
-                while next < order.count, gathered[order[next]].family.name == family.name {
-                    merge(gathered[order[next]], into: &family, seen: &seen)
-                    next += 1
-                }
+        merged.reserveCapacity(keyed.count)
+        var seen: Set<SeriesKey>?  // the merged family's series, made when a second family of its name comes
+        for (position, key) in keyed.enumerated() {
+            guard position > 0, keyed[position - 1].name == key.name else {
+                seen = nil
+                merged.append(gathered[key.index].family)
+                continue
             }
-            if !family.samples.isEmpty { merged.append(family) }
-            position = next
+            if seen == nil { seen = Set(merged[merged.count - 1].samples.map(SeriesKey.init)) }
+            merge(gathered[key.index], into: &merged[merged.count - 1], seen: &seen!)
         }
-        return merged
+        return merged.filter { !$0.samples.isEmpty }
     }
 
     /// Adds the series of a later family of the same name to `family`, or drops it when its type differs.
@@ -233,7 +229,7 @@ func byteOrder(_ left: String, _ right: String) -> Int {
             return order != 0 ? Int(order) : leftBytes.count - rightBytes.count
         }
     }
-    if let compared, let compared { return compared }
+    if let order = compared ?? nil { return order }
     if left.utf8.elementsEqual(right.utf8) { return 0 }
     return left.utf8.lexicographicallyPrecedes(right.utf8) ? -1 : 1
 }
