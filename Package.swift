@@ -23,14 +23,12 @@ let package = Package(
     targets: [
         // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
         // handler a journal reader needs (C, because a signal handler must be async-signal-safe),
-        // libcurl through a module map, imported only by the Curl target below, zlib, and
-        // libcrypt for the bcrypt hashes of --web.config.file.
-        .target(
-            name: "CSystemd",
-            linkerSettings: [.linkedLibrary("systemd")]),
-        .systemLibrary(
-            name: "CCurl", pkgConfig: "libcurl",
-            providers: [.apt(["libcurl4-openssl-dev"])]),
+        // libcurl's, imported only by the Curl target below, zlib, and libcrypt for the bcrypt
+        // hashes of --web.config.file. libsystemd and libcurl are loaded with dlopen(3) on first
+        // use (CSystemd/lazy_systemd.c, CCurl/lazy_curl.c), so a daemon that reads no journal and
+        // ships nothing maps neither them nor the libraries they pull in.
+        .target(name: "CSystemd"),
+        .target(name: "CCurl"),
         .systemLibrary(
             name: "CCrypt", pkgConfig: "libcrypt",
             providers: [.apt(["libcrypt-dev"])]),

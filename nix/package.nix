@@ -39,6 +39,13 @@ stdenv.mkDerivation (finalAttrs: {
     install -Dm644 -t $out/share/lookout/dashboards/provisioning dashboards/provisioning/*.yml
   '';
 
+  # libsystemd and libcurl are loaded with dlopen(3) on first use (Package.swift), so they are not
+  # in the binary's DT_NEEDED and the fixup's RPATH shrinking drops their directories: add them
+  # back once it has run.
+  postFixup = ''
+    patchelf --add-rpath ${lib.makeLibraryPath [ systemdLibs curl ]} $out/bin/lookout
+  '';
+
   meta = {
     description = "Metrics and log exporter for Linux hosts that run microVMs";
     mainProgram = "lookout";

@@ -123,9 +123,11 @@ package struct TransferError: Error, Sendable, Equatable, CustomStringConvertibl
         self.init(kind: .transport, code: Int(code.rawValue), message: String(cString: curl_multi_strerror(code)))
     }
 
-    /// The error for libcurl failing to initialise, or to create a handle.
-    fileprivate static let unavailable = TransferError(
-        kind: .transport, code: Int(libcurl.rawValue), message: "libcurl could not be initialised")
+    /// The error for libcurl failing to load or initialise, or to create a handle.
+    fileprivate static var unavailable: TransferError {
+        let reason = lookout_curl_load_error().map { String(cString: $0) } ?? "libcurl could not be initialised"
+        return TransferError(kind: .transport, code: Int(libcurl.rawValue), message: reason)
+    }
 
     /// `"<message> (curl error <code>)"`.
     package var description: String { "\(message) (curl error \(code))" }

@@ -300,6 +300,22 @@ final class ServerProcess: @unchecked Sendable {
         return 0
     }
 
+    /// The file names (without directories) of the shared libraries the process has mapped, from
+    /// /proc/PID/maps; empty when it cannot be read.
+    func mappedLibraries() -> Set<String> {
+        // Read to the end: /proc files report size 0, and a read sized from that stops early.
+        guard let file = FileHandle(forReadingAtPath: "/proc/\(process.processIdentifier)/maps") else { return [] }
+        defer { try? file.close() }
+        let maps = String(decoding: file.readDataToEndOfFile(), as: UTF8.self)
+        var names: Set<String> = []
+        for line in maps.split(separator: "\n") {
+            guard let path = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst(5).first,
+                  path.hasPrefix("/"), path.contains(".so") else { continue }
+            names.insert(String(path.split(separator: "/").last!))
+        }
+        return names
+    }
+
     /// Stops the process and waits for it to exit.
     func stop() {
         guard process.isRunning else { return }

@@ -15,4 +15,9 @@ int lookout_sigbus_install(void);
 /// journal and resumes from its last good cursor.
 unsigned long lookout_sigbus_count(void);
 
+/// Why libsystemd could not be loaded (dlopen(3)'s message), or NULL when it is loaded; loads it
+/// if no sd_journal_* call has yet. When it cannot be loaded, every sd_journal_* call that returns
+/// an int returns -ELIBACC.
+const char *lookout_systemd_load_error(void);
+
 #endif

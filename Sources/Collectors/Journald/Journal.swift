@@ -29,8 +29,13 @@ package struct JournalError: Error, Equatable, CustomStringConvertible {
     /// The positive errno the library returned.
     package var code: Int32
 
-    /// One line naming the operation and the reason.
-    package var description: String { "cannot \(operation): \(String(cString: strerror(code)))" }
+    /// One line naming the operation and the reason; when libsystemd could not be loaded, why.
+    package var description: String {
+        if code == ELIBACC, let reason = lookout_systemd_load_error() {
+            return "cannot \(operation): \(String(cString: reason))"
+        }
+        return "cannot \(operation): \(String(cString: strerror(code)))"
+    }
 
     /// True for a corrupt entry or file (EBADMSG and its relatives), which a reader skips. EIO
     /// is not one: it may pass, so the reader reopens and tries the same entry again.
