@@ -15,7 +15,6 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", exact: "2.13.0"),
         .package(url: "https://github.com/jpsim/Yams.git", exact: "6.2.2"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", exact: "2.28.1"),
-        .package(url: "https://github.com/adam-fowler/compress-nio.git", exact: "1.5.0"),
         .package(url: "https://github.com/apple/swift-nio.git", exact: "2.101.3"),
         .package(url: "https://github.com/apple/swift-http-types.git", exact: "1.8.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", exact: "7.10.0"),
@@ -75,6 +74,8 @@ let package = Package(
         // libcurl's easy and multi interfaces behind one Swift file: the shippers' and the CLI
         // clients' HTTP(S) requests, and the microVM collector's GETs over unix-domain sockets.
         .target(name: "Curl", dependencies: ["CCurl"]),
+        // zlib's deflate behind one Swift file: gzip for bulk bodies and scrape responses.
+        .target(name: "Zlib", dependencies: ["CZlib"]),
         .target(
             name: "Collectors",
             dependencies: [
@@ -86,7 +87,7 @@ let package = Package(
         .target(
             name: "Shippers",
             dependencies: [
-                "LookoutSupport", "MetricModel", "Shipping", "Curl", "CZlib",
+                "LookoutSupport", "MetricModel", "Shipping", "Curl", "Zlib",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]),
@@ -94,7 +95,7 @@ let package = Package(
             name: "Exporter",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "CCrypt",
+                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "Zlib", "CCrypt",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -102,7 +103,6 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
-                .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -120,9 +120,8 @@ let package = Package(
         .executableTarget(
             name: "ScrapeBenchmark",
             dependencies: [
-                "Collectors", "MetricModel", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-                .product(name: "Logging", package: "swift-log"), .product(name: "CompressNIO", package: "compress-nio"),
-                .product(name: "NIOCore", package: "swift-nio"),
+                "Collectors", "MetricModel", "Zlib", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             path: "bench/ScrapeBenchmark"),
 
@@ -146,14 +145,14 @@ let package = Package(
         .testTarget(
             name: "ShippersTests",
             dependencies: [
-                "Shippers", "LookoutSupport", "MetricModel", "Shipping", "PeerSupport",
+                "Shippers", "LookoutSupport", "MetricModel", "Shipping", "Zlib", "PeerSupport",
                 .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "ExporterTests",
             dependencies: [
                 "Exporter", "LookoutSupport", "MetricModel", "PromQL", "Rules", "PipelineEvents", "DaemonSummary", "Gate",
-                "YAMLFiles",
+                "YAMLFiles", "PeerSupport",
                 "Collectors", .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]),
         .testTarget(

@@ -24,13 +24,12 @@ package enum ProcessMetrics {
         let stat = selfStat()
         gauge("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
               stat.map { ($0.userTicks + $0.systemTicks) / ticksPerSecond }, type: .counter)
-        let limits = selfLimits()
-        gauge("process_max_fds", "Maximum number of open file descriptors.", limits["Max open files"])
+        gauge("process_max_fds", "Maximum number of open file descriptors.", softLimit(RLIMIT_NOFILE))
         gauge("process_open_fds", "Number of open file descriptors.", openDescriptors())
         gauge("process_resident_memory_bytes", "Resident memory size in bytes.", stat.map { $0.residentPages * pageSize })
         gauge("process_start_time_seconds", "Start time of the process since unix epoch in seconds.", startTime)
         gauge("process_virtual_memory_bytes", "Virtual memory size in bytes.", stat.map(\.virtualBytes))
-        gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", limits["Max address space"])
+        gauge("process_virtual_memory_max_bytes", "Maximum amount of virtual memory available in bytes.", softLimit(RLIMIT_AS))
         return families
     }
 
@@ -67,23 +66,13 @@ package enum ProcessMetrics {
         return nil
     }
 
-    /// The soft limits of /proc/self/limits by name; "unlimited" is the largest 64-bit value, as
-    /// client_golang reports it.
-    private static func selfLimits() -> [String: Double] {
-        guard let text = try? TextFile.read("/proc/self/limits") else { return [:] }
-        var limits: [String: Double] = [:]
-        // Only the two limits reported are split into fields; the others are passed over by name.
-        try? ProcText.forEachLine(text) { line in
-            // "Max open files            20000                20000                files"
-            // Bytes, not Characters: Substring.hasPrefix compares graphemes.
-            guard line.utf8.starts(with: "Max open files".utf8) || line.utf8.starts(with: "Max address space".utf8) else { return true }
-            let name = ProcText.trimmed(line.prefix(26))
-            if let soft = ProcText.fields(line.dropFirst(26), limit: 1).first {
-                limits[String(name)] = soft == "unlimited" ? Double(UInt64.max) : ProcText.number(soft)
-            }
-            return limits.count < 2
-        }
-        return limits
+    /// The soft limit on `resource` (getrlimit(2): what /proc/self/limits shows, without reading
+    /// and splitting that file); RLIM_INFINITY is the largest 64-bit value, as client_golang
+    /// reports "unlimited".
+    private static func softLimit(_ resource: __rlimit_resource) -> Double? {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(resource.rawValue), &limit) == 0 else { return nil }
+        return Double(limit.rlim_cur)
     }
 
     /// The entries of /proc/self/fd, the directory's own descriptor included (as Go counts them).

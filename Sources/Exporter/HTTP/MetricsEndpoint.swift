@@ -1,4 +1,3 @@
-import CompressNIO
 import HTTPTypes
 import Hummingbird
 import HummingbirdCore
@@ -7,6 +6,7 @@ import NIOCore
 import DaemonSummary
 import MetricModel
 import Synchronization
+import Zlib
 
 /// The HTTP face of the exporter: `GET <telemetry path>` answers a scrape, `GET /` a landing page.
 ///
@@ -106,22 +106,14 @@ struct MetricsEndpoint: Sendable {
         let families = await registry.scrape(timeout: timeout, selection: selection)
         history.record(CounterReading(families, at: .now))
         let format = ExpositionFormat.negotiate(accept: request.headers[.accept])
-        let body = ExpositionEncoder(format: format).encode(families)
-        var buffer = ByteBuffer(bytes: body)
+        var body = ExpositionEncoder(format: format).encode(families)
         var headers: HTTPFields = [.contentType: format.contentType]
         if ContentCoding.negotiate(acceptEncoding: request.headers[.acceptEncoding]) == .gzip {
-            do {
-                buffer = try buffer.compress(with: .gzip())
-                headers[.contentEncoding] = "gzip"
-            } catch {
-                // Uncompressed is always acceptable (RFC 9110 §12.5.3); log and send it as is.
-                registry.errors.emit(.http, .compression, "gzip failed, answering uncompressed", level: .warning,
-                                     metadata: ["error": "\(error)"], to: logger)
-                buffer = ByteBuffer(bytes: body)
-            }
+            body = Gzip.compress(body, level: Gzip.scrapeLevel)
+            headers[.contentEncoding] = "gzip"
         }
         headers[.vary] = "Accept, Accept-Encoding"
-        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: buffer))
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     /// Counts an HTTP error and logs it: at warning level the first time its type occurs, at

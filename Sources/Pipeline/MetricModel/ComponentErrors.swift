@@ -49,8 +49,6 @@ package struct ErrorType: Hashable, Sendable, CustomStringConvertible {
     package static let methodNotAllowed = ErrorType("method_not_allowed")
     /// A request over a concurrency limit (503 here, 429 from Elasticsearch).
     package static let tooManyRequests = ErrorType("too_many_requests")
-    /// A response that could not be compressed and went out plain.
-    package static let compression = ErrorType("compression")
     /// The listening socket could not accept a connection (out of file descriptors, `EMFILE`).
     package static let accept = ErrorType("accept")
     /// `--web.config.file` could not be read or used while serving (500, or a refused connection).

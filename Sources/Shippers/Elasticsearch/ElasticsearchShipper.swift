@@ -5,6 +5,7 @@ import LookoutSupport
 import MetricModel
 import Shipping
 import Synchronization
+import Zlib
 
 /// Ships documents to Elasticsearch (or OpenSearch) with `_bulk` `create` requests over libcurl,
 /// resolving every document the way Beats does (`libbeat/outputs/elasticsearch/client.go`):

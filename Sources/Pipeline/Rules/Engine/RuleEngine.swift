@@ -64,6 +64,10 @@ package final class RuleEngine: Service, MetricCollector {
         /// The newest `ALERTS` and `ALERTS_FOR_STATE` samples.
         var alertSamples: [(name: String, labels: [Label], value: Double)] = []
         var lastRoundSeconds = 0.0
+        /// The history's series and approximate bytes after the last round, which is the only
+        /// thing that changes them: a scrape reports them without walking the history.
+        var historySeries = 0
+        var historyBytes = 0
     }
 
     /// The engine for `groups`; `registry` is scraped for the history (without this collector),
@@ -128,6 +132,8 @@ package final class RuleEngine: Service, MetricCollector {
         let (changes, notifications) = state.withLock { state in
             // Under the lock: a query's series handles stay good while it runs.
             history.record(families, at: time, adding: targetLabels)
+            state.historySeries = history.seriesCount
+            state.historyBytes = history.approximateBytes
             var changes: [(rule: String, error: String?)] = []
             let source = CombinedSeriesSource(history, state.recorded)
             for index in state.rules.groups.indices {
@@ -218,8 +224,9 @@ package final class RuleEngine: Service, MetricCollector {
 
     /// `ALERTS`, `ALERTS_FOR_STATE` and `lookout_rule_*`.
     package func collect() throws -> [MetricFamily] {
-        let (samples, rules, evaluations, failures, durations, roundSeconds) = state.withLock { state in
-            (state.alertSamples, state.rules, state.evaluations, state.failures, state.lastDuration, state.lastRoundSeconds)
+        let (samples, rules, evaluations, failures, durations, roundSeconds, historySeries, historyBytes) = state.withLock { state in
+            (state.alertSamples, state.rules, state.evaluations, state.failures, state.lastDuration, state.lastRoundSeconds,
+             state.historySeries, state.historyBytes)
         }
         var alerts = MetricFamily(name: "ALERTS", help: "Alerts pending or firing, by Lookout's rule evaluation.", type: .gauge)
         var forState = MetricFamily(name: "ALERTS_FOR_STATE", help: "When each pending or firing alert became active, in seconds since the epoch.",
@@ -242,9 +249,9 @@ package final class RuleEngine: Service, MetricCollector {
             MetricFamily(name: "lookout_rule_round_duration_seconds", help: "How long the last history round and rule evaluation took.",
                          type: .gauge, samples: [Sample(labels: [], value: roundSeconds)]),
             MetricFamily(name: "lookout_rule_history_series", help: "Series held in the rule history.",
-                         type: .gauge, samples: [Sample(labels: [], value: Double(history.seriesCount))]),
+                         type: .gauge, samples: [Sample(labels: [], value: Double(historySeries))]),
             MetricFamily(name: "lookout_rule_history_bytes", help: "Approximate memory the rule history holds.",
-                         type: .gauge, samples: [Sample(labels: [], value: Double(history.approximateBytes))]),
+                         type: .gauge, samples: [Sample(labels: [], value: Double(historyBytes))]),
         ].filter { !$0.samples.isEmpty }
     }
 }
