@@ -5,6 +5,8 @@
 # Then the microVM case: a generated microvm.nix host of 50 VMs (copies of the fixture VM in
 # Tests/Fixtures/microvms), scraped with the microvm collector alone and with every default
 # collector as well (those read this host's /proc, the generated tree's sysfs).
+# Then the RSS of a Lookout with journal shipping (a generated journal of 20,000 entries, shipped to
+# osmem-server) and the events API on, scraped as the first one was.
 # Then where a scrape's time goes: bench/ScrapeBenchmark runs the same collectors in-process and
 # times each collector alone and each stage (the registry's round: collection, merging and the
 # exporter's process_* families; encoding; gzip); what the HTTP scrape's median costs beyond
@@ -19,9 +21,15 @@ duration="${1:-10s}"
 lookout="${LOOKOUT_BINARY:-.build/release/lookout}"
 benchmark="${SCRAPE_BENCHMARK_BINARY:-.build/release/ScrapeBenchmark}"
 node_exporter="$(command -v prometheus-node-exporter || true)"
-for tool in wrk "$lookout" "$benchmark" "$node_exporter"; do
+venv_python=bench/.venv/bin/python
+osmem="${OSMEM_SERVER_BIN:-$("$venv_python" -c 'import osmem_server; print(osmem_server.resolve_binary())' 2>/dev/null || true)}"
+journal_remote=""
+for candidate in /lib/systemd/systemd-journal-remote /usr/lib/systemd/systemd-journal-remote; do
+    [ -x "$candidate" ] && { journal_remote=$candidate; break; }
+done
+for tool in wrk "$lookout" "$benchmark" "$node_exporter" "$osmem" "$journal_remote"; do
     if [ -z "$tool" ] || ! command -v "$tool" >/dev/null 2>&1; then
-        echo "scrape.sh: missing ${tool:-prometheus-node-exporter}; run 'make bench' (it builds and bootstraps)" >&2
+        echo "scrape.sh: missing ${tool:-prometheus-node-exporter, osmem-server or systemd-journal-remote}; run 'make bench' (it builds and bootstraps)" >&2
         exit 1
     fi
 done
@@ -36,12 +44,14 @@ node_port=19180
 lookout_port=19181
 microvm_port=19182
 microvm_full_port=19183
+shipping_port=19184
 microvm_count=50
 microvm_host="$(mktemp -d)"
+shipping_dir="$(mktemp -d)"
 pids=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    rm -rf "$textfile_dir" "$microvm_host"
+    rm -rf "$textfile_dir" "$microvm_host" "$shipping_dir"
 }
 trap cleanup EXIT
 
@@ -79,13 +89,15 @@ pids+=($!)
 "$lookout" serve --web.listen-address="127.0.0.1:$microvm_full_port" "${microvm_flags[@]}" --log.level=warn >/dev/null 2>&1 &
 pids+=($!)
 
-for port in $node_port $lookout_port $microvm_port $microvm_full_port; do
+wait_serving() {
+    local port=$1
     for _ in $(seq 1 100); do
         curl -sf "http://127.0.0.1:$port/metrics" >/dev/null && break
         sleep 0.1
     done
     curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || { echo "scrape.sh: exporter on port $port did not start" >&2; exit 1; }
-done
+}
+for port in $node_port $lookout_port $microvm_port $microvm_full_port; do wait_serving $port; done
 
 # One wrk run: prints "requests/s p50 p90 p99" (latencies in ms).
 measure() {
@@ -97,6 +109,7 @@ measure() {
         END { printf "%.0f %.2f %.2f %.2f\n", rps, p50, p90, p99 }'
 }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
+anon_mib() { awk '/^RssAnon/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 
 # Warm both up (page cache, allocator) before measuring.
@@ -107,8 +120,40 @@ read -r n1_rps n1_p50 n1_p90 n1_p99 < <(measure $node_port 1)
 read -r l1_rps l1_p50 l1_p90 l1_p99 < <(measure $lookout_port 1)
 read -r n8_rps n8_p50 n8_p90 n8_p99 < <(measure $node_port 8)
 read -r l8_rps l8_p50 l8_p90 l8_p99 < <(measure $lookout_port 8)
-node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid)
-lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid)
+node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid); node_anon=$(anon_mib $node_pid)
+lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid); lookout_anon=$(anon_mib $lookout_pid)
+# The same collectors with journal shipping and the events API on, started after the runs above so
+# that its shipping does not share the machine with them: a generated journal shipped to an
+# osmem-server, and an events token. Its journal shipped (or 60 s passed), it is scraped as the
+# first one was.
+mkdir -p "$shipping_dir/journal"
+python3 bench/journal-gen.py 20000 | "$journal_remote" --split-mode=none --output="$shipping_dir/journal/bench.journal" - \
+    2>/dev/null
+"$osmem" --addr 127.0.0.1:0 --no-stdin-watch --no-ja --parent-pid $$ </dev/null >"$shipping_dir/osmem.out" 2>/dev/null &
+pids+=($!)
+osmem_url=""
+for _ in $(seq 1 100); do
+    osmem_url=$(sed -n '1s/.*"url":"\([^"]*\)".*/\1/p' "$shipping_dir/osmem.out")
+    [ -n "$osmem_url" ] && break
+    sleep 0.1
+done
+[ -n "$osmem_url" ] || { echo "scrape.sh: osmem-server did not start" >&2; exit 1; }
+printf 'bench-token\n' > "$shipping_dir/events.token"
+"$lookout" serve --web.listen-address="127.0.0.1:$shipping_port" "${flags[@]}" --log.level=warn \
+    --data.dir="$shipping_dir/data" --journal.directory="$shipping_dir/journal" --journal.start=head \
+    --elasticsearch.url="$osmem_url" --web.events-token-file="$shipping_dir/events.token" >/dev/null 2>&1 &
+pids+=($!); shipping_pid=$!
+
+wait_serving $shipping_port
+for _ in $(seq 1 600); do
+    shipped=$(curl -s "http://127.0.0.1:$shipping_port/metrics" \
+        | awk '/^lookout_elasticsearch_documents_acknowledged_total/ { sum += $2 } END { printf "%d", sum }')
+    [ "${shipped:-0}" -ge 20000 ] && break
+    sleep 0.1
+done
+measure $shipping_port 1 >/dev/null
+shipping_rss=$(rss_mib $shipping_pid); shipping_hwm=$(hwm_mib $shipping_pid); shipping_anon=$(anon_mib $shipping_pid)
+kill "$shipping_pid"
 wrk -t1 -c1 -d2s "http://127.0.0.1:$microvm_port/metrics" >/dev/null
 read -r m_rps m_p50 m_p90 m_p99 < <(measure $microvm_port 1)
 read -r f_rps f_p50 f_p90 f_p99 < <(measure $microvm_full_port 1)
@@ -131,7 +176,7 @@ microvm_breakdown=$("$benchmark" --collector microvm --collector.microvm.state-d
 stage() { awk -v name="$1" '$1 " " $2 == name { print $3 }' <<<"$breakdown"; }
 in_process=$(awk -v a="$(stage "stage round")" -v b="$(stage "stage encode")" 'BEGIN { printf "%.1f", a + b }')
 request_handling=$(awk -v p50="$l1_p50" -v inside="$in_process" 'BEGIN { printf "%.1f", p50 * 1000 - inside }')
-breakdown_rows=$( (grep -v '^body' <<<"$breakdown"; sed 's/^collector microvm/collector microvm (50 VMs)/' <<<"$microvm_breakdown") \
+breakdown_rows=$( (grep -v '^body\|^gzip' <<<"$breakdown"; sed 's/^collector microvm/collector microvm (50 VMs)/' <<<"$microvm_breakdown") \
     | awk '{ p99 = $NF; median = $(NF - 1); $NF = ""; $(NF - 1) = ""; sub(/ +$/, ""); printf "| %s | %s | %s |\n", $0, median, p99 }')
 
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
@@ -149,10 +194,11 @@ Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
 | node_exporter | 8 | $n8_rps | $n8_p50 | $n8_p90 | $n8_p99 |
 | lookout | 8 | $l8_rps | $l8_p50 | $l8_p90 | $l8_p99 |
 
-| exporter | RSS after load MiB | peak RSS MiB |
-|---|---|---|
-| node_exporter | $node_rss | $node_hwm |
-| lookout | $lookout_rss | $lookout_hwm |
+| exporter | RSS after load MiB | of which anonymous MiB | peak RSS MiB |
+|---|---|---|---|
+| node_exporter | $node_rss | $node_anon | $node_hwm |
+| lookout | $lookout_rss | $lookout_anon | $lookout_hwm |
+| lookout, journal shipping (${shipped:-0} entries acknowledged) and events API on | $shipping_rss | $shipping_anon | $shipping_hwm |
 
 Throughput ratio lookout / node_exporter: $(ratio "$l1_rps" "$n1_rps")× at 1 connection, $(ratio "$l8_rps" "$n8_rps")× at 8 (target ≥ 5× at both).
 Latency at 1 connection: lookout p99 ${l1_p99} ms against node_exporter p50 ${n1_p50} ms (target: below).
@@ -161,13 +207,14 @@ RSS ratio lookout / node_exporter: $(ratio "$lookout_rss" "$node_rss")× (target
 Where a scrape's time goes (bench/ScrapeBenchmark, in-process, the same collectors on this host; µs). "collector NAME": one
 collector alone; "stage sequential": all of them one after another on one thread; "stage round": the registry's
 round as a scrape runs it (collectors on its dispatch thread, merged and sorted, with the process_* families);
-"stage process_metrics" is part of it; "stage encode": the text exposition; "stage gzip": compressing the body.
+"stage process_metrics" is part of it; "stage encode": the text exposition; "stage gzip": compressing the body
+at the level the endpoint uses (1), "stage gzip_level_6" at zlib's default, which client_golang uses.
 
 | what | median µs | p99 µs |
 |---|---|---|
 ${breakdown_rows}
 
-$(grep '^body' <<<"$breakdown"). Collection, merging and encoding take ${in_process} µs of the HTTP scrape's median ${l1_p50} ms at 1 connection; the other ${request_handling} µs are request handling (HTTP parsing and writing, the hops between the event loop, the task and the collectors' thread). wrk asks for no compression; Prometheus does, and gzip is the line above.
+$(grep '^body' <<<"$breakdown"); $(grep '^gzip' <<<"$breakdown"). Collection, merging and encoding take ${in_process} µs of the HTTP scrape's median ${l1_p50} ms at 1 connection; the other ${request_handling} µs are request handling (HTTP parsing and writing, the hops between the event loop, the task and the collectors' thread). wrk asks for no compression; Prometheus does, and gzip is the line above.
 
 MicroVM case: ${microvm_count} generated qemu VMs (${microvm_series} microvm_ series), no hypervisor sockets, 1 connection.
 
