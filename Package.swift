@@ -22,10 +22,10 @@ let package = Package(
     targets: [
         // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
         // handler a journal reader needs (C, because a signal handler must be async-signal-safe),
-        // libcurl's, imported only by the Curl target below, zlib, and libcrypt for the bcrypt
-        // hashes of --web.config.file. libsystemd and libcurl are loaded with dlopen(3) on first
-        // use (CSystemd/lazy_systemd.c, CCurl/lazy_curl.c), so a daemon that reads no journal and
-        // ships nothing maps neither them nor the libraries they pull in.
+        // libcurl's, imported only by the Curl target below, zlib, libcrypt for the bcrypt hashes of
+        // --web.config.file, and glibc's malloc.h (CMalloc). libsystemd and libcurl are loaded
+        // with dlopen(3) on first use (CSystemd/lazy_systemd.c, CCurl/lazy_curl.c), so a daemon
+        // that reads no journal and ships nothing maps neither them nor the libraries they pull in.
         .target(name: "CSystemd"),
         .target(name: "CCurl"),
         .systemLibrary(
@@ -34,6 +34,7 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(name: "CMalloc"),
 
         // The core, one module per concept under Sources/Pipeline; each imports only modules
         // listed above it (README, Layout).
@@ -95,7 +96,7 @@ let package = Package(
             name: "Exporter",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "Zlib", "CCrypt",
+                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "Zlib", "CCrypt", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -24,8 +24,8 @@ enum Daemon {
     /// The services of `lookout serve`, in start-up order: the HTTP application, then journal
     /// shipping when the configuration reads the journal, then, with the events API, its spool
     /// import and retention, and event shipping when Elasticsearch is configured, then rule
-    /// evaluation and Alertmanager notifications. The service group stops them in reverse:
-    /// shipping flushes before the endpoint closes.
+    /// evaluation and Alertmanager notifications, then, when the daemon ships, heap trimming. The
+    /// service group stops them in reverse: shipping flushes before the endpoint closes.
     static func build(
         _ configuration: ExporterConfiguration, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
@@ -87,7 +87,10 @@ enum Daemon {
             onServerRunning: onServerRunning)
         let eventServices: [any Service] = (maintenance.map { [$0] } ?? []) + (eventShipping.map { [$0] } ?? [])
         let ruleServices = ([rules, notifier] as [(any Service)?]).compactMap { $0 }
-        return [application] + (journal.map { [$0.service] } ?? []) + eventServices + ruleServices
+        // Shipping is what allocates in bursts (bulk batches of megabytes); a scrape-only daemon's
+        // heap stays small.
+        let trimming: [any Service] = ships ? [HeapTrimming(logger: logger)] : []
+        return [application] + (journal.map { [$0.service] } ?? []) + eventServices + ruleServices + trimming
     }
 
     /// Declares the `lookout_component_errors_total` series of the components this configuration
