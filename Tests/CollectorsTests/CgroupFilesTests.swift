@@ -25,9 +25,19 @@ import Testing
         #expect(newer["throttled_usec"] == 400)
         #expect(newer.count == 9)
         #expect(try parseFlatKeyed("", path: "memory.events") == [:])
+        #expect(try parseFlatKeyed("max 18446744073709551615\n", path: "x") == ["max": UInt64.max])
     }
 
-    @Test(arguments: ["usage_usec\n", "usage_usec 1 2\n", "usage_usec -1\n", "usage_usec 1.5\n"])
+    @Test func onlyTheKeysAskedForAreKeptButEveryLineIsChecked() throws {
+        let text = "anon 4096\nfile 8192\nkernel_stack 16384\nkernel 32768\nzswapped 1\n"
+        let keys = FlatKeys(["kernel", "file", "absent"])
+        #expect(try parseFlatKeyed(text, path: "memory.stat", keeping: keys) == ["file": 8192, "kernel": 32768])
+        #expect(throws: CollectorError.self) { try parseFlatKeyed(text + "anon_thp x\n", path: "memory.stat", keeping: keys) }
+    }
+
+    // Values as Go's strconv.ParseUint takes them: digits only, at most 2^64 - 1.
+    @Test(arguments: ["usage_usec\n", "usage_usec 1 2\n", "usage_usec -1\n", "usage_usec 1.5\n", "usage_usec +1\n",
+                      "usage_usec 18446744073709551616\n"])
     func malformedFlatKeyedLinesNameTheFile(text: String) {
         #expect(throws: CollectorError.self) { try parseFlatKeyed(text, path: "/x/cpu.stat") }
         do {

@@ -13,35 +13,89 @@
 
 import MetricModel
 
+/// The keys a flat keyed file is read for, kept as bytes too, so that a line whose key is not
+/// wanted costs neither a string nor a dictionary entry (memory.stat has some sixty lines, read
+/// for every microVM on every scrape, and the collector reports twenty-one of them).
+struct FlatKeys: Sendable {
+    /// The keys.
+    let names: [String]
+    private let bytes: [[UInt8]]
+
+    /// Keys `names`.
+    init(_ names: [String]) {
+        self.names = names
+        bytes = names.map { Array($0.utf8) }
+    }
+
+    /// The position in ``names`` of the key spelled by `key`, if it is one.
+    func position(of key: UnsafeBufferPointer<UInt8>) -> Int? {
+        bytes.firstIndex { $0.count == key.count && $0.elementsEqual(key) }
+    }
+}
+
 /// Parses a flat keyed file: every line `KEY VALUE` with an unsigned integer value.
 func parseFlatKeyed(_ text: String, path: String) throws(CollectorError) -> [String: UInt64] {
+    try parseFlatKeyed(text, path: path, keeping: nil)
+}
+
+/// Parses a flat keyed file, keeping only `keys` (every key when nil); every line is still checked.
+func parseFlatKeyed(_ text: String, path: String, keeping keys: FlatKeys?) throws(CollectorError) -> [String: UInt64] {
     var values: [String: UInt64] = [:]
-    values.reserveCapacity(64)
-    // Each line split in place (no array of fields per line): memory.stat has some sixty lines
-    // and is read for every microVM on every scrape.
-    try ProcText.forEachLine(text) { line throws(CollectorError) in
-        let bytes = line.utf8
-        func skip(_ index: inout Substring.UTF8View.Index, spaces: Bool) {
-            while index != bytes.endIndex, ProcText.isSpace(bytes[index]) == spaces { index = bytes.index(after: index) }
+    values.reserveCapacity(keys?.names.count ?? 64)
+    var failure: CollectorError?
+    var text = text
+    // Byte offsets over the contiguous UTF-8, each line split in place.
+    text.withUTF8 { bytes in
+        var index = 0
+        while index < bytes.count {
+            var lineEnd = index
+            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+            let lineStart = index
+            defer { index = lineEnd + 1 }
+            func skip(_ position: inout Int, spaces: Bool) {
+                while position < lineEnd, ProcText.isSpace(bytes[position]) == spaces { position += 1 }
+            }
+            var position = lineStart
+            skip(&position, spaces: true)
+            let keyStart = position
+            skip(&position, spaces: false)
+            let keyEnd = position
+            skip(&position, spaces: true)
+            let valueStart = position
+            skip(&position, spaces: false)
+            let valueEnd = position
+            skip(&position, spaces: true)
+            if keyStart == keyEnd { continue }
+            guard position == lineEnd, valueStart != valueEnd,
+                  let value = decimal(UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])) else {
+                let line = String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart..<min(lineEnd, lineStart + 200)]), as: UTF8.self)
+                failure = .malformed(path: path, reason: "line \"\(line)\" is not \"KEY VALUE\"")
+                return
+            }
+            let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])
+            if let keys {
+                if let wanted = keys.position(of: key) { values[keys.names[wanted]] = value }
+            } else {
+                values[String(decoding: key, as: UTF8.self)] = value
+            }
         }
-        var index = bytes.startIndex
-        skip(&index, spaces: true)
-        let keyStart = index
-        skip(&index, spaces: false)
-        let keyEnd = index
-        skip(&index, spaces: true)
-        let valueStart = index
-        skip(&index, spaces: false)
-        let valueEnd = index
-        skip(&index, spaces: true)
-        if keyStart == keyEnd { return true }
-        guard index == bytes.endIndex, valueStart != valueEnd, let value = UInt64(Substring(bytes[valueStart..<valueEnd])) else {
-            throw .malformed(path: path, reason: "line \"\(line.prefix(200))\" is not \"KEY VALUE\"")
-        }
-        values[String(Substring(bytes[keyStart..<keyEnd]))] = value
-        return true
     }
+    if let failure { throw failure }
     return values
+}
+
+/// The unsigned decimal `digits` spells, or nil when it is not one or does not fit in 64 bits.
+private func decimal(_ digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
+    guard !digits.isEmpty else { return nil }
+    var value: UInt64 = 0
+    for digit in digits {
+        guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
+        let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
+        let (sum, carried) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
+        guard !overflowed, !carried else { return nil }
+        value = sum
+    }
+    return value
 }
 
 /// Parses a single-value file holding an unsigned integer.
@@ -128,7 +182,7 @@ struct CgroupStats: Equatable, Sendable {
     var memoryPeak: UInt64?
     /// `memory.max`: `.some(nil)` for `max`, nil when the file is absent.
     var memoryMax: UInt64??
-    /// `memory.stat`, by key.
+    /// `memory.stat`, by key: the keys of ``MicroVMCollector/memoryKinds`` that are present.
     var memoryStat: [String: UInt64]?
     /// `memory.events`, by key.
     var memoryEvents: [String: UInt64]?
@@ -161,7 +215,9 @@ struct CgroupStats: Equatable, Sendable {
             memoryCurrent: try optional("memory.current", parseSingleValue),
             memoryPeak: try optional("memory.peak", parseSingleValue),
             memoryMax: try optional("memory.max", parseLimit),
-            memoryStat: try optional("memory.stat", parseFlatKeyed),
+            memoryStat: try optional("memory.stat") { text, path throws(CollectorError) in
+                try parseFlatKeyed(text, path: path, keeping: MicroVMCollector.memoryStatKeys)
+            },
             memoryEvents: try optional("memory.events", parseFlatKeyed),
             io: try optional("io.stat", parseIOStat),
             tasks: try optional("pids.current", parseSingleValue),

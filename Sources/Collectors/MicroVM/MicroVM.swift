@@ -46,6 +46,8 @@ struct MicroVMCollector: MetricCollector {
     static let memoryKinds = ["anon", "file", "kernel", "kernel_stack", "pagetables", "sec_pagetables", "percpu", "sock",
                               "vmalloc", "shmem", "file_mapped", "file_dirty", "file_writeback", "swapcached", "anon_thp",
                               "file_thp", "shmem_thp", "slab_reclaimable", "slab_unreclaimable", "zswap", "zswapped"]
+    /// ``memoryKinds`` as the keys memory.stat is parsed for.
+    static let memoryStatKeys = FlatKeys(memoryKinds)
 
     /// Creates the collector. Control-socket failures are counted in `componentErrors` (component
     /// `collector.microvm`, error type `hypervisor_<why>`) and logged when a VM's socket starts or
