@@ -121,6 +121,10 @@ import Glibc
         let scrape = try await Harness.get(metrics).body
         #expect(scrape.contains("lookout_elasticsearch_documents_acknowledged_total{result=\"indexed\"} 377\n"))
         #expect(scrape.contains("lookout_journal_lag_seconds 0\n"))
+        // libcurl and libsystemd, loaded on first use (LazyLibrariesTests), are loaded now.
+        let libraries = lookout.mappedLibraries()
+        #expect(LazyLibrariesTests.holds(libraries, "libcurl") && LazyLibrariesTests.holds(libraries, "libsystemd"),
+                "\(libraries.sorted())")
         lookout.stop()
 
         // A restart resumes after the saved cursor: nothing sent again, nothing added.
