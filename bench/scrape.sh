@@ -2,11 +2,11 @@
 # Scrape throughput, latency and memory of `lookout serve` against Debian's node_exporter on this
 # host, with the same collector set, measured in one run so the two share the machine's noise.
 # wrk drives each exporter with 1 connection, then 8; RSS is read from /proc after the load.
+# Then the RSS of a Lookout with journal shipping (a generated journal of 20,000 entries, shipped to
+# osmem-server) and the events API on, scraped as the first one was.
 # Then the microVM case: a generated microvm.nix host of 50 VMs (copies of the fixture VM in
 # Tests/Fixtures/microvms), scraped with the microvm collector alone and with every default
 # collector as well (those read this host's /proc, the generated tree's sysfs).
-# Then the RSS of a Lookout with journal shipping (a generated journal of 20,000 entries, shipped to
-# osmem-server) and the events API on, scraped as the first one was.
 # Then where a scrape's time goes: bench/ScrapeBenchmark runs the same collectors in-process and
 # times each collector alone and each stage (the registry's round: collection, merging and the
 # exporter's process_* families; encoding; gzip); what the HTTP scrape's median costs beyond
@@ -27,7 +27,7 @@ journal_remote=""
 for candidate in /lib/systemd/systemd-journal-remote /usr/lib/systemd/systemd-journal-remote; do
     [ -x "$candidate" ] && { journal_remote=$candidate; break; }
 done
-for tool in wrk "$lookout" "$benchmark" "$node_exporter" "$osmem" "$journal_remote"; do
+for tool in wrk journalctl "$lookout" "$benchmark" "$node_exporter" "$osmem" "$journal_remote"; do
     if [ -z "$tool" ] || ! command -v "$tool" >/dev/null 2>&1; then
         echo "scrape.sh: missing ${tool:-prometheus-node-exporter, osmem-server or systemd-journal-remote}; run 'make bench' (it builds and bootstraps)" >&2
         exit 1
@@ -124,13 +124,18 @@ node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid); node_anon=$(anon_m
 lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid); lookout_anon=$(anon_mib $lookout_pid)
 # The same collectors with journal shipping and the events API on, started after the runs above so
 # that its shipping does not share the machine with them: a generated journal shipped to an
-# osmem-server, and an events token. Its journal shipped (or 60 s passed), it is scraped as the
-# first one was.
+# osmem-server, and an events token. Once its journal is shipped (it is given two minutes), it is
+# scraped as the first one was, then stopped with osmem-server.
+journal_entries=20000
 mkdir -p "$shipping_dir/journal"
-python3 bench/journal-gen.py 20000 | "$journal_remote" --split-mode=none --output="$shipping_dir/journal/bench.journal" - \
-    2>/dev/null
+python3 bench/journal-gen.py "$journal_entries" \
+    | "$journal_remote" --split-mode=none --output="$shipping_dir/journal/bench.journal" - 2>"$shipping_dir/journal-remote.log" \
+    || { echo "scrape.sh: systemd-journal-remote failed: $(tail -3 "$shipping_dir/journal-remote.log")" >&2; exit 1; }
+found=$(journalctl --directory "$shipping_dir/journal" -o json --all | wc -l)
+[ "$found" -eq "$journal_entries" ] \
+    || { echo "scrape.sh: journalctl reads $found entries of the generated journal, expected $journal_entries" >&2; exit 1; }
 "$osmem" --addr 127.0.0.1:0 --no-stdin-watch --no-ja --parent-pid $$ </dev/null >"$shipping_dir/osmem.out" 2>/dev/null &
-pids+=($!)
+pids+=($!); osmem_pid=$!
 osmem_url=""
 for _ in $(seq 1 100); do
     osmem_url=$(sed -n '1s/.*"url":"\([^"]*\)".*/\1/p' "$shipping_dir/osmem.out")
@@ -145,15 +150,18 @@ printf 'bench-token\n' > "$shipping_dir/events.token"
 pids+=($!); shipping_pid=$!
 
 wait_serving $shipping_port
-for _ in $(seq 1 600); do
-    shipped=$(curl -s "http://127.0.0.1:$shipping_port/metrics" \
+shipping_deadline=$((SECONDS + 120))
+shipped=0
+while [ "$shipped" -lt "$journal_entries" ] && [ "$SECONDS" -lt "$shipping_deadline" ]; do
+    sleep 0.5
+    shipped=$( (curl -s "http://127.0.0.1:$shipping_port/metrics" || true) \
         | awk '/^lookout_elasticsearch_documents_acknowledged_total/ { sum += $2 } END { printf "%d", sum }')
-    [ "${shipped:-0}" -ge 20000 ] && break
-    sleep 0.1
 done
+[ "$shipped" -ge "$journal_entries" ] || echo "scrape.sh: only $shipped of $journal_entries entries shipped in two minutes" >&2
 measure $shipping_port 1 >/dev/null
 shipping_rss=$(rss_mib $shipping_pid); shipping_hwm=$(hwm_mib $shipping_pid); shipping_anon=$(anon_mib $shipping_pid)
-kill "$shipping_pid"
+kill "$shipping_pid" "$osmem_pid"
+wait "$shipping_pid" "$osmem_pid" 2>/dev/null || true
 wrk -t1 -c1 -d2s "http://127.0.0.1:$microvm_port/metrics" >/dev/null
 read -r m_rps m_p50 m_p90 m_p99 < <(measure $microvm_port 1)
 read -r f_rps f_p50 f_p90 f_p99 < <(measure $microvm_full_port 1)
@@ -198,7 +206,7 @@ Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
 |---|---|---|---|
 | node_exporter | $node_rss | $node_anon | $node_hwm |
 | lookout | $lookout_rss | $lookout_anon | $lookout_hwm |
-| lookout, journal shipping (${shipped:-0} entries acknowledged) and events API on | $shipping_rss | $shipping_anon | $shipping_hwm |
+| lookout, journal shipping ($shipped entries acknowledged) and events API on | $shipping_rss | $shipping_anon | $shipping_hwm |
 
 Throughput ratio lookout / node_exporter: $(ratio "$l1_rps" "$n1_rps")× at 1 connection, $(ratio "$l8_rps" "$n8_rps")× at 8 (target ≥ 5× at both).
 Latency at 1 connection: lookout p99 ${l1_p99} ms against node_exporter p50 ${n1_p50} ms (target: below).

@@ -1,8 +1,9 @@
 // libsystemd is loaded when a journal is first opened, not when Lookout starts: a daemon without
 // --journal.* never maps it or the compression and crypto libraries it needs (liblz4, libzstd,
-// liblzma, libgcrypt). Each sd_journal_* function Lookout calls is defined here and forwards to
-// the library's; when the library cannot be loaded, the opening calls fail with -ELIBACC and
-// lookout_systemd_load_error() says why (dlopen(3)).
+// liblzma, libgcrypt). Each sd_journal_* function Lookout calls has a forwarder here,
+// lookout_sd_journal_* (CSystemd.h lists them), that calls the library's through dlsym; when the
+// library cannot be loaded, the opening calls fail with -ELIBACC and lookout_systemd_load_error()
+// says why (dlopen(3)).
 #include "CSystemd.h"
 
 #include <dlfcn.h>
@@ -12,32 +13,6 @@
 
 // The library's soname, as its ABI promises it (sd-journal(3) belongs to libsystemd.so.0).
 #define LOOKOUT_SYSTEMD_SONAME "libsystemd.so.0"
-
-// Every function Lookout calls: X(return type, name, parameters, arguments).
-#define LOOKOUT_SYSTEMD_INT_FUNCTIONS(X)                                                            \
-    X(sd_journal_open, (sd_journal **ret, int flags), (ret, flags))                                 \
-    X(sd_journal_open_directory, (sd_journal **ret, const char *path, int flags), (ret, path, flags)) \
-    X(sd_journal_open_files, (sd_journal **ret, const char **paths, int flags), (ret, paths, flags)) \
-    X(sd_journal_add_conjunction, (sd_journal *j), (j))                                             \
-    X(sd_journal_add_disjunction, (sd_journal *j), (j))                                             \
-    X(sd_journal_add_match, (sd_journal *j, const void *data, size_t size), (j, data, size))        \
-    X(sd_journal_enumerate_available_data, (sd_journal *j, const void **data, size_t *l), (j, data, l)) \
-    X(sd_journal_get_cursor, (sd_journal *j, char **cursor), (j, cursor))                           \
-    X(sd_journal_get_monotonic_usec, (sd_journal *j, uint64_t *ret, sd_id128_t *boot), (j, ret, boot)) \
-    X(sd_journal_get_realtime_usec, (sd_journal *j, uint64_t *ret), (j, ret))                       \
-    X(sd_journal_next, (sd_journal *j), (j))                                                        \
-    X(sd_journal_previous, (sd_journal *j), (j))                                                    \
-    X(sd_journal_seek_cursor, (sd_journal *j, const char *cursor), (j, cursor))                     \
-    X(sd_journal_seek_head, (sd_journal *j), (j))                                                   \
-    X(sd_journal_seek_realtime_usec, (sd_journal *j, uint64_t usec), (j, usec))                     \
-    X(sd_journal_seek_tail, (sd_journal *j), (j))                                                   \
-    X(sd_journal_set_data_threshold, (sd_journal *j, size_t sz), (j, sz))                           \
-    X(sd_journal_test_cursor, (sd_journal *j, const char *cursor), (j, cursor))                     \
-    X(sd_journal_wait, (sd_journal *j, uint64_t timeout_usec), (j, timeout_usec))
-
-#define LOOKOUT_SYSTEMD_VOID_FUNCTIONS(X)                                                           \
-    X(sd_journal_close, (sd_journal *j), (j))                                                       \
-    X(sd_journal_restart_data, (sd_journal *j), (j))
 
 #define LOOKOUT_POINTER_INT(name, parameters, arguments) int (*name) parameters;
 #define LOOKOUT_POINTER_VOID(name, parameters, arguments) void (*name) parameters;
@@ -77,12 +52,12 @@ const char *lookout_systemd_load_error(void) {
 }
 
 #define LOOKOUT_FORWARD_INT(name, parameters, arguments)                                            \
-    int name parameters {                                                                           \
+    int lookout_##name parameters {                                                                 \
         if (!systemd_available()) return -ELIBACC;                                                  \
         return systemd.name arguments;                                                              \
     }
 #define LOOKOUT_FORWARD_VOID(name, parameters, arguments)                                           \
-    void name parameters {                                                                          \
+    void lookout_##name parameters {                                                                \
         if (systemd_available()) systemd.name arguments;                                            \
     }
 LOOKOUT_SYSTEMD_INT_FUNCTIONS(LOOKOUT_FORWARD_INT)

@@ -115,12 +115,12 @@ package struct TransferError: Error, Sendable, Equatable, CustomStringConvertibl
         let detail = String(cString: errorBuffer)
         self.init(
             kind: Self.kind(of: code), code: Int(code.rawValue),
-            message: detail.isEmpty ? String(cString: curl_easy_strerror(code)) : detail)
+            message: detail.isEmpty ? String(cString: lookout_curl_easy_strerror(code)) : detail)
     }
 
     /// The error for a failed `curl_multi_*` call.
     fileprivate init(_ code: CURLMcode) {
-        self.init(kind: .transport, code: Int(code.rawValue), message: String(cString: curl_multi_strerror(code)))
+        self.init(kind: .transport, code: Int(code.rawValue), message: String(cString: lookout_curl_multi_strerror(code)))
     }
 
     /// The error for libcurl failing to load or initialise, or to create a handle.
@@ -164,12 +164,12 @@ package final class CurlEasy: @unchecked Sendable {
 
     /// Creates a handle, initialising libcurl the first time.
     package init() throws(TransferError) {
-        guard libcurl == CURLE_OK, let handle = curl_easy_init() else { throw .unavailable }
+        guard libcurl == CURLE_OK, let handle = lookout_curl_easy_init() else { throw .unavailable }
         self.handle = handle
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        lookout_curl_easy_cleanup(handle)
     }
 
     /// Performs `request` on the transfer queue. Cancelling the calling task aborts the transfer
@@ -193,12 +193,12 @@ package final class CurlEasy: @unchecked Sendable {
     private func performBlocking(_ request: HTTPRequest, options: TransferOptions, transfer: Transfer) throws -> HTTPResponse {
         if transfer.cancelled.load(ordering: .relaxed) { throw CancellationError() }
         // curl_easy_reset keeps the connection cache, so the next transfer reuses the connection.
-        curl_easy_reset(handle)
+        lookout_curl_easy_reset(handle)
         var headerList: UnsafeMutablePointer<curl_slist>?
         for header in request.headers {
-            headerList = curl_slist_append(headerList, header)
+            headerList = lookout_curl_slist_append(headerList, header)
         }
-        defer { curl_slist_free_all(headerList) }
+        defer { lookout_curl_slist_free_all(headerList) }
         var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
         let context = Unmanaged.passUnretained(transfer).toOpaque()
 
@@ -242,7 +242,7 @@ package final class CurlEasy: @unchecked Sendable {
                     set(lookout_curl_setopt_pointer(handle, CURLOPT_POSTFIELDS, UnsafeMutableRawPointer(mutating: body.baseAddress!)))
                 }
                 guard setup == CURLE_OK else { return setup }
-                return curl_easy_perform(handle)
+                return lookout_curl_easy_perform(handle)
             }
         }
 
@@ -322,20 +322,20 @@ private final class CurlMulti {
     private var transfers: [UnixSocketTransfer] = []
 
     init?() {
-        guard let handle = curl_multi_init() else { return nil }
+        guard let handle = lookout_curl_multi_init() else { return nil }
         self.handle = handle
     }
 
     deinit {
         // curl_multi_cleanup(3): remove the easy handles first; they are freed after this, by
         // each transfer's deinit.
-        for transfer in transfers { curl_multi_remove_handle(handle, transfer.handle) }
-        curl_multi_cleanup(handle)
+        for transfer in transfers { lookout_curl_multi_remove_handle(handle, transfer.handle) }
+        lookout_curl_multi_cleanup(handle)
     }
 
     /// Adds `transfer`; it starts at the next `performAll`.
     func add(_ transfer: UnixSocketTransfer) throws(TransferError) {
-        let code = curl_multi_add_handle(handle, transfer.handle)
+        let code = lookout_curl_multi_add_handle(handle, transfer.handle)
         guard code == CURLM_OK else { throw TransferError(code) }
         transfers.append(transfer)
     }
@@ -347,10 +347,10 @@ private final class CurlMulti {
     func performAll(_ finished: (UnixSocketTransfer, CURLcode) -> Void) throws(TransferError) {
         var running: Int32 = 0
         while true {
-            var code = curl_multi_perform(handle, &running)
+            var code = lookout_curl_multi_perform(handle, &running)
             guard code == CURLM_OK else { throw TransferError(code) }
             var queued: Int32 = 0
-            while let message = curl_multi_info_read(handle, &queued) {
+            while let message = lookout_curl_multi_info_read(handle, &queued) {
                 guard message.pointee.msg == CURLMSG_DONE,
                       let transfer = transfers.first(where: { $0.handle == message.pointee.easy_handle })
                 else { continue }
@@ -359,7 +359,7 @@ private final class CurlMulti {
             if running == 0 { return }
             // curl_multi_poll(3) returns when a socket is ready or curl's next timeout is due, if
             // sooner than this.
-            code = curl_multi_poll(handle, nil, 0, 1000, nil)
+            code = lookout_curl_multi_poll(handle, nil, 0, 1000, nil)
             guard code == CURLM_OK else { throw TransferError(code) }
         }
     }
@@ -377,7 +377,7 @@ private final class UnixSocketTransfer {
     ///
     /// - Throws: `TransferError` when libcurl cannot make the handle or refuses an option.
     init(_ request: UnixSocketRequest, index: Int, timeout: Duration, maxBodyBytes: Int) throws(TransferError) {
-        guard let handle = curl_easy_init() else { throw .unavailable }
+        guard let handle = lookout_curl_easy_init() else { throw .unavailable }
         self.index = index
         self.handle = handle
         received = Transfer(maxBodyBytes: maxBodyBytes)
@@ -404,7 +404,7 @@ private final class UnixSocketTransfer {
     }
 
     deinit {
-        curl_easy_cleanup(handle)
+        lookout_curl_easy_cleanup(handle)
         errorBuffer.deallocate()
     }
 

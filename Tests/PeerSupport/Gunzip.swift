@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The real `gzip` program as the decoder of what Lookout compresses: `bytes` through `gzip -dc`.
 public enum Gunzip {
@@ -21,10 +24,12 @@ public enum Gunzip {
         process.standardInput = input
         process.standardOutput = output
         process.standardError = errors
+        // A gzip that stops reading early must fail the decoding, not kill the test process.
+        signal(SIGPIPE, SIG_IGN)
         try process.run()
         // Write from another thread: gzip's output fills its pipe before all input is read.
         let writer = Thread {
-            input.fileHandleForWriting.write(Data(bytes))
+            try? input.fileHandleForWriting.write(contentsOf: Data(bytes))
             try? input.fileHandleForWriting.close()
         }
         writer.start()

@@ -130,9 +130,9 @@ package final class Journal {
         let result: Int32
         switch source {
         case .local:
-            result = sd_journal_open(&opened, Int32(SD_JOURNAL_LOCAL_ONLY))
+            result = lookout_sd_journal_open(&opened, Int32(SD_JOURNAL_LOCAL_ONLY))
         case .directories(let paths) where paths.count == 1:
-            result = sd_journal_open_directory(&opened, paths[0], 0)
+            result = lookout_sd_journal_open_directory(&opened, paths[0], 0)
         case .directories(let paths):
             // sd-journal opens one directory at a time; several are merged as their files.
             let files = Self.journalFiles(in: paths)
@@ -142,12 +142,12 @@ package final class Journal {
         }
         guard result >= 0, let opened else { throw JournalError(operation: "open \(source)", code: -result) }
         handle = opened
-        let threshold = sd_journal_set_data_threshold(opened, 0)
+        let threshold = lookout_sd_journal_set_data_threshold(opened, 0)
         guard threshold >= 0 else { throw JournalError(operation: "lift the data size threshold", code: -threshold) }
     }
 
     deinit {
-        sd_journal_close(handle)
+        lookout_sd_journal_close(handle)
     }
 
     /// The journal files (`*.journal`, `*.journal~`) directly inside `directories`, sorted.
@@ -168,7 +168,7 @@ package final class Journal {
         pointers.append(nil)
         return pointers.withUnsafeMutableBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
-                sd_journal_open_files(&opened, $0, 0)
+                lookout_sd_journal_open_files(&opened, $0, 0)
             }
         }
     }
@@ -178,9 +178,9 @@ package final class Journal {
     func addMatches(_ terms: [String]) throws(JournalError) {
         for term in terms {
             let result: Int32 = if term == "+" {
-                sd_journal_add_disjunction(handle)
+                lookout_sd_journal_add_disjunction(handle)
             } else {
-                term.utf8CString.withUnsafeBufferPointer { sd_journal_add_match(handle, $0.baseAddress, $0.count - 1) }
+                term.utf8CString.withUnsafeBufferPointer { lookout_sd_journal_add_match(handle, $0.baseAddress, $0.count - 1) }
             }
             guard result >= 0 else { throw JournalError(operation: "add match \(term)", code: -result) }
         }
@@ -188,47 +188,47 @@ package final class Journal {
 
     /// Makes the matches added so far one group that must hold together with the next group.
     func addConjunction() throws(JournalError) {
-        let result = sd_journal_add_conjunction(handle)
+        let result = lookout_sd_journal_add_conjunction(handle)
         guard result >= 0 else { throw JournalError(operation: "combine matches", code: -result) }
     }
 
     /// Positions before the first entry.
     func seekHead() throws(JournalError) {
-        try check(sd_journal_seek_head(handle), "seek to the head")
+        try check(lookout_sd_journal_seek_head(handle), "seek to the head")
     }
 
     /// Positions after the last entry.
     func seekTail() throws(JournalError) {
-        try check(sd_journal_seek_tail(handle), "seek to the tail")
+        try check(lookout_sd_journal_seek_tail(handle), "seek to the tail")
     }
 
     /// Positions before the first entry received at or after `microseconds` since the epoch.
     func seek(realtime microseconds: UInt64) throws(JournalError) {
-        try check(sd_journal_seek_realtime_usec(handle, microseconds), "seek to a time")
+        try check(lookout_sd_journal_seek_realtime_usec(handle, microseconds), "seek to a time")
     }
 
     /// Positions at `cursor`'s entry, or where it would be if it is gone.
     func seek(cursor: String) throws(JournalError) {
-        try check(sd_journal_seek_cursor(handle, cursor), "seek to cursor \(cursor)")
+        try check(lookout_sd_journal_seek_cursor(handle, cursor), "seek to cursor \(cursor)")
     }
 
     /// True when the current entry is the one `cursor` names.
     func isAt(cursor: String) throws(JournalError) -> Bool {
-        let result = sd_journal_test_cursor(handle, cursor)
+        let result = lookout_sd_journal_test_cursor(handle, cursor)
         try check(result, "test cursor \(cursor)")
         return result > 0
     }
 
     /// Moves to the next entry; false at the end.
     package func next() throws(JournalError) -> Bool {
-        let result = sd_journal_next(handle)
+        let result = lookout_sd_journal_next(handle)
         try check(result, "read the next entry")
         return result > 0
     }
 
     /// Moves to the previous entry; false at the start.
     package func previous() throws(JournalError) -> Bool {
-        let result = sd_journal_previous(handle)
+        let result = lookout_sd_journal_previous(handle)
         try check(result, "read the previous entry")
         return result > 0
     }
@@ -243,7 +243,7 @@ package final class Journal {
     /// Calls `body` with the current entry's cursor (sd-journal's allocation, freed after).
     private func withCursor(_ body: (UnsafeRawBufferPointer) -> Void) throws(JournalError) {
         var cursor: UnsafeMutablePointer<CChar>?
-        try check(sd_journal_get_cursor(handle, &cursor), "read an entry's cursor")
+        try check(lookout_sd_journal_get_cursor(handle, &cursor), "read an entry's cursor")
         guard let cursor else { return }
         defer { free(cursor) }
         body(UnsafeRawBufferPointer(start: cursor, count: strlen(cursor)))
@@ -252,11 +252,11 @@ package final class Journal {
     /// Reads the current entry's fields and position into `entry`, replacing what it held.
     package func read(into entry: inout JournalEntry) throws(JournalError) {
         entry.removeAll()
-        sd_journal_restart_data(handle)
+        lookout_sd_journal_restart_data(handle)
         var data: UnsafeRawPointer?
         var length = 0
         while true {
-            let result = sd_journal_enumerate_available_data(handle, &data, &length)
+            let result = lookout_sd_journal_enumerate_available_data(handle, &data, &length)
             try check(result, "read the fields of an entry")
             guard result > 0, let data else { break }
             entry.append(UnsafeRawBufferPointer(start: data, count: length))
@@ -266,17 +266,17 @@ package final class Journal {
             entry.cursorBytes.append(contentsOf: cursor)
         }
         var realtime: UInt64 = 0
-        try check(sd_journal_get_realtime_usec(handle, &realtime), "read an entry's time")
+        try check(lookout_sd_journal_get_realtime_usec(handle, &realtime), "read an entry's time")
         var monotonic: UInt64 = 0
         var boot = sd_id128_t()
-        try check(sd_journal_get_monotonic_usec(handle, &monotonic, &boot), "read an entry's boot time")
+        try check(lookout_sd_journal_get_monotonic_usec(handle, &monotonic, &boot), "read an entry's boot time")
         entry.realtime = realtime
         entry.monotonic = monotonic
     }
 
     /// Waits up to `microseconds` for the journal to change.
     package func wait(microseconds: UInt64) throws(JournalError) -> JournalChange {
-        let result = sd_journal_wait(handle, microseconds)
+        let result = lookout_sd_journal_wait(handle, microseconds)
         try check(result, "wait for new entries")
         switch result {
         case Int32(SD_JOURNAL_APPEND): return .appended

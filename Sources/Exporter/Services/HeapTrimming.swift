@@ -8,7 +8,7 @@ import ServiceLifecycle
 /// Gives the heap memory a burst has freed back to the kernel, while the daemon ships: glibc's
 /// allocator keeps what a backlog of bulk batches (megabytes each, a few in flight) freed, so a
 /// daemon that once caught up with a large journal would hold that memory for good (bench/RESULTS.md:
-/// 40 MiB anonymous after a 20,000-entry backlog, 11 MiB once trimmed). Every `interval`, when
+/// 40 MiB anonymous after a 20,000-entry backlog, 11–15 MiB with trimming). Every `interval`, when
 /// the heap holds more than `threshold` free bytes, `malloc_trim(3)` returns them.
 struct HeapTrimming: Service {
     /// How often the heap is looked at.
