@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import Testing
 import MetricModel
 @testable import Collectors
@@ -65,6 +68,40 @@ import MetricModel
         #expect(families[1].samples == [
             Sample(labels: [Label("id", "fallback"), Label("id_like", ""), Label("name", "")], value: 3.1),
         ])
+    }
+
+    /// Sets the modification time of `path` to `seconds` since the epoch.
+    static func setModified(_ path: String, seconds: Int) {
+        var times = [timespec(tv_sec: seconds, tv_nsec: 0), timespec(tv_sec: seconds, tv_nsec: 0)]
+        #expect(utimensat(AT_FDCWD, path, &times, 0) == 0, "utimensat \(path)")
+    }
+
+    /// The `id` label of the `node_os_info` sample.
+    static func id(_ families: [MetricFamily]) -> String? {
+        families.first { $0.name == "node_os_info" }?.samples.first?.labels.first { $0.name == "id" }?.value
+    }
+
+    @Test func theFileIsParsedAgainOnlyWhenItsModificationTimeChanges() throws {
+        let directory = Fixtures.scratch(["etc/os-release": "ID=first\n"])
+        let path = directory + "/etc/os-release"
+        Self.setModified(path, seconds: 1_700_000_000)
+        let collector = OSCollector(paths: HostPaths(rootfs: directory))
+        #expect(Self.id(try collector.collect()) == "first")
+
+        // New content under the same modification time: what was parsed is kept, as
+        // node_exporter keeps it.
+        Fixtures.write("ID=second\n", to: path)
+        Self.setModified(path, seconds: 1_700_000_000)
+        #expect(Self.id(try collector.collect()) == "first")
+
+        Self.setModified(path, seconds: 1_700_000_060)
+        #expect(Self.id(try collector.collect()) == "second")
+
+        // A broken file is not kept: it fails on every scrape until it is fixed.
+        Fixtures.write("ID=\"open\n", to: path)
+        Self.setModified(path, seconds: 1_700_000_120)
+        #expect(throws: CollectorError.self) { try collector.collect() }
+        #expect(throws: CollectorError.self) { try collector.collect() }
     }
 
     @Test func neitherFileIsNoData() {

@@ -5,9 +5,14 @@
 //   - `node_os_info{build_id,id,id_like,image_id,image_version,name,pretty_name,variant,variant_id,
 //     version,version_codename,version_id}` = 1
 //   - `node_os_version{id,id_like,name}` = the leading `major.minor` of VERSION_ID, when it is > 0
-// Neither file → `CollectorError.noData`, as node_exporter reports ErrNoData.
+// Neither file → `CollectorError.noData`, as node_exporter reports ErrNoData. The parsed file is
+// kept by path and modification time, as node_exporter keeps it.
 
+#if canImport(Glibc)
+import Glibc
+#endif
 import MetricModel
+import Synchronization
 
 /// Parses os-release text with the rules of hashicorp/go-envparse, which node_exporter 1.5.0 uses:
 /// each line is trimmed; blank lines and lines starting with `#` are skipped; `KEY=VALUE` with an
@@ -148,21 +153,58 @@ struct OSCollector: MetricCollector {
     package let name = "os"
     /// The roots read under; os-release is looked up under `rootfs`.
     package let paths: HostPaths
+    private let parsed = OSReleaseCache()
 
     /// Creates the collector.
     package init(paths: HostPaths) {
         self.paths = paths
     }
 
-    /// Reads the first os-release file that exists.
+    /// Reads the first os-release file that exists; the file is parsed again only when its path
+    /// or modification time changed since the last scrape, as node_exporter does
+    /// (collector/os_release.go: it keeps the parsed file by name and mtime).
     package func collect() throws(CollectorError) -> [MetricFamily] {
         for relative in ["etc/os-release", "usr/lib/os-release"] {
             let path = paths.rootfs(relative)
-            if let text = try SourceFile.readIfPresent(path) {
-                return osFamilies(try parseOSRelease(text, path: path))
+            var status = stat()
+            guard stat(path, &status) == 0 else {
+                if errno == ENOENT { continue }
+                throw .unreadable(path: path, reason: String(cString: strerror(errno)))
             }
+            let modified = status.st_mtim
+            if let families = parsed.families(path: path, modified: modified) { return families }
+            guard let text = try SourceFile.readIfPresent(path) else { continue }
+            let families = osFamilies(try parseOSRelease(text, path: path))
+            parsed.keep(families, path: path, modified: modified)
+            return families
         }
         throw .noData("neither \(paths.rootfs("etc/os-release")) nor \(paths.rootfs("usr/lib/os-release")) exists")
+    }
+}
+
+/// The families of the os-release file last parsed, with its path and modification time: only a
+/// file parsed without error is kept, so a broken one is read again on every scrape.
+final class OSReleaseCache: Sendable {
+    private struct Entry {
+        var path: String
+        var modified: timespec
+        var families: [MetricFamily]
+    }
+
+    private let entry = Mutex<Entry?>(nil)
+
+    /// The families kept for `path` if it still has modification time `modified`.
+    func families(path: String, modified: timespec) -> [MetricFamily]? {
+        entry.withLock { entry in
+            guard let entry, entry.path == path, entry.modified.tv_sec == modified.tv_sec,
+                  entry.modified.tv_nsec == modified.tv_nsec else { return nil }
+            return entry.families
+        }
+    }
+
+    /// Keeps `families`, parsed from `path` as it was at `modified`.
+    func keep(_ families: [MetricFamily], path: String, modified: timespec) {
+        entry.withLock { $0 = Entry(path: path, modified: modified, families: families) }
     }
 }
 
