@@ -35,16 +35,15 @@ struct DiskstatsLine: Equatable {
 /// integer (or overflows 64 bits) makes the whole file malformed, naming `path` and the line.
 func parseDiskstats(_ text: String, path: String = "diskstats") throws(CollectorError) -> [DiskstatsLine] {
     var lines: [DiskstatsLine] = []
-    var lineNumber = 0
-    for rawLine in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-        lineNumber += 1
-        let fields = rawLine.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-        if fields.isEmpty { continue }
+    // Fields past the 20th are never looked at.
+    try ProcText.forEachLineFields(text, limit: 20) { bytes, fields, _, lineNumber throws(CollectorError) in
+        if fields.isEmpty { return }
         func number<T: FixedWidthInteger>(_ index: Int, as: T.Type) throws(CollectorError) -> T {
-            guard let value = parseDecimal(fields[index], as: T.self) else {
+            let field = UnsafeBufferPointer(rebasing: bytes[fields[index]])
+            guard let value = parseDecimal(field, as: T.self) else {
                 throw .malformed(
                     path: path,
-                    reason: "line \(lineNumber): field \(index + 1) \"\(String(decoding: fields[index], as: UTF8.self))\" is not an unsigned integer")
+                    reason: "line \(lineNumber): field \(index + 1) \"\(String(decoding: field, as: UTF8.self))\" is not an unsigned integer")
             }
             return value
         }
@@ -54,10 +53,12 @@ func parseDiskstats(_ text: String, path: String = "diskstats") throws(Collector
         var stats: [UInt64] = []
         stats.reserveCapacity(17)
         if fields.count > 3 {
-            for index in 3..<min(fields.count, 20) { stats.append(try number(index, as: UInt64.self)) }
+            for index in 3..<fields.count { stats.append(try number(index, as: UInt64.self)) }
         }
-        guard fields.count >= 14 else { continue }
-        lines.append(DiskstatsLine(major: major, minor: minor, device: String(decoding: fields[2], as: UTF8.self), stats: stats))
+        guard fields.count >= 14 else { return }
+        lines.append(DiskstatsLine(
+            major: major, minor: minor, device: String(decoding: UnsafeBufferPointer(rebasing: bytes[fields[2]]), as: UTF8.self),
+            stats: stats))
     }
     return lines
 }

@@ -35,21 +35,15 @@ struct MountEntry: Equatable {
 /// first four are device, mount point, type and options. A line with fewer is malformed.
 func parseMounts(_ text: String, path: String = "mounts") throws(CollectorError) -> [MountEntry] {
     var entries: [MountEntry] = []
-    var lineNumber = 0
-    for line in text.utf8.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false) {
-        lineNumber += 1
-        let fields = line.split(maxSplits: 4, whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
-        if fields.isEmpty { continue }
+    try ProcText.forEachLineFields(text, limit: 4) { bytes, fields, line, lineNumber throws(CollectorError) in
+        func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        if fields.isEmpty { return }
         guard fields.count >= 4 else {
-            throw .malformed(
-                path: path,
-                reason: "line \(lineNumber): malformed mount point information \"\(String(decoding: line, as: UTF8.self))\"")
+            throw .malformed(path: path, reason: "line \(lineNumber): malformed mount point information \"\(string(line))\"")
         }
         entries.append(MountEntry(
-            device: String(decoding: fields[0], as: UTF8.self),
-            mountPoint: decodeMountPoint(Substring(fields[1])),
-            fsType: String(decoding: fields[2], as: UTF8.self),
-            options: String(decoding: fields[3], as: UTF8.self)))
+            device: string(fields[0]), mountPoint: decodeMountPoint(Substring(string(fields[1]))), fsType: string(fields[2]),
+            options: string(fields[3])))
     }
     return entries
 }

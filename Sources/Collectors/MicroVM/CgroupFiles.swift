@@ -67,7 +67,7 @@ func parseFlatKeyed(_ text: String, path: String, keeping keys: FlatKeys?) throw
             skip(&position, spaces: true)
             if keyStart == keyEnd { continue }
             guard position == lineEnd, valueStart != valueEnd,
-                  let value = decimal(UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd])) else {
+                  let value = parseDecimal(UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UInt64.self) else {
                 let line = String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart..<min(lineEnd, lineStart + 200)]), as: UTF8.self)
                 failure = .malformed(path: path, reason: "line \"\(line)\" is not \"KEY VALUE\"")
                 return
@@ -82,20 +82,6 @@ func parseFlatKeyed(_ text: String, path: String, keeping keys: FlatKeys?) throw
     }
     if let failure { throw failure }
     return values
-}
-
-/// The unsigned decimal `digits` spells, or nil when it is not one or does not fit in 64 bits.
-private func decimal(_ digits: UnsafeBufferPointer<UInt8>) -> UInt64? {
-    guard !digits.isEmpty else { return nil }
-    var value: UInt64 = 0
-    for digit in digits {
-        guard digit >= UInt8(ascii: "0"), digit <= UInt8(ascii: "9") else { return nil }
-        let (times10, overflowed) = value.multipliedReportingOverflow(by: 10)
-        let (sum, carried) = times10.addingReportingOverflow(UInt64(digit - UInt8(ascii: "0")))
-        guard !overflowed, !carried else { return nil }
-        value = sum
-    }
-    return value
 }
 
 /// Parses a single-value file holding an unsigned integer.

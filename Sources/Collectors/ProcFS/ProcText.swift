@@ -76,6 +76,50 @@ enum ProcText {
     }
 
     /// Whether `byte` is ASCII white space as Go's `unicode.IsSpace` sees it.
+    /// Calls `body` for each line of `text` (split at `\n`, numbered from 1, empty lines
+    /// included but for the nothing after a final newline) with the line's bytes and the ranges of its first `limit` fields, separated by
+    /// runs of spaces and tabs, as a `%s`-style scan or Swift's `split` on `" "` and `"\t"` sees
+    /// them. The ranges index `bytes`; one array serves every line, so a file of many short lines
+    /// (mounts, diskstats) allocates nothing per line.
+    static func forEachLineFields(
+        _ text: String, limit: Int,
+        _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ fields: [Range<Int>], _ line: Range<Int>, _ lineNumber: Int)
+            throws(CollectorError) -> Void
+    ) throws(CollectorError) {
+        var text = text
+        var failure: CollectorError?
+        text.withUTF8 { bytes in
+            var fields: [Range<Int>] = []
+            fields.reserveCapacity(limit)
+            var lineStart = 0
+            var lineNumber = 0
+            // The empty text after a final newline is not a line.
+            while lineStart < bytes.count {
+                var lineEnd = lineStart
+                while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
+                lineNumber += 1
+                fields.removeAll(keepingCapacity: true)
+                var index = lineStart
+                while fields.count < limit {
+                    while index < lineEnd, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
+                    if index == lineEnd { break }
+                    var end = index
+                    while end < lineEnd, bytes[end] != 0x20, bytes[end] != 0x09 { end += 1 }
+                    fields.append(index..<end)
+                    index = end
+                }
+                do throws(CollectorError) {
+                    try body(bytes, fields, lineStart..<lineEnd, lineNumber)
+                } catch {
+                    failure = error
+                    return
+                }
+                lineStart = lineEnd + 1
+            }
+        }
+        if let failure { throw failure }
+    }
+
     static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
     }
