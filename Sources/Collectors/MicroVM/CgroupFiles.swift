@@ -42,45 +42,20 @@ func parseFlatKeyed(_ text: String, path: String) throws(CollectorError) -> [Str
 func parseFlatKeyed(_ text: String, path: String, keeping keys: FlatKeys?) throws(CollectorError) -> [String: UInt64] {
     var values: [String: UInt64] = [:]
     values.reserveCapacity(keys?.names.count ?? 64)
-    var failure: CollectorError?
-    var text = text
-    // Byte offsets over the contiguous UTF-8, each line split in place.
-    text.withUTF8 { bytes in
-        var index = 0
-        while index < bytes.count {
-            var lineEnd = index
-            while lineEnd < bytes.count, bytes[lineEnd] != UInt8(ascii: "\n") { lineEnd += 1 }
-            let lineStart = index
-            defer { index = lineEnd + 1 }
-            func skip(_ position: inout Int, spaces: Bool) {
-                while position < lineEnd, ProcText.isSpace(bytes[position]) == spaces { position += 1 }
-            }
-            var position = lineStart
-            skip(&position, spaces: true)
-            let keyStart = position
-            skip(&position, spaces: false)
-            let keyEnd = position
-            skip(&position, spaces: true)
-            let valueStart = position
-            skip(&position, spaces: false)
-            let valueEnd = position
-            skip(&position, spaces: true)
-            if keyStart == keyEnd { continue }
-            guard position == lineEnd, valueStart != valueEnd,
-                  let value = parseDecimal(UnsafeBufferPointer(rebasing: bytes[valueStart..<valueEnd]), as: UInt64.self) else {
-                let line = String(decoding: UnsafeBufferPointer(rebasing: bytes[lineStart..<min(lineEnd, lineStart + 200)]), as: UTF8.self)
-                failure = .malformed(path: path, reason: "line \"\(line)\" is not \"KEY VALUE\"")
-                return
-            }
-            let key = UnsafeBufferPointer(rebasing: bytes[keyStart..<keyEnd])
-            if let keys {
-                if let wanted = keys.position(of: key) { values[keys.names[wanted]] = value }
-            } else {
-                values[String(decoding: key, as: UTF8.self)] = value
-            }
+    // Three fields at most: a third makes the line malformed.
+    try ProcText.forEachLineFields(text, limit: 3, separatedBy: ProcText.isSpace) { bytes, fields, line, _ throws(CollectorError) in
+        if fields.isEmpty { return }
+        guard fields.count == 2, let value = parseDecimal(UnsafeBufferPointer(rebasing: bytes[fields[1]]), as: UInt64.self) else {
+            let shown = String(decoding: UnsafeBufferPointer(rebasing: bytes[line.prefix(200)]), as: UTF8.self)
+            throw .malformed(path: path, reason: "line \"\(shown)\" is not \"KEY VALUE\"")
+        }
+        let key = UnsafeBufferPointer(rebasing: bytes[fields[0]])
+        if let keys {
+            if let wanted = keys.position(of: key) { values[keys.names[wanted]] = value }
+        } else {
+            values[String(decoding: key, as: UTF8.self)] = value
         }
     }
-    if let failure { throw failure }
     return values
 }
 

@@ -75,14 +75,15 @@ enum ProcText {
         return Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
     }
 
-    /// Whether `byte` is ASCII white space as Go's `unicode.IsSpace` sees it.
-    /// Calls `body` for each line of `text` (split at `\n`, numbered from 1, empty lines
-    /// included but for the nothing after a final newline) with the line's bytes and the ranges of its first `limit` fields, separated by
-    /// runs of spaces and tabs, as a `%s`-style scan or Swift's `split` on `" "` and `"\t"` sees
-    /// them. The ranges index `bytes`; one array serves every line, so a file of many short lines
-    /// (mounts, diskstats) allocates nothing per line.
+    /// Calls `body` for each line of `text` (split at `\n`, numbered from 1, empty lines included
+    /// but for the nothing after a final newline) with the text's bytes, the ranges of the line's
+    /// first `limit` fields and the line's own range. Fields are separated by runs of bytes for
+    /// which `isSeparator` holds: spaces and tabs by default, as a `%s`-style scan or Swift's
+    /// `split` on `" "` and `"\t"` sees them. The ranges index `bytes`; one array serves every
+    /// line, so a file of many short lines (mounts, diskstats, memory.stat) allocates nothing per
+    /// line.
     static func forEachLineFields(
-        _ text: String, limit: Int,
+        _ text: String, limit: Int, separatedBy isSeparator: (UInt8) -> Bool = { $0 == 0x20 || $0 == 0x09 },
         _ body: (_ bytes: UnsafeBufferPointer<UInt8>, _ fields: [Range<Int>], _ line: Range<Int>, _ lineNumber: Int)
             throws(CollectorError) -> Void
     ) throws(CollectorError) {
@@ -101,10 +102,10 @@ enum ProcText {
                 fields.removeAll(keepingCapacity: true)
                 var index = lineStart
                 while fields.count < limit {
-                    while index < lineEnd, bytes[index] == 0x20 || bytes[index] == 0x09 { index += 1 }
+                    while index < lineEnd, isSeparator(bytes[index]) { index += 1 }
                     if index == lineEnd { break }
                     var end = index
-                    while end < lineEnd, bytes[end] != 0x20, bytes[end] != 0x09 { end += 1 }
+                    while end < lineEnd, !isSeparator(bytes[end]) { end += 1 }
                     fields.append(index..<end)
                     index = end
                 }
@@ -120,6 +121,7 @@ enum ProcText {
         if let failure { throw failure }
     }
 
+    /// Whether `byte` is ASCII white space as Go's `unicode.IsSpace` sees it.
     static func isSpace(_ byte: UInt8) -> Bool {
         byte == 0x20 || (byte >= 0x09 && byte <= 0x0D)
     }

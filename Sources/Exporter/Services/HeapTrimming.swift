@@ -25,13 +25,10 @@ struct HeapTrimming: Service {
     }
 
     func run() async throws {
-        let clock = ContinuousClock()
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let wake = clock.now + interval
-            while clock.now < wake, !Task.isCancelled, !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
-            guard !Task.isCancelled, !Task.isShuttingDownGracefully else { return }
+        let interval = interval
+        while !Task.isShuttingDownGracefully {
+            // The sleep is cancelled by shutdown or cancellation, which ends the service at once.
+            guard (try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }) != nil else { return }
             // Off the cooperative pool: trimming walks every arena under its lock.
             let threshold = threshold
             let returned = await BlockingWork.run { () -> Int? in Self.trim(above: threshold) }
