@@ -58,7 +58,7 @@ import Testing
     @Test func ioStatByDeviceWithMissingAndUnknownKeys() throws {
         let devices = try parseIOStat("""
             259:0 rbytes=4096 wbytes=8192 rios=1 wios=2 dbytes=0 dios=0
-            8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0 cost.usage=9
+            8:16 rbytes=1459200 wbytes=314773504 rios=192 wios=353 dbytes=0 dios=0 cost.vrate=100.00 cost.usage=9 depth=max avg_lat=0
             8:0 rbytes=10 wbytes=20 rios=3 wios=4
 
             """, path: "io.stat")
@@ -68,7 +68,12 @@ import Testing
         #expect(devices[0].discards == 0)
         #expect(try parseIOStat("", path: "io.stat") == [])
         #expect(throws: CollectorError.self) { try parseIOStat("sda rbytes=1\n", path: "io.stat") }
-        #expect(throws: CollectorError.self) { try parseIOStat("8:0 rbytes=lots\n", path: "io.stat") }
+        #expect(throws: CollectorError.malformed(path: "io.stat", reason: "\"rbytes=lots\" in line \"8:0 rbytes=lots\" is not KEY=N")) {
+            try parseIOStat("8:0 rbytes=lots\n", path: "io.stat")
+        }
+        #expect(throws: CollectorError.self) { try parseIOStat("8:0 rbytes=1 garbage\n", path: "io.stat") }
+        #expect(throws: CollectorError.self) { try parseIOStat("8:0:1 rbytes=1\n", path: "io.stat") }
+        #expect(throws: CollectorError.self) { try parseIOStat("8:+1 rbytes=1\n", path: "io.stat") }
     }
 
     @Test func aCgroupReadsWhatItsControllersProvide() throws {
@@ -82,7 +87,7 @@ import Testing
         try write("cpu.stat", "usage_usec 10\nuser_usec 6\nsystem_usec 4\n")
         try write("cpu.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=1234\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=12\n")
         let cpuOnly = try CgroupStats.read(directory.path)
-        #expect(cpuOnly.cpu["usage_usec"] == 10)
+        #expect(cpuOnly.cpu == ["user_usec": 6, "system_usec": 4])  // the keys Lookout reports
         #expect(cpuOnly.memoryCurrent == nil && cpuOnly.memoryMax == nil && cpuOnly.io == nil && cpuOnly.tasks == nil)
         #expect(cpuOnly.cpuPressure == PressureTotals(some: 1234, full: 12))
 
@@ -93,6 +98,15 @@ import Testing
         #expect(more.memoryCurrent == 2048)
         #expect(more.memoryMax == .some(nil))
         #expect(more.tasks == 7)
+        // The virtiofsd unit's extent: CPU and memory.current, nothing else opened.
+        #expect(try CgroupStats.read(directory.path, .usage)
+            == CgroupStats(cpu: ["user_usec": 6, "system_usec": 4], memoryCurrent: 2048))
+
+        // A malformed file is named by its full path.
+        try write("memory.events", "oom_kill lots\n")
+        #expect(throws: CollectorError.malformed(path: directory.path + "/memory.events", reason: "line \"oom_kill lots\" is not \"KEY VALUE\"")) {
+            try CgroupStats.read(directory.path)
+        }
 
         #expect(throws: CollectorError.noData("no cgroup at \(directory.path)/gone")) {
             try CgroupStats.read(directory.path + "/gone")

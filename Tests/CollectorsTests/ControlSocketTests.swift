@@ -74,8 +74,10 @@ import Testing
             "proc/200/cmdline": "microvm@web\0-qmp\0unix:web.sock,server,nowait\0",
         ])  // 300 exited between the listing and the read
         defer { Fixtures.removeTree(root) }
-        let process = try UnitProcess.read(cgroup: root + "/cg", paths: HostPaths(procfs: root + "/proc", sysfs: root, rootfs: root))
+        let process = try UnitProcess.read(cgroup: try #require(SourceDirectory(root + "/cg")),
+                                           paths: HostPaths(procfs: root + "/proc", sysfs: root, rootfs: root))
         #expect(process == UnitProcess(pid: 200, startTicks: 700, arguments: ["microvm@web", "-qmp", "unix:web.sock,server,nowait"]))
-        #expect(try UnitProcess.read(cgroup: root + "/none", paths: HostPaths(procfs: root + "/proc")) == nil)
+        // A cgroup without cgroup.procs (being removed) has no main process.
+        #expect(try UnitProcess.read(cgroup: try #require(SourceDirectory(root + "/proc")), paths: HostPaths(procfs: root + "/proc")) == nil)
     }
 }

@@ -83,5 +83,35 @@ import Testing
         try manager.removeItem(atPath: booted)
         try manager.createSymbolicLink(atPath: booted, withDestinationPath: dbNew)
         #expect(try MicroVMDirectory.read(name: "db", stateDirectory: state.path, paths: paths, runners: runners).tapInterfaces == ["vm-db-new"])
+
+        // bin/microvm-run, a link into the store as writeShellScript makes it, is resolved under
+        // the root and its exec line kept with the runner's other facts: read once, like them.
+        let script = "/nix/store/5555-microvm-run"
+        try "#!/bin/bash\nexec -a \"microvm@web\" qemu-kvm -qmp 'unix:web.sock,server,nowait'\n"
+            .write(to: root.appendingPathComponent(script), atomically: true, encoding: .utf8)
+        try manager.createDirectory(at: root.appendingPathComponent(web + "/bin"), withIntermediateDirectories: true)
+        try manager.createSymbolicLink(atPath: root.appendingPathComponent(web + "/bin/microvm-run").path, withDestinationPath: script)
+        let withScript = try MicroVMDirectory.read(name: "web", stateDirectory: state.path, paths: paths, runners: RunnerFacts.Cache())
+        #expect(withScript.runArguments == ["qemu-kvm", "-qmp", "unix:web.sock,server,nowait"])
+        #expect(try MicroVMDirectory.read(name: "web", stateDirectory: state.path, paths: paths, runners: runners).runArguments == nil,
+                "the cache read the runner before it had a script")
+        #expect(idleEntry.runArguments == nil)
+
+        // A toplevel that is a dangling link still marks a declarative VM.
+        try manager.createSymbolicLink(atPath: state.appendingPathComponent("db/toplevel").path, withDestinationPath: "/nix/store/gone")
+        #expect(try MicroVMDirectory.read(name: "db", stateDirectory: state.path, paths: paths).declarative)
+    }
+
+    @Test func filesInADirectoryAreReadWhole() throws {
+        // Larger than the first read's buffer: reads go on until the file ends.
+        let text = String(repeating: "rbytes=1 wbytes=2\n", count: 4_000)
+        let root = Fixtures.scratch(["large": text, "small": "7\n"])
+        defer { Fixtures.removeTree(root) }
+        let directory = try #require(SourceDirectory(root))
+        #expect(try directory.readIfPresent("large") == text)
+        #expect(try directory.readIfPresent("small") == "7\n")
+        #expect(try directory.readIfPresent("absent") == nil)
+        #expect(directory.hasEntry("small") && !directory.hasEntry("absent"))
+        #expect(SourceDirectory(root + "/small") == nil, "not a directory")
     }
 }

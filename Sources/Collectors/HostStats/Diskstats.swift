@@ -57,7 +57,7 @@ func parseDiskstats(_ text: String, path: String = "diskstats") throws(Collector
         }
         guard fields.count >= 14 else { return }
         lines.append(DiskstatsLine(
-            major: major, minor: minor, device: String(decoding: UnsafeBufferPointer(rebasing: bytes[fields[2]]), as: UTF8.self),
+            major: major, minor: minor, device: ProcText.string(bytes, fields[2]),
             stats: stats))
     }
     return lines

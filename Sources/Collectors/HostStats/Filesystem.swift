@@ -36,7 +36,7 @@ struct MountEntry: Equatable {
 func parseMounts(_ text: String, path: String = "mounts") throws(CollectorError) -> [MountEntry] {
     var entries: [MountEntry] = []
     try ProcText.forEachLineFields(text, limit: 4) { bytes, fields, line, lineNumber throws(CollectorError) in
-        func string(_ range: Range<Int>) -> String { String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self) }
+        func string(_ range: Range<Int>) -> String { ProcText.string(bytes, range) }
         if fields.isEmpty { return }
         guard fields.count >= 4 else {
             throw .malformed(path: path, reason: "line \(lineNumber): malformed mount point information \"\(string(line))\"")

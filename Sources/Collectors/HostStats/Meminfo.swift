@@ -55,7 +55,7 @@ func parseMeminfo(_ text: String, path: String = "/proc/meminfo") throws(Collect
             }
             if count == 0 { continue }
             func text(_ range: Range<Int>) -> String {
-                String(decoding: UnsafeBufferPointer(rebasing: bytes[range.prefix(200)]), as: UTF8.self)
+                ProcText.string(bytes, range.prefix(200))
             }
             guard count == 2 || count == 3 else {
                 failure = .malformed(path: path, reason: "line \"\(text(lineStart..<lineEnd))\" is not \"Key: value [kB]\"")
@@ -65,7 +65,7 @@ func parseMeminfo(_ text: String, path: String = "/proc/meminfo") throws(Collect
                 failure = .malformed(path: path, reason: "value \"\(text(parts.1))\" of \(text(parts.0)) is not a number")
                 return
             }
-            var key = meminfoKey(String(decoding: UnsafeBufferPointer(rebasing: bytes[parts.0.dropLast()]), as: UTF8.self))
+            var key = meminfoKey(ProcText.string(bytes, parts.0.dropLast()))
             if count == 3 {
                 value *= 1024
                 key += "_bytes"

@@ -22,19 +22,30 @@ struct PressureTotals: Equatable, Sendable {
 /// ignored, as procfs does, so that new kinds of line do not break the collector.
 func parsePressure(_ text: String, path: String) throws(CollectorError) -> PressureTotals {
     var totals = PressureTotals()
-    for line in ProcText.lines(text) {
-        let fields = ProcText.fields(line)
-        guard let kind = fields.first, kind == "some" || kind == "full" else { continue }
-        // Prefixes compared as bytes: Substring.hasPrefix compares Characters.
-        guard fields.count == 5,
-              fields[1].utf8.starts(with: "avg10=".utf8), Double(fields[1].dropFirst(6)) != nil,
-              fields[2].utf8.starts(with: "avg60=".utf8), Double(fields[2].dropFirst(6)) != nil,
-              fields[3].utf8.starts(with: "avg300=".utf8), Double(fields[3].dropFirst(7)) != nil,
-              fields[4].utf8.starts(with: "total=".utf8), let total = UInt64(fields[4].dropFirst(6))
-        else {
-            throw .malformed(path: path, reason: "line \"\(line.prefix(200))\" is not \"\(kind) avg10=… avg60=… avg300=… total=N\"")
+    // Six fields at most: a sixth makes the line malformed.
+    try ProcText.forEachLineFields(text, limit: 6, separatedBy: ProcText.isSpace) { bytes, fields, line, _ throws(CollectorError) in
+        guard let kind = fields.first else { return }
+        let isSome = kind.count == 4 && ProcText.hasPrefix(bytes, kind, "some")
+        guard isSome || (kind.count == 4 && ProcText.hasPrefix(bytes, kind, "full")) else { return }
+        // Values are checked as Double and UInt64 read text: the kernel's plain digits take a fast
+        // path, anything else (a sign, an exponent) the standard library's parser.
+        func value(_ field: Int, after prefix: String) -> Range<Int>? {
+            guard field < fields.count, ProcText.hasPrefix(bytes, fields[field], prefix) else { return nil }
+            return fields[field].dropFirst(prefix.utf8.count)
         }
-        if kind == "some" { totals.some = total } else { totals.full = total }
+        func isAverage(_ field: Int, _ prefix: String) -> Bool {
+            guard let range = value(field, after: prefix) else { return false }
+            return ProcText.isFixedPoint(bytes, range) || Double(ProcText.string(bytes, range)) != nil
+        }
+        guard fields.count == 5, isAverage(1, "avg10="), isAverage(2, "avg60="), isAverage(3, "avg300="),
+              let range = value(4, after: "total="),
+              let total = parseDecimal(UnsafeBufferPointer(rebasing: bytes[range]), as: UInt64.self)
+                ?? UInt64(ProcText.string(bytes, range))
+        else {
+            let shown = ProcText.string(bytes, line.prefix(200))
+            throw .malformed(path: path, reason: "line \"\(shown)\" is not \"\(ProcText.string(bytes, kind)) avg10=… avg60=… avg300=… total=N\"")
+        }
+        if isSome { totals.some = total } else { totals.full = total }
     }
     return totals
 }

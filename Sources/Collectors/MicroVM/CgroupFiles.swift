@@ -46,7 +46,7 @@ func parseFlatKeyed(_ text: String, path: String, keeping keys: FlatKeys?) throw
     try ProcText.forEachLineFields(text, limit: 3, separatedBy: ProcText.isSpace) { bytes, fields, line, _ throws(CollectorError) in
         if fields.isEmpty { return }
         guard fields.count == 2, let value = parseDecimal(UnsafeBufferPointer(rebasing: bytes[fields[1]]), as: UInt64.self) else {
-            let shown = String(decoding: UnsafeBufferPointer(rebasing: bytes[line.prefix(200)]), as: UTF8.self)
+            let shown = ProcText.string(bytes, line.prefix(200))
             throw .malformed(path: path, reason: "line \"\(shown)\" is not \"KEY VALUE\"")
         }
         let key = UnsafeBufferPointer(rebasing: bytes[fields[0]])
@@ -93,49 +93,53 @@ struct IOStatDevice: Equatable, Sendable {
 }
 
 /// Parses `io.stat`: one line per device, `MAJ:MIN rbytes=N wbytes=N rios=N wios=N dbytes=N
-/// dios=N`; unknown keys (newer kernels add some) are skipped. Sorted by device number.
+/// dios=N`, then whatever keys the kernel adds (`cost.vrate=100.00` with blk-iocost, `depth=max`
+/// with blk-iolatency): those are skipped unread. Sorted by device number.
 func parseIOStat(_ text: String, path: String) throws(CollectorError) -> [IOStatDevice] {
-    var devices: [IOStatDevice] = []
-    for line in ProcText.lines(text) {
-        let fields = ProcText.fields(line)
-        guard let device = fields.first else { continue }
-        let numbers = device.split(separator: ":")
-        guard numbers.count == 2, UInt32(numbers[0]) != nil, UInt32(numbers[1]) != nil else {
-            throw .malformed(path: path, reason: "line \"\(line.prefix(200))\" does not start with MAJ:MIN")
+    var devices: [(number: (major: UInt32, minor: UInt32), stat: IOStatDevice)] = []
+    try ProcText.forEachLineFields(text, limit: 32, separatedBy: ProcText.isSpace) { bytes, fields, line, _ throws(CollectorError) in
+        guard let device = fields.first else { return }
+        func decimal<T: FixedWidthInteger>(_ range: Range<Int>, as type: T.Type) -> T? {
+            parseDecimal(UnsafeBufferPointer(rebasing: bytes[range]), as: type)
         }
-        var stat = IOStatDevice(device: String(device))
+        guard let colon = bytes[device].firstIndex(of: UInt8(ascii: ":")),
+              let major = decimal(device.lowerBound..<colon, as: UInt32.self),
+              let minor = decimal(colon + 1..<device.upperBound, as: UInt32.self)
+        else {
+            throw .malformed(path: path, reason: "line \"\(ProcText.string(bytes, line.prefix(200)))\" does not start with MAJ:MIN")
+        }
+        var stat = IOStatDevice(device: ProcText.string(bytes, device))
         for pair in fields.dropFirst() {
-            guard let equals = pair.firstIndex(of: "="), let value = UInt64(pair[pair.index(after: equals)...]) else {
-                throw .malformed(path: path, reason: "\"\(pair.prefix(100))\" in line \"\(line.prefix(200))\" is not KEY=N")
+            guard let equals = bytes[pair].firstIndex(of: UInt8(ascii: "=")) else {
+                throw .malformed(path: path, reason: "\"\(ProcText.string(bytes, pair.prefix(100)))\" in line \"\(ProcText.string(bytes, line.prefix(200)))\" is not KEY=VALUE")
             }
-            switch pair[..<equals] {
-            case "rbytes": stat.readBytes = value
-            case "wbytes": stat.writtenBytes = value
-            case "rios": stat.reads = value
-            case "wios": stat.writes = value
-            case "dbytes": stat.discardedBytes = value
-            case "dios": stat.discards = value
-            default: continue
+            guard let key = IOStatDevice.keys.position(of: UnsafeBufferPointer(rebasing: bytes[pair.lowerBound..<equals])) else { continue }
+            guard let value = decimal(equals + 1..<pair.upperBound, as: UInt64.self) else {
+                throw .malformed(path: path, reason: "\"\(ProcText.string(bytes, pair.prefix(100)))\" in line \"\(ProcText.string(bytes, line.prefix(200)))\" is not KEY=N")
+            }
+            switch key {
+            case 0: stat.readBytes = value
+            case 1: stat.writtenBytes = value
+            case 2: stat.reads = value
+            case 3: stat.writes = value
+            case 4: stat.discardedBytes = value
+            default: stat.discards = value
             }
         }
-        devices.append(stat)
+        devices.append(((major, minor), stat))
     }
-    return devices.sorted { IOStatDevice.deviceOrder($0.device, $1.device) }
+    return devices.sorted { $0.number < $1.number }.map(\.stat)
 }
 
 extension IOStatDevice {
-    /// Orders `MAJ:MIN` numerically, so `8:16` comes before `259:0`.
-    static func deviceOrder(_ left: String, _ right: String) -> Bool {
-        let a = left.split(separator: ":").compactMap { UInt32($0) }
-        let b = right.split(separator: ":").compactMap { UInt32($0) }
-        return a.lexicographicallyPrecedes(b)
-    }
+    /// The keys of an `io.stat` line Lookout reads, in the order ``parseIOStat(_:path:)`` stores them.
+    fileprivate static let keys = FlatKeys(["rbytes", "wbytes", "rios", "wios", "dbytes", "dios"])
 }
 
 /// Everything Lookout reads from one unit's cgroup directory; nil where the file is absent
 /// (controller off, or a kernel too old for it).
 struct CgroupStats: Equatable, Sendable {
-    /// `cpu.stat` (always present while the cgroup exists).
+    /// `cpu.stat` (always present while the cgroup exists), by key: the keys of ``cpuKeys``.
     var cpu: [String: UInt64]
     /// `memory.current`, bytes.
     var memoryCurrent: UInt64?
@@ -145,7 +149,7 @@ struct CgroupStats: Equatable, Sendable {
     var memoryMax: UInt64??
     /// `memory.stat`, by key: the keys of ``MicroVMCollector/memoryKinds`` that are present.
     var memoryStat: [String: UInt64]?
-    /// `memory.events`, by key.
+    /// `memory.events`, by key: the keys of ``memoryEventKeys``.
     var memoryEvents: [String: UInt64]?
     /// `io.stat`, by device.
     var io: [IOStatDevice]?
@@ -158,28 +162,55 @@ struct CgroupStats: Equatable, Sendable {
     /// `io.pressure`.
     var ioPressure: PressureTotals?
 
+    /// The `cpu.stat` keys Lookout reports.
+    static let cpuKeys = FlatKeys(["system_usec", "user_usec"])
+    /// The `memory.events` keys Lookout reports.
+    static let memoryEventKeys = FlatKeys(["oom_kill"])
+
+    /// How much of a unit's cgroup to read.
+    enum Extent {
+        /// Every file ``CgroupStats`` holds.
+        case everything
+        /// `cpu.stat` and `memory.current` only.
+        case usage
+    }
+
     /// Reads the cgroup at `directory`. Throws `CollectorError.noData` when the directory (the
     /// unit's cgroup) does not exist: the unit is not running.
-    static func read(_ directory: String) throws(CollectorError) -> CgroupStats {
+    static func read(_ directory: String, _ extent: Extent = .everything) throws(CollectorError) -> CgroupStats {
         guard let cgroup = SourceDirectory(directory) else { throw .noData("no cgroup at \(directory)") }
+        return try read(cgroup, extent)
+    }
+
+    /// Reads the cgroup open as `cgroup`; `extent` says which files. Throws `CollectorError.noData`
+    /// when it has no `cpu.stat` (the cgroup is being removed).
+    static func read(_ cgroup: SourceDirectory, _ extent: Extent = .everything) throws(CollectorError) -> CgroupStats {
         func optional<Value>(_ file: String, _ parse: (String, String) throws(CollectorError) -> Value)
             throws(CollectorError) -> Value?
         {
             guard let text = try cgroup.readIfPresent(file) else { return nil }
-            return try parse(text, directory + "/" + file)
+            // The file's full path is made only for an error.
+            do {
+                return try parse(text, file)
+            } catch .malformed(_, let reason) {
+                throw .malformed(path: cgroup.path + "/" + file, reason: reason)
+            }
         }
-        guard let cpu = try optional("cpu.stat", parseFlatKeyed) else {
-            throw .noData("no cgroup at \(directory)")
-        }
+        guard let cpu = try optional("cpu.stat", { text, path throws(CollectorError) in try parseFlatKeyed(text, path: path, keeping: cpuKeys) })
+        else { throw .noData("no cgroup at \(cgroup.path)") }
+        let memoryCurrent = try optional("memory.current", parseSingleValue)
+        guard extent == .everything else { return CgroupStats(cpu: cpu, memoryCurrent: memoryCurrent) }
         return CgroupStats(
             cpu: cpu,
-            memoryCurrent: try optional("memory.current", parseSingleValue),
+            memoryCurrent: memoryCurrent,
             memoryPeak: try optional("memory.peak", parseSingleValue),
             memoryMax: try optional("memory.max", parseLimit),
             memoryStat: try optional("memory.stat") { text, path throws(CollectorError) in
                 try parseFlatKeyed(text, path: path, keeping: MicroVMCollector.memoryStatKeys)
             },
-            memoryEvents: try optional("memory.events", parseFlatKeyed),
+            memoryEvents: try optional("memory.events") { text, path throws(CollectorError) in
+                try parseFlatKeyed(text, path: path, keeping: memoryEventKeys)
+            },
             io: try optional("io.stat", parseIOStat),
             tasks: try optional("pids.current", parseSingleValue),
             cpuPressure: try optional("cpu.pressure", parsePressure),

@@ -42,12 +42,15 @@ struct MicroVMCollector: MetricCollector {
     static let defaultSocketTimeout = Duration.seconds(1)
 
     /// The `memory.stat` keys reported as `microvm_memory_stat_bytes{kind}`: the byte-valued ones
-    /// that explain a VM's memory (guest RAM is `anon`, or `shmem`/`file` with shared memory).
+    /// that explain a VM's memory (guest RAM is `anon`, or `shmem`/`file` with shared memory). In
+    /// name order, the order their samples are written in.
     static let memoryKinds = ["anon", "file", "kernel", "kernel_stack", "pagetables", "sec_pagetables", "percpu", "sock",
                               "vmalloc", "shmem", "file_mapped", "file_dirty", "file_writeback", "swapcached", "anon_thp",
-                              "file_thp", "shmem_thp", "slab_reclaimable", "slab_unreclaimable", "zswap", "zswapped"]
+                              "file_thp", "shmem_thp", "slab_reclaimable", "slab_unreclaimable", "zswap", "zswapped"].sorted()
     /// ``memoryKinds`` as the keys memory.stat is parsed for.
     static let memoryStatKeys = FlatKeys(memoryKinds)
+    /// The `cgroup.events` key that says whether the unit has processes.
+    static let cgroupEventKeys = FlatKeys(["populated"])
 
     /// Creates the collector. Control-socket failures are counted in `componentErrors` (component
     /// `collector.microvm`, error type `hypervisor_<why>`) and logged when a VM's socket starts or
@@ -160,12 +163,12 @@ struct MicroVMCollector: MetricCollector {
             throw error
         }
         guard entry.currentRunner != nil || entry.bootedRunner != nil else { return nil }  // not a VM directory
-        let vmCgroup = cgroup(of: .vm, vm: name)
-        let stats = try? CgroupStats.read(vmCgroup)
-        let populated = (try? SourceFile.readIfPresent(vmCgroup + "/cgroup.events"))
-            .flatMap { $0 }.map { (try? parseFlatKeyed($0, path: vmCgroup + "/cgroup.events"))?["populated"] == 1 }
+        let vmCgroup = SourceDirectory(cgroup(of: .vm, vm: name))
+        let stats = vmCgroup.flatMap { try? CgroupStats.read($0) }
+        let populated = vmCgroup.flatMap { try? $0.readIfPresent("cgroup.events") }
+            .map { (try? parseFlatKeyed($0, path: "cgroup.events", keeping: Self.cgroupEventKeys))?["populated"] == 1 }
         let up = stats != nil && populated != false
-        let process = up ? try UnitProcess.read(cgroup: vmCgroup, paths: paths) : nil
+        let process = up ? try vmCgroup.flatMap { cgroup throws(CollectorError) in try UnitProcess.read(cgroup: cgroup, paths: paths) } : nil
         var interfaces: [(String, [String: UInt64]?)] = []
         for interface in entry.tapInterfaces + entry.macvtapInterfaces {
             interfaces.append((interface, try readInterface(interface)))
@@ -175,7 +178,7 @@ struct MicroVMCollector: MetricCollector {
         let running = stats == nil ? entry.bootedRunner != nil : up
         let socket = running ? controlSocket(of: entry, process: process) : nil
         var reading = VMReading(entry: entry, up: up, process: process, socket: socket, cgroup: stats,
-                                virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name)), interfaces: interfaces)
+                                virtiofsd: try? CgroupStats.read(cgroup(of: .virtiofsd, vm: name), .usage), interfaces: interfaces)
         if let configFile = socket?.configFile {
             // A bad configuration or metrics file costs this VM's disk counters, not the scrape.
             do throws(CollectorError) {
@@ -196,20 +199,14 @@ struct MicroVMCollector: MetricCollector {
     }
 
     /// The control socket named on the hypervisor's command line: the running process's, else the
-    /// one in the booted runner's `bin/microvm-run`.
+    /// one in the runner's `bin/microvm-run`.
     func controlSocket(of entry: MicroVMDirectory, process: UnitProcess?) -> ControlSocket? {
         let directory = stateDirectory + "/" + entry.name
         let root = { (path: String) in paths.rootfs(path) }
         if let arguments = process?.arguments, let socket = ControlSocket.find(in: arguments, directory: directory, root: root) {
             return socket
         }
-        guard let runner = entry.bootedRunner ?? entry.currentRunner else { return nil }
-        let runnerPath = runner.hasPrefix("/") ? paths.rootfs(runner) : directory + "/" + runner
-        // bin/microvm-run is a link into the store (writeShellScript); resolve it under the root too.
-        let script = SourceFile.linkTarget(runnerPath + "/bin/microvm-run").map { $0.hasPrefix("/") ? paths.rootfs($0) : runnerPath + "/bin/" + $0 }
-            ?? runnerPath + "/bin/microvm-run"
-        guard let text = try? SourceFile.readIfPresent(script), let arguments = ControlSocket.execArguments(ofRunScript: text) else { return nil }
-        return ControlSocket.find(in: arguments, directory: directory, root: root)
+        return entry.runArguments.flatMap { ControlSocket.find(in: $0, directory: directory, root: root) }
     }
 
     /// The statistics of a host network interface; nil when it does not exist (the VM's tap unit
@@ -397,7 +394,7 @@ struct MicroVMFamilies {
         if let peak = stats.memoryPeak { memoryPeak.samples.append(Sample(labels: [label], value: Double(peak))) }
         if case .some(.some(let limit)) = stats.memoryMax { memoryLimit.samples.append(Sample(labels: [label], value: Double(limit))) }
         if let stat = stats.memoryStat {
-            for kind in MicroVMCollector.memoryKinds.sorted() {
+            for kind in MicroVMCollector.memoryKinds {
                 if let value = stat[kind] { memoryStat.samples.append(Sample(labels: [Label("kind", kind), label], value: Double(value))) }
             }
         }

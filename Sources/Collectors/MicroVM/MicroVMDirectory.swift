@@ -32,6 +32,9 @@ struct MicroVMDirectory: Equatable, Sendable {
     var tapInterfaces: [String]
     /// Host macvtap interfaces of the VM.
     var macvtapInterfaces: [String]
+    /// The words of the `exec` line of the runner's `bin/microvm-run`: the hypervisor's command
+    /// line as the runner starts it; nil when the runner has no such script.
+    var runArguments: [String]? = nil
 
     /// A new runner is installed but the VM still runs the old one.
     var restartPending: Bool {
@@ -66,29 +69,31 @@ struct MicroVMDirectory: Equatable, Sendable {
     static func read(name: String, stateDirectory: String, paths: HostPaths, runners: RunnerFacts.Cache? = nil)
         throws(CollectorError) -> MicroVMDirectory
     {
-        let directory = stateDirectory + "/" + name
-        guard SourceFile.exists(directory) else { throw .noData("\(directory) is gone") }
-        let current = SourceFile.linkTarget(directory + "/current")
-        let booted = SourceFile.linkTarget(directory + "/booted")
+        let path = stateDirectory + "/" + name
+        guard let directory = SourceDirectory(path) else { throw .noData("\(path) is gone") }
+        let current = directory.linkTarget("current")
+        let booted = directory.linkTarget("booted")
         let facts = try (booted ?? current).map { (target: String) throws(CollectorError) -> RunnerFacts in
-            let runner = target.hasPrefix("/") ? paths.rootfs(target) : directory + "/" + target
-            guard let runners, target.hasPrefix("/nix/store/") else { return try RunnerFacts.read(runner: runner) }
-            return try runners.facts(of: runner)
+            let runner = target.hasPrefix("/") ? paths.rootfs(target) : path + "/" + target
+            guard let runners, target.hasPrefix("/nix/store/") else { return try RunnerFacts.read(runner: runner, paths: paths) }
+            return try runners.facts(of: runner, paths: paths)
         }
-        let flake = try SourceFile.readIfPresent(directory + "/flake").map { String(ProcText.trimmed(Substring($0))) }
+        let flake = try directory.readIfPresent("flake").map { String(ProcText.trimmed(Substring($0))) }
         return MicroVMDirectory(
             name: name,
             currentRunner: current,
             bootedRunner: booted,
             hypervisor: facts?.hypervisor ?? (booted ?? current).flatMap(hypervisor(inRunnerPath:)),
-            declarative: SourceFile.exists(directory + "/toplevel") || SourceFile.linkTarget(directory + "/toplevel") != nil,
+            declarative: directory.hasEntry("toplevel"),
             flake: flake,
             tapInterfaces: facts?.tapInterfaces ?? [],
-            macvtapInterfaces: facts?.macvtapInterfaces ?? [])
+            macvtapInterfaces: facts?.macvtapInterfaces ?? [],
+            runArguments: facts?.runArguments)
     }
 }
 
-/// What a runner's `share/microvm` says: its hypervisor and its interfaces.
+/// What a runner says: its hypervisor and its interfaces (`share/microvm`), and the command line
+/// its `bin/microvm-run` starts.
 struct RunnerFacts: Sendable, Equatable {
     /// The `hypervisor` file's name, when it has one.
     var hypervisor: String?
@@ -96,20 +101,27 @@ struct RunnerFacts: Sendable, Equatable {
     var tapInterfaces: [String]
     /// The ids in `macvtap-interfaces`.
     var macvtapInterfaces: [String]
+    /// The words of `bin/microvm-run`'s `exec` line; nil when there is no such script (or it
+    /// cannot be read).
+    var runArguments: [String]?
 
-    /// Reads the runner at `runner` (a path under the root filesystem).
-    static func read(runner: String) throws(CollectorError) -> RunnerFacts {
+    /// Reads the runner at `runner` (a path under the root filesystem); its `bin/microvm-run`, a
+    /// link into the store, is resolved under `paths`' root filesystem too.
+    static func read(runner: String, paths: HostPaths) throws(CollectorError) -> RunnerFacts {
         func share(_ file: String) throws(CollectorError) -> String? {
             try SourceFile.readIfPresent(runner + "/share/microvm/" + file)
         }
+        let script = SourceFile.linkTarget(runner + "/bin/microvm-run").map { $0.hasPrefix("/") ? paths.rootfs($0) : runner + "/bin/" + $0 }
+            ?? runner + "/bin/microvm-run"
         return RunnerFacts(
             hypervisor: try share("hypervisor").map { String(ProcText.trimmed(Substring($0))) }.flatMap { $0.isEmpty ? nil : $0 },
             tapInterfaces: try share("tap-interfaces").map(MicroVMDirectory.interfaces) ?? [],
-            macvtapInterfaces: try share("macvtap-interfaces").map(MicroVMDirectory.interfaces) ?? [])
+            macvtapInterfaces: try share("macvtap-interfaces").map(MicroVMDirectory.interfaces) ?? [],
+            runArguments: (try? SourceFile.readIfPresent(script)).flatMap { $0 }.flatMap(ControlSocket.execArguments(ofRunScript:)))
     }
 
     /// Runners already read. A path in the Nix store never changes (a new runner is a new path),
-    /// so its files are read once rather than on every scrape: three file reads a VM.
+    /// so its files are read once rather than on every scrape: five file reads a VM.
     final class Cache: Sendable {
         private let known = Mutex<[String: RunnerFacts]>([:])
 
@@ -117,9 +129,9 @@ struct RunnerFacts: Sendable, Equatable {
         init() {}
 
         /// The facts of the runner at `runner`, read the first time it is asked for.
-        func facts(of runner: String) throws(CollectorError) -> RunnerFacts {
+        func facts(of runner: String, paths: HostPaths) throws(CollectorError) -> RunnerFacts {
             if let facts = known.withLock({ $0[runner] }) { return facts }
-            let facts = try RunnerFacts.read(runner: runner)
+            let facts = try RunnerFacts.read(runner: runner, paths: paths)
             known.withLock { known in
                 // Old runners go when garbage is collected; a full cache starts again.
                 if known.count >= 1024 { known.removeAll() }

@@ -24,14 +24,14 @@ struct UnitProcess: Sendable, Equatable {
     /// exports it for, as in procps).
     static let ticksPerSecond: UInt64 = 100
 
-    /// The main process of the unit whose cgroup directory is `cgroup`; nil when the cgroup is
-    /// gone or empty. A process that exits while being read is skipped.
-    static func read(cgroup: String, paths: HostPaths) throws(CollectorError) -> UnitProcess? {
-        guard let list = try SourceFile.readIfPresent(cgroup + "/cgroup.procs") else { return nil }
+    /// The main process of the unit whose cgroup directory is open as `cgroup`; nil when the
+    /// cgroup is gone or empty. A process that exits while being read is skipped.
+    static func read(cgroup: SourceDirectory, paths: HostPaths) throws(CollectorError) -> UnitProcess? {
+        guard let list = try cgroup.readIfPresent("cgroup.procs") else { return nil }
         var processes: [UnitProcess] = []
         for line in ProcText.lines(list) {
             guard let pid = Int32(ProcText.trimmed(line)) else {
-                throw .malformed(path: cgroup + "/cgroup.procs", reason: "\"\(line)\" is not a PID")
+                throw .malformed(path: cgroup.path + "/cgroup.procs", reason: "\"\(line)\" is not a PID")
             }
             guard let stat = try? SourceFile.readIfPresent(paths.proc("\(pid)/stat")),
                   let commandLine = try? SourceFile.readIfPresent(paths.proc("\(pid)/cmdline")) else { continue }

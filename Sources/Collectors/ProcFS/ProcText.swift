@@ -72,7 +72,37 @@ enum ProcText {
             }
             if plain { return Double(value) }
         }
-        return Double(String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self))
+        return Double(string(bytes, range))
+    }
+
+    /// The bytes `range` of `bytes` as a string (invalid UTF-8 repaired).
+    static func string(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> String {
+        String(decoding: UnsafeBufferPointer(rebasing: bytes[range]), as: UTF8.self)
+    }
+
+    /// Whether the bytes `range` of `bytes` are digits with at most one `.` after the first: a
+    /// number as the kernel prints a fixed-point value (`%lu.%02lu`), which Double reads too.
+    static func isFixedPoint(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) -> Bool {
+        guard let first = range.first, bytes[first] >= UInt8(ascii: "0"), bytes[first] <= UInt8(ascii: "9") else { return false }
+        var seenPoint = false
+        for index in range.dropFirst() {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "."), !seenPoint {
+                seenPoint = true
+            } else if byte < UInt8(ascii: "0") || byte > UInt8(ascii: "9") {
+                return false
+            }
+        }
+        return true
+    }
+
+    /// Whether the bytes `range` of `bytes` start with `prefix`.
+    static func hasPrefix(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, _ prefix: String) -> Bool {
+        var prefix = prefix
+        return prefix.withUTF8 { prefix in
+            prefix.count <= range.count
+                && UnsafeBufferPointer(rebasing: bytes[range.lowerBound..<range.lowerBound + prefix.count]).elementsEqual(prefix)
+        }
     }
 
     /// Calls `body` for each line of `text` (split at `\n`, numbered from 1, empty lines included

@@ -34,12 +34,13 @@ package enum SourceFile {
     }
 
     /// Where the symbolic link at `path` points, as written in the link; nil when `path` is not a
-    /// link (or does not exist).
-    static func linkTarget(_ path: String) -> String? {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let count = readlink(path, &buffer, buffer.count - 1)
-        guard count > 0 else { return nil }
-        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    /// link (or does not exist). A relative `path` is taken in the directory open as `directory`.
+    static func linkTarget(_ path: String, inDirectory directory: Int32 = AT_FDCWD) -> String? {
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: Int(PATH_MAX)) { buffer in
+            let count = buffer.withMemoryRebound(to: CChar.self) { readlinkat(directory, path, $0.baseAddress!, $0.count) }
+            guard count > 0 else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: buffer[..<count]), as: UTF8.self)
+        }
     }
 
     /// The entry names of a directory (without `.` and `..`), sorted. Throws when it is unreadable.
@@ -59,7 +60,10 @@ package enum SourceFile {
 
 /// A directory held open (`O_DIRECTORY`) so that its files are opened relative to it with openat(2):
 /// the kernel walks the directory's path once rather than once per file, which matters for the
-/// deep cgroup and sysfs directories the microVM collector reads a dozen files from per VM.
+/// deep cgroup and sysfs directories the microVM collector reads a dozen files from per VM. Its
+/// files are regular files or kernfs attributes, read with one read(2) when they fit (see
+/// ``TextFile/read(_:inDirectory:path:missingIsNil:maximumBytes:shortReadIsEnd:)``); never a
+/// /proc directory of record-by-record files.
 final class SourceDirectory {
     /// The directory's path, for errors.
     let path: String
@@ -79,9 +83,21 @@ final class SourceDirectory {
     /// failures throw `CollectorError.unreadable` naming the file's path.
     func readIfPresent(_ name: String) throws(CollectorError) -> String? {
         do {
-            return try TextFile.read(name, inDirectory: descriptor, path: path + "/" + name, missingIsNil: true)
+            return try TextFile.read(name, inDirectory: descriptor, path: path + "/" + name, missingIsNil: true, shortReadIsEnd: true)
         } catch {
             throw .unreadable(path: error.path, reason: error.reason)
         }
+    }
+
+    /// Where the symbolic link `name` in the directory points; nil when it is not a link.
+    func linkTarget(_ name: String) -> String? {
+        SourceFile.linkTarget(name, inDirectory: descriptor)
+    }
+
+    /// Whether the directory has an entry `name`, a dangling link included (fstatat(2) without
+    /// following links).
+    func hasEntry(_ name: String) -> Bool {
+        var status = stat()
+        return fstatat(descriptor, name, &status, AT_SYMLINK_NOFOLLOW) == 0
     }
 }

@@ -26,19 +26,25 @@ package enum TextFile {
     }
 
     /// The file `name` of the directory open as `directory` (openat(2)), read as ``read(_:missingIsNil:maximumBytes:)``
-    /// reads a path; `path` names it in errors. The kernel walks the directory's path once for
-    /// all the files read in it.
-    package static func read(_ name: String, inDirectory directory: Int32, path: String, missingIsNil: Bool = false,
-                             maximumBytes: Int? = nil) throws(ReadError) -> String? {
-        try readOpened(openat(directory, name, O_RDONLY | O_CLOEXEC), path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
+    /// reads a path; `path` names it in errors, and is made only for one. The kernel walks the
+    /// directory's path once for all the files read in it. With `shortReadIsEnd`, a read(2) that
+    /// returns less than asked ends the file without a second read to see end-of-file: true of a
+    /// regular file and of a sysfs or cgroupfs attribute (kernfs shows one whole, and a read
+    /// gets all of it that fits), not of /proc's record-by-record files.
+    package static func read(_ name: String, inDirectory directory: Int32, path: @autoclosure () -> String, missingIsNil: Bool = false,
+                             maximumBytes: Int? = nil, shortReadIsEnd: Bool = false) throws(ReadError) -> String? {
+        try readOpened(openat(directory, name, O_RDONLY | O_CLOEXEC), path: path(), missingIsNil: missingIsNil, maximumBytes: maximumBytes,
+                       shortReadIsEnd: shortReadIsEnd)
     }
 
     /// Reads the whole file `open` returned, then closes it; a failed open is the error (or nil).
-    private static func readOpened(_ descriptor: Int32, path: String, missingIsNil: Bool, maximumBytes: Int?) throws(ReadError) -> String? {
+    private static func readOpened(_ descriptor: Int32, path: @autoclosure () -> String, missingIsNil: Bool, maximumBytes: Int?,
+                                   shortReadIsEnd: Bool = false) throws(ReadError) -> String?
+    {
         guard descriptor >= 0 else {
             let code = errno
             if missingIsNil, code == ENOENT { return nil }
-            throw ReadError(path: path, reason: errnoText(code))
+            throw ReadError(path: path(), reason: errnoText(code))
         }
         defer { close(descriptor) }
         // One uninitialised buffer, doubled when full, decoded once: collectors read a dozen of
@@ -57,13 +63,15 @@ package enum TextFile {
             if count < 0 {
                 let code = errno
                 if code == EINTR { continue }
-                throw ReadError(path: path, reason: errnoText(code))
+                throw ReadError(path: path(), reason: errnoText(code))
             }
             if count == 0 { break }
+            let asked = buffer.count - filled
             filled += count
             if let maximumBytes, filled > maximumBytes {
-                throw ReadError(path: path, reason: "larger than \(maximumBytes) bytes")
+                throw ReadError(path: path(), reason: "larger than \(maximumBytes) bytes")
             }
+            if shortReadIsEnd, count < asked { break }
         }
         return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<filled]), as: UTF8.self)
     }
