@@ -47,33 +47,39 @@ package enum TextFile {
             throw ReadError(path: path(), reason: errnoText(code))
         }
         defer { close(descriptor) }
-        // One uninitialised buffer, doubled when full, decoded once: collectors read a dozen of
-        // these files on every scrape, and zeroing and copying them showed in profiles.
-        var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 16_384, alignment: 1)
-        defer { buffer.deallocate() }
-        var filled = 0
-        while true {
-            if filled == buffer.count {
-                let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: buffer.count * 2, alignment: 1)
-                larger.copyMemory(from: UnsafeRawBufferPointer(buffer))
-                buffer.deallocate()
-                buffer = larger
+        // Most files the collectors read are a few bytes to a few hundred, read a dozen or more
+        // per scrape: they go into a buffer on the stack. A larger file moves to one heap buffer,
+        // doubled when full, decoded once (a heap buffer for every file, and the fastbin
+        // consolidation glibc does for each large allocation, showed in profiles).
+        var stack = InlineArray<4096, UInt8>(repeating: 0)
+        var stackSpan = stack.mutableSpan
+        return try stackSpan.withUnsafeMutableBytes { (stackBuffer: UnsafeMutableRawBufferPointer) throws(ReadError) -> String in
+            var buffer = stackBuffer
+            defer { if buffer.baseAddress != stackBuffer.baseAddress { buffer.deallocate() } }
+            var filled = 0
+            while true {
+                if filled == buffer.count {
+                    let larger = UnsafeMutableRawBufferPointer.allocate(byteCount: max(16_384, buffer.count * 2), alignment: 1)
+                    larger.copyMemory(from: UnsafeRawBufferPointer(buffer))
+                    if buffer.baseAddress != stackBuffer.baseAddress { buffer.deallocate() }
+                    buffer = larger
+                }
+                let count = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                if count < 0 {
+                    let code = errno
+                    if code == EINTR { continue }
+                    throw ReadError(path: path(), reason: errnoText(code))
+                }
+                if count == 0 { break }
+                let asked = buffer.count - filled
+                filled += count
+                if let maximumBytes, filled > maximumBytes {
+                    throw ReadError(path: path(), reason: "larger than \(maximumBytes) bytes")
+                }
+                if shortReadIsEnd, count < asked { break }
             }
-            let count = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
-            if count < 0 {
-                let code = errno
-                if code == EINTR { continue }
-                throw ReadError(path: path(), reason: errnoText(code))
-            }
-            if count == 0 { break }
-            let asked = buffer.count - filled
-            filled += count
-            if let maximumBytes, filled > maximumBytes {
-                throw ReadError(path: path(), reason: "larger than \(maximumBytes) bytes")
-            }
-            if shortReadIsEnd, count < asked { break }
+            return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<filled]), as: UTF8.self)
         }
-        return String(decoding: UnsafeRawBufferPointer(rebasing: buffer[..<filled]), as: UTF8.self)
     }
 
     /// The system's text for an errno value, e.g. `No such file or directory`.

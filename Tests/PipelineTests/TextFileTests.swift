@@ -1,0 +1,48 @@
+import Foundation
+@testable import LookoutSupport
+import Testing
+
+/// Whole-file reads: small files from the stack buffer, larger ones moved to the heap at every
+/// size boundary, limits and errors naming the path.
+@Suite struct TextFileTests {
+    /// A file of `count` bytes whose content shows any misplaced byte.
+    private static func content(_ count: Int) -> String {
+        String((0..<count).map { Character(UnicodeScalar(UInt8(ascii: "a") + UInt8($0 % 26))) })
+    }
+
+    @Test(arguments: [0, 1, 4_095, 4_096, 4_097, 16_383, 16_384, 20_480, 20_481, 70_000])
+    func aFileIsReadWholeAtEverySize(size: Int) throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-textfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("file").path
+        let text = Self.content(size)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+
+        #expect(try TextFile.read(path) == text)
+        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY)
+        defer { close(descriptor) }
+        #expect(try TextFile.read("file", inDirectory: descriptor, path: path) == text)
+        #expect(try TextFile.read("file", inDirectory: descriptor, path: path, shortReadIsEnd: true) == text)
+    }
+
+    @Test func limitsAndErrorsNameThePath() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("lookout-textfile-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("file").path
+        try Self.content(5_000).write(toFile: path, atomically: true, encoding: .utf8)
+
+        #expect(throws: TextFile.ReadError(path: path, reason: "larger than 4500 bytes")) {
+            try TextFile.read(path, maximumBytes: 4_500)
+        }
+        #expect(try TextFile.read(path, maximumBytes: 5_000)?.utf8.count == 5_000)
+        #expect(try TextFile.read(directory.path + "/absent", missingIsNil: true) == nil)
+        #expect(throws: TextFile.ReadError(path: directory.path + "/absent", reason: "No such file or directory")) {
+            try TextFile.read(directory.path + "/absent")
+        }
+        #expect(throws: TextFile.ReadError(path: directory.path, reason: "Is a directory")) {
+            try TextFile.read(directory.path)
+        }
+    }
+}
