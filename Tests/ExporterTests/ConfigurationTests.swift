@@ -122,6 +122,8 @@ import Testing
         ("log:\n  level: loud\n", "2: log.level: expected one of debug, info, warn, error, got \"loud\""),
         ("web: 3\n", "1: web: expected a mapping of keys to values"),
         ("web:\n  max-requests: 1\n  max-requests: 2\n", "2: invalid YAML: duplicate key 'max-requests'"),
+        // Quoted or not, a key is its text, as for Go's YAML decoding (plain scalars are not typed).
+        ("true: 1\n\"true\": 2\n", "1: invalid YAML: duplicate key 'true'"),
         ("nonsense: true\n", "1: nonsense: unknown key"),
         ("collector:\n  netdev:\n    device-include: a\n    device-exclude: b\n", "3: collector.netdev: device-include and device-exclude are mutually exclusive"),
         ("rules:\n  evaluation-interval: 500ms\n", "2: rules.evaluation-interval: must be at least 1s"),

@@ -7,10 +7,15 @@ import Yams
 /// ``YAMLShapeError``) let each format word a problem its own way. Rule files, rule test files
 /// and policies share one wording, ``YAMLFileError`` and the `located` helpers below.
 package enum YAMLFile {
-    /// The tree of `text`; nil for an empty document.
+    /// The tree of `text`; nil for an empty document. Plain scalars are left untagged (Yams'
+    /// basic resolver): every reader takes a scalar's text and checks it itself, as Go's YAML
+    /// decoding into typed fields does, and two keys with the same text are the same key whether
+    /// quoted or not, as for Go. Yams' default resolver would tag them by seven regular
+    /// expressions compiled through ICU, whose code and Unicode tables then stay in the daemon's
+    /// memory for nothing.
     package static func compose(_ text: String) throws(YAMLSyntaxError) -> Node? {
         do {
-            return try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw YAMLSyntaxError(error)
         } catch {
