@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scrape throughput, latency and memory of `lookout serve` against Debian's node_exporter on this
 # host, with the same collector set, measured in one run so the two share the machine's noise.
-# wrk drives each exporter with 1 connection, then 8; RSS is read from /proc after the load.
+# wrk drives each exporter with 1 connection, then 8; RSS is read from /proc after the load, and
+# for a Lookout with its defaults (every default collector, the rules engine) after the same load.
 # Then the RSS of a Lookout with journal shipping (a generated journal of 20,000 entries, shipped to
 # osmem-server) and the events API on, scraped as the first one was.
 # Then the microVM case: a generated microvm.nix host of 50 VMs (copies of the fixture VM in
@@ -45,6 +46,7 @@ lookout_port=19181
 microvm_port=19182
 microvm_full_port=19183
 shipping_port=19184
+defaults_port=19185
 microvm_count=50
 microvm_host="$(mktemp -d)"
 shipping_dir="$(mktemp -d)"
@@ -55,12 +57,27 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A binary's pages in the page cache are mapped around every page the process touches (the
+# kernel's fault-around), so RSS depends on how much of each binary is cached: a Lookout just
+# built is cached whole, node_exporter only where it last ran. Both start from a dropped cache,
+# as after a boot, when this script may drop it (root); the report says which.
+if [ -w /proc/sys/vm/drop_caches ]; then
+    sync
+    echo 3 > /proc/sys/vm/drop_caches
+    page_cache="dropped before the exporters started"
+else
+    page_cache="not dropped (not root): RSS depends on what of each binary was cached"
+fi
+
 # Debian's node_exporter reads network counters over netlink by default; both read the same
 # kernel counters either way, so it runs with its defaults.
 "$node_exporter" --web.listen-address="127.0.0.1:$node_port" "${flags[@]}" --log.level=warn >/dev/null 2>&1 &
 pids+=($!); node_pid=$!
 "$lookout" serve --web.listen-address="127.0.0.1:$lookout_port" "${flags[@]}" --log.level=warn >/dev/null 2>&1 &
 pids+=($!); lookout_pid=$!
+# Lookout with its defaults: every default collector (microvm too) and the rules engine.
+"$lookout" serve --web.listen-address="127.0.0.1:$defaults_port" --log.level=warn >/dev/null 2>&1 &
+pids+=($!); defaults_pid=$!
 
 # A microvm.nix host of $microvm_count running qemu VMs, each with the fixture VM's cgroup files,
 # a virtiofsd unit and a tap interface.
@@ -97,7 +114,7 @@ wait_serving() {
     done
     curl -sf "http://127.0.0.1:$port/metrics" >/dev/null || { echo "scrape.sh: exporter on port $port did not start" >&2; exit 1; }
 }
-for port in $node_port $lookout_port $microvm_port $microvm_full_port; do wait_serving $port; done
+for port in $node_port $lookout_port $defaults_port $microvm_port $microvm_full_port; do wait_serving $port; done
 
 # One wrk run: prints "requests/s p50 p90 p99" (latencies in ms).
 measure() {
@@ -122,6 +139,8 @@ read -r n8_rps n8_p50 n8_p90 n8_p99 < <(measure $node_port 8)
 read -r l8_rps l8_p50 l8_p90 l8_p99 < <(measure $lookout_port 8)
 node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid); node_anon=$(anon_mib $node_pid)
 lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid); lookout_anon=$(anon_mib $lookout_pid)
+measure $defaults_port 1 >/dev/null
+defaults_rss=$(rss_mib $defaults_pid); defaults_hwm=$(hwm_mib $defaults_pid); defaults_anon=$(anon_mib $defaults_pid)
 # The same collectors with journal shipping and the events API on, started after the runs above so
 # that its shipping does not share the machine with them: a generated journal shipped to an
 # osmem-server, and an events token. Once its journal is shipped (it is given two minutes), it is
@@ -206,11 +225,12 @@ Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
 |---|---|---|---|
 | node_exporter | $node_rss | $node_anon | $node_hwm |
 | lookout | $lookout_rss | $lookout_anon | $lookout_hwm |
+| lookout with its defaults (every default collector, rules engine) | $defaults_rss | $defaults_anon | $defaults_hwm |
 | lookout, journal shipping ($shipped entries acknowledged) and events API on | $shipping_rss | $shipping_anon | $shipping_hwm |
 
 Throughput ratio lookout / node_exporter: $(ratio "$l1_rps" "$n1_rps")× at 1 connection, $(ratio "$l8_rps" "$n8_rps")× at 8 (target ≥ 5× at both).
 Latency at 1 connection: lookout p99 ${l1_p99} ms against node_exporter p50 ${n1_p50} ms (target: below).
-RSS ratio lookout / node_exporter: $(ratio "$lookout_rss" "$node_rss")× (target ≤ 1×).
+RSS ratio lookout / node_exporter: $(ratio "$lookout_rss" "$node_rss")× with the same collectors, $(ratio "$defaults_rss" "$node_rss")× with Lookout's defaults (target ≤ 1×). Page cache: ${page_cache}.
 
 Where a scrape's time goes (bench/ScrapeBenchmark, in-process, the same collectors on this host; µs). "collector NAME": one
 collector alone; "stage sequential": all of them one after another on one thread; "stage round": the registry's
