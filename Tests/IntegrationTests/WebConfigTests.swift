@@ -130,7 +130,9 @@ import Testing
         #expect(try await Self.curl(pki, [], url: "https://127.0.0.1:\(port)/metrics").subject == "CN=lookout renewed")
 
         // client_allowed_sans: a client certificate must name one of them.
-        for (allowed, served) in [("other.example", false), ("pipeline.example", true)] {
+        // IP addresses are matched as Go prints them (net.IP.String).
+        for (allowed, served) in [("other.example", false), ("pipeline.example", true), ("192.0.2.7", true), ("2001:db8::7", true),
+                                  ("2001:db8:0:0:0:0:0:7", false)] {
             _ = try pki.write("web.yml", """
                 tls_server_config:
                   cert_file: live.crt
@@ -339,7 +341,7 @@ struct TestPKI {
         for (name, subject, extensions) in [
             ("server", "lookout first", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
             ("renewed", "lookout renewed", "subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n"),
-            ("client", "pipeline", "subjectAltName=DNS:pipeline.example\nextendedKeyUsage=clientAuth\n"),
+            ("client", "pipeline", "subjectAltName=DNS:pipeline.example,IP:192.0.2.7,IP:2001:db8::7\nextendedKeyUsage=clientAuth\n"),
         ] {
             try run(["req"] + newKey + ["-keyout", "\(name).key", "-out", "\(name).csr", "-subj", "/CN=\(subject)"])
             _ = try write("\(name).ext", extensions)
