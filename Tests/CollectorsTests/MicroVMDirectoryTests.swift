@@ -97,6 +97,17 @@ import Testing
                 "the cache read the runner before it had a script")
         #expect(idleEntry.runArguments == nil)
 
+        // Runner files are bounded: a run script over the limit names no command line, an
+        // interface list over it is an error naming the file.
+        let huge = String(repeating: "#", count: RunnerFacts.maximumFileBytes + 1)
+        try huge.write(to: root.appendingPathComponent(script), atomically: true, encoding: .utf8)
+        #expect(try RunnerFacts.read(runner: root.path + web, paths: paths).runArguments == nil)
+        try huge.write(to: root.appendingPathComponent(web + "/share/microvm/tap-interfaces"), atomically: true, encoding: .utf8)
+        #expect(throws: CollectorError.unreadable(path: root.path + web + "/share/microvm/tap-interfaces",
+                                                  reason: "larger than \(RunnerFacts.maximumFileBytes) bytes")) {
+            try RunnerFacts.read(runner: root.path + web, paths: paths)
+        }
+
         // A toplevel that is a dangling link still marks a declarative VM.
         try manager.createSymbolicLink(atPath: state.appendingPathComponent("db/toplevel").path, withDestinationPath: "/nix/store/gone")
         #expect(try MicroVMDirectory.read(name: "db", stateDirectory: state.path, paths: paths).declarative)

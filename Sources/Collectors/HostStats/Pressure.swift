@@ -30,7 +30,7 @@ func parsePressure(_ text: String, path: String) throws(CollectorError) -> Press
         // Values are checked as Double and UInt64 read text: the kernel's plain digits take a fast
         // path, anything else (a sign, an exponent) the standard library's parser.
         func value(_ field: Int, after prefix: String) -> Range<Int>? {
-            guard field < fields.count, ProcText.hasPrefix(bytes, fields[field], prefix) else { return nil }
+            guard ProcText.hasPrefix(bytes, fields[field], prefix) else { return nil }
             return fields[field].dropFirst(prefix.utf8.count)
         }
         func isAverage(_ field: Int, _ prefix: String) -> Bool {
@@ -39,7 +39,7 @@ func parsePressure(_ text: String, path: String) throws(CollectorError) -> Press
         }
         guard fields.count == 5, isAverage(1, "avg10="), isAverage(2, "avg60="), isAverage(3, "avg300="),
               let range = value(4, after: "total="),
-              let total = parseDecimal(UnsafeBufferPointer(rebasing: bytes[range]), as: UInt64.self)
+              let total = parseDecimal(bytes[range], as: UInt64.self)
                 ?? UInt64(ProcText.string(bytes, range))
         else {
             let shown = ProcText.string(bytes, line.prefix(200))

@@ -45,7 +45,7 @@ func parseFlatKeyed(_ text: String, path: String, keeping keys: FlatKeys?) throw
     // Three fields at most: a third makes the line malformed.
     try ProcText.forEachLineFields(text, limit: 3, separatedBy: ProcText.isSpace) { bytes, fields, line, _ throws(CollectorError) in
         if fields.isEmpty { return }
-        guard fields.count == 2, let value = parseDecimal(UnsafeBufferPointer(rebasing: bytes[fields[1]]), as: UInt64.self) else {
+        guard fields.count == 2, let value = parseDecimal(bytes[fields[1]], as: UInt64.self) else {
             let shown = ProcText.string(bytes, line.prefix(200))
             throw .malformed(path: path, reason: "line \"\(shown)\" is not \"KEY VALUE\"")
         }
@@ -99,12 +99,9 @@ func parseIOStat(_ text: String, path: String) throws(CollectorError) -> [IOStat
     var devices: [(number: (major: UInt32, minor: UInt32), stat: IOStatDevice)] = []
     try ProcText.forEachLineFields(text, limit: 32, separatedBy: ProcText.isSpace) { bytes, fields, line, _ throws(CollectorError) in
         guard let device = fields.first else { return }
-        func decimal<T: FixedWidthInteger>(_ range: Range<Int>, as type: T.Type) -> T? {
-            parseDecimal(UnsafeBufferPointer(rebasing: bytes[range]), as: type)
-        }
         guard let colon = bytes[device].firstIndex(of: UInt8(ascii: ":")),
-              let major = decimal(device.lowerBound..<colon, as: UInt32.self),
-              let minor = decimal(colon + 1..<device.upperBound, as: UInt32.self)
+              let major = parseDecimal(bytes[device.lowerBound..<colon], as: UInt32.self),
+              let minor = parseDecimal(bytes[colon + 1..<device.upperBound], as: UInt32.self)
         else {
             throw .malformed(path: path, reason: "line \"\(ProcText.string(bytes, line.prefix(200)))\" does not start with MAJ:MIN")
         }
@@ -114,7 +111,7 @@ func parseIOStat(_ text: String, path: String) throws(CollectorError) -> [IOStat
                 throw .malformed(path: path, reason: "\"\(ProcText.string(bytes, pair.prefix(100)))\" in line \"\(ProcText.string(bytes, line.prefix(200)))\" is not KEY=VALUE")
             }
             guard let key = IOStatDevice.keys.position(of: UnsafeBufferPointer(rebasing: bytes[pair.lowerBound..<equals])) else { continue }
-            guard let value = decimal(equals + 1..<pair.upperBound, as: UInt64.self) else {
+            guard let value = parseDecimal(bytes[equals + 1..<pair.upperBound], as: UInt64.self) else {
                 throw .malformed(path: path, reason: "\"\(ProcText.string(bytes, pair.prefix(100)))\" in line \"\(ProcText.string(bytes, line.prefix(200)))\" is not KEY=N")
             }
             switch key {
@@ -185,36 +182,25 @@ struct CgroupStats: Equatable, Sendable {
     /// Reads the cgroup open as `cgroup`; `extent` says which files. Throws `CollectorError.noData`
     /// when it has no `cpu.stat` (the cgroup is being removed).
     static func read(_ cgroup: SourceDirectory, _ extent: Extent = .everything) throws(CollectorError) -> CgroupStats {
-        func optional<Value>(_ file: String, _ parse: (String, String) throws(CollectorError) -> Value)
-            throws(CollectorError) -> Value?
-        {
-            guard let text = try cgroup.readIfPresent(file) else { return nil }
-            // The file's full path is made only for an error.
-            do {
-                return try parse(text, file)
-            } catch .malformed(_, let reason) {
-                throw .malformed(path: cgroup.path + "/" + file, reason: reason)
-            }
-        }
-        guard let cpu = try optional("cpu.stat", { text, path throws(CollectorError) in try parseFlatKeyed(text, path: path, keeping: cpuKeys) })
+        guard let cpu = try cgroup.parseIfPresent("cpu.stat", { text, path throws(CollectorError) in try parseFlatKeyed(text, path: path, keeping: cpuKeys) })
         else { throw .noData("no cgroup at \(cgroup.path)") }
-        let memoryCurrent = try optional("memory.current", parseSingleValue)
+        let memoryCurrent = try cgroup.parseIfPresent("memory.current", parseSingleValue)
         guard extent == .everything else { return CgroupStats(cpu: cpu, memoryCurrent: memoryCurrent) }
         return CgroupStats(
             cpu: cpu,
             memoryCurrent: memoryCurrent,
-            memoryPeak: try optional("memory.peak", parseSingleValue),
-            memoryMax: try optional("memory.max", parseLimit),
-            memoryStat: try optional("memory.stat") { text, path throws(CollectorError) in
+            memoryPeak: try cgroup.parseIfPresent("memory.peak", parseSingleValue),
+            memoryMax: try cgroup.parseIfPresent("memory.max", parseLimit),
+            memoryStat: try cgroup.parseIfPresent("memory.stat") { text, path throws(CollectorError) in
                 try parseFlatKeyed(text, path: path, keeping: MicroVMCollector.memoryStatKeys)
             },
-            memoryEvents: try optional("memory.events") { text, path throws(CollectorError) in
+            memoryEvents: try cgroup.parseIfPresent("memory.events") { text, path throws(CollectorError) in
                 try parseFlatKeyed(text, path: path, keeping: memoryEventKeys)
             },
-            io: try optional("io.stat", parseIOStat),
-            tasks: try optional("pids.current", parseSingleValue),
-            cpuPressure: try optional("cpu.pressure", parsePressure),
-            memoryPressure: try optional("memory.pressure", parsePressure),
-            ioPressure: try optional("io.pressure", parsePressure))
+            io: try cgroup.parseIfPresent("io.stat", parseIOStat),
+            tasks: try cgroup.parseIfPresent("pids.current", parseSingleValue),
+            cpuPressure: try cgroup.parseIfPresent("cpu.pressure", parsePressure),
+            memoryPressure: try cgroup.parseIfPresent("memory.pressure", parsePressure),
+            ioPressure: try cgroup.parseIfPresent("io.pressure", parsePressure))
     }
 }

@@ -215,8 +215,7 @@ struct MicroVMCollector: MetricCollector {
         guard let directory = SourceDirectory(paths.sys("class/net/\(interface)/statistics")) else { return nil }
         var values: [String: UInt64] = [:]
         for file in ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped"] {
-            guard let text = try directory.readIfPresent(file) else { continue }
-            values[file] = try parseSingleValue(text, path: directory.path + "/" + file)
+            values[file] = try directory.parseIfPresent(file, parseSingleValue)
         }
         return values
     }

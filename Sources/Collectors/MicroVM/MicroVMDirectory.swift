@@ -78,7 +78,8 @@ struct MicroVMDirectory: Equatable, Sendable {
             guard let runners, target.hasPrefix("/nix/store/") else { return try RunnerFacts.read(runner: runner, paths: paths) }
             return try runners.facts(of: runner, paths: paths)
         }
-        let flake = try directory.readIfPresent("flake").map { String(ProcText.trimmed(Substring($0))) }
+        let flake = try directory.readIfPresent("flake", maximumBytes: RunnerFacts.maximumFileBytes)
+            .map { String(ProcText.trimmed(Substring($0))) }
         return MicroVMDirectory(
             name: name,
             currentRunner: current,
@@ -105,11 +106,15 @@ struct RunnerFacts: Sendable, Equatable {
     /// cannot be read).
     var runArguments: [String]?
 
+    /// The most a runner's file, or a state directory's `flake`, may hold: these are written by
+    /// whoever deploys a VM, and microvm.nix's are a few kilobytes at most.
+    static let maximumFileBytes = 1 << 20
+
     /// Reads the runner at `runner` (a path under the root filesystem); its `bin/microvm-run`, a
     /// link into the store, is resolved under `paths`' root filesystem too.
     static func read(runner: String, paths: HostPaths) throws(CollectorError) -> RunnerFacts {
         func share(_ file: String) throws(CollectorError) -> String? {
-            try SourceFile.readIfPresent(runner + "/share/microvm/" + file)
+            try SourceFile.readIfPresent(runner + "/share/microvm/" + file, maximumBytes: maximumFileBytes)
         }
         let script = SourceFile.linkTarget(runner + "/bin/microvm-run").map { $0.hasPrefix("/") ? paths.rootfs($0) : runner + "/bin/" + $0 }
             ?? runner + "/bin/microvm-run"
@@ -117,7 +122,8 @@ struct RunnerFacts: Sendable, Equatable {
             hypervisor: try share("hypervisor").map { String(ProcText.trimmed(Substring($0))) }.flatMap { $0.isEmpty ? nil : $0 },
             tapInterfaces: try share("tap-interfaces").map(MicroVMDirectory.interfaces) ?? [],
             macvtapInterfaces: try share("macvtap-interfaces").map(MicroVMDirectory.interfaces) ?? [],
-            runArguments: (try? SourceFile.readIfPresent(script)).flatMap { $0 }.flatMap(ControlSocket.execArguments(ofRunScript:)))
+            runArguments: (try? SourceFile.readIfPresent(script, maximumBytes: maximumFileBytes)).flatMap { $0 }
+                .flatMap(ControlSocket.execArguments(ofRunScript:)))
     }
 
     /// Runners already read. A path in the Nix store never changes (a new runner is a new path),

@@ -15,14 +15,15 @@ package enum SourceFile {
         try read(path, missingIsNil: false)!
     }
 
-    /// The file's text, or nil when it does not exist (ENOENT); other failures still throw.
-    static func readIfPresent(_ path: String) throws(CollectorError) -> String? {
-        try read(path, missingIsNil: true)
+    /// The file's text, or nil when it does not exist (ENOENT); other failures, and a file longer
+    /// than `maximumBytes` when given, still throw.
+    static func readIfPresent(_ path: String, maximumBytes: Int? = nil) throws(CollectorError) -> String? {
+        try read(path, missingIsNil: true, maximumBytes: maximumBytes)
     }
 
-    private static func read(_ path: String, missingIsNil: Bool) throws(CollectorError) -> String? {
+    private static func read(_ path: String, missingIsNil: Bool, maximumBytes: Int? = nil) throws(CollectorError) -> String? {
         do {
-            return try TextFile.read(path, missingIsNil: missingIsNil)
+            return try TextFile.read(path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
         } catch {
             throw .unreadable(path: path, reason: error.reason)
         }
@@ -80,12 +81,28 @@ final class SourceDirectory {
     deinit { close(descriptor) }
 
     /// The text of the file `name` in the directory, or nil when it does not exist; other
-    /// failures throw `CollectorError.unreadable` naming the file's path.
-    func readIfPresent(_ name: String) throws(CollectorError) -> String? {
+    /// failures, and a file longer than `maximumBytes` when given, throw
+    /// `CollectorError.unreadable` naming the file's path.
+    func readIfPresent(_ name: String, maximumBytes: Int? = nil) throws(CollectorError) -> String? {
         do {
-            return try TextFile.read(name, inDirectory: descriptor, path: path + "/" + name, missingIsNil: true, shortReadIsEnd: true)
+            return try TextFile.read(name, inDirectory: descriptor, path: path + "/" + name, missingIsNil: true,
+                                     maximumBytes: maximumBytes, shortReadIsEnd: true)
         } catch {
             throw .unreadable(path: error.path, reason: error.reason)
+        }
+    }
+
+    /// The file `name` read and parsed by `parse` (given the text and the name), or nil when it
+    /// does not exist. A parse error names the file's full path, which is made only then: the
+    /// microVM collector parses some twenty files a VM on every scrape.
+    func parseIfPresent<Value>(_ name: String, _ parse: (String, String) throws(CollectorError) -> Value)
+        throws(CollectorError) -> Value?
+    {
+        guard let text = try readIfPresent(name) else { return nil }
+        do {
+            return try parse(text, name)
+        } catch .malformed(_, let reason) {
+            throw .malformed(path: path + "/" + name, reason: reason)
         }
     }
 
