@@ -149,9 +149,10 @@ in
         ProtectKernelTunables = true;
         ProtectSystem = "strict";
         RemoveIPC = true;
-        # AF_UNIX for the hypervisors' control sockets; no ProtectProc=invisible, the hypervisors'
-        # processes run as another user.
-        RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_UNIX" ];
+        # AF_UNIX for the hypervisors' control sockets, AF_NETLINK for the taps' counters (one
+        # rtnetlink dump a scrape); no ProtectProc=invisible, the hypervisors' processes run as
+        # another user.
+        RestrictAddressFamilies = [ "AF_INET" "AF_INET6" "AF_NETLINK" "AF_UNIX" ];
         RestrictNamespaces = true;
         RestrictRealtime = true;
         RestrictSUIDSGID = true;

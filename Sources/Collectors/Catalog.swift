@@ -26,6 +26,8 @@ package struct HostCollectorSettings: Sendable, Equatable {
     /// `--collector.microvm.socket-timeout`: how long a scrape waits for the hypervisors' control
     /// sockets, all of them together.
     package var microvmSocketTimeout = MicroVMCollector.defaultSocketTimeout
+    /// `--[no-]collector.microvm.netlink`: where the VMs' interface counters are read.
+    package var microvmInterfaceCounters = InterfaceCounterSource.netlink
 
     /// Settings with node_exporter's defaults.
     package init() {}

@@ -11,7 +11,7 @@ import Testing
     static let host = Fixtures.root + "/microvms"
     static let collector = MicroVMCollector(
         paths: HostPaths(procfs: host + "/proc", sysfs: host + "/sys", rootfs: host),
-        stateDirectory: host + "/var/lib/microvms")
+        stateDirectory: host + "/var/lib/microvms", interfaceCounters: .sysfs)
 
     @Test func fixtureHostGolden() throws {
         try Fixtures.expectGolden(Fixtures.render(try Self.collector.collect()), "microvm.prom")
@@ -31,7 +31,7 @@ import Testing
             mkdir(state + "/" + vm, 0o755)
             symlink(SourceFile.linkTarget(Self.host + "/var/lib/microvms/\(vm)/current")!, state + "/\(vm)/current")
         }
-        let collector = MicroVMCollector(paths: Self.collector.paths, stateDirectory: state)
+        let collector = MicroVMCollector(paths: Self.collector.paths, stateDirectory: state, interfaceCounters: .sysfs)
         let before = Fixtures.render(try collector.collect())
         #expect(before.contains("microvm_up{vm=\"db\"}"))
         unlink(state + "/db/current")

@@ -41,6 +41,7 @@ import Testing
               microvm:
                 state-dir: /srv/microvms
                 socket-timeout: 250ms
+                netlink: false
             """)
         #expect(configuration.listenAddress == "127.0.0.1:9999")
         #expect(configuration.telemetryPath == "/probe")
@@ -58,6 +59,7 @@ import Testing
         #expect(configuration.host.netdevDeviceInclude == "^eth")
         #expect(configuration.host.microvmStateDirectory == "/srv/microvms")
         #expect(configuration.host.microvmSocketTimeout == .milliseconds(250))
+        #expect(configuration.host.microvmInterfaceCounters == .sysfs)
     }
 
     @Test func ruleAndAlertmanagerKeysAreRead() throws {
@@ -188,6 +190,8 @@ import Testing
         #expect(try ServeFlags.parse(["--collector.microvm.socket-timeout", "300ms"]).resolve().host.microvmSocketTimeout
             == .milliseconds(300))
         #expect(try ServeFlags.parse([]).resolve().enabledCollectors.contains("microvm"))
+        #expect(try ServeFlags.parse([]).resolve().host.microvmInterfaceCounters == .netlink)
+        #expect(try ServeFlags.parse(["--no-collector.microvm.netlink"]).resolve().host.microvmInterfaceCounters == .sysfs)
         #expect(throws: ConfigurationError.self) {
             try ServeFlags.parse(["--collector.microvm.socket-timeout", "forever"]).resolve()
         }

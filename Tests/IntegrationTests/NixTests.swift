@@ -104,7 +104,7 @@ import Testing
         let defaults = unit(try await evaluate("defaults"))
         #expect(defaults["ExecStart"] as? String == "\(binary) --web.listen-address=127.0.0.1:10100 --data.dir=/var/lib/lookout")
         #expect(defaults["User"] as? String == "lookout" && defaults["StateDirectory"] as? String == "lookout")
-        #expect(defaults["RestrictAddressFamilies"] as? [String] == ["AF_INET", "AF_INET6", "AF_UNIX"])
+        #expect(defaults["RestrictAddressFamilies"] as? [String] == ["AF_INET", "AF_INET6", "AF_NETLINK", "AF_UNIX"])
         #expect(defaults["ProtectSystem"] as? String == "strict" && defaults["PrivateUsers"] == nil && defaults["ProtectProc"] == nil)
         #expect(defaults["SupplementaryGroups"] as? [String] == [])
 

@@ -33,6 +33,10 @@ struct ScrapeBenchmark: AsyncParsableCommand {
     @Option(name: .customLong("collector.microvm.state-dir"), help: "microvm.nix's state directory.")
     var microvmStateDirectory = "/var/lib/microvms"
 
+    @Flag(name: .customLong("collector.microvm.netlink"), inversion: .prefixedNo,
+          help: "Read the VMs' interface counters with one rtnetlink dump, not from sysfs.")
+    var microvmNetlink = true
+
     @Option(help: "Timed runs of each stage.")
     var iterations = 1000
 
@@ -41,6 +45,7 @@ struct ScrapeBenchmark: AsyncParsableCommand {
         settings.paths = HostPaths(procfs: procfs, sysfs: sysfs, rootfs: rootfs)
         settings.textfileDirectories = textfileDirectories
         settings.microvmStateDirectory = microvmStateDirectory
+        settings.microvmInterfaceCounters = microvmNetlink ? .netlink : .sysfs
         let errors = ComponentErrors()
         let built = try collectors.map { name -> any MetricCollector in
             guard let spec = HostCollectors.spec(named: name) else { throw ValidationError("no collector \(name)") }

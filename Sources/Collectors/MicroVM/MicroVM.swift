@@ -9,8 +9,10 @@
 //   the unit is up while its cgroup has processes (`cgroup.events` `populated 1`);
 // - the unit's main process from its cgroup and /proc (``UnitProcess``): start time, restarts
 //   (a new main process), and the hypervisor's command line, which names its control socket;
-// - `<sysfs>/class/net/ID/statistics/*` of its tap and macvtap interfaces, reported from the
-//   guest's side: what the host transmits on a tap, the guest receives;
+// - the counters of its tap and macvtap interfaces, reported from the guest's side (what the host
+//   transmits on a tap, the guest receives): for all VMs at once from one rtnetlink dump
+//   (``LinkStatistics``), or with `--no-collector.microvm.netlink` from
+//   `<sysfs>/class/net/ID/statistics/*` (which a fixture tree can stand in for);
 // - the hypervisor's control socket (``ControlSocket``), when the VM runs: QMP, or
 //   cloud-hypervisor's and Firecracker's REST APIs, all VMs at once under one timeout
 //   (``HypervisorQueries``), and Firecracker's metrics file when one is configured.
@@ -30,8 +32,11 @@ struct MicroVMCollector: MetricCollector {
     package let paths: HostPaths
     /// microvm.nix's `microvm.stateDir`.
     let stateDirectory: String
-    /// How long one scrape waits for the hypervisors' control sockets, all of them together.
+    /// How long one scrape waits for the hypervisors' control sockets, all of them together (and,
+    /// apart from them, for the interface counters' dump).
     let socketTimeout: Duration
+    /// Where the interface counters are read.
+    let interfaceCounters: InterfaceCounterSource
     private let componentErrors: ComponentErrors
     private let logger: Logger
     private let observations = MicroVMObservations()
@@ -57,12 +62,13 @@ struct MicroVMCollector: MetricCollector {
     /// stops failing.
     package init(
         paths: HostPaths, stateDirectory: String = MicroVMCollector.defaultStateDirectory,
-        socketTimeout: Duration = MicroVMCollector.defaultSocketTimeout, componentErrors: ComponentErrors = ComponentErrors(),
-        logger: Logger = Logger(label: "lookout.collector.microvm")
+        socketTimeout: Duration = MicroVMCollector.defaultSocketTimeout, interfaceCounters: InterfaceCounterSource = .netlink,
+        componentErrors: ComponentErrors = ComponentErrors(), logger: Logger = Logger(label: "lookout.collector.microvm")
     ) {
         self.paths = paths
         self.stateDirectory = stateDirectory
         self.socketTimeout = socketTimeout
+        self.interfaceCounters = interfaceCounters
         self.componentErrors = componentErrors
         self.logger = logger
     }
@@ -91,6 +97,8 @@ struct MicroVMCollector: MetricCollector {
             ? (try? SourceFile.readIfPresent(paths.proc("stat"))).flatMap { $0 }.flatMap { try? parseStat($0, path: paths.proc("stat")).bootTime }
             : nil
 
+        let links = linkCounters(of: vms)
+
         // One answer per VM with a socket, in order.
         var answers = HypervisorQueries.read(vms.compactMap(\.socket), timeout: socketTimeout).makeIterator()
         let hypervisors = vms.map { $0.socket == nil ? nil : answers.next() }
@@ -107,7 +115,7 @@ struct MicroVMCollector: MetricCollector {
             if let stats = vm.cgroup { families.add(stats, vm: name, unit: .vm) }
             if let stats = vm.virtiofsd { families.add(stats, vm: name, unit: .virtiofsd) }
             for (interface, counters) in vm.interfaces {
-                families.addNetwork(counters, vm: name, interface: interface)
+                families.addNetwork(counters ?? links[interface], vm: name, interface: interface)
             }
             if let hypervisor {
                 let failure = hypervisor.failure.map { ($0.errorType, $0.message) }
@@ -122,6 +130,26 @@ struct MicroVMCollector: MetricCollector {
         observations.keepOnly(Set(vms.map(\.entry.name)))
         observations.firecracker.keepOnly(Set(vms.compactMap(\.firecrackerMetricsFile)))
         return families.all
+    }
+
+    /// The counters of every VM's interfaces from one rtnetlink dump, by interface name; empty
+    /// when they are read from sysfs, no VM has an interface, or the dump failed (counted, and
+    /// logged when it starts failing, fails differently or recovers; the other families stay).
+    private func linkCounters(of vms: [VMReading]) -> [String: [String: UInt64]] {
+        guard interfaceCounters == .netlink else { return [:] }
+        let wanted = Set(vms.flatMap { $0.interfaces.map(\.0) })
+        guard !wanted.isEmpty else { return [:] }
+        let result = Result { () throws(CollectorError) in try LinkStatistics.read(keeping: wanted, timeout: socketTimeout) }
+        if let error = result.failure { componentErrors.record(.collector("microvm"), error.errorType) }
+        switch observations.changedLinkFailure(to: result.failure?.description) {
+        case .some(.some(let message)):
+            logger.warning("microVM interface counters give no reading", metadata: ["error": "\(message)"])
+        case .some(.none):
+            logger.info("microVM interface counters answer again")
+        case .none:
+            break
+        }
+        return (try? result.get()) ?? [:]
     }
 
     /// Counts a failure of one of a VM's optional sources (`errorType`, `message`), and logs
@@ -146,6 +174,8 @@ struct MicroVMCollector: MetricCollector {
         var socket: ControlSocket?
         var cgroup: CgroupStats?
         var virtiofsd: CgroupStats?
+        /// Its interfaces with their counters, nil when the interface is gone or when the counters
+        /// come from the scrape's rtnetlink dump.
         var interfaces: [(String, [String: UInt64]?)]
         /// The Firecracker metrics file named in the hypervisor's configuration, if any.
         var firecrackerMetricsFile: String?
@@ -171,7 +201,7 @@ struct MicroVMCollector: MetricCollector {
         let process = up ? try vmCgroup.flatMap { cgroup throws(CollectorError) in try UnitProcess.read(cgroup: cgroup, paths: paths) } : nil
         var interfaces: [(String, [String: UInt64]?)] = []
         for interface in entry.tapInterfaces + entry.macvtapInterfaces {
-            interfaces.append((interface, try readInterface(interface)))
+            interfaces.append((interface, interfaceCounters == .sysfs ? try readInterface(interface) : nil))
         }
         // Ask the hypervisor only while the VM runs; without a cgroup to tell (cgroup v1, a
         // fixture), a `booted` link says it does.
@@ -231,6 +261,7 @@ final class MicroVMObservations: Sendable {
     }
 
     private let vms = Mutex<[String: VMState]>([:])
+    private let linkFailure = Mutex<String?>(nil)
     /// The running totals of Firecracker metrics files.
     let firecracker = FirecrackerMetrics()
     /// What the runners in the Nix store say (they never change).
@@ -247,6 +278,15 @@ final class MicroVMObservations: Sendable {
             }
             vms[name] = state
             return state.restarts
+        }
+    }
+
+    /// Records why the last rtnetlink dump failed (nil: it answered). Returns the new value when
+    /// it changed, nil when it did not.
+    func changedLinkFailure(to failure: String?) -> String?? {
+        linkFailure.withLock { before in
+            defer { before = failure }
+            return before == failure ? nil : .some(failure)
         }
     }
 
@@ -272,6 +312,14 @@ enum MicroVMSource: String, Sendable {
     case controlSocket = "control socket"
     /// Firecracker's metrics file.
     case metricsFile = "metrics file"
+}
+
+/// Where the microvm collector reads the VMs' interface counters.
+package enum InterfaceCounterSource: Sendable, Equatable {
+    /// One rtnetlink dump per scrape, in Lookout's network namespace (``LinkStatistics``).
+    case netlink
+    /// `<sysfs>/class/net/ID/statistics/*`, under `--path.sysfs`.
+    case sysfs
 }
 
 /// The two units microvm.nix runs per VM.
@@ -450,9 +498,13 @@ extension MicroVMCollector {
             CollectorOption("socket-timeout", .duration, help: "How long a scrape waits for the hypervisors' control sockets, all together (default 1s).") {
                 $0.microvmSocketTimeout = $1.duration
             },
+            CollectorOption("netlink", .boolean, help: "Read the VMs' interface counters with one rtnetlink dump, not from sysfs (default on).") {
+                $0.microvmInterfaceCounters = $1.boolean ? .netlink : .sysfs
+            },
         ]
     ) { settings, errors in
         MicroVMCollector(paths: settings.paths, stateDirectory: settings.microvmStateDirectory,
-                         socketTimeout: settings.microvmSocketTimeout, componentErrors: errors)
+                         socketTimeout: settings.microvmSocketTimeout, interfaceCounters: settings.microvmInterfaceCounters,
+                         componentErrors: errors)
     }
 }

@@ -240,6 +240,9 @@ struct ServeFlags: ParsableArguments {
     @Option(name: .customLong("collector.microvm.socket-timeout"), help: collectorOptionHelp("microvm", "socket-timeout"))
     var microvmSocketTimeout: String?
 
+    @Flag(name: .customLong("collector.microvm.netlink"), inversion: .prefixedNo, help: collectorOptionHelp("microvm", "netlink"))
+    var microvmNetlink: Bool?
+
     @Option(name: .customLong("collector.netdev.device-include"), help: collectorOptionHelp("netdev", "device-include"))
     var netDeviceInclude: String?
 
@@ -276,6 +279,7 @@ struct ServeFlags: ParsableArguments {
             add("microvm", "socket-timeout", .duration(try SettingValue.checked(
                 microvmSocketTimeout, flag: "--collector.microvm.socket-timeout", SettingValue.duration)))
         }
+        add("microvm", "netlink", microvmNetlink.map { .boolean($0) })
         add("netdev", "device-include", netDeviceInclude.map { .text($0) })
         add("netdev", "device-exclude", netDeviceExclude.map { .text($0) })
         return options
