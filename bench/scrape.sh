@@ -56,7 +56,7 @@ pids=()
 taps=()
 cleanup() {
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-    for tap in "${taps[@]}"; do ip link delete "$tap" 2>/dev/null || true; done
+    remove_taps
     rm -rf "$textfile_dir" "$microvm_host" "$shipping_dir"
 }
 trap cleanup EXIT
@@ -105,11 +105,6 @@ done
 microvm_flags=(--collector.microvm --collector.microvm.state-dir="$microvm_host/var/lib/microvms"
     --path.sysfs="$microvm_host/sys" --path.rootfs="$microvm_host")
 if [ "$(id -u)" = 0 ] && command -v ip >/dev/null 2>&1; then
-    for i in $(seq 1 "$microvm_count"); do
-        ip link delete "tap-vm$i" 2>/dev/null || true
-        ip tuntap add name "tap-vm$i" mode tap
-        taps+=("tap-vm$i")
-    done
     interface_source="real taps, one rtnetlink dump a scrape (the default)"
     netlink_flag=--collector.microvm.netlink
 else
@@ -117,6 +112,20 @@ else
     netlink_flag=--no-collector.microvm.netlink
 fi
 microvm_flags+=("$netlink_flag")
+# The real taps exist only while the microVM case runs: more interfaces would slow both
+# exporters' netdev collector in the comparison above it.
+add_taps() {
+    [ "$netlink_flag" = --collector.microvm.netlink ] || return 0
+    for i in $(seq 1 "$microvm_count"); do
+        ip link delete "tap-vm$i" 2>/dev/null || true
+        ip tuntap add name "tap-vm$i" mode tap
+        taps+=("tap-vm$i")
+    done
+}
+remove_taps() {
+    for tap in "${taps[@]}"; do ip link delete "$tap" 2>/dev/null || true; done
+    taps=()
+}
 "$lookout" serve --web.listen-address="127.0.0.1:$microvm_port" --collector.disable-defaults "${microvm_flags[@]}" \
     --log.level=warn >/dev/null 2>&1 &
 pids+=($!)
@@ -198,6 +207,7 @@ measure $shipping_port 1 >/dev/null
 shipping_rss=$(rss_mib $shipping_pid); shipping_hwm=$(hwm_mib $shipping_pid); shipping_anon=$(anon_mib $shipping_pid)
 kill "$shipping_pid" "$osmem_pid"
 wait "$shipping_pid" "$osmem_pid" 2>/dev/null || true
+add_taps
 wrk -t1 -c1 -d2s "http://127.0.0.1:$microvm_port/metrics" >/dev/null
 read -r m_rps m_p50 m_p90 m_p99 < <(measure $microvm_port 1)
 read -r f_rps f_p50 f_p90 f_p99 < <(measure $microvm_full_port 1)
@@ -208,6 +218,9 @@ read -r microvm_median microvm_worst < <(for _ in $(seq 50); do
         curl -s "http://127.0.0.1:$microvm_port/metrics" \
             | awk '/^lookout_scrape_collector_duration_seconds\{collector="microvm"\}/ { printf "%.3f\n", $2 * 1000 }'
     done | sort -n | awk '{ v[NR] = $1 } END { printf "%.2f %.2f\n", v[int((NR + 1) / 2)], v[NR] }')
+microvm_breakdown=$("$benchmark" --collector microvm --collector.microvm.state-dir "$microvm_host/var/lib/microvms" \
+    --path.sysfs "$microvm_host/sys" --path.rootfs "$microvm_host" "$netlink_flag" --iterations 200 | grep '^collector')
+remove_taps
 node_bytes=$(curl -s "http://127.0.0.1:$node_port/metrics" | wc -c)
 lookout_bytes=$(curl -s "http://127.0.0.1:$lookout_port/metrics" | wc -c)
 
@@ -215,8 +228,6 @@ lookout_bytes=$(curl -s "http://127.0.0.1:$lookout_port/metrics" | wc -c)
 benchmark_flags=(--collector.textfile.directory "$textfile_dir")
 for collector in "${collectors[@]}"; do benchmark_flags+=(--collector "$collector"); done
 breakdown=$("$benchmark" "${benchmark_flags[@]}" --iterations 2000)
-microvm_breakdown=$("$benchmark" --collector microvm --collector.microvm.state-dir "$microvm_host/var/lib/microvms" \
-    --path.sysfs "$microvm_host/sys" --path.rootfs "$microvm_host" "$netlink_flag" --iterations 200 | grep '^collector')
 stage() { awk -v name="$1" '$1 " " $2 == name { print $3 }' <<<"$breakdown"; }
 in_process=$(awk -v a="$(stage "stage round")" -v b="$(stage "stage encode")" 'BEGIN { printf "%.1f", a + b }')
 request_handling=$(awk -v p50="$l1_p50" -v inside="$in_process" 'BEGIN { printf "%.1f", p50 * 1000 - inside }')
