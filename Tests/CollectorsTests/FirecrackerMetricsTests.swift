@@ -20,6 +20,20 @@ import Testing
         }
     }
 
+    @Test func aConfigFileIsReadUpToItsBound() throws {
+        let padding = String(repeating: " ", count: FirecrackerMetrics.maximumConfigBytes)
+        let directory = Fixtures.scratch([
+            "fits.json": #"{"metrics":{"metrics_path":"m.fifo"}}"#,
+            "huge.json": #"{"metrics":{"metrics_path":"m.fifo"}}"# + padding,
+        ])
+        defer { Fixtures.removeTree(directory) }
+        #expect(try FirecrackerMetrics.metricsPath(inConfigFile: directory + "/fits.json") == "m.fifo")
+        #expect(try FirecrackerMetrics.metricsPath(inConfigFile: directory + "/absent.json") == nil)
+        #expect(throws: CollectorError.unreadable(path: directory + "/huge.json", reason: "larger than 1048576 bytes")) {
+            try FirecrackerMetrics.metricsPath(inConfigFile: directory + "/huge.json")
+        }
+    }
+
     @Test func aReplacedFileKeepsTheTotalsGoingUp() throws {
         let directory = Fixtures.scratch(["metrics.log": Self.line(read: 100) + Self.line(read: 50, written: 8)])
         defer { Fixtures.removeTree(directory) }

@@ -50,6 +50,17 @@ final class FirecrackerMetrics: Sendable {
         }
     }
 
+    /// The longest Firecracker configuration file read (its documented examples are under 2 KiB).
+    static let maximumConfigBytes = 1 << 20
+
+    /// The path of the metrics file named in the Firecracker `--config-file` at `path`; nil when
+    /// the file does not exist or names none. Throws when it is longer than ``maximumConfigBytes``
+    /// or not JSON.
+    static func metricsPath(inConfigFile path: String) throws(CollectorError) -> String? {
+        guard let text = try SourceFile.readIfPresent(path, maximumBytes: maximumConfigBytes) else { return nil }
+        return try metricsPath(inConfig: text, path: path)
+    }
+
     /// The path of the metrics file named in a Firecracker `--config-file`; nil when it names none.
     /// Throws when the configuration is not JSON.
     static func metricsPath(inConfig text: String, path: String) throws(CollectorError) -> String? {

@@ -212,8 +212,7 @@ struct MicroVMCollector: MetricCollector {
         if let configFile = socket?.configFile {
             // A bad configuration or metrics file costs this VM's disk counters, not the scrape.
             do throws(CollectorError) {
-                if let config = try SourceFile.readIfPresent(configFile),
-                   let metrics = try FirecrackerMetrics.metricsPath(inConfig: config, path: configFile) {
+                if let metrics = try FirecrackerMetrics.metricsPath(inConfigFile: configFile) {
                     let file = metrics.hasPrefix("/") ? paths.rootfs(metrics) : stateDirectory + "/" + name + "/" + metrics
                     reading.firecrackerMetricsFile = file
                     let writer = process.map { "\($0.pid)/\($0.startTicks)" }
