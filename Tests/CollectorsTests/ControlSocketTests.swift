@@ -59,6 +59,14 @@ import Testing
         #expect(throws: CollectorError.self) { try parseStartTicks("", path: "stat") }
     }
 
+    @Test func statFieldsStartAfterTheLastParenthesisByte() {
+        // A command name of non-ASCII letters, a combining accent, spaces and parentheses.
+        let stat = "77 (vm) (e\u{301}) ü) R 1 77 5"
+        #expect(ProcText.statFields(stat, limit: 3) == ["R", "1", "77"])
+        #expect(ProcText.statFields(stat, limit: 10) == ["R", "1", "77", "5"])
+        #expect(ProcText.statFields("77 (vm", limit: 3) == nil)
+    }
+
     @Test func commandLines() {
         #expect(parseCommandLine("microvm@web\0-qmp\0unix:web.sock,server,nowait\0") == ["microvm@web", "-qmp", "unix:web.sock,server,nowait"])
         #expect(parseCommandLine("a\0\0b\0") == ["a", "", "b"])

@@ -49,9 +49,10 @@ struct UnitProcess: Sendable, Equatable {
 /// The start time of a process from its `/proc/PID/stat` line: field 22, counted after the
 /// command name, which is in parentheses and may itself hold spaces and parentheses.
 func parseStartTicks(_ text: String, path: String) throws(CollectorError) -> UInt64 {
-    guard let close = text.lastIndex(of: ")") else { throw .malformed(path: path, reason: "no \")\" after the command name") }
     // After ")": field 3 (state) onwards, so field 22 is the 20th.
-    let fields = ProcText.fields(text[text.index(after: close)...])
+    guard let fields = ProcText.statFields(text, limit: 20) else {
+        throw .malformed(path: path, reason: "no \")\" after the command name")
+    }
     guard fields.count >= 20, let ticks = UInt64(fields[19]) else {
         throw .malformed(path: path, reason: "no start time in field 22")
     }

@@ -25,6 +25,15 @@ enum ProcText {
         line.utf8.split(whereSeparator: isSpace).map { Substring($0) }
     }
 
+    /// The first `limit` fields of a `/proc/PID/stat` line after the command name, which is in
+    /// parentheses and may itself hold spaces and parentheses: the fields after its last `)`,
+    /// found by byte (as procfs' Go code does; a search by Character would run grapheme breaking
+    /// over the line). Nil when the line has no `)`. The first field is field 3, the state.
+    static func statFields(_ text: String, limit: Int) -> [Substring]? {
+        guard let close = text.utf8.lastIndex(of: UInt8(ascii: ")")) else { return nil }
+        return fields(text[text.utf8.index(after: close)...], limit: limit)
+    }
+
     /// The first `limit` whitespace-separated fields of `line`, so a long line (the `intr` line of
     /// /proc/stat has one field per interrupt) is not split further than needed.
     static func fields(_ line: Substring, limit: Int) -> [Substring] {
