@@ -71,6 +71,8 @@ import Testing
         #expect(parseCommandLine("microvm@web\0-qmp\0unix:web.sock,server,nowait\0") == ["microvm@web", "-qmp", "unix:web.sock,server,nowait"])
         #expect(parseCommandLine("a\0\0b\0") == ["a", "", "b"])
         #expect(parseCommandLine("") == [])
+        // A NUL before a combining mark still separates (a Character split would not see it).
+        #expect(parseCommandLine("a\0\u{301}b\0") == ["a", "\u{301}b"])
     }
 
     @Test func theMainProcessIsTheOneMicrovmNixNamed() throws {

@@ -50,6 +50,8 @@ import Testing
     @Test func udevPropertiesKeepOnlyELines() {
         let properties = parseUdevProperties("S:disk/by-id/x\nE:ID_MODEL=A=B\nE:BROKEN\nE:ID_MODEL=C\nG:systemd\n")
         #expect(properties == ["ID_MODEL": "C"])
+        // CRLF line ends lose their CR, as in Go's bufio.ScanLines; a value keeps its UTF-8.
+        #expect(parseUdevProperties("E:ID_MODEL=Ü\r\nE:ID_SERIAL=s1\r\n") == ["ID_MODEL": "Ü", "ID_SERIAL": "s1"])
     }
 
     @Test func defaultExcludeIsUpstream150() {

@@ -78,13 +78,16 @@ func parseDecimal<T: FixedWidthInteger, Bytes: Collection<UInt8>>(_ bytes: Bytes
 }
 
 /// The `E:KEY=value` properties of one udev database file (udevadm(8)); other record types are
-/// skipped and a later duplicate key wins.
+/// skipped and a later duplicate key wins. Lines end at `\n`, less one `\r` before it, as Go's
+/// `bufio.ScanLines` in node_exporter reads them; split by byte, not by Character.
 func parseUdevProperties(_ text: String) -> [String: String] {
     var properties: [String: String] = [:]
-    for line in text.split(separator: "\n", omittingEmptySubsequences: true) where line.hasPrefix("E:") {
+    for var line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        guard line.starts(with: "E:".utf8) else { continue }
         let body = line.dropFirst(2)
-        guard let equals = body.firstIndex(of: "=") else { continue }
-        properties[String(body[..<equals])] = String(body[body.index(after: equals)...])
+        guard let equals = body.firstIndex(of: UInt8(ascii: "=")) else { continue }
+        properties[String(Substring(body[..<equals]))] = String(Substring(body[body.index(after: equals)...]))
     }
     return properties
 }

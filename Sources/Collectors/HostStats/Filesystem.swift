@@ -27,7 +27,7 @@ struct MountEntry: Equatable {
 
     /// Whether the options contain exactly `ro`.
     var isReadOnly: Bool {
-        options.split(separator: ",").contains("ro")
+        options.utf8.split(separator: UInt8(ascii: ",")).contains { $0.elementsEqual("ro".utf8) }
     }
 }
 

@@ -59,9 +59,9 @@ func parseStartTicks(_ text: String, path: String) throws(CollectorError) -> UIn
     return ticks
 }
 
-/// The arguments in a `/proc/PID/cmdline`: NUL-terminated strings.
+/// The arguments in a `/proc/PID/cmdline`: NUL-terminated strings, split by byte.
 func parseCommandLine(_ text: String) -> [String] {
     guard !text.isEmpty else { return [] }  // a zombie or kernel thread
-    let arguments = text.split(separator: "\0", omittingEmptySubsequences: false).map(String.init)
-    return Array(arguments.dropLast(text.hasSuffix("\0") ? 1 : 0))
+    let arguments = text.utf8.split(separator: 0, omittingEmptySubsequences: false).map { String(Substring($0)) }
+    return Array(arguments.dropLast(text.utf8.last == 0 ? 1 : 0))
 }
