@@ -26,8 +26,17 @@ package struct HostCollectorSettings: Sendable, Equatable {
     /// `--collector.microvm.socket-timeout`: how long a scrape waits for the hypervisors' control
     /// sockets, all of them together.
     package var microvmSocketTimeout = MicroVMCollector.defaultSocketTimeout
-    /// `--[no-]collector.microvm.netlink`: where the VMs' interface counters are read.
-    package var microvmInterfaceCounters = InterfaceCounterSource.netlink
+    /// `--[no-]collector.microvm.netlink`: whether the VMs' interface counters come from an
+    /// rtnetlink dump; nil for the default, ``microvmInterfaceCounters``.
+    package var microvmNetlink: Bool? = nil
+
+    /// Where the microvm collector reads the VMs' interface counters: as `microvmNetlink` says,
+    /// else from an rtnetlink dump when `--path.sysfs` is this process's own `/sys`, and from that
+    /// sysfs when it points elsewhere (a host's sysfs mounted into a container of another network
+    /// namespace, or a fixture tree), where the dump would not see the VMs' taps.
+    package var microvmInterfaceCounters: InterfaceCounterSource {
+        (microvmNetlink ?? (paths.sysfs == "/sys")) ? .netlink : .sysfs
+    }
 
     /// Settings with node_exporter's defaults.
     package init() {}

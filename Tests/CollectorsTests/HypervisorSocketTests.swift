@@ -113,7 +113,10 @@ private func hypervisorLines(_ families: [MetricFamily]) -> String {
     @Test func aLiveQEMUAnswersOverQMP() throws {
         let host = ScratchMicroVMHost()
         try Self.startQEMU(on: host)
+        // A tap the rtnetlink dump finds, read beside the QMP conversation.
+        Fixtures.write("lo\n", to: host.directory + "/runner-web/share/microvm/tap-interfaces")
         let families = try host.collector(timeout: .seconds(5)).collect()
+        #expect(Fixtures.render(families).contains(#"microvm_network_receive_bytes_total{interface="lo",vm="web"} "#))
         #expect(hypervisorLines(families) == """
             microvm_balloon_bytes{vm="web"} 0
             microvm_disk_read_bytes_total{disk="store",vm="web"} 0

@@ -123,9 +123,50 @@ import Testing
     @Test func aWellFormedDumpKeepsTheWantedInterfaces() throws {
         let reply = try Self.parse(Self.link("tap0") + Self.link("eth0"), Self.link("tap1") + Self.message(type: 1, payload: []) + Self.done)
         #expect(reply.done && !reply.interrupted)
-        let expected = Dictionary(uniqueKeysWithValues: LinkStatistics.counterNames.enumerated().map { ($1, UInt64($0 + 1)) })
+        // struct rtnl_link_stats64 of <linux/if_link.h>, its first eight fields in order.
+        let expected: [String: UInt64] = [
+            "rx_packets": 1, "tx_packets": 2, "rx_bytes": 3, "tx_bytes": 4, "rx_errors": 5, "tx_errors": 6, "rx_dropped": 7, "tx_dropped": 8,
+        ]
         #expect(reply.counters == ["tap0": expected, "tap1": expected])
-        #expect(expected["rx_bytes"] == 3 && expected["tx_dropped"] == 8)
+    }
+
+    @Test func aDumpTheKernelEndedWithAnErrorIsNotComplete() {
+        let ended = Self.message(type: 3, payload: withUnsafeBytes(of: (-EMSGSIZE).littleEndian, Array.init))
+        #expect(throws: CollectorError.unreadable(path: LinkStatistics.sourceName, reason: "Message too long")) {
+            try Self.parse(Self.link("tap0") + ended)
+        }
+    }
+
+    @Test func interruptedDumpsAreAskedAgainAndLongDatagramsGetABiggerBuffer() throws {
+        var asked: [(bufferBytes: Int, sequence: UInt32)] = []
+        func reading(_ outcomes: [LinkStatistics.Outcome]) throws(CollectorError) -> [String: [String: UInt64]] {
+            asked = []
+            var remaining = outcomes[...]
+            return try LinkStatistics.read { bufferBytes, sequence in
+                asked.append((bufferBytes, sequence))
+                return remaining.popFirst()!
+            }
+        }
+        let counters = ["tap0": ["rx_bytes": UInt64(1)]]
+        #expect(try reading([.interrupted, .interrupted, .complete(counters)]) == counters)
+        #expect(asked.map(\.sequence) == [1, 2, 3])
+        #expect(throws: CollectorError.unreadable(path: LinkStatistics.sourceName, reason: "the interfaces changed during each of 3 dumps")) {
+            try reading([.interrupted, .interrupted, .interrupted, .complete(counters)])
+        }
+        #expect(try reading([.datagramTooLong(100_000), .interrupted, .complete(counters)]) == counters)
+        #expect(asked.map(\.bufferBytes) == [LinkStatistics.initialBufferBytes, 100_000, 100_000])
+        #expect(throws: CollectorError.malformed(
+            path: LinkStatistics.sourceName, reason: "a datagram of 4194305 bytes did not fit (at most 4194304 are taken)")
+        ) { try reading([.datagramTooLong(LinkStatistics.maximumDatagramBytes + 1)]) }
+    }
+
+    @Test func theReceiveTimeoutRoundsUpAndIsNeverZero() {
+        func parts(_ value: timeval) -> [Int] { [value.tv_sec, value.tv_usec] }
+        #expect(parts(LinkStatistics.receiveTimeout(.seconds(1))) == [1, 0])
+        #expect(parts(LinkStatistics.receiveTimeout(.milliseconds(1500))) == [1, 500_000])
+        #expect(parts(LinkStatistics.receiveTimeout(.nanoseconds(1))) == [0, 1])
+        #expect(parts(LinkStatistics.receiveTimeout(.nanoseconds(999_999_999))) == [1, 0])
+        #expect(parts(LinkStatistics.receiveTimeout(.zero)) == [0, 1])
     }
 
     @Test func anInterruptedDumpIsMarked() throws {

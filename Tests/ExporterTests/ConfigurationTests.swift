@@ -192,6 +192,10 @@ import Testing
         #expect(try ServeFlags.parse([]).resolve().enabledCollectors.contains("microvm"))
         #expect(try ServeFlags.parse([]).resolve().host.microvmInterfaceCounters == .netlink)
         #expect(try ServeFlags.parse(["--no-collector.microvm.netlink"]).resolve().host.microvmInterfaceCounters == .sysfs)
+        // Another sysfs than the process's own: the dump would not see the taps there.
+        #expect(try ServeFlags.parse(["--path.sysfs", "/host/sys"]).resolve().host.microvmInterfaceCounters == .sysfs)
+        #expect(try ServeFlags.parse(["--path.sysfs", "/host/sys", "--collector.microvm.netlink"]).resolve().host
+            .microvmInterfaceCounters == .netlink)
         #expect(throws: ConfigurationError.self) {
             try ServeFlags.parse(["--collector.microvm.socket-timeout", "forever"]).resolve()
         }

@@ -105,9 +105,7 @@ enum Harness {
             guard copy.status == 0 else { throw HarnessError("cp \(from): \(copy.stderr)") }
         }
         return (host, ["--path.procfs", host + "/proc", "--path.sysfs", host + "/sys", "--path.rootfs", host + "/rootfs",
-                       "--collector.microvm.state-dir", host + "/rootfs/var/lib/microvms", "--collector.microvm.socket-timeout", "200ms",
-                       // The fixture's taps exist in its sysfs tree, not in this network namespace.
-                       "--no-collector.microvm.netlink"])
+                       "--collector.microvm.state-dir", host + "/rootfs/var/lib/microvms", "--collector.microvm.socket-timeout", "200ms"])
     }
 
     /// GETs `url` and returns the status and body text.

@@ -45,7 +45,7 @@ struct ScrapeBenchmark: AsyncParsableCommand {
         settings.paths = HostPaths(procfs: procfs, sysfs: sysfs, rootfs: rootfs)
         settings.textfileDirectories = textfileDirectories
         settings.microvmStateDirectory = microvmStateDirectory
-        settings.microvmInterfaceCounters = microvmNetlink ? .netlink : .sysfs
+        settings.microvmNetlink = microvmNetlink
         let errors = ComponentErrors()
         let built = try collectors.map { name -> any MetricCollector in
             guard let spec = HostCollectors.spec(named: name) else { throw ValidationError("no collector \(name)") }

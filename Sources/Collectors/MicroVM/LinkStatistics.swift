@@ -8,8 +8,11 @@
 // collector reads the same dump by default (`--collector.netdev.netlink`).
 //
 // The answer is input like any other: every length is checked against what was received, and a
-// message that does not fit, an error answer, a dump the kernel marks interrupted three times or
-// no answer within the timeout is a one-line `CollectorError`.
+// message that does not fit, an error answer (NLMSG_ERROR, or NLMSG_DONE carrying one), a dump
+// the kernel marks interrupted three times or no answer within the timeout is a one-line
+// `CollectorError`. A kernel that builds the dump under its network configuration lock (RTNL)
+// may keep send(2) or recv(2) waiting for that lock beyond SO_RCVTIMEO; the registry's scrape
+// deadline still bounds the scrape then, as it does for any read that hangs.
 
 #if canImport(Glibc)
 import Glibc
@@ -55,20 +58,32 @@ enum LinkStatistics {
     /// namespace, by name; an interface that does not exist is absent. Waits at most `timeout`.
     static func read(keeping wanted: Set<String>, timeout: Duration) throws(CollectorError) -> [String: [String: UInt64]] {
         let deadline = ContinuousClock.now + timeout
+        return try read { (bufferBytes, sequence) throws(CollectorError) in
+            try dump(keeping: wanted, bufferBytes: bufferBytes, sequence: sequence, timeout: timeout, deadline: deadline)
+        }
+    }
+
+    /// The dumps of one reading: `dump(bufferBytes, sequence)` is asked again with a new
+    /// sequence number while the kernel marks it interrupted (at most ``attempts`` times in all),
+    /// and with a buffer the size of a datagram that did not fit (up to ``maximumDatagramBytes``).
+    static func read(dump: (Int, UInt32) throws(CollectorError) -> Outcome) throws(CollectorError) -> [String: [String: UInt64]] {
         var bufferBytes = initialBufferBytes
         var attempt = 1
+        var sequence: UInt32 = 1
         while true {
-            switch try dump(keeping: wanted, bufferBytes: bufferBytes, sequence: UInt32(attempt), timeout: timeout, deadline: deadline) {
+            let outcome = try dump(bufferBytes, sequence)
+            sequence &+= 1
+            switch outcome {
             case .complete(let counters):
                 return counters
             case .interrupted where attempt < attempts:
                 attempt += 1
             case .interrupted:
                 throw .unreadable(path: sourceName, reason: "the interfaces changed during each of \(attempts) dumps")
-            case .datagramTooLong(let bytes) where bytes <= maximumDatagramBytes:
+            case .datagramTooLong(let bytes) where bytes > bufferBytes && bytes <= maximumDatagramBytes:
                 bufferBytes = bytes
             case .datagramTooLong(let bytes):
-                throw .malformed(path: sourceName, reason: "a datagram of \(bytes) bytes, over the \(maximumDatagramBytes) taken")
+                throw .malformed(path: sourceName, reason: "a datagram of \(bytes) bytes did not fit (at most \(maximumDatagramBytes) are taken)")
             }
         }
     }
@@ -89,18 +104,19 @@ enum LinkStatistics {
         let descriptor = socket(addressFamily, Int32(SOCK_RAW.rawValue) | Int32(SOCK_CLOEXEC.rawValue), netlinkRoute)
         guard descriptor >= 0 else { throw .unreadable(path: sourceName, reason: "socket: \(TextFile.errnoText(errno))") }
         defer { close(descriptor) }
-        let seconds = timeout.components.seconds
-        var wait = timeval(tv_sec: Int(seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
-        guard setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
-            throw .unreadable(path: sourceName, reason: "setsockopt SO_RCVTIMEO: \(TextFile.errnoText(errno))")
-        }
         try submit(request(sequence: sequence), on: descriptor)
 
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferBytes, alignment: 8)
         defer { buffer.deallocate() }
         var reply = DumpReply(sequence: sequence, wanted: wanted)
         while !reply.done {
-            guard ContinuousClock.now < deadline else { throw .unreadable(path: sourceName, reason: "no complete answer within \(timeout)") }
+            // Each receive waits at most what is left of the whole reading's time.
+            let left = deadline - ContinuousClock.now
+            guard left > .zero else { throw .unreadable(path: sourceName, reason: "no complete answer within \(timeout)") }
+            var wait = receiveTimeout(left)
+            guard setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &wait, socklen_t(MemoryLayout<timeval>.size)) == 0 else {
+                throw .unreadable(path: sourceName, reason: "setsockopt SO_RCVTIMEO: \(TextFile.errnoText(errno))")
+            }
             let received = recv(descriptor, buffer.baseAddress, bufferBytes, Int32(MSG_TRUNC))
             if received < 0 {
                 if errno == EINTR { continue }
@@ -112,6 +128,17 @@ enum LinkStatistics {
             try reply.parse(UnsafeRawBufferPointer(rebasing: buffer[..<received]))
         }
         return reply.interrupted ? .interrupted : .complete(reply.counters)
+    }
+
+    /// `duration` as SO_RCVTIMEO takes it, rounded up to whole microseconds and at least one:
+    /// a zero `timeval` would mean no timeout at all (socket(7)).
+    static func receiveTimeout(_ duration: Duration) -> timeval {
+        let (seconds, attoseconds) = duration.components
+        var microseconds = (attoseconds + 999_999_999_999) / 1_000_000_000_000
+        var wholeSeconds = max(seconds, 0)
+        if microseconds >= 1_000_000 { wholeSeconds += 1; microseconds -= 1_000_000 }
+        if wholeSeconds == 0, microseconds < 1 { microseconds = 1 }
+        return timeval(tv_sec: Int(wholeSeconds), tv_usec: Int(microseconds))
     }
 
     /// An RTM_GETLINK dump request: `struct nlmsghdr` and a zeroed `struct ifinfomsg`.
@@ -176,14 +203,17 @@ enum LinkStatistics {
                 let payload = UnsafeRawBufferPointer(rebasing: datagram[(offset + LinkStatistics.headerBytes)..<(offset + length)])
                 switch type {
                 case LinkStatistics.messageDone:
+                    // The dump's own result (netlink_dump() puts it here): negative when the
+                    // kernel ended the dump early, so what came before is not all interfaces.
+                    if payload.count >= 4 {
+                        let code = payload.loadUnaligned(as: Int32.self)
+                        guard code >= 0 else { throw ended(code) }
+                    }
                     done = true
                 case LinkStatistics.messageError:
                     guard payload.count >= 4 else { throw malformed("an error message of \(payload.count) bytes") }
                     let code = payload.loadUnaligned(as: Int32.self)
-                    guard code == 0 else {
-                        let reason = code < 0 && code > -4096 ? TextFile.errnoText(-code) : "error code \(code)"
-                        throw .unreadable(path: LinkStatistics.sourceName, reason: reason)
-                    }
+                    guard code == 0 else { throw ended(code) }
                 case LinkStatistics.messageOverrun:
                     throw .unreadable(path: LinkStatistics.sourceName, reason: "the kernel dropped answers (NLMSG_OVERRUN)")
                 case LinkStatistics.newLink:
@@ -230,6 +260,11 @@ enum LinkStatistics {
                 values[counter] = statistics.loadUnaligned(fromByteOffset: 8 * index, as: UInt64.self)
             }
             counters[name] = values
+        }
+
+        /// The kernel's answer that the dump failed with error `code` (a negative errno).
+        private func ended(_ code: Int32) -> CollectorError {
+            .unreadable(path: LinkStatistics.sourceName, reason: code < 0 && code > -4096 ? TextFile.errnoText(-code) : "error code \(code)")
         }
 
         private func malformed(_ reason: String) -> CollectorError {

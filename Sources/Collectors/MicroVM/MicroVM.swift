@@ -32,8 +32,8 @@ struct MicroVMCollector: MetricCollector {
     package let paths: HostPaths
     /// microvm.nix's `microvm.stateDir`.
     let stateDirectory: String
-    /// How long one scrape waits for the hypervisors' control sockets, all of them together (and,
-    /// apart from them, for the interface counters' dump).
+    /// How long one scrape waits for the hypervisors' control sockets, all of them together, and
+    /// for the interface counters' dump beside them.
     let socketTimeout: Duration
     /// Where the interface counters are read.
     let interfaceCounters: InterfaceCounterSource
@@ -97,10 +97,25 @@ struct MicroVMCollector: MetricCollector {
             ? (try? SourceFile.readIfPresent(paths.proc("stat"))).flatMap { $0 }.flatMap { try? parseStat($0, path: paths.proc("stat")).bootTime }
             : nil
 
-        let links = linkCounters(of: vms)
-
+        // The interface counters' dump and the control sockets, side by side, so that the two
+        // together wait at most one socket timeout.
+        let sockets = vms.compactMap(\.socket)
+        let links: [String: [String: UInt64]]
+        let socketAnswers: [Result<HypervisorReading, HypervisorFailure>]
+        if sockets.isEmpty {
+            links = linkCounters(of: vms)
+            socketAnswers = []
+        } else {
+            let dumped = Mutex<[String: [String: UInt64]]?>(nil)
+            let dumping = DispatchGroup()
+            DispatchQueue.global().async(group: dumping) { dumped.withLock { $0 = linkCounters(of: vms) } }
+            socketAnswers = HypervisorQueries.read(sockets, timeout: socketTimeout)
+            // The dump gives up at the timeout itself; the grace covers a thread started late.
+            _ = dumping.wait(timeout: .now() + .milliseconds(Int(socketTimeout.seconds * 1000) + 100))
+            links = dumped.withLock { $0 } ?? [:]
+        }
         // One answer per VM with a socket, in order.
-        var answers = HypervisorQueries.read(vms.compactMap(\.socket), timeout: socketTimeout).makeIterator()
+        var answers = socketAnswers.makeIterator()
         let hypervisors = vms.map { $0.socket == nil ? nil : answers.next() }
 
         var families = MicroVMFamilies()
@@ -497,8 +512,11 @@ extension MicroVMCollector {
             CollectorOption("socket-timeout", .duration, help: "How long a scrape waits for the hypervisors' control sockets, all together (default 1s).") {
                 $0.microvmSocketTimeout = $1.duration
             },
-            CollectorOption("netlink", .boolean, help: "Read the VMs' interface counters with one rtnetlink dump, not from sysfs (default on).") {
-                $0.microvmInterfaceCounters = $1.boolean ? .netlink : .sysfs
+            CollectorOption(
+                "netlink", .boolean,
+                help: "Read the VMs' interface counters with one rtnetlink dump, not from sysfs (default: on when --path.sysfs is /sys)."
+            ) {
+                $0.microvmNetlink = $1.boolean
             },
         ]
     ) { settings, errors in
