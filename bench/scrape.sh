@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Scrape throughput, latency and memory of `lookout serve` against Debian's node_exporter on this
 # host, with the same collector set, measured in one run so the two share the machine's noise.
-# wrk drives each exporter with 1 connection, then 8; RSS is read from /proc after the load, and
+# wrk drives each exporter with 1 connection, then 8, in alternating rounds (node_exporter, Lookout,
+# node_exporter, …) so that a slow spell of the machine falls on both; RSS is read from /proc after the load, and
 # for a Lookout with its defaults (every default collector, the rules engine) after the same load.
 # Then the RSS of a Lookout with journal shipping (a generated journal of 20,000 entries, shipped to
 # osmem-server) and the events API on, scraped as the first one was.
@@ -16,11 +17,16 @@
 # collection and encoding is the request handling.
 # Appends a dated table to bench/RESULTS.md and prints it.
 #
-#   bench/scrape.sh [DURATION]      (default 10s per wrk run; run `make bench` to build first)
+#   bench/scrape.sh [DURATION]      (default 10s of wrk per exporter and connection count, in
+#                                    5 rounds; whole seconds; run `make bench` to build first)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 duration="${1:-10s}"
+[[ "$duration" =~ ^[0-9]+s$ ]] || { echo "scrape.sh: DURATION must be whole seconds like 10s, got $duration" >&2; exit 2; }
+rounds=5
+round_seconds=$(( ${duration%s} / rounds ))
+[ "$round_seconds" -ge 1 ] || round_seconds=1
 lookout="${LOOKOUT_BINARY:-.build/release/lookout}"
 benchmark="${SCRAPE_BENCHMARK_BINARY:-.build/release/ScrapeBenchmark}"
 node_exporter="$(command -v prometheus-node-exporter || true)"
@@ -142,14 +148,36 @@ wait_serving() {
 }
 for port in $node_port $lookout_port $defaults_port $microvm_port $microvm_full_port; do wait_serving $port; done
 
-# One wrk run: prints "requests/s p50 p90 p99" (latencies in ms).
+# One wrk run (of DURATION, or of the 3rd argument): prints "requests/s p50 p90 p99" (latencies in ms).
 measure() {
-    local port=$1 connections=$2 threads=$(( $2 < 2 ? 1 : 2 ))
-    wrk -t"$threads" -c"$connections" -d"$duration" --latency "http://127.0.0.1:$port/metrics" | awk '
+    local port=$1 connections=$2 length=${3:-$duration} threads=$(( $2 < 2 ? 1 : 2 ))
+    wrk -t"$threads" -c"$connections" -d"$length" --latency "http://127.0.0.1:$port/metrics" | awk '
         function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
         /Requests\/sec/ { rps = $2 }
         /^ +50%/ { p50 = ms($2) } /^ +90%/ { p90 = ms($2) } /^ +99%/ { p99 = ms($2) }
         END { printf "%.0f %.2f %.2f %.2f\n", rps, p50, p90, p99 }'
+}
+# Rounds' lines in, one line out: the mean rate (the rounds are equally long) and the median of
+# each latency percentile over the rounds.
+summarize_rounds() {
+    local rows rps column medians=()
+    rows=$(printf '%s\n' "$@")
+    rps=$(awk '{ sum += $1 } END { printf "%.0f", sum / NR }' <<<"$rows")
+    for column in 2 3 4; do
+        medians+=("$(awk -v c=$column '{ print $c }' <<<"$rows" | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')")
+    done
+    echo "$rps ${medians[*]}"
+}
+# node_exporter and Lookout in $rounds alternating rounds at `connections`: two summary lines,
+# node_exporter's first.
+compare_rounds() {
+    local connections=$1 node_rows=() lookout_rows=()
+    for _ in $(seq "$rounds"); do
+        node_rows+=("$(measure $node_port "$connections" "${round_seconds}s")")
+        lookout_rows+=("$(measure $lookout_port "$connections" "${round_seconds}s")")
+    done
+    summarize_rounds "${node_rows[@]}"
+    summarize_rounds "${lookout_rows[@]}"
 }
 rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 anon_mib() { awk '/^RssAnon/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
@@ -159,10 +187,8 @@ hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
 wrk -t1 -c1 -d2s "http://127.0.0.1:$node_port/metrics" >/dev/null
 wrk -t1 -c1 -d2s "http://127.0.0.1:$lookout_port/metrics" >/dev/null
 
-read -r n1_rps n1_p50 n1_p90 n1_p99 < <(measure $node_port 1)
-read -r l1_rps l1_p50 l1_p90 l1_p99 < <(measure $lookout_port 1)
-read -r n8_rps n8_p50 n8_p90 n8_p99 < <(measure $node_port 8)
-read -r l8_rps l8_p50 l8_p90 l8_p99 < <(measure $lookout_port 8)
+{ read -r n1_rps n1_p50 n1_p90 n1_p99; read -r l1_rps l1_p50 l1_p90 l1_p99; } < <(compare_rounds 1)
+{ read -r n8_rps n8_p50 n8_p90 n8_p99; read -r l8_rps l8_p50 l8_p90 l8_p99; } < <(compare_rounds 8)
 node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid); node_anon=$(anon_mib $node_pid)
 lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid); lookout_anon=$(anon_mib $lookout_pid)
 measure $defaults_port 1 >/dev/null
@@ -237,7 +263,7 @@ breakdown_rows=$( (grep -v '^body\|^gzip' <<<"$breakdown"; sed 's/^collector mic
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
 report=$(cat <<TABLE
 
-## $(date -u +%Y-%m-%d) scrape benchmark ($(nproc) cores, wrk ${duration} per run)
+## $(date -u +%Y-%m-%d) scrape benchmark ($(nproc) cores, wrk ${duration} per measurement; the node_exporter comparison in ${rounds} alternating rounds of ${round_seconds}s)
 
 lookout $("$lookout" --version) ($(git rev-parse --short HEAD 2>/dev/null || echo "no git")) vs $("$node_exporter" --version 2>&1 | head -1); collectors: ${collectors[*]}.
 Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
@@ -248,6 +274,8 @@ Body size: lookout ${lookout_bytes} B, node_exporter ${node_bytes} B.
 | lookout | 1 | $l1_rps | $l1_p50 | $l1_p90 | $l1_p99 |
 | node_exporter | 8 | $n8_rps | $n8_p50 | $n8_p90 | $n8_p99 |
 | lookout | 8 | $l8_rps | $l8_p50 | $l8_p90 | $l8_p99 |
+
+Each row: the mean rate of its ${rounds} rounds and, for each percentile, the median of the rounds' values.
 
 | exporter | RSS after load MiB | of which anonymous MiB | peak RSS MiB |
 |---|---|---|---|
