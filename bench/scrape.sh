@@ -99,14 +99,14 @@ for i in $(seq 1 "$microvm_count"); do
     runner="/nix/store/$(printf '%032d' "$i")-microvm-qemu-$vm"
     mkdir -p "$microvm_host$runner/share/microvm" "$microvm_host/var/lib/microvms/$vm" \
         "$microvm_host/$slice/microvm@$vm.service" "$microvm_host/$virtiofsd_slice/microvm-virtiofsd@$vm.service" \
-        "$microvm_host/sys/class/net/tap-$vm"
+        "$microvm_host/sys/class/net/lkbench-$vm"
     printf 'qemu\n' > "$microvm_host$runner/share/microvm/hypervisor"
-    printf 'tap-%s\n' "$vm" > "$microvm_host$runner/share/microvm/tap-interfaces"
+    printf 'lkbench-%s\n' "$vm" > "$microvm_host$runner/share/microvm/tap-interfaces"
     ln -s "$runner" "$microvm_host/var/lib/microvms/$vm/current"
     ln -s "$runner" "$microvm_host/var/lib/microvms/$vm/booted"
     cp "$fixture/$slice/microvm@web.service/"* "$microvm_host/$slice/microvm@$vm.service/"
     cp "$fixture/$virtiofsd_slice/microvm-virtiofsd@web.service/"* "$microvm_host/$virtiofsd_slice/microvm-virtiofsd@$vm.service/"
-    cp -r "$fixture/sys/class/net/vm-web/statistics" "$microvm_host/sys/class/net/tap-$vm/"
+    cp -r "$fixture/sys/class/net/vm-web/statistics" "$microvm_host/sys/class/net/lkbench-$vm/"
 done
 microvm_flags=(--collector.microvm --collector.microvm.state-dir="$microvm_host/var/lib/microvms"
     --path.sysfs="$microvm_host/sys" --path.rootfs="$microvm_host")
@@ -119,13 +119,17 @@ else
 fi
 microvm_flags+=("$netlink_flag")
 # The real taps exist only while the microVM case runs: more interfaces would slow both
-# exporters' netdev collector in the comparison above it.
+# exporters' netdev collector in the comparison above it. An interface of the same name is left
+# alone (it may be a real VM's, or one a killed run left behind): the run stops and names it.
 add_taps() {
     [ "$netlink_flag" = --collector.microvm.netlink ] || return 0
     for i in $(seq 1 "$microvm_count"); do
-        ip link delete "tap-vm$i" 2>/dev/null || true
-        ip tuntap add name "tap-vm$i" mode tap
-        taps+=("tap-vm$i")
+        if [ -e "/sys/class/net/lkbench-vm$i" ]; then
+            echo "scrape.sh: interface lkbench-vm$i exists already; delete it (ip link delete lkbench-vm$i) and run again" >&2
+            exit 1
+        fi
+        ip tuntap add name "lkbench-vm$i" mode tap
+        taps+=("lkbench-vm$i")
     done
 }
 remove_taps() {

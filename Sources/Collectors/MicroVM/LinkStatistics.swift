@@ -89,7 +89,7 @@ enum LinkStatistics {
     }
 
     /// How one dump ended.
-    enum Outcome: Equatable {
+    enum Outcome {
         /// Every interface's answer arrived.
         case complete([String: [String: UInt64]])
         /// The kernel marked an answer `NLM_F_DUMP_INTR`: the interfaces changed meanwhile.

@@ -97,18 +97,19 @@ struct MicroVMCollector: MetricCollector {
             ? (try? SourceFile.readIfPresent(paths.proc("stat"))).flatMap { $0 }.flatMap { try? parseStat($0, path: paths.proc("stat")).bootTime }
             : nil
 
-        // The interface counters' dump and the control sockets, side by side, so that the two
-        // together wait at most one socket timeout.
+        // The interface counters' dump and the control sockets: side by side when there are
+        // both, so that the two together wait at most one socket timeout.
         let sockets = vms.compactMap(\.socket)
+        let wanted = interfaceCounters == .netlink ? Set(vms.flatMap { $0.interfaces.map(\.0) }) : []
         let links: [String: [String: UInt64]]
         let socketAnswers: [Result<HypervisorReading, HypervisorFailure>]
-        if sockets.isEmpty {
-            links = linkCounters(of: vms)
-            socketAnswers = []
+        if sockets.isEmpty || wanted.isEmpty {
+            links = linkCounters(wanted)
+            socketAnswers = HypervisorQueries.read(sockets, timeout: socketTimeout)
         } else {
             let dumped = Mutex<[String: [String: UInt64]]?>(nil)
             let dumping = DispatchGroup()
-            DispatchQueue.global().async(group: dumping) { dumped.withLock { $0 = linkCounters(of: vms) } }
+            DispatchQueue.global().async(group: dumping) { dumped.withLock { $0 = linkCounters(wanted) } }
             socketAnswers = HypervisorQueries.read(sockets, timeout: socketTimeout)
             // The dump gives up at the timeout itself; the grace covers a thread started late.
             _ = dumping.wait(timeout: .now() + .milliseconds(Int(socketTimeout.seconds * 1000) + 100))
@@ -147,35 +148,26 @@ struct MicroVMCollector: MetricCollector {
         return families.all
     }
 
-    /// The counters of every VM's interfaces from one rtnetlink dump, by interface name; empty
-    /// when they are read from sysfs, no VM has an interface, or the dump failed (counted, and
-    /// logged when it starts failing, fails differently or recovers; the other families stay).
-    private func linkCounters(of vms: [VMReading]) -> [String: [String: UInt64]] {
-        guard interfaceCounters == .netlink else { return [:] }
-        let wanted = Set(vms.flatMap { $0.interfaces.map(\.0) })
+    /// The counters of the interfaces in `wanted` from one rtnetlink dump, by interface name;
+    /// empty when none are wanted or the dump failed (reported; the other families stay).
+    private func linkCounters(_ wanted: Set<String>) -> [String: [String: UInt64]] {
         guard !wanted.isEmpty else { return [:] }
         let result = Result { () throws(CollectorError) in try LinkStatistics.read(keeping: wanted, timeout: socketTimeout) }
-        if let error = result.failure { componentErrors.record(.collector("microvm"), error.errorType) }
-        switch observations.changedLinkFailure(to: result.failure?.description) {
-        case .some(.some(let message)):
-            logger.warning("microVM interface counters give no reading", metadata: ["error": "\(message)"])
-        case .some(.none):
-            logger.info("microVM interface counters answer again")
-        case .none:
-            break
-        }
+        report(result.failure.map { ($0.errorType, $0.description) }, vm: nil, source: .interfaceCounters)
         return (try? result.get()) ?? [:]
     }
 
-    /// Counts a failure of one of a VM's optional sources (`errorType`, `message`), and logs
-    /// once when the source starts failing, fails differently or recovers.
-    private func report(_ failure: (errorType: ErrorType, message: String)?, vm: String, source: MicroVMSource) {
+    /// Counts a failure of one of the optional sources (`errorType`, `message`) of VM `vm`, or of
+    /// all VMs when nil, and logs once when the source starts failing, fails differently or
+    /// recovers.
+    private func report(_ failure: (errorType: ErrorType, message: String)?, vm: String?, source: MicroVMSource) {
         if let failure { componentErrors.record(.collector("microvm"), failure.errorType) }
+        let about: Logger.Metadata = vm.map { ["vm": "\($0)"] } ?? [:]
         switch observations.changedFailure(vm: vm, source: source, to: failure?.errorType.name) {
         case .some(.some):
-            logger.warning("microVM \(source.rawValue) gives no reading", metadata: ["vm": "\(vm)", "error": "\(failure!.message)"])
+            logger.warning("microVM \(source.rawValue) gives no reading", metadata: about.merging(["error": "\(failure!.message)"]) { $1 })
         case .some(.none):
-            logger.info("microVM \(source.rawValue) answers again", metadata: ["vm": "\(vm)"])
+            logger.info("microVM \(source.rawValue) answers again", metadata: about)
         case .none:
             break
         }
@@ -258,7 +250,7 @@ struct MicroVMCollector: MetricCollector {
     func readInterface(_ interface: String) throws(CollectorError) -> [String: UInt64]? {
         guard let directory = SourceDirectory(paths.sys("class/net/\(interface)/statistics")) else { return nil }
         var values: [String: UInt64] = [:]
-        for file in ["rx_bytes", "tx_bytes", "rx_packets", "tx_packets", "rx_errors", "tx_errors", "rx_dropped", "tx_dropped"] {
+        for file in LinkStatistics.counterNames {
             values[file] = try directory.parseIfPresent(file, parseSingleValue)
         }
         return values
@@ -275,7 +267,8 @@ final class MicroVMObservations: Sendable {
     }
 
     private let vms = Mutex<[String: VMState]>([:])
-    private let linkFailure = Mutex<String?>(nil)
+    /// The failing sources that serve all VMs at once (the interface counters' dump).
+    private let sharedFailures = Mutex<[MicroVMSource: String]>([:])
     /// The running totals of Firecracker metrics files.
     let firecracker = FirecrackerMetrics()
     /// What the runners in the Nix store say (they never change).
@@ -295,23 +288,17 @@ final class MicroVMObservations: Sendable {
         }
     }
 
-    /// Records why the last rtnetlink dump failed (nil: it answered). Returns the new value when
-    /// it changed, nil when it did not.
-    func changedLinkFailure(to failure: String?) -> String?? {
-        linkFailure.withLock { before in
-            defer { before = failure }
+    /// Records the error type of one of VM `name`'s sources, or of a source of all VMs when
+    /// `name` is nil (`failure` nil: it answered). Returns the new value when it changed, nil
+    /// when it did not.
+    func changedFailure(vm name: String?, source: MicroVMSource, to failure: String?) -> String?? {
+        func change(_ failures: inout [MicroVMSource: String]) -> String?? {
+            let before = failures[source]
+            failures[source] = failure
             return before == failure ? nil : .some(failure)
         }
-    }
-
-    /// Records the error type of one of VM `name`'s sources (nil: it answered). Returns the new
-    /// value when it changed, nil when it did not.
-    func changedFailure(vm name: String, source: MicroVMSource, to failure: String?) -> String?? {
-        vms.withLock { vms in
-            let before = vms[name]?.failures[source]
-            vms[name, default: VMState()].failures[source] = failure
-            return before == failure ? nil : .some(failure)
-        }
+        guard let name else { return sharedFailures.withLock { change(&$0) } }
+        return vms.withLock { vms in change(&vms[name, default: VMState()].failures) }
     }
 
     /// Forgets the VMs not in `names`.
@@ -320,12 +307,14 @@ final class MicroVMObservations: Sendable {
     }
 }
 
-/// A VM's sources that can fail without failing the collector.
+/// The sources that can fail without failing the collector.
 enum MicroVMSource: String, Sendable {
-    /// The hypervisor's control socket.
+    /// A VM's hypervisor control socket.
     case controlSocket = "control socket"
-    /// Firecracker's metrics file.
+    /// A VM's Firecracker metrics file.
     case metricsFile = "metrics file"
+    /// The rtnetlink dump of all VMs' interface counters.
+    case interfaceCounters = "interface counter dump"
 }
 
 /// Where the microvm collector reads the VMs' interface counters.
