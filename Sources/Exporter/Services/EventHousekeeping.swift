@@ -54,10 +54,8 @@ struct EventHousekeeping: Service {
                 await prune()
                 nextPrune = clock.now + .seconds(3_600)
             }
-            let wake = clock.now + spoolInterval
-            while clock.now < wake, !Task.isCancelled, !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: .milliseconds(100))
-            }
+            // Asleep until the next import: a graceful shutdown or cancellation ends the sleep at once.
+            guard (try? await cancelWhenGracefulShutdown { [spoolInterval] in try await Task.sleep(for: spoolInterval) }) != nil else { return }
         }
     }
 

@@ -24,6 +24,9 @@ package final class AlertNotifier: Service, MetricCollector, AlertSink {
     private let timeout: Duration
     private let logger: Logger
     private let state = Mutex(State())
+    /// One element each time alerts are queued (at most one waits), so that `run` sleeps until
+    /// there is something to send instead of polling the queue.
+    private let queued = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
 
     private struct State {
         var queue: [AlertNotification] = []
@@ -51,23 +54,24 @@ package final class AlertNotifier: Service, MetricCollector, AlertSink {
                 state.dropped += excess
             }
         }
+        queued.continuation.yield()
     }
 
     /// Sends queued alerts in batches until shutdown.
     package func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let batch = state.withLock { state -> [AlertNotification] in
-                let batch = Array(state.queue.prefix(Self.batchSize))
-                state.queue.removeFirst(batch.count)
-                return batch
-            }
-            if batch.isEmpty {
-                try? await Task.sleep(for: .milliseconds(100))
-                continue
-            }
-            let body = Self.body(batch)
-            await withTaskGroup(of: Void.self) { group in
-                for url in urls { group.addTask { await self.deliver(body, count: batch.count, to: url) } }
+        // Ends on a graceful shutdown or cancellation, as the stream does.
+        for await _ in queued.stream.cancelOnGracefulShutdown() {
+            while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                let batch = state.withLock { state -> [AlertNotification] in
+                    let batch = Array(state.queue.prefix(Self.batchSize))
+                    state.queue.removeFirst(batch.count)
+                    return batch
+                }
+                if batch.isEmpty { break }
+                let body = Self.body(batch)
+                await withTaskGroup(of: Void.self) { group in
+                    for url in urls { group.addTask { await self.deliver(body, count: batch.count, to: url) } }
+                }
             }
         }
     }

@@ -118,10 +118,10 @@ package final class RuleEngine: Service, MetricCollector {
             let started = clock.now
             let families = await registry.scrape(timeout: scrapeTimeout, selection: selection)
             evaluate(families, at: CivilTime.nowMicroseconds() / 1000)
+            // Asleep until the next round: a graceful shutdown or cancellation ends the sleep at once,
+            // so an idle daemon wakes once a round, not to poll.
             let wake = started + settings.evaluationInterval
-            while clock.now < wake, !Task.isCancelled, !Task.isShuttingDownGracefully {
-                try? await Task.sleep(for: min(.milliseconds(100), wake - clock.now))
-            }
+            guard (try? await cancelWhenGracefulShutdown { try await Task.sleep(until: wake, clock: clock) }) != nil else { return }
         }
     }
 
