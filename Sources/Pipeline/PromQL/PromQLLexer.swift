@@ -138,7 +138,9 @@ struct PromQLLexer {
             if let op = Self.wordOperators[lowered] { return token(.binaryOperator(op), from: start) }
             if PromQLAggregation.Operator(rawValue: lowered) != nil { return token(.aggregator, from: start) }
             if lowered == "inf" || lowered == "nan" { return token(.number, from: start) }
-            return token(word.contains(":") ? .metricIdentifier : .identifier, from: start)
+            // A byte search: `contains(":")` would take Foundation's StringProtocol overload, which
+            // bridges to NSString.
+            return token(word.utf8.contains(UInt8(ascii: ":")) ? .metricIdentifier : .identifier, from: start)
         default:
             index -= 1
             return fail("unexpected character: \(quotedCharacter(at: start))", at: start)
