@@ -4,16 +4,20 @@ SWIFT ?= swift
 LISTEN ?=
 ARGS ?=
 
-.PHONY: run build release test bench bench-journal bench-events bench-rules clean
+.PHONY: run build release test bench bench-journal bench-events bench-rules function-order clean
 
 ## run: install what is missing, build (release), start `lookout serve` on the embedded defaults
 run: release
 	.build/release/lookout serve $(if $(LISTEN),--web.listen-address=$(LISTEN)) $(ARGS)
 
 # The release binary carries the Swift runtime statically: one file to deploy, ~5 MiB less RSS.
+# Every function gets a section of its own, so that the link can put those a running daemon calls
+# together (linker/lookout.order, Package.swift); the benchmarks build with the same flags, so
+# that they share the compiled modules.
+RELEASE_FLAGS = -c release --static-swift-stdlib -Xswiftc -Xfrontend -Xswiftc -function-sections
 release:
 	scripts/bootstrap
-	$(SWIFT) build -c release --product lookout --static-swift-stdlib
+	$(SWIFT) build $(RELEASE_FLAGS) --product lookout
 
 build:
 	scripts/bootstrap
@@ -28,7 +32,7 @@ test:
 ## bench: scrape throughput, RSS and where a scrape's time goes, against node_exporter; appends to bench/RESULTS.md
 bench: release
 	scripts/bootstrap --bench
-	$(SWIFT) build -c release --product ScrapeBenchmark --static-swift-stdlib
+	$(SWIFT) build $(RELEASE_FLAGS) --product ScrapeBenchmark
 	bench/scrape.sh
 
 ## bench-journal: journal read speed against journalctl, shipping against a Python bulk shipper
@@ -43,8 +47,13 @@ bench-events: release
 
 ## bench-rules: one rule-evaluation round and the history's memory on a busy host
 bench-rules: release
-	$(SWIFT) build -c release --product RulesBenchmark --static-swift-stdlib
+	$(SWIFT) build $(RELEASE_FLAGS) --product RulesBenchmark
 	bench/rules.sh
+
+## function-order: list the functions a running daemon executes (linker/lookout.order), for the release link
+function-order: release
+	scripts/bootstrap --bench
+	scripts/function-order
 
 clean:
 	rm -rf .build

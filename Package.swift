@@ -110,11 +110,16 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             // What the dynamic loader reads at start-up stays in the daemon's RSS: relative
-            // relocations packed (DT_RELR: glibc 2.36, GNU ld 2.38; the toolchain's default gold
-            // cannot) and no symbol exported, as no library Lookout loads binds to its symbols.
-            // Together 5.8 MiB less RSS (bench/RESULTS.md); BinaryLayoutTests reads them back.
+            // relocations packed (DT_RELR: glibc 2.36; the toolchain's default gold cannot) and no
+            // symbol exported, as no library Lookout loads binds to its symbols. Together 5.8 MiB
+            // less RSS (bench/RESULTS.md). The toolchain's lld also lays out the functions a
+            // running daemon calls first, in linker/lookout.order (scripts/function-order), which
+            // takes effect where every function has a section of its own (the Makefile's release
+            // flags). BinaryLayoutTests reads these back.
             linkerSettings: [.unsafeFlags([
-                "-use-ld=bfd", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+                "-use-ld=lld", "-Xlinker", "-z", "-Xlinker", "pack-relative-relocs", "-Xlinker", "--no-export-dynamic",
+                "-Xlinker", "--symbol-ordering-file=\(Context.packageDirectory)/linker/lookout.order",
+                "-Xlinker", "--no-warn-symbol-ordering",
             ])]),
 
         // The rules benchmark (bench/rules.sh), built apart from the `lookout` binary.

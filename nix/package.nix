@@ -9,6 +9,7 @@
   swiftpm,
   fetchSwiftPMDeps,
   pkg-config,
+  lld,
   systemdLibs,
   curl,
   zlib,
@@ -21,7 +22,7 @@ stdenv.mkDerivation (finalAttrs: {
 
   src = lib.fileset.toSource {
     root = ../.;
-    fileset = lib.fileset.unions [ ../Package.swift ../Sources ../rules ../dashboards ];
+    fileset = lib.fileset.unions [ ../Package.swift ../Sources ../linker ../rules ../dashboards ];
   };
 
   swiftpmDeps = fetchSwiftPMDeps {
@@ -29,7 +30,10 @@ stdenv.mkDerivation (finalAttrs: {
     hash = lib.fakeHash;
   };
 
-  nativeBuildInputs = [ swift swiftpm pkg-config ];
+  # Package.swift links with lld, which lays out the functions in linker/lookout.order first;
+  # that takes effect when every function has a section of its own (the Makefile's RELEASE_FLAGS).
+  nativeBuildInputs = [ swift swiftpm pkg-config lld ];
+  swiftpmFlags = [ "-Xswiftc" "-Xfrontend" "-Xswiftc" "-function-sections" ];
   buildInputs = [ systemdLibs curl zlib sqlite libxcrypt ];
 
   postInstall = ''

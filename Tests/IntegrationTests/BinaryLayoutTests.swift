@@ -1,9 +1,9 @@
 import Foundation
 import Testing
 
-/// How `lookout` is linked (Package.swift, the Exporter target's linker settings), read back with
-/// readelf: the parts of the binary the dynamic loader touches at start-up stay resident for the
-/// daemon's life, so they are kept small. A PIE's relative relocations are packed (DT_RELR, 24 KB
+/// How `lookout` is linked (Package.swift, the Exporter target's linker settings: the toolchain's
+/// lld), read back with readelf: the parts of the binary the dynamic loader touches at start-up
+/// stay resident for the daemon's life, so they are kept small. A PIE's relative relocations are packed (DT_RELR, 24 KB
 /// instead of 2.8 MiB of `.rela.dyn`) and no symbol is exported (36,734 were, 1.7 MiB of
 /// `.dynsym`, `.dynstr` and `.gnu.hash`): the libraries Lookout loads never bind to its symbols.
 @Suite struct BinaryLayoutTests {
@@ -24,6 +24,8 @@ import Testing
 
     @Test func relocationsArePackedAndNoSymbolIsExported() throws {
         let binary = Harness.lookoutBinary
+        let comment = try Harness.run("/usr/bin/readelf", ["--string-dump=.comment", binary])
+        #expect(comment.stdout.contains("Linker: LLD"), "not linked by lld, which alone reads linker/lookout.order: \(comment.stdout)")
         let sections = try Self.sections(of: binary)
         #expect(sections[".text"] != nil, "the section headers were read: \(sections.keys.sorted())")
         #expect(sections[".relr.dyn"] != nil, "relative relocations are not packed")
