@@ -300,7 +300,8 @@ Latency at 1 connection: lookout p99 ${l1_p99} ms against node_exporter p50 ${n1
 RSS ratio lookout / node_exporter: $(ratio "$lookout_rss" "$node_rss")× with the same collectors, $(ratio "$defaults_rss" "$node_rss")× with Lookout's defaults (target ≤ 1×). Page cache: ${page_cache}.
 
 Where a scrape's time goes (bench/ScrapeBenchmark, in-process, the same collectors on this host; µs). "collector NAME": one
-collector alone; "stage sequential": all of them one after another on one thread; "stage round": the registry's
+collector alone; "stage sequential": all of them one after another on one thread, "stage sequential_after_1ms_idle" the
+same after the thread slept 1 ms, as a scrape follows the gap between two requests; "stage round": the registry's
 round as a scrape runs it (collectors on its dispatch thread, merged and sorted, with the process_* families);
 "stage process_metrics" is part of it; "stage encode": the text exposition; "stage gzip": compressing the body
 at the level the endpoint uses (1), "stage gzip_level_6" at zlib's default, which client_golang uses.
@@ -309,7 +310,7 @@ at the level the endpoint uses (1), "stage gzip_level_6" at zlib's default, whic
 |---|---|---|
 ${breakdown_rows}
 
-$(grep '^body' <<<"$breakdown"); $(grep '^gzip' <<<"$breakdown"). Collection, merging and encoding take ${in_process} µs of the HTTP scrape's median ${l1_p50} ms at 1 connection; the other ${request_handling} µs are request handling (HTTP parsing and writing, the hops between the event loop, the task and the collectors' thread). wrk asks for no compression; Prometheus does, and gzip is the line above.
+$(grep '^body' <<<"$breakdown"); $(grep '^gzip' <<<"$breakdown"). Collection, merging and encoding take ${in_process} µs of the HTTP scrape's median ${l1_p50} ms at 1 connection; the other ${request_handling} µs are request handling (HTTP parsing and writing, the hops between the event loop, the task and the collectors' thread, and caches gone cold between requests: after 1 ms idle the collectors take $(stage "stage sequential_after_1ms_idle") µs, back to back $(stage "stage sequential") µs). wrk asks for no compression; Prometheus does, and gzip is the line above.
 
 MicroVM case: ${microvm_count} generated qemu VMs (${microvm_series} microvm_ series), no hypervisor sockets, 1 connection; tap counters from ${interface_source}.
 
