@@ -50,10 +50,11 @@ bench-rules: release
 	$(SWIFT) build $(RELEASE_FLAGS) --product RulesBenchmark
 	bench/rules.sh
 
-## function-order: list the functions a running daemon executes (linker/lookout.order), for the release link
+## function-order: list the functions a running daemon executes (linker/lookout.order) and relink the release with it
 function-order: release
 	scripts/bootstrap --bench
 	scripts/function-order
+	$(SWIFT) build $(RELEASE_FLAGS) --product lookout
 
 clean:
 	rm -rf .build

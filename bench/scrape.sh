@@ -183,15 +183,17 @@ compare_rounds() {
     summarize_rounds "${node_rows[@]}"
     summarize_rounds "${lookout_rows[@]}"
 }
-rss_mib() { awk '/^VmRSS/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-anon_mib() { awk '/^RssAnon/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-hwm_mib() { awk '/^VmHWM/ { printf "%.1f", $2 / 1024 }' "/proc/$1/status"; }
-# The resident part of the exporter's own machine code: its executable's r-xp mappings.
-code_mib() {
-    awk -v exe="$(readlink "/proc/$1/exe")" '
+# An exporter's memory in MiB: "RSS anonymous code peak", where code is the resident part of its
+# own executable's r-xp mappings.
+memory() {
+    local pid=$1 code
+    code=$(awk -v exe="$(readlink "/proc/$pid/exe")" '
         /^[0-9a-f]+-[0-9a-f]+ / { code = $2 ~ /x/ && $6 == exe; next }
         code && /^Rss:/ { sum += $2 }
-        END { printf "%.1f", sum / 1024 }' "/proc/$1/smaps"
+        END { print sum }' "/proc/$pid/smaps")
+    awk -v code="$code" '
+        /^VmRSS/ { rss = $2 } /^RssAnon/ { anon = $2 } /^VmHWM/ { peak = $2 }
+        END { printf "%.1f %.1f %.1f %.1f\n", rss / 1024, anon / 1024, code / 1024, peak / 1024 }' "/proc/$pid/status"
 }
 
 # Warm both up (page cache, allocator) before measuring.
@@ -200,10 +202,10 @@ wrk -t1 -c1 -d2s "http://127.0.0.1:$lookout_port/metrics" >/dev/null
 
 { read -r n1_rps n1_p50 n1_p90 n1_p99; read -r l1_rps l1_p50 l1_p90 l1_p99; } < <(compare_rounds 1)
 { read -r n8_rps n8_p50 n8_p90 n8_p99; read -r l8_rps l8_p50 l8_p90 l8_p99; } < <(compare_rounds 8)
-node_rss=$(rss_mib $node_pid); node_hwm=$(hwm_mib $node_pid); node_anon=$(anon_mib $node_pid); node_code=$(code_mib $node_pid)
-lookout_rss=$(rss_mib $lookout_pid); lookout_hwm=$(hwm_mib $lookout_pid); lookout_anon=$(anon_mib $lookout_pid); lookout_code=$(code_mib $lookout_pid)
+read -r node_rss node_anon node_code node_hwm < <(memory $node_pid)
+read -r lookout_rss lookout_anon lookout_code lookout_hwm < <(memory $lookout_pid)
 measure $defaults_port 1 >/dev/null
-defaults_rss=$(rss_mib $defaults_pid); defaults_hwm=$(hwm_mib $defaults_pid); defaults_anon=$(anon_mib $defaults_pid); defaults_code=$(code_mib $defaults_pid)
+read -r defaults_rss defaults_anon defaults_code defaults_hwm < <(memory $defaults_pid)
 # The same collectors with journal shipping and the events API on, started after the runs above so
 # that its shipping does not share the machine with them: a generated journal shipped to an
 # osmem-server, and an events token. Once its journal is shipped (it is given two minutes), it is
@@ -241,7 +243,7 @@ while [ "$shipped" -lt "$journal_entries" ] && [ "$SECONDS" -lt "$shipping_deadl
 done
 [ "$shipped" -ge "$journal_entries" ] || echo "scrape.sh: only $shipped of $journal_entries entries shipped in two minutes" >&2
 measure $shipping_port 1 >/dev/null
-shipping_rss=$(rss_mib $shipping_pid); shipping_hwm=$(hwm_mib $shipping_pid); shipping_anon=$(anon_mib $shipping_pid); shipping_code=$(code_mib $shipping_pid)
+read -r shipping_rss shipping_anon shipping_code shipping_hwm < <(memory $shipping_pid)
 kill "$shipping_pid" "$osmem_pid"
 wait "$shipping_pid" "$osmem_pid" 2>/dev/null || true
 add_taps

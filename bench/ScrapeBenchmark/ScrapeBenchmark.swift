@@ -66,19 +66,14 @@ struct ScrapeBenchmark: AsyncParsableCommand {
         // The same after the thread slept a millisecond, as a scrape starts after the gap between
         // two requests: what the idle CPU lost of its caches (and, in a VM, the halted vCPU's
         // wake-up) shows as the difference to "stage sequential".
-        var afterIdle: [Double] = []
-        let clock = ContinuousClock()
-        for _ in 0..<iterations {
-            usleep(1_000)
-            let start = clock.now
+        print(Self.line("stage sequential_after_1ms_idle", try Self.time(iterations, after: { usleep(1_000) }) {
             for collector in built { _ = try collector.collect() }
-            afterIdle.append((clock.now - start).microseconds)
-        }
-        print(Self.line("stage sequential_after_1ms_idle", afterIdle))
+        }))
         let registry = CollectorRegistry(
             collectors: built, exporterFamilies: { ProcessMetrics.families() }, parallelism: 2, errors: errors, logger: logger)
         var families: [MetricFamily] = []
         var roundTimes: [Double] = []
+        let clock = ContinuousClock()
         for _ in 0..<iterations {
             let start = clock.now
             families = await registry.scrape(timeout: .seconds(10))
@@ -97,10 +92,11 @@ struct ScrapeBenchmark: AsyncParsableCommand {
         print("body \(body.count) bytes, \(families.count) families, \(families.reduce(0) { $0 + $1.samples.count }) samples")
     }
 
-    /// `iterations` timings of `work`, in microseconds.
-    static func time(_ iterations: Int, _ work: () throws -> Void) throws -> [Double] {
+    /// `iterations` timings of `work`, in microseconds, each run after `pause` (not timed).
+    static func time(_ iterations: Int, after pause: () -> Void = {}, _ work: () throws -> Void) throws -> [Double] {
         let clock = ContinuousClock()
         return try (0..<iterations).map { _ in
+            pause()
             let start = clock.now
             try work()
             return (clock.now - start).microseconds
