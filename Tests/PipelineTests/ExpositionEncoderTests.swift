@@ -80,6 +80,70 @@ import Testing
     }
 }
 
+/// The encoder writes into storage sized beforehand (``ExpositionSize``); these inputs are the
+/// ones that come nearest to the bound: text that is all escapes, the longest numbers, short
+/// `le` values that OpenMetrics lengthens.
+@Suite struct ExpositionSizeTests {
+    /// Strings from an alphabet of the characters that are escaped, a multi-byte one and a plain
+    /// one, generated from a fixed seed.
+    static func hostileStrings(count: Int) -> [String] {
+        let alphabet = ["\\", "\n", "\"", "é", "a", "\\\"", "\u{1F600}"]
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return (0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            let length = 1 + Int(state >> 59)  // 1...32: an empty label value is no label
+            return (0..<length).map { index in alphabet[Int((state >> UInt64(index % 50)) % UInt64(alphabet.count))] }.joined()
+        }
+    }
+
+    static let longestNumbers: [Double] = [
+        -2.2250738585072014e-308, -1.7976931348623157e308, -0.00012345678901234567, -123456.78901234567,
+        -999_999_999_999_999, 5e-324, .nan, -.infinity, -0.0, 1, 0.1,
+    ]
+
+    static func families() -> [MetricFamily] {
+        let strings = hostileStrings(count: 40)
+        var families: [MetricFamily] = []
+        for (index, text) in strings.enumerated() {
+            let samples = longestNumbers.enumerated().map { position, value in
+                Sample(labels: [Label("path", text), Label("n", strings[(index + position) % strings.count])], value: value)
+            }
+            families.append(MetricFamily(name: "hostile_\(index)", help: text, type: index.isMultiple(of: 2) ? .gauge : .counter, samples: samples))
+        }
+        // Histogram and summary bounds that OpenMetrics rewrites longer than they came: "1" is "1.0".
+        families.append(MetricFamily(
+            name: "short_bounds", help: "", type: .histogram,
+            samples: ["1", "2", "+Inf"].map { Sample(suffix: "_bucket", labels: [Label("le", $0)], value: 1) }))
+        families.append(MetricFamily(
+            name: "short_quantiles", help: "", type: .summary,
+            samples: ["0", "1", "5e-324"].map { Sample(labels: [Label("quantile", $0)], value: -2.2250738585072014e-308) }))
+        return families
+    }
+
+    @Test(arguments: [ExpositionFormat.text, .openMetrics])
+    func boundHoldsForHostileInput(format: ExpositionFormat) {
+        let families = Self.families()
+        let body = ExpositionEncoder(format: format).encode(families)
+        #expect(body.count <= ExpositionSize.bound(of: families, format: format))
+        #expect(body.count > 10_000)
+    }
+
+    @Test func hostileStringsComeBackThroughTheParser() throws {
+        // Families as the parser gives them back: sorted label sets are not needed, the parser
+        // keeps the input order; counters stay counters, NaN compares unequal, so values are
+        // compared by their bits.
+        let families = Self.families().filter { $0.name.hasPrefix("hostile_") }
+        let body = ExpositionEncoder(format: .text).encode(families)
+        let parsed = try ExpositionParser.parse(String(decoding: body, as: UTF8.self))
+        #expect(parsed.map(\.name) == families.map(\.name))
+        #expect(parsed.map(\.help) == families.map(\.help))
+        for (read, written) in zip(parsed, families) {
+            #expect(read.samples.map(\.labels) == written.samples.map(\.labels))
+            #expect(read.samples.map(\.value.bitPattern) == written.samples.map { $0.value == 0 ? 0 : $0.value.bitPattern })
+        }
+    }
+}
+
 @Suite struct NegotiationTests {
     @Test(arguments: [
         (nil, ExpositionFormat.text),
