@@ -288,27 +288,24 @@ enum CollectorOutcome: Sendable {
 /// collectors usually finish in well under that time, and then one thread is the fastest way:
 /// no wake-ups of other threads, no contention for the allocator between them (on this
 /// project's 2-CPU machine two threads took 1.6 times as long as one, bench/RESULTS.md). One
-/// timer fires first for the helpers, then at the deadline, and a single continuation is resumed
-/// by whichever comes first — the last collector or the deadline. Results that arrive after the
-/// deadline are discarded, and the timer is cancelled as soon as the round completes so that
-/// nothing of a finished scrape stays alive.
+/// timer of the ``ScrapeWatchdog`` fires first for the helpers, then at the deadline, and a
+/// single continuation is resumed by whichever comes first — the last collector or the
+/// deadline. Results that arrive after the deadline are discarded, and the timer is cancelled
+/// as soon as the round completes so that nothing of a finished scrape stays alive.
 private final class ScrapeRound: Sendable {
     private struct State {
         var outcomes: [CollectorOutcome?]
         var remaining: Int
         var continuation: CheckedContinuation<[CollectorOutcome], Never>?
+        /// The watchdog timer armed now, helpers' or deadline's; nil once the round is complete.
+        var timer: ScrapeWatchdog.Timer?
     }
 
     private let state: Mutex<State>
     private let nextIndex = Atomic<Int>(0)
-    /// Whether the helpers have been started (the timer's first firing).
-    private let helped = Atomic<Bool>(false)
-    // Dispatch sources may be scheduled and cancelled from any thread (dispatch_source_cancel(3)).
-    nonisolated(unsafe) private let timer: any DispatchSourceTimer
 
     private init(count: Int) {
         state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
-        timer = DispatchSource.makeTimerSource(queue: .global())
     }
 
     static func run(
@@ -322,22 +319,36 @@ private final class ScrapeRound: Sendable {
             let deadline = start + .nanoseconds(Int(min(timeout.seconds, 86_400) * 1e9))
             let helpAt = min(start + .nanoseconds(Int(CollectorRegistry.helpAfter.seconds * 1e9)), deadline)
             let helpers = min(parallelism, collectors.count) - 1
-            round.timer.schedule(deadline: helpers > 0 ? helpAt : deadline)
-            round.timer.setEventHandler { [weak round] in
-                guard let round else { return }
-                // First firing: help with what is left, then wait for the deadline.
-                if helpers > 0, !round.helped.exchange(true, ordering: .acquiringAndReleasing) {
+            let watchdog = ScrapeWatchdog.shared
+            // Both run on the watchdog's thread, which must not block: helpers are sent to dispatch.
+            let atDeadline: @Sendable () -> Void = { [weak round] in round?.complete() }
+            let timer: ScrapeWatchdog.Timer
+            if helpers > 0 {
+                timer = watchdog.arm(at: helpAt) { [weak round] in
+                    guard let round else { return }
                     for _ in 0..<helpers {
                         DispatchQueue.global().async { round.work(through: collectors, running: running) }
                     }
-                    round.timer.schedule(deadline: deadline)
-                    return
+                    round.replaceTimer(with: watchdog.arm(at: deadline, atDeadline))
                 }
-                round.complete()
+            } else {
+                timer = watchdog.arm(at: deadline, atDeadline)
             }
-            round.timer.resume()
+            round.replaceTimer(with: timer, unlessReplaced: true)
             DispatchQueue.global().async { round.work(through: collectors, running: running) }
         }
+    }
+
+    /// Records `timer` as the round's armed one, or cancels it when the round completed meanwhile.
+    /// With `unlessReplaced`, a timer recorded first wins: the helpers' timer fired before it was
+    /// recorded and armed the deadline's.
+    private func replaceTimer(with timer: ScrapeWatchdog.Timer, unlessReplaced: Bool = false) {
+        let stillOpen = state.withLock { state -> Bool in
+            guard state.continuation != nil else { return false }
+            if !unlessReplaced || state.timer == nil { state.timer = timer }
+            return true
+        }
+        if !stillOpen { ScrapeWatchdog.shared.cancel(timer) }
     }
 
     /// One worker: runs the next collector nobody has taken until none are left or the round is over.
@@ -368,15 +379,16 @@ private final class ScrapeRound: Sendable {
 
     /// Resumes the scrape once, with `.timedOut` for every collector still running.
     private func complete() {
-        let resumption: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome])? = state.withLock { state in
+        let resumption: (CheckedContinuation<[CollectorOutcome], Never>, [CollectorOutcome], ScrapeWatchdog.Timer?)? = state.withLock { state in
             guard let continuation = state.continuation else { return nil }
             state.continuation = nil
             let outcomes = state.outcomes.map { $0 ?? .timedOut }
             state.outcomes = []
-            return (continuation, outcomes)
+            defer { state.timer = nil }
+            return (continuation, outcomes, state.timer)
         }
-        guard let (continuation, outcomes) = resumption else { return }
-        timer.cancel()
+        guard let (continuation, outcomes, timer) = resumption else { return }
+        if let timer { ScrapeWatchdog.shared.cancel(timer) }
         continuation.resume(returning: outcomes)
     }
 }
