@@ -98,6 +98,7 @@ final class ScrapeWatchdog: Sendable {
         let context = Unmanaged.passRetained(self).toOpaque()
         let created = pthread_create(&thread, nil, { context in
             let watchdog = Unmanaged<ScrapeWatchdog>.fromOpaque(context!).takeRetainedValue()
+            ScrapeWatchdog.nameThisThread()
             watchdog.watch()
             return nil
         }, context)
@@ -109,5 +110,16 @@ final class ScrapeWatchdog: Sendable {
             return
         }
         pthread_detach(thread)
+    }
+
+    /// Names the calling thread `lookout-watch` for ps, top and perf; it would otherwise show
+    /// the name of the dispatch thread that started it. Swift's Glibc module does not import
+    /// `pthread_setname_np` (a GNU extension), so the name goes through the thread's `comm` file.
+    private static func nameThisThread() {
+        let file = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+        guard file >= 0 else { return }
+        defer { close(file) }
+        let name = "lookout-watch"
+        _ = name.withCString { write(file, $0, strlen($0)) }
     }
 }
