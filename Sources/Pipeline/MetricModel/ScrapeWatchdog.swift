@@ -10,7 +10,7 @@ import Synchronization
 /// A round's timers almost never fire: a scrape's collectors finish in well under the first one,
 /// and the round cancels it. A dispatch timer source cost three thread wake-ups a scrape for
 /// that — dispatch's manager thread to arm it and again to disarm it, a worker to deliver the
-/// cancellation — and about 8 % of a small scrape's CPU (bench/RESULTS.md). Here arming wakes
+/// cancellation — and 6–8 % of a small scrape's CPU (bench/RESULTS.md, sixth pass). Here arming wakes
 /// the watchdog only when the new time is earlier than the one it sleeps until, and cancelling
 /// never wakes it: it wakes at the time it chose, finds nothing due, and sleeps again.
 final class ScrapeWatchdog: Sendable {
