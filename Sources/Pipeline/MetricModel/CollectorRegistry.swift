@@ -297,12 +297,14 @@ private final class ScrapeRound: Sendable {
         var outcomes: [CollectorOutcome?]
         var remaining: Int
         var continuation: CheckedContinuation<[CollectorOutcome], Never>?
-        /// The watchdog timer armed now, helpers' or deadline's; nil once the round is complete.
+        /// The round's watchdog timer, cancelled when the round completes.
         var timer: ScrapeWatchdog.Timer?
     }
 
     private let state: Mutex<State>
     private let nextIndex = Atomic<Int>(0)
+    /// Whether the helpers have been started (the timer's first firing).
+    private let helped = Atomic<Bool>(false)
 
     private init(count: Int) {
         state = Mutex(State(outcomes: Array(repeating: nil, count: count), remaining: count))
@@ -319,44 +321,34 @@ private final class ScrapeRound: Sendable {
             let deadline = start + .nanoseconds(Int(min(timeout.seconds, 86_400) * 1e9))
             let helpAt = min(start + .nanoseconds(Int(CollectorRegistry.helpAfter.seconds * 1e9)), deadline)
             let helpers = min(parallelism, collectors.count) - 1
-            let watchdog = ScrapeWatchdog.shared
-            // Both run on the watchdog's thread, which must not block: helpers are sent to dispatch.
-            let atDeadline: @Sendable () -> Void = { [weak round] in round?.complete() }
-            let timer: ScrapeWatchdog.Timer
-            if helpers > 0 {
-                timer = watchdog.arm(at: helpAt) { [weak round] in
-                    guard let round else { return }
+            // One timer: its first firing brings in the helpers and comes again at the deadline,
+            // which completes the round. It runs on the watchdog's thread, which must not block:
+            // helpers are sent to dispatch.
+            let timer = ScrapeWatchdog.shared.arm(at: helpers > 0 ? helpAt : deadline) { [weak round] in
+                guard let round, round.isOpen else { return nil }
+                if helpers > 0, !round.helped.exchange(true, ordering: .acquiringAndReleasing) {
                     for _ in 0..<helpers {
                         DispatchQueue.global().async { round.work(through: collectors, running: running) }
                     }
-                    round.replaceTimer(with: watchdog.arm(at: deadline, atDeadline))
+                    return deadline
                 }
-            } else {
-                timer = watchdog.arm(at: deadline, atDeadline)
+                round.complete()
+                return nil
             }
-            round.replaceTimer(with: timer, unlessReplaced: true)
+            round.state.withLock { $0.timer = timer }
             DispatchQueue.global().async { round.work(through: collectors, running: running) }
         }
     }
 
-    /// Records `timer` as the round's armed one, or cancels it when the round completed meanwhile.
-    /// With `unlessReplaced`, a timer recorded first wins: the helpers' timer fired before it was
-    /// recorded and armed the deadline's.
-    private func replaceTimer(with timer: ScrapeWatchdog.Timer, unlessReplaced: Bool = false) {
-        let stillOpen = state.withLock { state -> Bool in
-            guard state.continuation != nil else { return false }
-            if !unlessReplaced || state.timer == nil { state.timer = timer }
-            return true
-        }
-        if !stillOpen { ScrapeWatchdog.shared.cancel(timer) }
-    }
+    /// Whether the scrape still waits for the round.
+    private var isOpen: Bool { state.withLock { $0.continuation != nil } }
 
     /// One worker: runs the next collector nobody has taken until none are left or the round is over.
     private func work(through collectors: [any MetricCollector], running: RunningCollectors) {
         let clock = ContinuousClock()
         while true {
             let index = nextIndex.wrappingAdd(1, ordering: .relaxed).oldValue
-            guard index < collectors.count, state.withLock({ $0.continuation != nil }) else { return }
+            guard index < collectors.count, isOpen else { return }
             let name = collectors[index].name
             let start = clock.now
             running.started(name, at: start)
@@ -384,7 +376,6 @@ private final class ScrapeRound: Sendable {
             state.continuation = nil
             let outcomes = state.outcomes.map { $0 ?? .timedOut }
             state.outcomes = []
-            defer { state.timer = nil }
             return (continuation, outcomes, state.timer)
         }
         guard let (continuation, outcomes, timer) = resumption else { return }

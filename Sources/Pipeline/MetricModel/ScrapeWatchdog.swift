@@ -15,14 +15,14 @@ import Synchronization
 /// never wakes it: it wakes at the time it chose, finds nothing due, and sleeps again.
 final class ScrapeWatchdog: Sendable {
     /// A timer that has been armed, for ``cancel(_:)``.
-    struct Timer: Sendable, Equatable {
+    struct Timer: Sendable {
         fileprivate let id: UInt64
     }
 
     private struct Entry {
         var id: UInt64
         var due: DispatchTime
-        var action: @Sendable () -> Void
+        var action: @Sendable () -> DispatchTime?
     }
 
     private struct State {
@@ -42,9 +42,10 @@ final class ScrapeWatchdog: Sendable {
 
     private init() {}
 
-    /// Runs `action` on the watchdog's thread at `due`, unless cancelled first. The action must
-    /// not block: it holds up every other timer.
-    func arm(at due: DispatchTime, _ action: @escaping @Sendable () -> Void) -> Timer {
+    /// Runs `action` on the watchdog's thread at `due`, unless cancelled first, and again at the
+    /// time it returns, if any, under the same timer. The action must not block: it holds up
+    /// every other timer.
+    func arm(at due: DispatchTime, _ action: @escaping @Sendable () -> DispatchTime?) -> Timer {
         let (timer, mustWake, mustStart) = state.withLock { state -> (Timer, Bool, Bool) in
             state.nextID &+= 1
             state.entries.append(Entry(id: state.nextID, due: due, action: action))
@@ -62,7 +63,8 @@ final class ScrapeWatchdog: Sendable {
         return timer
     }
 
-    /// Forgets `timer`; its action will not run if it has not started.
+    /// Forgets `timer`; its action will not run if it has not started. An action running at that
+    /// moment is not stopped, and the time it returns still counts.
     func cancel(_ timer: Timer) {
         state.withLock { state in
             if let index = state.entries.firstIndex(where: { $0.id == timer.id }) { state.entries.remove(at: index) }
@@ -85,7 +87,10 @@ final class ScrapeWatchdog: Sendable {
                 return (due, next)
             }
             // Several are due at once when the thread woke late: they run in the order they fell due.
-            for entry in due.sorted(by: { $0.due < $1.due }) { entry.action() }
+            let again = due.sorted { $0.due < $1.due }.compactMap { entry in
+                entry.action().map { Entry(id: entry.id, due: $0, action: entry.action) }
+            }
+            state.withLock { $0.entries.append(contentsOf: again) }
             // The actions may have armed new timers; a wake-up signalled meanwhile is kept by the
             // semaphore and ends the wait at once.
             if !due.isEmpty { continue }
