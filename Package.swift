@@ -23,10 +23,11 @@ let package = Package(
         // The only C interop, installed by scripts/bootstrap: libsystemd's headers plus the SIGBUS
         // handler a journal reader needs (C, because a signal handler must be async-signal-safe),
         // libcurl's, imported only by the Curl target below, zlib, libcrypt for the bcrypt hashes of
-        // --web.config.file, and glibc's malloc.h (CMalloc). libsystemd and libcurl are loaded
-        // with dlopen(3) on first use (CSystemd/lazy_systemd.c, CCurl/lazy_curl.c), so a daemon
-        // that reads no journal, ships nothing, notifies no Alertmanager and asks no hypervisor
-        // socket maps neither them nor the libraries they pull in.
+        // --web.config.file, and the glibc headers Swift's Glibc module leaves out (CGlibcExtras:
+        // malloc.h, sys/vfs.h). libsystemd and libcurl are loaded with dlopen(3) on first use
+        // (CSystemd/lazy_systemd.c, CCurl/lazy_curl.c), so a daemon that reads no journal, ships
+        // nothing, notifies no Alertmanager and asks no hypervisor socket maps neither them nor
+        // the libraries they pull in.
         .target(name: "CSystemd"),
         .target(name: "CCurl"),
         .systemLibrary(
@@ -35,7 +36,7 @@ let package = Package(
         .systemLibrary(
             name: "CZlib", pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]),
-        .systemLibrary(name: "CMalloc"),
+        .systemLibrary(name: "CGlibcExtras"),
 
         // The core, one module per concept under Sources/Pipeline; each imports only modules
         // listed above it (README, Layout).
@@ -81,7 +82,7 @@ let package = Package(
         .target(
             name: "Collectors",
             dependencies: [
-                "LookoutSupport", "MetricModel", "Shipping", "PipelineEvents", "CSystemd", "Curl",
+                "LookoutSupport", "MetricModel", "Shipping", "PipelineEvents", "CSystemd", "Curl", "CGlibcExtras",
                 .product(name: "Logging", package: "swift-log"),
                 // The pipeline-event store (SQLite; libsqlite3-dev from scripts/bootstrap).
                 .product(name: "GRDB", package: "GRDB.swift"),
@@ -97,7 +98,7 @@ let package = Package(
             name: "Exporter",
             dependencies: [
                 "LookoutSupport", "MetricModel", "Shipping", "PromQL", "SeriesHistory", "Rules", "PipelineEvents",
-                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "Zlib", "CCrypt", "CMalloc",
+                "Gate", "DaemonSummary", "YAMLFiles", "Collectors", "Shippers", "Curl", "Zlib", "CCrypt", "CGlibcExtras",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CMalloc
+import CGlibcExtras
 import Logging
 import ServiceLifecycle
 
