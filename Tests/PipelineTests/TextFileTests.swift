@@ -24,6 +24,13 @@ import Testing
         defer { close(descriptor) }
         #expect(try TextFile.read("file", inDirectory: descriptor, path: path) == text)
         #expect(try TextFile.read("file", inDirectory: descriptor, path: path, shortReadIsEnd: true) == text)
+        // Held open and read from the start again, as a /proc file is between scrapes.
+        let file = open(path, O_RDONLY)
+        defer { close(file) }
+        #expect(try TextFile.readToEnd(file, path: path, fromStart: true) == text)
+        #expect(try TextFile.readToEnd(file, path: path, fromStart: true) == text)
+        #expect(try TextFile.readToEnd(file, path: path, fromStart: false) == text)
+        #expect(try TextFile.readToEnd(file, path: path, fromStart: false) == "")
     }
 
     @Test func limitsAndErrorsNameThePath() throws {

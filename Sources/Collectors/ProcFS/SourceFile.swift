@@ -6,8 +6,8 @@ import Darwin
 import LookoutSupport
 import MetricModel
 
-/// Reads the files of /proc and /sys for the collectors (through ``TextFile``), with their
-/// failures as ``CollectorError``s.
+/// Reads the files of /proc and /sys for the collectors (through ``HeldFiles``, which keeps the
+/// kernel's pseudo-files open between scrapes), with their failures as ``CollectorError``s.
 package enum SourceFile {
     /// The whole file as UTF-8 text (invalid bytes repaired). Throws `CollectorError.unreadable`
     /// naming the path and the system's reason.
@@ -23,7 +23,7 @@ package enum SourceFile {
 
     private static func read(_ path: String, missingIsNil: Bool, maximumBytes: Int? = nil) throws(CollectorError) -> String? {
         do {
-            return try TextFile.read(path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
+            return try HeldFiles.shared.read(path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
         } catch {
             throw .unreadable(path: path, reason: error.reason)
         }

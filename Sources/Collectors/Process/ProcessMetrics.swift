@@ -44,7 +44,7 @@ package enum ProcessMetrics {
     /// proc(5) /proc/self/stat: the fields after the command name, which ends at the last ')'.
     private static func selfStat() -> SelfStat? {
         // fields[0] is field 3 (state); utime is field 14, stime 15, starttime 22, vsize 23, rss 24.
-        guard let text = try? TextFile.read("/proc/self/stat"), let fields = ProcText.statFields(text, limit: 22),
+        guard let text = try? HeldFiles.shared.read("/proc/self/stat"), let fields = ProcText.statFields(text, limit: 22),
               fields.count > 21, let user = ProcText.number(fields[11]), let system = ProcText.number(fields[12]),
               let start = ProcText.number(fields[19]), let virtual = ProcText.number(fields[20]),
               let resident = ProcText.number(fields[21]) else { return nil }

@@ -15,6 +15,12 @@ package enum TextFile {
         /// The system's words for the failure, e.g. `No such file or directory`.
         package var reason: String
 
+        /// A failure to read `path`, for `reason`.
+        package init(path: String, reason: String) {
+            self.path = path
+            self.reason = reason
+        }
+
         /// `cannot read PATH: REASON`.
         package var description: String { "cannot read \(path): \(reason)" }
     }
@@ -37,6 +43,17 @@ package enum TextFile {
                        shortReadIsEnd: shortReadIsEnd)
     }
 
+    /// The whole text of the file open as `descriptor`, which is left open: read with read(2) from
+    /// the file position, or, `fromStart`, with pread(2) from offset 0. A /proc, sysfs or cgroupfs
+    /// file makes its text anew on a read from offset 0 (seq_file and kernfs start over there), so
+    /// a descriptor held open and read `fromStart` reads what a fresh open would. `path` names the
+    /// file in errors.
+    package static func readToEnd(_ descriptor: Int32, path: @autoclosure () -> String, maximumBytes: Int? = nil, fromStart: Bool)
+        throws(ReadError) -> String
+    {
+        try readAll(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: false, positional: fromStart)
+    }
+
     /// Reads the whole file `open` returned, then closes it; a failed open is the error (or nil).
     private static func readOpened(_ descriptor: Int32, path: @autoclosure () -> String, missingIsNil: Bool, maximumBytes: Int?,
                                    shortReadIsEnd: Bool = false) throws(ReadError) -> String?
@@ -47,6 +64,14 @@ package enum TextFile {
             throw ReadError(path: path(), reason: errnoText(code))
         }
         defer { close(descriptor) }
+        return try readAll(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, positional: false)
+    }
+
+    /// Reads `descriptor` to its end: with read(2) from the file position, or, `positional`, with
+    /// pread(2) from offset 0.
+    private static func readAll(_ descriptor: Int32, path: @autoclosure () -> String, maximumBytes: Int?, shortReadIsEnd: Bool,
+                                positional: Bool) throws(ReadError) -> String
+    {
         // Most files the collectors read are a few bytes to a few hundred, read a dozen or more
         // per scrape: they go into a buffer on the stack. A larger file moves to one heap buffer,
         // doubled when full, decoded once (a heap buffer for every file, and the fastbin
@@ -64,7 +89,9 @@ package enum TextFile {
                     if buffer.baseAddress != stackBuffer.baseAddress { buffer.deallocate() }
                     buffer = larger
                 }
-                let count = Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
+                let count = positional
+                    ? pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(filled))
+                    : Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
                 if count < 0 {
                     let code = errno
                     if code == EINTR { continue }
