@@ -74,8 +74,25 @@ package enum ProcessMetrics {
         return Double(limit.rlim_cur)
     }
 
-    /// The entries of /proc/self/fd, the directory's own descriptor included (as Go counts them).
-    private static func openDescriptors() -> Double? {
+    /// The open descriptors, counted as client_golang counts the entries of /proc/self/fd: with
+    /// the directory itself open, so its own descriptor included. Since Linux 6.2 the size
+    /// stat(2) gives the directory is the number of open descriptors, read off the descriptor
+    /// table without listing it (a listing costs the kernel a dentry per descriptor, and the
+    /// collectors hold some twenty open, see ``HeldFiles``); an older kernel gives 0 there, and
+    /// the directory is listed. The table also counts a descriptor that a call still in
+    /// progress has reserved (a blocking accept(2), the open(2) of a FIFO), which a listing shows
+    /// only once the call returns; the daemon makes no such calls (NIO accepts without blocking),
+    /// and the reserved ones count against RLIMIT_NOFILE, `process_max_fds`, all the same.
+    static func openDescriptors() -> Double? {
+        var status = stat()
+        if stat("/proc/self/fd", &status) == 0, status.st_size > 0 {
+            return Double(status.st_size + 1)
+        }
+        return listedDescriptors()
+    }
+
+    /// The entries of /proc/self/fd, listed, the directory's own descriptor included.
+    static func listedDescriptors() -> Double? {
         guard let directory = opendir("/proc/self/fd") else { return nil }
         defer { closedir(directory) }
         var count = 0
