@@ -131,6 +131,10 @@ in
         ReadOnlyPaths = lib.optional (microvmStateDir != null) microvmStateDir;
         Restart = "always";
         TimeoutStopSec = 30;
+        # The collectors hold their /proc, sysfs and cgroup files open between scrapes, up to a
+        # quarter of the soft descriptor limit (sixteen cgroup files a microVM); systemd's default
+        # soft limit of 1024 would hold 256. Go raises its own soft limit so for node_exporter.
+        LimitNOFILE = 65536;
         WorkingDirectory = "/var/lib/lookout";
         CapabilityBoundingSet = [ "" ];
         DeviceAllow = [ "" ];
