@@ -24,6 +24,38 @@ import Testing
         #expect(files.count == 2)
     }
 
+    @Test func aHeldSysfsAttributeInADirectoryShowsTheKernelNow() throws {
+        let files = HeldFiles()
+        let directoryPath = "/sys/class/net/lo/statistics"
+        let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try #require(directory >= 0)
+        defer { close(directory) }
+        let packets = { () throws -> Int in
+            let text = try #require(try files.read("tx_packets", inDirectory: directory, path: directoryPath + "/tx_packets",
+                                                   shortReadIsEnd: true))
+            #expect(text.hasSuffix("\n"))
+            return try #require(Int(text.dropLast()))
+        }
+        let before = try packets()
+        #expect(files.count == 1)
+        // Ten datagrams over loopback, each counted in lo's tx_packets.
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_DGRAM.rawValue), 0)
+        try #require(socket >= 0)
+        defer { close(socket) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(9).bigEndian
+        address.sin_addr.s_addr = in_addr_t(0x7f00_0001).bigEndian
+        for _ in 0..<10 {
+            _ = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { sendto(socket, "x", 1, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        }
+        #expect(try packets() >= before + 10)
+        #expect(files.count == 1)
+        #expect(try files.read("absent", inDirectory: directory, path: directoryPath + "/absent", missingIsNil: true) == nil)
+    }
+
     @Test func aHeldFileLongerThanOneReadIsReadWhole() throws {
         let files = HeldFiles()
         // This process maps dozens of libraries: several of pread(2)'s 4 KiB first chunks, with

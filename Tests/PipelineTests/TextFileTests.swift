@@ -20,17 +20,14 @@ import Testing
         try text.write(toFile: path, atomically: true, encoding: .utf8)
 
         #expect(try TextFile.read(path) == text)
-        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY)
-        defer { close(descriptor) }
-        #expect(try TextFile.read("file", inDirectory: descriptor, path: path) == text)
-        #expect(try TextFile.read("file", inDirectory: descriptor, path: path, shortReadIsEnd: true) == text)
         // Held open and read from the start again, as a /proc file is between scrapes.
         let file = open(path, O_RDONLY)
         defer { close(file) }
         #expect(try TextFile.readToEnd(file, path: path, fromStart: true) == text)
-        #expect(try TextFile.readToEnd(file, path: path, fromStart: true) == text)
+        #expect(try TextFile.readToEnd(file, path: path, shortReadIsEnd: true, fromStart: true) == text)
         #expect(try TextFile.readToEnd(file, path: path, fromStart: false) == text)
         #expect(try TextFile.readToEnd(file, path: path, fromStart: false) == "")
+        #expect(try TextFile.readToEnd(file, path: path, shortReadIsEnd: true, fromStart: true) == text)
     }
 
     @Test func limitsAndErrorsNameThePath() throws {

@@ -66,16 +66,36 @@ package final class HeldFiles: Sendable {
     /// file longer than `maximumBytes`, when given, is an error. Read through a held descriptor
     /// when there is one, else opened (and held, when it is a kernel pseudo-file).
     package func read(_ path: String, missingIsNil: Bool = false, maximumBytes: Int? = nil) throws(TextFile.ReadError) -> String? {
+        try read(path, missingIsNil: missingIsNil, maximumBytes: maximumBytes, shortReadIsEnd: false) {
+            open(path, O_RDONLY | O_CLOEXEC)
+        }
+    }
+
+    /// The file `name` of the directory open as `directory`, held under its full `path`, read as
+    /// ``read(_:missingIsNil:maximumBytes:)`` reads a path; a miss opens it with openat(2). With
+    /// `shortReadIsEnd`, a read that returns less than asked ends the file (true of a sysfs or
+    /// cgroupfs attribute, see ``TextFile``).
+    package func read(_ name: String, inDirectory directory: Int32, path: String, missingIsNil: Bool = false,
+                      maximumBytes: Int? = nil, shortReadIsEnd: Bool = false) throws(TextFile.ReadError) -> String? {
+        try read(path, missingIsNil: missingIsNil, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd) {
+            openat(directory, name, O_RDONLY | O_CLOEXEC)
+        }
+    }
+
+    /// Reads `path` through its held descriptor or one `openFile` returns.
+    private func read(_ path: String, missingIsNil: Bool, maximumBytes: Int?, shortReadIsEnd: Bool,
+                      openFile: () -> Int32) throws(TextFile.ReadError) -> String? {
         if let descriptor = take(path) {
             // A failure (the object behind the file gone) falls through to a fresh open by path,
             // which reports what the path holds now.
-            if let text = try? TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, fromStart: true) {
+            if let text = try? TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd,
+                                                  fromStart: true) {
                 give(path, descriptor)
                 return text
             }
             close(descriptor)
         }
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        let descriptor = openFile()
         guard descriptor >= 0 else {
             let code = errno
             if missingIsNil, code == ENOENT { return nil }
@@ -83,10 +103,10 @@ package final class HeldFiles: Sendable {
         }
         guard Self.isKernelPseudoFile(descriptor) else {
             defer { close(descriptor) }
-            return try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, fromStart: false)
+            return try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: false)
         }
         do {
-            let text = try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, fromStart: true)
+            let text = try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: true)
             give(path, descriptor)
             return text
         } catch {

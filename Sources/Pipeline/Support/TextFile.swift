@@ -31,27 +31,18 @@ package enum TextFile {
         try readOpened(open(path, O_RDONLY | O_CLOEXEC), path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
     }
 
-    /// The file `name` of the directory open as `directory` (openat(2)), read as ``read(_:missingIsNil:maximumBytes:)``
-    /// reads a path; `path` names it in errors, and is made only for one. The kernel walks the
-    /// directory's path once for all the files read in it. With `shortReadIsEnd`, a read(2) that
-    /// returns less than asked ends the file without a second read to see end-of-file: true of a
-    /// regular file and of a sysfs or cgroupfs attribute (kernfs shows one whole, and a read
-    /// gets all of it that fits), not of /proc's record-by-record files.
-    package static func read(_ name: String, inDirectory directory: Int32, path: @autoclosure () -> String, missingIsNil: Bool = false,
-                             maximumBytes: Int? = nil, shortReadIsEnd: Bool = false) throws(ReadError) -> String? {
-        try readOpened(openat(directory, name, O_RDONLY | O_CLOEXEC), path: path(), missingIsNil: missingIsNil, maximumBytes: maximumBytes,
-                       shortReadIsEnd: shortReadIsEnd)
-    }
-
     /// The whole text of the file open as `descriptor`, which is left open: read with read(2) from
     /// the file position, or, `fromStart`, with pread(2) from offset 0. A /proc, sysfs or cgroupfs
     /// file makes its text anew on a read from offset 0 (seq_file and kernfs start over there), so
     /// a descriptor held open and read `fromStart` reads what a fresh open would. `path` names the
-    /// file in errors.
-    package static func readToEnd(_ descriptor: Int32, path: @autoclosure () -> String, maximumBytes: Int? = nil, fromStart: Bool)
-        throws(ReadError) -> String
+    /// file in errors. With `shortReadIsEnd`, a read that returns less than asked ends the file
+    /// without another read to see end-of-file: true of a regular file and of a sysfs or cgroupfs
+    /// attribute (kernfs shows one whole, and a read gets all of it that fits), not of /proc's
+    /// record-by-record files.
+    package static func readToEnd(_ descriptor: Int32, path: @autoclosure () -> String, maximumBytes: Int? = nil,
+                                  shortReadIsEnd: Bool = false, fromStart: Bool) throws(ReadError) -> String
     {
-        try readAll(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: false, positional: fromStart)
+        try readAll(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, positional: fromStart)
     }
 
     /// Reads the whole file `open` returned, then closes it; a failed open is the error (or nil).
