@@ -30,6 +30,7 @@ import Testing
         let directory = open(directoryPath, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         try #require(directory >= 0)
         defer { close(directory) }
+        #expect(HeldFiles.isKernelPseudoFile(directory))
         let packets = { () throws -> Int in
             let text = try #require(try files.read("tx_packets", inDirectory: directory, path: directoryPath + "/tx_packets",
                                                    shortReadIsEnd: true))
@@ -81,6 +82,23 @@ import Testing
         // still read the old file.
         try "2\n".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(try files.read(path) == "2\n")
+        #expect(files.count == 0)
+
+        // In a directory: told by fstatfs of the file, or by the caller for the whole directory.
+        let descriptor = open(directory.path, O_RDONLY | O_DIRECTORY)
+        defer { close(descriptor) }
+        #expect(!HeldFiles.isKernelPseudoFile(descriptor))
+        for holdable in [true, false] {
+            try "3\n".write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try files.read("value", inDirectory: descriptor, path: path, holdable: holdable, shortReadIsEnd: true) == "3\n")
+            try "4\n".write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(try files.read("value", inDirectory: descriptor, path: path, holdable: holdable) == "4\n")
+            #expect(try files.read("absent", inDirectory: descriptor, path: directory.path + "/absent", holdable: holdable,
+                                   missingIsNil: true) == nil)
+            #expect(throws: TextFile.ReadError(path: directory.path + "/absent", reason: "No such file or directory")) {
+                try files.read("absent", inDirectory: descriptor, path: directory.path + "/absent", holdable: holdable)
+            }
+        }
         #expect(files.count == 0)
 
         #expect(try files.read(directory.path + "/absent", missingIsNil: true) == nil)

@@ -74,12 +74,29 @@ package final class HeldFiles: Sendable {
     /// The file `name` of the directory open as `directory`, held under its full `path`, read as
     /// ``read(_:missingIsNil:maximumBytes:)`` reads a path; a miss opens it with openat(2). With
     /// `shortReadIsEnd`, a read that returns less than asked ends the file (true of a sysfs or
-    /// cgroupfs attribute, see ``TextFile``).
-    package func read(_ name: String, inDirectory directory: Int32, path: String, missingIsNil: Bool = false,
-                      maximumBytes: Int? = nil, shortReadIsEnd: Bool = false) throws(TextFile.ReadError) -> String? {
-        try read(path, missingIsNil: missingIsNil, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd) {
+    /// cgroupfs attribute, see ``TextFile``). When the directory is known not to be on a kernel
+    /// pseudo-file system (not `holdable`, see ``isKernelPseudoFile(_:)``), the file is opened,
+    /// read and closed, and `path` is made only for an error.
+    package func read(_ name: String, inDirectory directory: Int32, path: @autoclosure () -> String, holdable: Bool = true,
+                      missingIsNil: Bool = false, maximumBytes: Int? = nil, shortReadIsEnd: Bool = false)
+        throws(TextFile.ReadError) -> String?
+    {
+        guard holdable else {
+            let descriptor = openat(directory, name, O_RDONLY | O_CLOEXEC)
+            guard descriptor >= 0 else { return try Self.openFailed(path: path(), missingIsNil: missingIsNil) }
+            defer { close(descriptor) }
+            return try TextFile.readToEnd(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: false)
+        }
+        return try read(path(), missingIsNil: missingIsNil, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd) {
             openat(directory, name, O_RDONLY | O_CLOEXEC)
         }
+    }
+
+    /// After a failed open: nil for a missing file when `missingIsNil`, else the error with errno's text.
+    private static func openFailed(path: @autoclosure () -> String, missingIsNil: Bool) throws(TextFile.ReadError) -> String? {
+        let code = errno
+        if missingIsNil, code == ENOENT { return nil }
+        throw TextFile.ReadError(path: path(), reason: TextFile.errnoText(code))
     }
 
     /// Reads `path` through its held descriptor or one `openFile` returns.
@@ -96,11 +113,7 @@ package final class HeldFiles: Sendable {
             close(descriptor)
         }
         let descriptor = openFile()
-        guard descriptor >= 0 else {
-            let code = errno
-            if missingIsNil, code == ENOENT { return nil }
-            throw TextFile.ReadError(path: path, reason: TextFile.errnoText(code))
-        }
+        guard descriptor >= 0 else { return try Self.openFailed(path: path, missingIsNil: missingIsNil) }
         guard Self.isKernelPseudoFile(descriptor) else {
             defer { close(descriptor) }
             return try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: false)
@@ -144,9 +157,9 @@ package final class HeldFiles: Sendable {
         for descriptor in surplus { close(descriptor) }
     }
 
-    /// Whether the open file is on procfs, sysfs or cgroupfs (statfs(2) magic numbers of
-    /// linux/magic.h), whose files make their text anew on each read from the start.
-    private static func isKernelPseudoFile(_ descriptor: Int32) -> Bool {
+    /// Whether the open file or directory is on procfs, sysfs or cgroupfs (statfs(2) magic
+    /// numbers of linux/magic.h), whose files make their text anew on each read from the start.
+    package static func isKernelPseudoFile(_ descriptor: Int32) -> Bool {
         var status = statfs()
         guard fstatfs(descriptor, &status) == 0 else { return false }
         switch UInt64(truncatingIfNeeded: status.f_type) {

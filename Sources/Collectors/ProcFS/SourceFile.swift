@@ -71,6 +71,9 @@ final class SourceDirectory {
     /// The directory's path, for errors.
     let path: String
     private let descriptor: Int32
+    /// Whether the directory is on sysfs or cgroupfs, whose files ``HeldFiles`` holds; asked once
+    /// for all its files, so that a regular directory's files cost no lookup each.
+    private let isKernelPseudoDirectory: Bool
 
     /// Opens `path`; nil when it does not exist or is not a directory.
     init?(_ path: String) {
@@ -78,6 +81,7 @@ final class SourceDirectory {
         guard descriptor >= 0 else { return nil }
         self.path = path
         self.descriptor = descriptor
+        isKernelPseudoDirectory = HeldFiles.isKernelPseudoFile(descriptor)
     }
 
     deinit { close(descriptor) }
@@ -87,8 +91,8 @@ final class SourceDirectory {
     /// `CollectorError.unreadable` naming the file's path.
     func readIfPresent(_ name: String, maximumBytes: Int? = nil) throws(CollectorError) -> String? {
         do {
-            return try HeldFiles.shared.read(name, inDirectory: descriptor, path: path + "/" + name, missingIsNil: true,
-                                             maximumBytes: maximumBytes, shortReadIsEnd: true)
+            return try HeldFiles.shared.read(name, inDirectory: descriptor, path: path + "/" + name, holdable: isKernelPseudoDirectory,
+                                             missingIsNil: true, maximumBytes: maximumBytes, shortReadIsEnd: true)
         } catch {
             throw .unreadable(path: error.path, reason: error.reason)
         }
