@@ -106,10 +106,10 @@ struct TextfileRead {
         }
         defer { close(descriptor) }
         let text: String
-        switch readAll(descriptor) {
-        case .success(let contents): text = contents
-        case .failure(let error):
-            fail("\(path): cannot read: \(TextFile.errnoText(error.code))")
+        do {
+            text = try TextFile.readToEnd(descriptor, path: path, fromStart: false)
+        } catch {
+            fail("\(path): cannot read: \(error.reason)")
             return
         }
         let document: ExpositionDocument
@@ -147,21 +147,6 @@ struct TextfileRead {
     private mutating func fail(_ message: String) {
         failed = true
         errors.append(message)
-    }
-
-    private func readAll(_ descriptor: Int32) -> Result<String, Int32Error> {
-        var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 65_536)
-        while true {
-            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 {
-                if errno == EINTR { continue }
-                return .failure(Int32Error(code: errno))
-            }
-            if count == 0 { break }
-            bytes.append(contentsOf: chunk[0..<count])
-        }
-        return .success(String(decoding: bytes, as: UTF8.self))
     }
 
     mutating func families() -> [MetricFamily] {
@@ -297,11 +282,6 @@ struct TextfileRead {
 /// `{a="1",b="2"}` for log lines.
 private func labelText(_ labels: [Label]) -> String {
     "{" + labels.map { "\($0.name)=\"\($0.value)\"" }.joined(separator: ",") + "}"
-}
-
-/// An errno from read(2).
-struct Int32Error: Error {
-    var code: Int32
 }
 
 /// The last scrape's error lines, shared by copies of the collector.

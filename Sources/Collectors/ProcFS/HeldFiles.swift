@@ -82,21 +82,12 @@ package final class HeldFiles: Sendable {
         throws(TextFile.ReadError) -> String?
     {
         guard holdable else {
-            let descriptor = openat(directory, name, O_RDONLY | O_CLOEXEC)
-            guard descriptor >= 0 else { return try Self.openFailed(path: path(), missingIsNil: missingIsNil) }
-            defer { close(descriptor) }
-            return try TextFile.readToEnd(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: false)
+            return try TextFile.read(opened: openat(directory, name, O_RDONLY | O_CLOEXEC), path: path(), missingIsNil: missingIsNil,
+                                     maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd)
         }
         return try read(path(), missingIsNil: missingIsNil, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd) {
             openat(directory, name, O_RDONLY | O_CLOEXEC)
         }
-    }
-
-    /// After a failed open: nil for a missing file when `missingIsNil`, else the error with errno's text.
-    private static func openFailed(path: @autoclosure () -> String, missingIsNil: Bool) throws(TextFile.ReadError) -> String? {
-        let code = errno
-        if missingIsNil, code == ENOENT { return nil }
-        throw TextFile.ReadError(path: path(), reason: TextFile.errnoText(code))
     }
 
     /// Reads `path` through its held descriptor or one `openFile` returns.
@@ -113,10 +104,10 @@ package final class HeldFiles: Sendable {
             close(descriptor)
         }
         let descriptor = openFile()
-        guard descriptor >= 0 else { return try Self.openFailed(path: path, missingIsNil: missingIsNil) }
-        guard Self.isKernelPseudoFile(descriptor) else {
-            defer { close(descriptor) }
-            return try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: false)
+        guard descriptor >= 0, Self.isKernelPseudoFile(descriptor) else {
+            // A failed open (nil or the error) or a file not to hold: read once and closed.
+            return try TextFile.read(opened: descriptor, path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes,
+                                     shortReadIsEnd: shortReadIsEnd)
         }
         do {
             let text = try TextFile.readToEnd(descriptor, path: path, maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: true)

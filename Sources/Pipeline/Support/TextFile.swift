@@ -28,7 +28,22 @@ package enum TextFile {
     /// The whole file as UTF-8 text (invalid bytes repaired), or nil when it does not exist and
     /// `missingIsNil`. A file longer than `maximumBytes`, when given, is an error.
     package static func read(_ path: String, missingIsNil: Bool = false, maximumBytes: Int? = nil) throws(ReadError) -> String? {
-        try readOpened(open(path, O_RDONLY | O_CLOEXEC), path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
+        try read(opened: open(path, O_RDONLY | O_CLOEXEC), path: path, missingIsNil: missingIsNil, maximumBytes: maximumBytes)
+    }
+
+    /// Reads the whole file open(2) or openat(2) returned as `descriptor`, then closes it; a
+    /// failed open (a negative descriptor, errno as the call left it) is the error, or nil for a
+    /// missing file when `missingIsNil`. `shortReadIsEnd` as for ``readToEnd(_:path:maximumBytes:shortReadIsEnd:fromStart:)``.
+    package static func read(opened descriptor: Int32, path: @autoclosure () -> String, missingIsNil: Bool, maximumBytes: Int?,
+                             shortReadIsEnd: Bool = false) throws(ReadError) -> String?
+    {
+        guard descriptor >= 0 else {
+            let code = errno
+            if missingIsNil, code == ENOENT { return nil }
+            throw ReadError(path: path(), reason: errnoText(code))
+        }
+        defer { close(descriptor) }
+        return try readToEnd(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, fromStart: false)
     }
 
     /// The whole text of the file open as `descriptor`, which is left open: read with read(2) from
@@ -41,27 +56,6 @@ package enum TextFile {
     /// record-by-record files.
     package static func readToEnd(_ descriptor: Int32, path: @autoclosure () -> String, maximumBytes: Int? = nil,
                                   shortReadIsEnd: Bool = false, fromStart: Bool) throws(ReadError) -> String
-    {
-        try readAll(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, positional: fromStart)
-    }
-
-    /// Reads the whole file `open` returned, then closes it; a failed open is the error (or nil).
-    private static func readOpened(_ descriptor: Int32, path: @autoclosure () -> String, missingIsNil: Bool, maximumBytes: Int?,
-                                   shortReadIsEnd: Bool = false) throws(ReadError) -> String?
-    {
-        guard descriptor >= 0 else {
-            let code = errno
-            if missingIsNil, code == ENOENT { return nil }
-            throw ReadError(path: path(), reason: errnoText(code))
-        }
-        defer { close(descriptor) }
-        return try readAll(descriptor, path: path(), maximumBytes: maximumBytes, shortReadIsEnd: shortReadIsEnd, positional: false)
-    }
-
-    /// Reads `descriptor` to its end: with read(2) from the file position, or, `positional`, with
-    /// pread(2) from offset 0.
-    private static func readAll(_ descriptor: Int32, path: @autoclosure () -> String, maximumBytes: Int?, shortReadIsEnd: Bool,
-                                positional: Bool) throws(ReadError) -> String
     {
         // Most files the collectors read are a few bytes to a few hundred, read a dozen or more
         // per scrape: they go into a buffer on the stack. A larger file moves to one heap buffer,
@@ -80,7 +74,7 @@ package enum TextFile {
                     if buffer.baseAddress != stackBuffer.baseAddress { buffer.deallocate() }
                     buffer = larger
                 }
-                let count = positional
+                let count = fromStart
                     ? pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(filled))
                     : Glibc.read(descriptor, buffer.baseAddress! + filled, buffer.count - filled)
                 if count < 0 {
